@@ -1,0 +1,131 @@
+import { newId, toBase58, type Clock } from '../core/index.js';
+import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
+import type { Db } from '../store/index.js';
+import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
+
+export const CHECKPOINT_EVERY = 1000;
+
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  timestamp_ms: number;
+  issuer: AgentId;
+  kind: string;
+  payload: Record<string, unknown>;
+  event_hash: string;
+  chain_hash: string;
+}
+
+export interface AuditRow {
+  seq: number;
+  id: string;
+  timestamp_ms: number;
+  issuer_display: string;
+  issuer_pubkey: string;
+  kind: string;
+  payload: string;
+  event_hash: string;
+  chain_hash: string;
+}
+
+export function rowToEvent(row: AuditRow): AuditEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    timestamp_ms: row.timestamp_ms,
+    issuer: { display: row.issuer_display, pubkey: row.issuer_pubkey },
+    kind: row.kind,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    event_hash: row.event_hash,
+    chain_hash: row.chain_hash,
+  };
+}
+
+export type AuditListener = (event: AuditEvent) => void;
+
+/**
+ * The hash-chained audit log. `append` must run inside the transaction of the change it
+ * records; listeners hear about a row only once that transaction has committed.
+ */
+export class AuditLog {
+  private readonly listeners = new Set<AuditListener>();
+  private pending: AuditEvent[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly daemonKeys: KeyPair,
+    private readonly clock: Clock,
+  ) {}
+
+  append(issuer: AgentId, kind: string, payload: Record<string, unknown>): AuditEvent {
+    if (!this.db.inTransaction) {
+      return this.db.transaction(() => this.append(issuer, kind, payload))();
+    }
+    const last = this.db.prepare('SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; chain_hash: string }
+      | undefined;
+    const previous = last ?? this.anchor();
+    const seq = previous.seq + 1;
+    const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
+    const event_hash = eventHash(content);
+    const chain_hash = chainHash(previous.chain_hash, event_hash);
+    this.db
+      .prepare(
+        `INSERT INTO audit_events (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
+    if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
+    const event: AuditEvent = { ...content, event_hash, chain_hash };
+    this.queueNotification(event);
+    return event;
+  }
+
+  /** Signs a checkpoint of the newest row; returns null on an empty log. */
+  checkpoint(): { seq: number; chain_hash: string; timestamp_ms: number; signature_b58: string } | null {
+    return this.db.transaction(() => {
+      const last = this.db.prepare('SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as
+        | { seq: number; chain_hash: string }
+        | undefined;
+      return last ? this.writeCheckpoint(last.seq, last.chain_hash) : null;
+    })();
+  }
+
+  subscribe(listener: AuditListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Where the chain starts: genesis, or the signed cut of the latest purge. */
+  private anchor(): { seq: number; chain_hash: string } {
+    const cut = this.db.prepare('SELECT seq, chain_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; chain_hash: string }
+      | undefined;
+    return cut ?? { seq: 0, chain_hash: GENESIS_CHAIN_HASH };
+  }
+
+  private writeCheckpoint(seq: number, chain: string) {
+    const timestamp_ms = this.clock.now();
+    const signature_b58 = toBase58(signBytes(this.daemonKeys, checkpointMessage(seq, chain, timestamp_ms)));
+    this.db
+      .prepare('INSERT OR REPLACE INTO audit_checkpoints (seq, chain_hash, timestamp_ms, signature_b58) VALUES (?, ?, ?, ?)')
+      .run(seq, chain, timestamp_ms, signature_b58);
+    return { seq, chain_hash: chain, timestamp_ms, signature_b58 };
+  }
+
+  private queueNotification(event: AuditEvent): void {
+    if (this.listeners.size === 0) return;
+    this.pending.push(event);
+    if (this.pending.length > 1) return;
+    // Deliver after the surrounding transaction: a rolled-back row is dropped by the check below.
+    setImmediate(() => {
+      const batch = this.pending;
+      this.pending = [];
+      const stillThere = this.db.prepare('SELECT 1 FROM audit_events WHERE id = ?');
+      for (const queued of batch) {
+        if (!stillThere.get(queued.id)) continue;
+        for (const listener of this.listeners) listener(queued);
+      }
+    });
+  }
+}

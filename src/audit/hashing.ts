@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/index.js';
+import type { AgentId } from '../identity/index.js';
+
+export const GENESIS_CHAIN_HASH = '0'.repeat(64);
+
+export interface AuditRowContent {
+  seq: number;
+  id: string;
+  timestamp_ms: number;
+  issuer: AgentId;
+  kind: string;
+  payload: unknown;
+}
+
+/** SHA-256 over the RFC 8785 canonical form of the row (without its hashes). */
+export function eventHash(row: AuditRowContent): string {
+  return createHash('sha256').update(canonicalJson(row)).digest('hex');
+}
+
+/** SHA-256 over the 32 raw bytes of the previous chain hash followed by the 32 of the event hash. */
+export function chainHash(previousChainHash: string, event: string): string {
+  return createHash('sha256')
+    .update(Buffer.from(previousChainHash, 'hex'))
+    .update(Buffer.from(event, 'hex'))
+    .digest('hex');
+}
+
+/** The bytes a checkpoint signature covers. */
+export function checkpointMessage(seq: number, chain: string, timestampMs: number): Buffer {
+  return Buffer.from(canonicalJson({ kind: 'audit_checkpoint', seq, chain_hash: chain, timestamp_ms: timestampMs }));
+}

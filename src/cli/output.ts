@@ -1,0 +1,52 @@
+import { CovenantError } from '../core/errors.js';
+
+export interface GlobalFlags {
+  home?: string;
+  tokenFile?: string;
+}
+
+export interface CommandOutcome {
+  /** The JSON object printed with --json. */
+  json: Record<string, unknown> & { kind: string };
+  /** Lines printed without --json. */
+  human: string | string[];
+  /** 0 unless the outcome is itself a refusal (an invalid audit chain, an ignored intent). */
+  exitCode?: number;
+}
+
+/** An error answer from the daemon, or a client-side failure, with its stable code. */
+export class CliFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function toFailure(error: unknown): CliFailure {
+  if (error instanceof CliFailure) return error;
+  if (error instanceof CovenantError) return new CliFailure(error.code, error.message);
+  return new CliFailure('E_INTERNAL', error instanceof Error ? error.message : String(error));
+}
+
+/** Prints an outcome or a failure and sets the exit code: 0 ok, 1 refused or failed. */
+export async function present(json: boolean | undefined, produce: () => Promise<CommandOutcome>): Promise<void> {
+  try {
+    const outcome = await produce();
+    if (json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
+    else {
+      const lines = Array.isArray(outcome.human) ? outcome.human : [outcome.human];
+      if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    process.exitCode = outcome.exitCode ?? 0;
+  } catch (error) {
+    const failure = toFailure(error);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ kind: 'error', code: failure.code, message: failure.message })}\n`);
+    } else {
+      process.stderr.write(`covenant: ${failure.message} (${failure.code})\n`);
+    }
+    process.exitCode = 1;
+  }
+}

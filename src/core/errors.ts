@@ -1,0 +1,60 @@
+/**
+ * The error catalogue: every error the daemon or CLI reports has a stable code from this
+ * table, and the HTTP status the gateway answers with.
+ */
+export const ERROR_CATALOGUE = {
+  E_BAD_REQUEST: { status: 400 },
+  E_INVALID_JSON: { status: 400 },
+  E_UNKNOWN_KIND: { status: 400 },
+  E_FRAME_TOO_LARGE: { status: 413 },
+  E_AUTH_REQUIRED: { status: 401 },
+  E_AUTH_FAILED: { status: 401 },
+  E_FORBIDDEN: { status: 403 },
+  E_CAPABILITY_MISSING: { status: 403 },
+  E_CAPABILITY_INVALID: { status: 400 },
+  E_GRANT_REJECTED: { status: 403 },
+  E_NOT_FOUND: { status: 404 },
+  E_CONFLICT: { status: 409 },
+  E_RATE_LIMITED: { status: 429 },
+  E_BUDGET_EXHAUSTED: { status: 402 },
+  E_AGENT_FAILED: { status: 502 },
+  E_AUDIT_UNAVAILABLE: { status: 503 },
+  E_SHUTTING_DOWN: { status: 503 },
+  E_INTERNAL: { status: 500 },
+  // Raised on the client side only.
+  E_DAEMON_UNREACHABLE: { status: 503 },
+  E_TOKEN_MISSING: { status: 401 },
+  E_PROTOCOL: { status: 502 },
+  // Raised by covenantd at start-up.
+  E_HOME_UNSAFE: { status: 500 },
+  E_ALREADY_RUNNING: { status: 409 },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class CovenantError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** True when the refusal has already written its own audit row. */
+  readonly audited: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { audited?: boolean } = {}) {
+    super(message);
+    this.name = 'CovenantError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.audited = options.audited ?? false;
+  }
+
+  toWire(): { kind: 'error'; code: ErrorCode; message: string } {
+    return { kind: 'error', code: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+export function statusOf(code: string): number {
+  return isErrorCode(code) ? ERROR_CATALOGUE[code].status : 500;
+}

@@ -1,0 +1,23 @@
+import type { AuditLog } from '../audit/index.js';
+import type { Clock } from '../core/index.js';
+import type { HomePaths } from '../home/index.js';
+import type { DaemonIdentity } from '../identity/index.js';
+import type { IntentService } from '../intent/index.js';
+import type { PeerRegistry } from '../peers/index.js';
+import type { Db } from '../store/index.js';
+import type { Authorizer } from './authorizer.js';
+import type { Logger } from './logger.js';
+
+/** Everything a request handler may use. Built once at start-up by `startDaemon`. */
+export interface DaemonContext {
+  paths: HomePaths;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  identity: DaemonIdentity;
+  audit: AuditLog;
+  peers: PeerRegistry;
+  authorizer: Authorizer;
+  intents: IntentService;
+  daemonVersion: string;
+}

@@ -1,0 +1,3 @@
+export * from './layout.js';
+export * from './permissions.js';
+export * from './instance-lock.js';

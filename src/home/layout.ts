@@ -1,0 +1,45 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface HomePaths {
+  home: string;
+  db: string;
+  sock: string;
+  lock: string;
+  identityDir: string;
+  localKey: string;
+  peersDir: string;
+  operatorToken: string;
+  logsDir: string;
+  daemonLog: string;
+  agentsDir: string;
+  runtimeDir: string;
+  config: string;
+  ignoreFile: string;
+}
+
+/** `--home` wins, then `$COVENANT_HOME`, then `~/.covenant`. */
+export function resolveHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return resolve(explicit);
+  if (env.COVENANT_HOME) return resolve(env.COVENANT_HOME);
+  return join(homedir(), '.covenant');
+}
+
+export function homePaths(home: string): HomePaths {
+  return {
+    home,
+    db: join(home, 'covenant.db'),
+    sock: join(home, 'sock'),
+    lock: join(home, 'covenantd.pid'),
+    identityDir: join(home, 'identity'),
+    localKey: join(home, 'identity', 'local.key'),
+    peersDir: join(home, 'peers'),
+    operatorToken: join(home, 'peers', 'operator.token'),
+    logsDir: join(home, 'logs'),
+    daemonLog: join(home, 'logs', 'covenantd.log'),
+    agentsDir: join(home, 'agents'),
+    runtimeDir: join(home, 'runtime'),
+    config: join(home, 'config.toml'),
+    ignoreFile: join(home, '.covenantignore'),
+  };
+}

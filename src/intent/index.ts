@@ -1,0 +1,2 @@
+export * from './intent-service.js';
+export * from './echo.js';

@@ -1,0 +1,116 @@
+import { createConnection, type Socket } from 'node:net';
+import { CovenantError } from '../core/errors.js';
+import type { ProtocolInfo } from './constants.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
+
+export type WireMessage = { kind: string; [key: string]: unknown };
+
+/**
+ * A connection to covenantd's socket: one request, one response, in order. Kept free of zod
+ * and of the request table so the CLI's cheapest commands load little.
+ */
+export class IpcClient {
+  private readonly decoder = new FrameDecoder();
+  private readonly inbox: WireMessage[] = [];
+  private waiter: { resolve: (m: WireMessage) => void; reject: (e: Error) => void } | null = null;
+  private closedError: Error | null = null;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+  ) {
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', (error) => this.fail(new CovenantError('E_DAEMON_UNREACHABLE', `lost the connection to covenantd: ${error.message}`)));
+    socket.on('close', () => this.fail(new CovenantError('E_DAEMON_UNREACHABLE', 'covenantd closed the connection')));
+  }
+
+  static connect(socketPath: string, options: { timeoutMs?: number } = {}): Promise<IpcClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(socketPath);
+      const onError = (error: NodeJS.ErrnoException) => {
+        const hint = error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+          ? `no covenantd is answering on ${socketPath}; is covenantd running? start it with \`covenantd\``
+          : `cannot reach covenantd on ${socketPath}: ${error.message}`;
+        reject(new CovenantError('E_DAEMON_UNREACHABLE', hint));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(new IpcClient(socket, options.timeoutMs ?? 120_000));
+      });
+    });
+  }
+
+  async request(message: WireMessage): Promise<WireMessage> {
+    if (this.closedError) throw this.closedError;
+    this.socket.write(encodeFrame(message));
+    return this.next();
+  }
+
+  async protocolInfo(): Promise<ProtocolInfo> {
+    const reply = await this.request({ kind: 'protocol_info' });
+    if (reply.kind !== 'protocol_info' || typeof reply.info !== 'object' || reply.info === null) {
+      throw new CovenantError('E_PROTOCOL', `unexpected answer to protocol_info: ${String(reply.kind)}`);
+    }
+    return reply.info as ProtocolInfo;
+  }
+
+  async authenticate(token: string): Promise<{ display: string; pubkey: string }> {
+    const reply = await this.request({ kind: 'authenticate', token_b58: token });
+    if (reply.kind === 'authenticated') return { display: String(reply.display), pubkey: String(reply.pubkey) };
+    const reason = reply.kind === 'authentication_failed' ? String(reply.reason) : `unexpected ${String(reply.kind)}`;
+    throw new CovenantError(
+      'E_AUTH_FAILED',
+      `covenantd refused the token (${reason}); if the operator token was rotated or revoked, use the new token or run \`covenantd --recover-operator\``,
+    );
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private next(): Promise<WireMessage> {
+    const queued = this.inbox.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new CovenantError('E_DAEMON_UNREACHABLE', `covenantd did not answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiter = {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const frame of this.decoder.push(chunk)) {
+      const message: WireMessage =
+        frame.type === 'message' && typeof frame.value === 'object' && frame.value !== null && !Array.isArray(frame.value)
+          ? (frame.value as WireMessage)
+          : { kind: 'error', code: 'E_PROTOCOL', message: 'covenantd sent a frame that is not a JSON object' };
+      const waiter = this.waiter;
+      this.waiter = null;
+      if (waiter) waiter.resolve(message);
+      else this.inbox.push(message);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    const waiter = this.waiter;
+    this.waiter = null;
+    // A final frame (an error or authentication_failed) may arrive just before the close.
+    if (waiter && this.inbox.length === 0) waiter.reject(error);
+  }
+}

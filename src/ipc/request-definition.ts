@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST';
+
+/** What a request needs before its handler runs. */
+export interface Authorization {
+  /** The capability action required; null for identity-only requests. */
+  action: string | null;
+  /** Facts the capability's scope is checked against (tier, tool arguments, ...). */
+  facts?: Record<string, unknown>;
+  /** Only the operator identity may make this request. */
+  operatorOnly?: boolean;
+}
+
+/**
+ * One request kind, declared once: its parameters, its response, what it needs, and where
+ * the HTTP gateway exposes it. The socket server, the gateway and the CLI all derive from it.
+ */
+export interface RequestDefinition<
+  K extends string = string,
+  P extends z.ZodObject = z.ZodObject,
+  R extends z.ZodObject = z.ZodObject,
+> {
+  kind: K;
+  summary: string;
+  params: P;
+  response: R;
+  authorize: (params: z.infer<P>) => Authorization;
+  http: { method: HttpMethod; path: string };
+  /** False for reads: the gateway and audit treat them as queries. */
+  mutates: boolean;
+}
+
+export function defineRequest<K extends string, P extends z.ZodObject, R extends z.ZodObject>(
+  definition: RequestDefinition<K, P, R>,
+): RequestDefinition<K, P, R> {
+  return definition;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { defineRequest } from '../request-definition.js';
+
+export const IntentStatusSchema = z.enum(['ok', 'ignored', 'failed', 'paused']);
+
+export const SettlementSummarySchema = z
+  .object({
+    receipt_id: z.string(),
+    resource: z.string(),
+    status: z.string(),
+    credits_consumed: z.number(),
+  })
+  .nullable();
+
+export const IntentResultSchema = z.object({
+  kind: z.literal('intent_result'),
+  intent_id: z.string(),
+  status: IntentStatusSchema,
+  agent: z.string().nullable(),
+  text: z.string(),
+  sources: z.array(z.string()),
+  settlement: SettlementSummarySchema,
+});
+
+export const submitIntent = defineRequest({
+  kind: 'submit_intent',
+  summary: 'Route an intent to an agent (or the echo answer) and run it through the dispatch pipeline.',
+  params: z.object({
+    text: z.string().min(1, 'intent text must not be empty').max(1_000_000),
+    agent: z.string().min(1).max(64).optional(),
+  }),
+  response: IntentResultSchema,
+  authorize: () => ({ action: 'intent.submit' }),
+  http: { method: 'POST', path: '/intent' },
+  mutates: true,
+});

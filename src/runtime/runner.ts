@@ -1,0 +1,52 @@
+/**
+ * The contract every agent runner (trusted-local, linux-gvisor) fulfils. The dispatch
+ * pipeline only ever talks to this interface.
+ */
+export interface AgentIntent {
+  intent_id: string;
+  text: string;
+  /** Anything else the pipeline passes along (caller display, memory hints). */
+  context?: Record<string, unknown>;
+}
+
+export interface AgentAnswer {
+  text: string;
+  sources?: string[];
+  files?: string[];
+}
+
+export interface AgentRunRequest {
+  agentId: string;
+  /** Installed package directory ($COVENANT_HOME/agents/<id>). */
+  packageDir: string;
+  runtime: 'node' | 'python3' | 'bin';
+  /** Entry file, relative to packageDir. */
+  entry: string;
+  intent: AgentIntent;
+  timeoutMs: number;
+  memoryMb: number;
+  /** Extra environment, already filtered by the caller's allowlist. */
+  env?: Record<string, string>;
+  /** Cancels the run (budget preemption, daemon shutdown): the whole process group is killed. */
+  signal?: AbortSignal;
+}
+
+export type AgentFailureReason =
+  | 'timeout'
+  | 'stdout_overflow'
+  | 'malformed_output'
+  | 'nonzero_exit'
+  | 'spawn_failed'
+  | 'aborted'
+  | 'sandbox_unavailable';
+
+export type AgentRunResult =
+  | { ok: true; answer: AgentAnswer; wallMs: number }
+  | { ok: false; reason: AgentFailureReason; message: string; wallMs: number; exitCode?: number | null };
+
+export interface AgentRunner {
+  readonly backend: 'trusted-local' | 'linux-gvisor';
+  run(request: AgentRunRequest): Promise<AgentRunResult>;
+  /** Releases warm processes or containers. */
+  close?(): Promise<void>;
+}

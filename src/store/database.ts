@@ -1,0 +1,51 @@
+import Database from 'better-sqlite3';
+import { CovenantError } from '../core/index.js';
+import type { Migration } from './migration.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+/** Opens covenant.db in WAL mode with full fsync: an acknowledged write survives a crash. */
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export function latestSchemaVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/** Applies pending migrations, each in its own transaction, recording each one applied. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const current = schemaVersion(db);
+  const latest = latestSchemaVersion(migrations);
+  if (current > latest) {
+    throw new CovenantError(
+      'E_HOME_UNSAFE',
+      `covenant.db has schema version ${current}, newer than this covenantd understands (${latest}); upgrade covenant`,
+    );
+  }
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        now,
+      );
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return schemaVersion(db);
+}
