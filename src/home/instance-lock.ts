@@ -18,14 +18,21 @@ function processIsAlive(pid: number): boolean {
  * One daemon per home: an exclusive pid file. A file left by a dead process (SIGKILL, power
  * loss) is taken over; one held by a live process refuses the start.
  */
+const heldHere = new Set<string>();
+
 export function acquireInstanceLock(lockPath: string, home: string): InstanceLock {
+  if (heldHere.has(lockPath)) {
+    throw new CovenantError('E_ALREADY_RUNNING', `a covenantd in this process is already serving ${home}; stop it first`);
+  }
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(lockPath, 'wx', 0o600);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
+      heldHere.add(lockPath);
       return {
         release() {
+          heldHere.delete(lockPath);
           try {
             if (readFileSync(lockPath, 'utf8').trim() === String(process.pid)) unlinkSync(lockPath);
           } catch {

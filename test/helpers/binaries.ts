@@ -1,0 +1,82 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IpcClient } from '../../src/ipc/index.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const DAEMON_BIN = join(REPO_ROOT, 'dist', 'daemon', 'main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown> | null;
+}
+
+/** Runs the compiled `covenant` binary to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, [CLI_BIN, ...args], {
+    env,
+    cwd: options.cwd ?? REPO_ROOT,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  let json: Record<string, unknown> | null = null;
+  try {
+    json = JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    json = null;
+  }
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, json };
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  sock: string;
+  stderr(): string;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the compiled `covenantd` binary and waits until its socket answers protocol_info. */
+export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArgs: string[] = ['--no-http'], cwd = REPO_ROOT): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [DAEMON_BIN, '--home', home, ...extraArgs], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolvePromise) => child.once('exit', (code) => resolvePromise(code)));
+  const sock = join(home, 'sock');
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`covenantd exited early (${child.exitCode}): ${stderr}`);
+    if (existsSync(sock)) {
+      try {
+        const client = await IpcClient.connect(sock, { timeoutMs: 2000 });
+        await client.protocolInfo();
+        client.close();
+        break;
+      } catch {
+        // not ready yet
+      }
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`covenantd did not start within 20 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    sock,
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
