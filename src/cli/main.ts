@@ -1,34 +1,15 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { COVENANT_VERSION } from '../core/version.js';
-import { registerAuditCommands } from './register/audit.js';
-import { registerDaemonCommands } from './register/daemon.js';
-import { registerIntentCommands } from './register/intent.js';
-
-export function buildProgram(): Command {
-  const program = new Command('covenant')
-    .description('Covenant CLI: talks to covenantd over $COVENANT_HOME/sock')
-    .option('--home <dir>', 'Covenant home (default $COVENANT_HOME or ~/.covenant)')
-    .option('--token-file <file>', 'act as the peer whose token is in this file (default: the operator token)')
-    .version(COVENANT_VERSION, '-V, --cli-version', 'print the CLI version only')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  registerDaemonCommands(program);
-  registerIntentCommands(program);
-  registerAuditCommands(program);
-  return program;
-}
+import { fastVersionArgs } from './fast-version.js';
 
 async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv, { from: 'node' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
-      return;
-    }
-    throw error;
+  const fast = fastVersionArgs(argv);
+  if (fast) {
+    const [{ present }, { versionCommand }] = await Promise.all([import('./output.js'), import('./commands/version.js')]);
+    await present(fast.json, () => versionCommand({ home: fast.home }));
+    return;
   }
+  const { runProgram } = await import('./program.js');
+  await runProgram(argv);
 }
 
 await main(process.argv);

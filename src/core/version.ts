@@ -1,16 +1,13 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { readFileSync } from 'node:fs';
 
 function readPackageVersion(): string {
-  for (const candidate of ['../../package.json']) {
-    try {
-      return (require(candidate) as { version: string }).version;
-    } catch {
-      // try the next layout (src/ under tsx, dist/ when compiled)
-    }
+  try {
+    // src/core and dist/core are both two levels below the package root.
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version: string }).version;
+  } catch {
+    return '0.0.0';
   }
-  return '0.0.0';
 }
 
 export const COVENANT_VERSION = readPackageVersion();

@@ -1,0 +1,427 @@
+import type { AuditLog } from '../audit/index.js';
+import { CovenantError, fromBase58, newId, type Clock } from '../core/index.js';
+import { AgentIdSchema, sameAgent, type AgentId, type KeyPair } from '../identity/index.js';
+import type { Db } from '../store/index.js';
+import { actionMatches, assertValidAction, grantCommandFor, OPERATOR_DEFAULT_ACTIONS } from './actions.js';
+import {
+  CapabilitySchema,
+  signCapability,
+  verifyCapabilitySignature,
+  type Capability,
+  type CapabilityRecord,
+  type UnsignedCapability,
+} from './capability.js';
+import { isUnrestricted, parseScope, scopeError, scopeRefusal, wideningReason, type RequestFacts, type Scope } from './scope.js';
+import { CapabilityStore } from './store.js';
+
+/** A delegation chain (root grant included) has at most this many links. */
+export const MAX_CHAIN_DEPTH = 8;
+export const DEFAULT_RECENT_LIMIT = 20;
+export const MAX_RECENT_LIMIT = 1000;
+
+export interface CapabilityServiceDeps {
+  db: Db;
+  audit: AuditLog;
+  /** The trust root: grants by the operator are signed with this key. */
+  daemon: { agentId: AgentId; keys: KeyPair };
+  clock: Clock;
+  /** The keypair the daemon holds for a peer (used to sign that peer's delegated grants). */
+  keyFor(pubkey: string): KeyPair | null;
+}
+
+export interface GrantInput {
+  caller: AgentId;
+  callerIsOperator: boolean;
+  action: string;
+  /** Defaults to the caller. */
+  subject?: AgentId;
+  /** Defaults to `{}`. */
+  scope?: unknown;
+  /** Epoch ms; null or absent = perpetual. */
+  expiresAt?: number | null;
+}
+
+export interface CheckInput {
+  caller: AgentId;
+  required: string;
+  facts?: RequestFacts;
+  /** Only shapes the grant command in the refusal (no `--to` for the operator). */
+  callerIsOperator?: boolean;
+}
+
+export interface CheckResult {
+  passed: boolean;
+  capability_id?: string;
+  missing?: string;
+  /** Why the nearest candidate was refused (absent when passed). */
+  reason?: string;
+}
+
+export type ChainVerdict = { ok: true; depth: number } | { ok: false; reason: string };
+
+export interface RevokeResult {
+  id: string;
+  removed: string[];
+}
+
+function shorten(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function rejected(reason: string): CovenantError {
+  return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${reason}`);
+}
+
+/**
+ * Signed grants, delegation, checks, revocation and purge (SPEC 5). Every state change and
+ * every refusal writes its audit row in the same transaction; a refused grant or revoke commits
+ * its refusal row before the error is thrown. Call these outside any enclosing transaction
+ * that may roll back, or the refusal row goes with it.
+ */
+export class CapabilityService {
+  readonly store: CapabilityStore;
+  private readonly db: Db;
+  private readonly audit: AuditLog;
+  private readonly daemon: { agentId: AgentId; keys: KeyPair };
+  private readonly clock: Clock;
+  private readonly keyFor: (pubkey: string) => KeyPair | null;
+
+  constructor(deps: CapabilityServiceDeps) {
+    this.db = deps.db;
+    this.audit = deps.audit;
+    this.daemon = deps.daemon;
+    this.clock = deps.clock;
+    this.keyFor = deps.keyFor;
+    this.store = new CapabilityStore(deps.db);
+  }
+
+  private isOperator(caller: AgentId, flag?: boolean): boolean {
+    return flag === true || sameAgent(caller, this.daemon.agentId);
+  }
+
+  // ---------------------------------------------------------------- grant
+
+  /**
+   * Grants `action` to `subject` (default: the caller). The operator's grants are roots signed
+   * by the daemon key. Anyone else grants only by delegation from a live, verified capability
+   * it holds with `delegate: true`, never wider and never outliving it, signed with its own key.
+   * Throws E_CAPABILITY_INVALID (malformed input) or E_GRANT_REJECTED (no authority), both audited
+   * as `capability_grant_rejected`.
+   */
+  grant(input: GrantInput): Capability {
+    const outcome = this.db.transaction((): { ok: true; cap: Capability } | { ok: false; error: CovenantError } => {
+      try {
+        return { ok: true, cap: this.grantInTransaction(input) };
+      } catch (error) {
+        if (!(error instanceof CovenantError) || (error.code !== 'E_GRANT_REJECTED' && error.code !== 'E_CAPABILITY_INVALID')) {
+          throw error;
+        }
+        const subject = input.subject ?? input.caller;
+        this.audit.append(input.caller, 'capability_grant_rejected', {
+          action: typeof input.action === 'string' ? shorten(input.action) : null,
+          subject: subject && typeof subject === 'object' ? { display: String(subject.display), pubkey: String(subject.pubkey) } : null,
+          reason: error.message,
+        });
+        return { ok: false, error };
+      }
+    })();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.cap;
+  }
+
+  private grantInTransaction(input: GrantInput): Capability {
+    const now = this.clock.now();
+    assertValidAction(input.action);
+    const action = input.action;
+    const scope = parseScope(input.scope ?? {});
+    const subjectInput = input.subject ?? input.caller;
+    const parsedSubject = AgentIdSchema.safeParse(subjectInput);
+    const subjectKey = parsedSubject.success ? fromBase58(parsedSubject.data.pubkey) : null;
+    if (!parsedSubject.success || !subjectKey || subjectKey.length !== 32) {
+      throw new CovenantError('E_CAPABILITY_INVALID', 'subject must be an AgentId {display, pubkey} with a base58 ed25519 pubkey');
+    }
+    const subject: AgentId = { display: parsedSubject.data.display, pubkey: parsedSubject.data.pubkey };
+    const expiresAt = input.expiresAt ?? null;
+    if (expiresAt !== null && (!Number.isSafeInteger(expiresAt) || expiresAt <= now)) {
+      throw new CovenantError('E_CAPABILITY_INVALID', `expires_at must be a whole epoch-ms time in the future (now is ${now})`);
+    }
+
+    let cap: Capability;
+    if (this.isOperator(input.caller, input.callerIsOperator)) {
+      const unsigned: UnsignedCapability = {
+        id: newId(),
+        subject,
+        action,
+        scope,
+        granted_by: { ...this.daemon.agentId },
+        expires_at: expiresAt,
+        parent_id: null,
+        issued_at: now,
+      };
+      cap = signCapability(unsigned, this.daemon.keys);
+    } else {
+      const parent = this.delegationParent(input.caller, action, scope, expiresAt, now);
+      const keys = this.keyFor(input.caller.pubkey);
+      if (!keys || keys.publicKeyB58 !== input.caller.pubkey) {
+        throw rejected(`the daemon holds no signing key for ${input.caller.display}, so it cannot sign a grant on its behalf`);
+      }
+      const unsigned: UnsignedCapability = {
+        id: newId(),
+        subject,
+        action,
+        scope,
+        granted_by: { display: input.caller.display, pubkey: input.caller.pubkey },
+        expires_at: expiresAt,
+        parent_id: parent.id,
+        issued_at: now,
+      };
+      cap = signCapability(unsigned, keys);
+    }
+    this.store.insert(cap);
+    this.audit.append(input.caller, 'capability_granted', {
+      id: cap.id,
+      action: cap.action,
+      subject: cap.subject,
+      scope: cap.scope,
+      expires_at: cap.expires_at,
+      parent_id: cap.parent_id,
+    });
+    return cap;
+  }
+
+  /** The capability a non-operator grant is delegated from; throws E_GRANT_REJECTED naming why. */
+  private delegationParent(caller: AgentId, action: string, scope: Scope, expiresAt: number | null, now: number): CapabilityRecord {
+    const candidates = this.store.liveFor(caller.pubkey, action, now);
+    if (candidates.length === 0) {
+      throw rejected(
+        `${caller.display} holds no live capability for ${action}; only the operator can grant it (a peer cannot mint its own authority)`,
+      );
+    }
+    const reasons: string[] = [];
+    for (const parent of candidates) {
+      const reason = this.delegationRefusal(parent, scope, expiresAt, now);
+      if (reason === null) return parent;
+      reasons.push(reason);
+    }
+    throw rejected(`no capability held by ${caller.display} may be delegated this way: ${reasons.slice(0, 3).join('; ')}`);
+  }
+
+  private delegationRefusal(parent: CapabilityRecord, scope: Scope, expiresAt: number | null, now: number): string | null {
+    const label = `capability ${parent.id} (${parent.action})`;
+    if (scopeError(parent.scope) !== null) return `${label} has an invalid scope`;
+    const parentScope = parent.scope as Scope;
+    if (parentScope.delegate !== true) return `${label} is not delegable (its scope lacks "delegate": true)`;
+    const widening = wideningReason(scope, parentScope);
+    if (widening !== null) return `widens ${label}: ${widening}`;
+    if (parent.expires_at !== null && (expiresAt === null || expiresAt > parent.expires_at)) {
+      return `${label} expires at ${parent.expires_at}; the delegated grant must expire at or before it`;
+    }
+    const verdict = this.verifyChain(parent, now);
+    if (!verdict.ok) return `${label} does not verify: ${verdict.reason}`;
+    if (verdict.depth >= MAX_CHAIN_DEPTH) return `${label} is already ${verdict.depth} links deep (at most ${MAX_CHAIN_DEPTH})`;
+    return null;
+  }
+
+  // ---------------------------------------------------------------- verification
+
+  /**
+   * Walks a capability's chain back to the daemon: every link unrevoked and unexpired, signed by
+   * its grantor; each parent held by the child's grantor, delegable, covering the child's action,
+   * no narrower than the child's scope and not expiring before it; the root granted by the daemon
+   * key; no cycles; at most MAX_CHAIN_DEPTH links.
+   */
+  verifyChain(record: CapabilityRecord, now: number = this.clock.now()): ChainVerdict {
+    const seen = new Set<string>();
+    let current = record;
+    for (let depth = 1; ; depth += 1) {
+      if (depth > MAX_CHAIN_DEPTH) return { ok: false, reason: `delegation chain is longer than ${MAX_CHAIN_DEPTH} links` };
+      if (seen.has(current.id)) return { ok: false, reason: `delegation chain has a cycle at ${current.id}` };
+      seen.add(current.id);
+      if (!CapabilitySchema.safeParse(current).success) return { ok: false, reason: `capability ${current.id} is malformed` };
+      if (scopeError(current.scope) !== null) return { ok: false, reason: `capability ${current.id} has an invalid scope` };
+      if (!verifyCapabilitySignature(current)) {
+        return { ok: false, reason: `signature of capability ${current.id} does not verify against its grantor's key` };
+      }
+      if (current.revoked_at !== null) return { ok: false, reason: `capability ${current.id} was revoked` };
+      if (current.expires_at !== null && current.expires_at <= now) return { ok: false, reason: `capability ${current.id} has expired` };
+      if (current.parent_id === null) {
+        if (current.granted_by.pubkey !== this.daemon.agentId.pubkey) {
+          return { ok: false, reason: `root capability ${current.id} was not granted by the daemon` };
+        }
+        return { ok: true, depth };
+      }
+      let parent: CapabilityRecord | null;
+      try {
+        parent = this.store.get(current.parent_id);
+      } catch {
+        return { ok: false, reason: `parent ${current.parent_id} of capability ${current.id} is damaged` };
+      }
+      if (!parent) return { ok: false, reason: `parent ${current.parent_id} of capability ${current.id} is missing` };
+      if (parent.subject.pubkey !== current.granted_by.pubkey) {
+        return { ok: false, reason: `grantor of capability ${current.id} does not hold its parent ${parent.id}` };
+      }
+      if (scopeError(parent.scope) !== null) return { ok: false, reason: `capability ${parent.id} has an invalid scope` };
+      const parentScope = parent.scope as Scope;
+      if (parentScope.delegate !== true) return { ok: false, reason: `parent ${parent.id} is not delegable` };
+      if (!actionMatches(parent.action, current.action)) {
+        return { ok: false, reason: `parent ${parent.id} (${parent.action}) does not cover ${current.action}` };
+      }
+      const widening = wideningReason(current.scope as Scope, parentScope);
+      if (widening !== null) return { ok: false, reason: `capability ${current.id} widens its parent: ${widening}` };
+      if (parent.expires_at !== null && (current.expires_at === null || current.expires_at > parent.expires_at)) {
+        return { ok: false, reason: `capability ${current.id} outlives its parent ${parent.id}` };
+      }
+      current = parent;
+    }
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  /** Checks the caller for `required` (a concrete action) and writes `capability_check`. */
+  check(input: CheckInput): CheckResult {
+    assertValidAction(input.required, { allowWildcard: false });
+    const now = this.clock.now();
+    const facts = input.facts ?? {};
+    let reason: string | undefined;
+    let passedId: string | undefined;
+    for (const candidate of this.store.liveFor(input.caller.pubkey, input.required, now)) {
+      if (scopeError(candidate.scope) !== null) {
+        reason ??= `capability ${candidate.id} has an invalid scope`;
+        continue;
+      }
+      const refusal = scopeRefusal(candidate.scope as Scope, facts);
+      if (refusal !== null) {
+        reason ??= `capability ${candidate.id}: ${refusal}`;
+        continue;
+      }
+      const verdict = this.verifyChain(candidate, now);
+      if (!verdict.ok) {
+        reason ??= verdict.reason;
+        continue;
+      }
+      passedId = candidate.id;
+      break;
+    }
+    const passed = passedId !== undefined;
+    reason = passed ? undefined : (reason ?? `${input.caller.display} holds no live capability for ${input.required}`);
+    this.audit.append(input.caller, 'capability_check', {
+      required: input.required,
+      missing: passed ? null : input.required,
+      passed,
+      capability_id: passedId ?? null,
+      reason: reason ?? null,
+    });
+    return passed ? { passed, capability_id: passedId } : { passed, missing: input.required, reason };
+  }
+
+  /** `check`, throwing E_CAPABILITY_MISSING with the exact grant command when it fails. */
+  require(input: CheckInput): CheckResult {
+    const result = this.check(input);
+    if (!result.passed) {
+      const to = this.isOperator(input.caller, input.callerIsOperator) ? undefined : input.caller.display;
+      throw new CovenantError(
+        'E_CAPABILITY_MISSING',
+        `missing capability ${input.required}; grant it with: ${grantCommandFor(input.required, to)}`,
+      );
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------- revoke, purge, list
+
+  /**
+   * Revokes a capability (by id or signature) and everything delegated from it. Allowed for the
+   * operator, the subject, and the grantor of the capability or of any capability above it in
+   * its chain. Refusals (E_NOT_FOUND, E_FORBIDDEN) write `capability_revoke_rejected`.
+   */
+  revoke(input: { caller: AgentId; idOrSignature: string; callerIsOperator?: boolean }): RevokeResult {
+    const outcome = this.db.transaction((): { ok: true; result: RevokeResult } | { ok: false; error: CovenantError } => {
+      const refuse = (error: CovenantError) => {
+        this.audit.append(input.caller, 'capability_revoke_rejected', {
+          target: shorten(String(input.idOrSignature), 100),
+          reason: error.message,
+        });
+        return { ok: false as const, error };
+      };
+      let record: CapabilityRecord | null;
+      try {
+        record = typeof input.idOrSignature === 'string' ? this.store.find(input.idOrSignature) : null;
+      } catch {
+        record = null;
+      }
+      if (!record) {
+        return refuse(new CovenantError('E_NOT_FOUND', `no capability with id or signature ${shorten(String(input.idOrSignature), 100)}; list yours with: covenant capabilities recent`));
+      }
+      if (!this.mayRevoke(input.caller, record, input.callerIsOperator)) {
+        return refuse(
+          new CovenantError('E_FORBIDDEN', `only the operator, the subject or a grantor in its chain may revoke capability ${record.id}`),
+        );
+      }
+      const removed = this.store.revokeCascade(record.id, this.clock.now());
+      this.audit.append(input.caller, 'capability_revoked', { id: record.id, removed });
+      return { ok: true, result: { id: record.id, removed } };
+    })();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  }
+
+  private mayRevoke(caller: AgentId, record: CapabilityRecord, callerIsOperator?: boolean): boolean {
+    if (this.isOperator(caller, callerIsOperator) || sameAgent(caller, record.subject)) return true;
+    const seen = new Set<string>();
+    let current: CapabilityRecord | null = record;
+    while (current && !seen.has(current.id) && seen.size < MAX_CHAIN_DEPTH) {
+      if (sameAgent(caller, current.granted_by)) return true;
+      seen.add(current.id);
+      try {
+        current = current.parent_id === null ? null : this.store.get(current.parent_id);
+      } catch {
+        current = null;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Removes capabilities revoked or expired before `beforeMs` (never one a remaining record
+   * points to) and writes `capabilities_purged {before_ms, purged}`. The caller's authority
+   * (`capabilities.purge`) is checked by the request dispatcher, not here.
+   */
+  purge(input: { caller: AgentId; beforeMs: number }): number {
+    if (!Number.isSafeInteger(input.beforeMs) || input.beforeMs < 0) {
+      throw new CovenantError('E_BAD_REQUEST', 'before_ms must be a whole, non-negative epoch-ms time');
+    }
+    return this.db.transaction(() => {
+      const purged = this.store.purge(input.beforeMs, this.clock.now()).length;
+      this.audit.append(input.caller, 'capabilities_purged', { before_ms: input.beforeMs, purged });
+      return purged;
+    })();
+  }
+
+  /** Capabilities the caller holds or granted, newest first (limit clamped to 1..1000, default 20). */
+  recent(input: { caller: AgentId; limit?: number }): CapabilityRecord[] {
+    const requested = input.limit ?? DEFAULT_RECENT_LIMIT;
+    const limit = Number.isFinite(requested) ? Math.min(Math.max(Math.trunc(requested), 1), MAX_RECENT_LIMIT) : DEFAULT_RECENT_LIMIT;
+    return this.store.listForPeer(input.caller.pubkey, limit);
+  }
+
+  /**
+   * Grants the operator the SPEC 5 default set, skipping each action the operator already holds
+   * through a live, verified, unrestricted capability. Returns the capabilities granted now.
+   */
+  bootstrapOperator(operator: AgentId): Capability[] {
+    return this.db.transaction(() => {
+      const now = this.clock.now();
+      const granted: Capability[] = [];
+      for (const action of OPERATOR_DEFAULT_ACTIONS) {
+        const held = this.store
+          .liveFor(operator.pubkey, action, now)
+          .some((c) => scopeError(c.scope) === null && isUnrestricted(c.scope as Scope) && this.verifyChain(c, now).ok);
+        if (held) continue;
+        granted.push(
+          this.grant({ caller: this.daemon.agentId, callerIsOperator: true, action, subject: operator, scope: {}, expiresAt: null }),
+        );
+      }
+      return granted;
+    })();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Runtime: agent manifests and packages, and the runners that execute agents.
+ * Other folders import only this file.
+ */
+export type {
+  AgentIntent,
+  AgentAnswer,
+  AgentRunRequest,
+  AgentFailureReason,
+  AgentRunResult,
+  AgentRunner,
+} from './runner.js';
+export {
+  AGENT_ID_PATTERN,
+  ACTION_PATTERN,
+  AgentManifestSchema,
+  parseManifest,
+  loadAgentPackage,
+  runRequestFor,
+} from './manifest.js';
+export type { AgentManifest, AgentRuntimeKind, AgentPackage } from './manifest.js';
+export {
+  TrustedLocalRunner,
+  buildAgentEnv,
+  parseAnswer,
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_STDOUT_BYTES,
+  DEFAULT_MAX_STDERR_BYTES,
+} from './local-runner.js';
+export type { TrustedLocalRunnerOptions, AgentLaunch } from './local-runner.js';

@@ -1,0 +1,208 @@
+/**
+ * Live tests for the linux-gvisor runner: real agents under a real runsc.
+ *
+ * External service: gVisor (`runsc`, Debian package `runsc`) and a rootfs built with
+ * `scripts/make-rootfs.sh`, given as COVENANT_LIVE_GVISOR_ROOTFS (or COVENANT_GVISOR_ROOTFS).
+ * Needs Linux and root (runsc creates cgroups for the memory limit). See docs/gvisor-runner.md.
+ *
+ *   COVENANT_LIVE=1 COVENANT_LIVE_GVISOR_ROOTFS=/tmp/covenant-rootfs \
+ *     node --import tsx --test test/live/live_gvisor_runner.test.ts
+ *
+ * Skipped unless COVENANT_LIVE=1. When runsc or the rootfs is missing the tests skip with a
+ * reason naming what is missing, unless COVENANT_LIVE_REQUIRE lists runtime-linux-gvisor, in
+ * which case they fail. These tests drive GvisorRunner directly with fixture agents from
+ * test/runtime/gvisor/fixtures/agents.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GvisorRunner, checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
+import type { AgentRunRequest, AgentRunResult } from '../../src/runtime/runner.js';
+
+const SURFACE = 'runtime-linux-gvisor';
+const LIVE = process.env.COVENANT_LIVE === '1';
+const REQUIRED = (process.env.COVENANT_LIVE_REQUIRE ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .includes(SURFACE);
+const ROOTFS = process.env.COVENANT_LIVE_GVISOR_ROOTFS || process.env.COVENANT_GVISOR_ROOTFS || '';
+const AGENTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../runtime/gvisor/fixtures/agents');
+
+let missing: string | null = null;
+let runscPath = 'runsc';
+if (LIVE) {
+  const readiness = await checkGvisorReadiness({ rootfs: ROOTFS });
+  if (!readiness.runsc.found || readiness.runsc.version === null) {
+    missing = 'runsc (gVisor) not installed: apt-get install runsc';
+  } else if (ROOTFS === '') {
+    missing = 'gVisor rootfs not configured: set COVENANT_LIVE_GVISOR_ROOTFS to a rootfs built with scripts/make-rootfs.sh';
+  } else if (!readiness.rootfs.valid || !readiness.rootfs.node) {
+    missing = `gVisor rootfs unusable (${readiness.rootfs.message}): build one with scripts/make-rootfs.sh ${ROOTFS}`;
+  } else if (!readiness.kernel.ok) {
+    missing = `host cannot run gVisor sandboxes: ${readiness.kernel.message}`;
+  }
+  if (readiness.runsc.path !== null) runscPath = readiness.runsc.path;
+}
+const skip: string | false = !LIVE
+  ? 'set COVENANT_LIVE=1 to run live tests (needs runsc (gVisor) and a rootfs)'
+  : missing !== null && !REQUIRED
+    ? missing
+    : false;
+
+function requireGvisor(): void {
+  if (missing !== null) assert.fail(`${SURFACE} is listed in COVENANT_LIVE_REQUIRE but ${missing}`);
+}
+
+const tmp = LIVE ? fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'covenant-live-gvisor-'))) : '';
+after(() => {
+  if (tmp !== '') fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+let homes = 0;
+
+/** A fresh COVENANT_HOME with one fixture agent installed at agents/<id>/. */
+function setup(agentFile: string): { home: string; stateRoot: string; packageDir: string; runner: GvisorRunner } {
+  const home = path.join(tmp, `home-${++homes}`);
+  const stateRoot = path.join(home, 'runtime', 'gvisor');
+  const packageDir = path.join(home, 'agents', path.basename(agentFile, '.mjs'));
+  fs.mkdirSync(packageDir, { recursive: true, mode: 0o755 });
+  fs.copyFileSync(path.join(AGENTS, agentFile), path.join(packageDir, 'agent.mjs'));
+  const runner = new GvisorRunner({ runscPath, rootfs: ROOTFS, stateRoot, covenantHome: home, graceMs: 500 });
+  return { home, stateRoot, packageDir, runner };
+}
+
+function request(packageDir: string, text: string, overrides: Partial<AgentRunRequest> = {}): AgentRunRequest {
+  return {
+    agentId: path.basename(packageDir),
+    packageDir,
+    runtime: 'node',
+    entry: 'agent.mjs',
+    intent: { intent_id: `live-${Date.now()}`, text },
+    timeoutMs: 30_000,
+    memoryMb: 256,
+    ...overrides,
+  };
+}
+
+/** Bundle directories left under the state root (everything but runsc's `state`). */
+function leftoverBundles(stateRoot: string): string[] {
+  if (!fs.existsSync(stateRoot)) return [];
+  return fs.readdirSync(stateRoot).filter((name) => name !== 'state');
+}
+
+/** Containers runsc still knows about under this state root. */
+function runscContainers(stateRoot: string): string[] {
+  const stateDir = path.join(stateRoot, 'state');
+  if (!fs.existsSync(stateDir)) return [];
+  const r = spawnSync(runscPath, ['--root', stateDir, 'list', '-quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `runsc list failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter((line) => line.trim() !== '');
+}
+
+function answerOf(result: AgentRunResult): string {
+  assert.equal(result.ok, true, `the run failed: ${JSON.stringify(result)}`);
+  return result.ok ? result.answer.text : '';
+}
+
+test('live_gvisor_runner_dispatches_with_runsc', { skip }, async () => {
+  requireGvisor();
+  const { home, stateRoot, packageDir, runner } = setup('hello.mjs');
+  const result = await runner.run(request(packageDir, 'ping from the host', { intent: { intent_id: 'live-intent-1', text: 'ping from the host' } }));
+  assert.equal(answerOf(result), 'hello from gvisor: ping from the host');
+  assert.ok(result.ok);
+  assert.deepEqual(result.answer.sources, ['intent:live-intent-1']);
+  assert.ok(result.wallMs > 0);
+  assert.deepEqual(leftoverBundles(stateRoot), [], 'the bundle directory is removed');
+  assert.deepEqual(runscContainers(stateRoot), [], 'runsc keeps no container');
+  assert.ok(fs.existsSync(path.join(home, 'runtime', 'gvisor', 'state')), 'runsc state lives under $COVENANT_HOME/runtime/gvisor/state');
+});
+
+test('live_gvisor_agent_cannot_reach_host_network', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('net-probe.mjs');
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  try {
+    const { port } = server.address() as net.AddressInfo;
+    // Control: the listener does accept connections from the host.
+    await new Promise<void>((resolve, reject) => {
+      const probe = net.connect({ host: '127.0.0.1', port }, () => {
+        probe.destroy();
+        resolve();
+      });
+      probe.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(connections, 1, 'the host listener works');
+    connections = 0;
+
+    const result = await runner.run(request(packageDir, String(port)));
+    const report = JSON.parse(answerOf(result)) as { interfaces: string[]; connect: string };
+    assert.notEqual(report.connect, 'connected', `the agent reached the host listener: ${JSON.stringify(report)}`);
+    assert.deepEqual(
+      report.interfaces.filter((name) => name !== 'lo'),
+      [],
+      `the sandbox sees only loopback: ${report.interfaces.join(', ')}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(connections, 0, 'the host listener saw no connection from the sandbox');
+    assert.deepEqual(leftoverBundles(stateRoot), []);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('live_gvisor_agent_cannot_write_outside_scratch', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('write-probe.mjs');
+  const before = new Set(fs.readdirSync(ROOTFS));
+  const result = await runner.run(request(packageDir, 'write everywhere'));
+  const report = JSON.parse(answerOf(result)) as Record<string, string>;
+  for (const target of ['/workspace/escape.txt', '/escape.txt', '/etc/escape.txt', '/usr/bin/escape']) {
+    assert.ok(report[target] === 'EROFS' || report[target] === 'EACCES' || report[target] === 'EPERM', `${target}: ${report[target]}`);
+  }
+  assert.equal(report['/tmp/scratch.txt'], 'ok', '/tmp is writable scratch');
+  assert.equal(report.scratch_read_back, 'written by the write probe');
+  assert.deepEqual(fs.readdirSync(packageDir), ['agent.mjs'], 'nothing was written into the package');
+  assert.deepEqual(new Set(fs.readdirSync(ROOTFS)), before, 'nothing was written into the rootfs');
+  assert.equal(fs.existsSync(path.join(ROOTFS, 'etc', 'escape.txt')), false);
+  assert.deepEqual(fs.readdirSync(path.join(ROOTFS, 'tmp')), [], "the sandbox's /tmp is not the rootfs's tmp");
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('live_gvisor_bundle_removed_after_timeout', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('sleeper.mjs');
+  const started = Date.now();
+  const result = await runner.run(request(packageDir, 'never answers', { timeoutMs: 1500 }));
+  const elapsed = Date.now() - started;
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok && result.reason === 'timeout', JSON.stringify(result));
+  assert.ok(!result.ok && !result.message.includes(stateRoot), `paths are redacted: ${result.ok ? '' : result.message}`);
+  assert.ok(elapsed >= 1500 && elapsed < 1500 + 500 + 8000, `timeout, grace and kill took ${elapsed} ms`);
+  assert.deepEqual(leftoverBundles(stateRoot), [], 'the bundle directory is removed after a timeout');
+  assert.deepEqual(runscContainers(stateRoot), [], 'the killed container was deleted');
+  assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
+});
+
+test('live_gvisor_memory_limit_is_enforced', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('mem-hog.mjs');
+  const result = await runner.run(request(packageDir, 'allocate', { memoryMb: 128 }));
+  assert.equal(result.ok, false, `a 128 MiB agent allocated 2 GiB: ${JSON.stringify(result)}`);
+  assert.ok(!result.ok && result.reason === 'nonzero_exit', JSON.stringify(result));
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(runscContainers(stateRoot), []);
+});

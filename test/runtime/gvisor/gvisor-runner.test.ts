@@ -1,0 +1,339 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GvisorRunner, checkGvisorReadiness } from '../../../src/runtime/gvisor/index.js';
+import type { AgentRunRequest, AgentRunResult } from '../../../src/runtime/runner.js';
+import { CovenantError } from '../../../src/core/errors.js';
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'covenant-gvisor-runner-')));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let counter = 0;
+
+/** A fresh COVENANT_HOME with the fixture agents installed as one package. */
+function makeHome(): { home: string; stateRoot: string; packageDir: string } {
+  const home = path.join(tmp, `home-${++counter}`);
+  const stateRoot = path.join(home, 'runtime', 'gvisor');
+  const packageDir = path.join(home, 'agents', 'fixture');
+  fs.mkdirSync(packageDir, { recursive: true });
+  fs.cpSync(path.join(FIXTURES, 'agents'), packageDir, { recursive: true });
+  return { home, stateRoot, packageDir };
+}
+
+/** A rootfs that passes the readiness checks (bin/sh and usr/bin/node, executable). */
+function makeRootfs(opts: { sh?: boolean; node?: boolean } = {}): string {
+  const rootfs = path.join(tmp, `rootfs-${++counter}`);
+  fs.mkdirSync(path.join(rootfs, 'usr', 'bin'), { recursive: true });
+  fs.symlinkSync('usr/bin', path.join(rootfs, 'bin'));
+  if (opts.sh !== false) fs.writeFileSync(path.join(rootfs, 'usr', 'bin', 'sh'), '#!/bin/false\n', { mode: 0o755 });
+  if (opts.node !== false) fs.writeFileSync(path.join(rootfs, 'usr', 'bin', 'node'), '#!/bin/false\n', { mode: 0o755 });
+  return rootfs;
+}
+
+/** An executable `runsc` that runs fixtures/fake-runsc.mjs with this node. */
+function makeFakeRunsc(): string {
+  const dir = path.join(tmp, `fake-bin-${++counter}`);
+  fs.mkdirSync(dir);
+  const file = path.join(dir, 'runsc');
+  fs.writeFileSync(
+    file,
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-runsc.mjs'))} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return file;
+}
+
+function request(packageDir: string, entry: string, overrides: Partial<AgentRunRequest> = {}): AgentRunRequest {
+  return {
+    agentId: 'fixture',
+    packageDir,
+    runtime: 'node',
+    entry,
+    intent: { intent_id: 'intent-1', text: 'ping' },
+    timeoutMs: 10_000,
+    memoryMb: 128,
+    ...overrides,
+  };
+}
+
+/** Directories under the state root other than runsc's own `state` directory. */
+function leftoverBundles(stateRoot: string): string[] {
+  if (!fs.existsSync(stateRoot)) return [];
+  return fs.readdirSync(stateRoot).filter((name) => name !== 'state');
+}
+
+function fakeCalls(stateRoot: string): Array<{ globals: string[]; command: string; args: string[] }> {
+  const log = path.join(stateRoot, 'state', 'fake-calls.log');
+  if (!fs.existsSync(log)) return [];
+  return fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { globals: string[]; command: string; args: string[] });
+}
+
+function assertFailure(result: AgentRunResult, reason: string): asserts result is Extract<AgentRunResult, { ok: false }> {
+  assert.equal(result.ok, false, `expected ${reason}, got ${JSON.stringify(result)}`);
+  if (!result.ok) assert.equal(result.reason, reason, result.message);
+}
+
+// ---- sandbox_unavailable: never an unsandboxed fallback -------------------------------------
+
+test('missing runsc (explicit path) answers sandbox_unavailable with a fix line and leaves no bundle', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: path.join(tmp, 'no-such-dir', 'runsc'), rootfs: makeRootfs(), stateRoot });
+  const result = await runner.run(request(packageDir, 'marker.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.match(result.message, /runsc not found/);
+  assert.match(result.message, /apt-get install runsc/);
+  assert.ok(result.message.includes('fixture'), 'the message names the agent');
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.equal(fs.existsSync(path.join(packageDir, 'ran.marker')), false, 'the agent must not run unsandboxed');
+  assert.ok(result.wallMs >= 0);
+});
+
+test('runsc missing from PATH answers sandbox_unavailable naming PATH and the apt package', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const emptyBin = path.join(tmp, `empty-bin-${++counter}`);
+  fs.mkdirSync(emptyBin);
+  const savedPath = process.env.PATH;
+  process.env.PATH = emptyBin;
+  let result: AgentRunResult;
+  try {
+    result = await new GvisorRunner({ rootfs: makeRootfs(), stateRoot }).run(request(packageDir, 'marker.mjs'));
+  } finally {
+    process.env.PATH = savedPath;
+  }
+  assertFailure(result, 'sandbox_unavailable');
+  assert.match(result.message, /runsc not found on PATH: install gVisor with `apt-get install runsc`/);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.equal(fs.existsSync(path.join(packageDir, 'ran.marker')), false);
+});
+
+test('a missing rootfs answers sandbox_unavailable with a make-rootfs fix line and leaves no bundle', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const rootfs = path.join(tmp, 'no-such-rootfs');
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot });
+  const result = await runner.run(request(packageDir, 'marker.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.match(result.message, /does not exist/);
+  assert.match(result.message, /scripts\/make-rootfs\.sh /);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(fakeCalls(stateRoot), [], 'runsc is never invoked');
+  assert.equal(fs.existsSync(path.join(packageDir, 'ran.marker')), false);
+});
+
+test('a rootfs without bin/sh answers sandbox_unavailable: "has no bin/sh: build one with scripts/make-rootfs.sh"', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const rootfs = makeRootfs({ sh: false });
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot }).run(request(packageDir, 'marker.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.match(result.message, /has no bin\/sh: build one with `scripts\/make-rootfs\.sh /);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(fakeCalls(stateRoot), []);
+});
+
+test('a rootfs whose bin/sh is an absolute symlink into the host is not valid', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const rootfs = makeRootfs({ sh: false });
+  // Valid on the host (/bin/sh exists there) but dangling inside the rootfs.
+  fs.symlinkSync('/bin/sh', path.join(rootfs, 'usr', 'bin', 'sh'));
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot }).run(request(packageDir, 'marker.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.match(result.message, /has no bin\/sh/);
+});
+
+test('a node agent with a rootfs that lacks node answers sandbox_unavailable', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const rootfs = makeRootfs({ node: false });
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot }).run(request(packageDir, 'marker.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.match(result.message, /no usr\/bin\/node: rebuild it with `scripts\/make-rootfs\.sh /);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('paths under COVENANT_HOME are redacted in messages', async () => {
+  const { home, stateRoot, packageDir } = makeHome();
+  const rootfs = path.join(home, 'rootfs-missing');
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot }).run(request(packageDir, 'marker.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.ok(result.message.includes('$COVENANT_HOME/rootfs-missing'), result.message);
+  assert.ok(!result.message.includes(home), result.message);
+});
+
+test('extra runsc flags cannot override --network or --root', () => {
+  const base = { rootfs: '/x', stateRoot: path.join(tmp, 'flags') };
+  assert.throws(() => new GvisorRunner({ ...base, extraRunscFlags: ['--network=host'] }), CovenantError);
+  assert.throws(() => new GvisorRunner({ ...base, extraRunscFlags: ['-root=/tmp'] }), CovenantError);
+  assert.throws(() => new GvisorRunner({ ...base, extraRunscFlags: ['host'] }), CovenantError);
+  assert.doesNotThrow(() => new GvisorRunner({ ...base, extraRunscFlags: ['--platform=ptrace'] }));
+});
+
+// ---- the protocol, driven through a fake runsc (not a sandbox) -----------------------------
+
+test('a run answers {text, sources}, invokes runsc --network=none --root <stateRoot>/state run --bundle, and removes the bundle', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, extraRunscFlags: ['--platform=ptrace'] });
+  const result = await runner.run(request(packageDir, 'hello.mjs', { intent: { intent_id: 'i-42', text: 'hi' } }));
+  assert.equal(result.ok, true, JSON.stringify(result));
+  if (!result.ok) return;
+  assert.deepEqual(result.answer, { text: 'hello from gvisor: hi', sources: ['intent:i-42'] });
+  const calls = fakeCalls(stateRoot);
+  assert.equal(calls.length, 1, JSON.stringify(calls));
+  const [call] = calls;
+  assert.deepEqual(call?.globals, ['--network=none', '--root', path.join(stateRoot, 'state'), '--platform=ptrace']);
+  assert.equal(call?.command, 'run');
+  const [flag, bundleDir, id] = call?.args ?? [];
+  assert.equal(flag, '--bundle');
+  assert.equal(bundleDir, path.join(stateRoot, id as string));
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('malformed stdout is malformed_output naming the agent, and the bundle is removed', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot }).run(
+    request(packageDir, 'malformed.mjs'),
+  );
+  assertFailure(result, 'malformed_output');
+  assert.match(result.message, /agent fixture: malformed output: not JSON/);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('a non-zero exit is nonzero_exit with the exit code and stderr, and the bundle is removed', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot }).run(
+    request(packageDir, 'fail.mjs'),
+  );
+  assertFailure(result, 'nonzero_exit');
+  assert.equal(result.exitCode, 3);
+  assert.match(result.message, /agent fixture: exited with code 3; stderr: fail agent: something broke/);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('a sandbox that cannot start the process is spawn_failed, cleaned with delete --force', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot }).run(
+    request(packageDir, 'agent-binary', { runtime: 'bin' }),
+  );
+  assertFailure(result, 'spawn_failed');
+  assert.match(result.message, /runsc could not start the agent: running container: .*failed to load/);
+  assert.ok(fakeCalls(stateRoot).some((c) => c.command === 'delete' && c.args[0] === '--force'));
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('a timeout sends TERM, then after the grace KILL, then delete --force; the bundle is removed', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, graceMs: 300 });
+  const started = Date.now();
+  const result = await runner.run(request(packageDir, 'sleeper.mjs', { timeoutMs: 500 }));
+  const elapsed = Date.now() - started;
+  assertFailure(result, 'timeout');
+  assert.match(result.message, /agent fixture: timed out after 500 ms; its sandbox was killed/);
+  assert.ok(elapsed >= 700, `TERM is followed by a grace period (${elapsed} ms)`);
+  assert.ok(elapsed < 8000, `the run ends promptly after SIGKILL (${elapsed} ms)`);
+  const commands = fakeCalls(stateRoot).map((c) => [c.command, ...c.args.filter((a) => !/^[0-9a-f-]{36}$/.test(a))].join(' '));
+  const killTerm = commands.indexOf('kill TERM');
+  const killKill = commands.indexOf('kill KILL');
+  const del = commands.indexOf('delete --force');
+  assert.ok(killTerm > 0 && killKill > killTerm && del > killKill, commands.join(', '));
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('stdout over the cap is stdout_overflow and kills the run at once', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, stdoutCapBytes: 256 * 1024, graceMs: 5000 });
+  const started = Date.now();
+  const result = await runner.run(request(packageDir, 'flood.mjs', { timeoutMs: 20_000 }));
+  assertFailure(result, 'stdout_overflow');
+  assert.match(result.message, /stdout exceeded 262144 bytes/);
+  assert.ok(Date.now() - started < 5000, 'no grace period for an overflow');
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('an abort signal cancels the run (aborted) and removes the bundle', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, graceMs: 200 });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 300);
+  const result = await runner.run(request(packageDir, 'sleeper.mjs', { signal: controller.signal }));
+  assertFailure(result, 'aborted');
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+
+  const already = new AbortController();
+  already.abort();
+  assertFailure(await runner.run(request(packageDir, 'hello.mjs', { signal: already.signal })), 'aborted');
+});
+
+test('close() kills running sandboxes and refuses new runs', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, graceMs: 200 });
+  const pending = runner.run(request(packageDir, 'sleeper.mjs'));
+  await new Promise((r) => setTimeout(r, 400));
+  await runner.close();
+  assertFailure(await pending, 'aborted');
+  assertFailure(await runner.run(request(packageDir, 'hello.mjs')), 'aborted');
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('a runsc that cannot be executed is sandbox_unavailable and the bundle is removed', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const dir = path.join(tmp, `broken-bin-${++counter}`);
+  fs.mkdirSync(dir);
+  const runsc = path.join(dir, 'runsc');
+  fs.writeFileSync(runsc, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+  const result = await new GvisorRunner({ runscPath: runsc, rootfs: makeRootfs(), stateRoot }).run(request(packageDir, 'hello.mjs'));
+  assertFailure(result, 'sandbox_unavailable');
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+test('an entry outside the package is spawn_failed before runsc runs', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot }).run(
+    request(packageDir, '../escape.mjs'),
+  );
+  assertFailure(result, 'spawn_failed');
+  assert.deepEqual(fakeCalls(stateRoot), []);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
+// ---- readiness (covenant doctor) ------------------------------------------------------------
+
+test('readiness reports runsc path and version, a valid rootfs, and no fixes when all is there', async () => {
+  const runsc = makeFakeRunsc();
+  const rootfs = makeRootfs();
+  const r = await checkGvisorReadiness({ runscPath: runsc, rootfs });
+  assert.deepEqual(r.runsc, { found: true, path: runsc, version: 'fake-0.0' });
+  assert.equal(r.rootfs.valid, true);
+  assert.equal(r.rootfs.node, true);
+  assert.equal(r.rootfs.path, rootfs);
+  assert.equal(typeof r.kernel.ok, 'boolean');
+  assert.equal(r.ready, r.kernel.ok);
+  if (r.kernel.ok) assert.deepEqual(r.fixes, []);
+});
+
+test('readiness gives a fix line for a missing runsc and a rootfs without bin/sh', async () => {
+  const rootfs = makeRootfs({ sh: false });
+  const r = await checkGvisorReadiness({ runscPath: path.join(tmp, 'missing', 'runsc'), rootfs });
+  assert.equal(r.ready, false);
+  assert.deepEqual(r.runsc, { found: false, path: path.join(tmp, 'missing', 'runsc'), version: null });
+  assert.equal(r.rootfs.valid, false);
+  assert.ok(r.fixes.some((fix) => fix.includes('apt-get install runsc')), r.fixes.join('\n'));
+  assert.ok(r.fixes.some((fix) => fix.includes(`has no bin/sh: build one with \`scripts/make-rootfs.sh ${rootfs}\``)), r.fixes.join('\n'));
+});
+
+test('readiness without a configured rootfs says to set COVENANT_GVISOR_ROOTFS', async () => {
+  const saved = process.env.COVENANT_GVISOR_ROOTFS;
+  delete process.env.COVENANT_GVISOR_ROOTFS;
+  try {
+    const r = await checkGvisorReadiness({ runscPath: makeFakeRunsc() });
+    assert.equal(r.rootfs.valid, false);
+    assert.equal(r.rootfs.path, null);
+    assert.ok(r.fixes.some((fix) => fix.includes('COVENANT_GVISOR_ROOTFS') && fix.includes('scripts/make-rootfs.sh')));
+  } finally {
+    if (saved !== undefined) process.env.COVENANT_GVISOR_ROOTFS = saved;
+  }
+});
