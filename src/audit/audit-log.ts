@@ -91,6 +91,15 @@ export class AuditLog {
     })();
   }
 
+  /** Signs a checkpoint of the stored row `seq` (its own chain hash); throws when there is no such row. */
+  checkpointAt(seq: number): { seq: number; chain_hash: string; timestamp_ms: number; signature_b58: string } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT chain_hash FROM audit_events WHERE seq = ?').get(seq) as { chain_hash: string } | undefined;
+      if (!row) throw new Error(`cannot checkpoint audit seq ${seq}: no such row`);
+      return this.writeCheckpoint(seq, row.chain_hash);
+    })();
+  }
+
   subscribe(listener: AuditListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -125,7 +125,7 @@ export class CapabilityService {
         return { ok: false, error };
       }
     })();
-    if (!outcome.ok) throw outcome.error;
+    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true });
     return outcome.cap;
   }
 
@@ -322,6 +322,7 @@ export class CapabilityService {
       throw new CovenantError(
         'E_CAPABILITY_MISSING',
         `missing capability ${input.required}; grant it with: ${grantCommandFor(input.required, to)}`,
+        { audited: true },
       );
     }
     return result;
@@ -361,7 +362,7 @@ export class CapabilityService {
       this.audit.append(input.caller, 'capability_revoked', { id: record.id, removed });
       return { ok: true, result: { id: record.id, removed } };
     })();
-    if (!outcome.ok) throw outcome.error;
+    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true });
     return outcome.result;
   }
 

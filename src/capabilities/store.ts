@@ -51,6 +51,10 @@ export function isLive(record: Pick<CapabilityRecord, 'revoked_at' | 'expires_at
 export class CapabilityStore {
   constructor(private readonly db: Db) {}
 
+  isEmpty(): boolean {
+    return this.db.prepare('SELECT 1 FROM capabilities LIMIT 1').get() === undefined;
+  }
+
   insert(cap: Capability): CapabilityRecord {
     this.db
       .prepare(

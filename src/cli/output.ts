@@ -7,7 +7,7 @@ export interface GlobalFlags {
 
 export interface CommandOutcome {
   /** The JSON object printed with --json. */
-  json: Record<string, unknown> & { kind: string };
+  json: { kind: string; [field: string]: unknown };
   /** Lines printed without --json. */
   human: string | string[];
   /** 0 unless the outcome is itself a refusal (an invalid audit chain, an ignored intent). */

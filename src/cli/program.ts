@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { COVENANT_VERSION } from '../core/version.js';
 import { registerAuditCommands } from './register/audit.js';
+import { registerCapabilityCommands } from './register/capabilities.js';
 import { registerDaemonCommands } from './register/daemon.js';
 import { registerIntentCommands } from './register/intent.js';
+import { registerPeerCommands } from './register/peers.js';
 
 export function buildProgram(): Command {
   const program = new Command('covenant')
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerDaemonCommands(program);
   registerIntentCommands(program);
   registerAuditCommands(program);
+  registerCapabilityCommands(program);
+  registerPeerCommands(program);
   return program;
 }
 

@@ -39,23 +39,25 @@ export class IpcServer {
   }
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes every connection. */
-  async close(graceMs: number): Promise<void> {
+  async shutdown(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.inFlight.drain(graceMs);
     for (const connection of this.connections) connection.socket.destroy();
     await closed;
   }
 
-  /** Closes, at once, every connection authenticated with the given token. */
-  disconnectToken(tokenHash: string): number {
+  /** Connections authenticated with the given token. */
+  count(tokenHash: string): number {
     let count = 0;
-    for (const connection of this.connections) {
-      if (connection.caller?.tokenHash === tokenHash) {
-        connection.socket.destroy();
-        count += 1;
-      }
-    }
+    for (const connection of this.connections) if (connection.caller?.tokenHash === tokenHash) count += 1;
     return count;
+  }
+
+  /** Closes every connection authenticated with the given token. */
+  close(tokenHash: string): void {
+    for (const connection of this.connections) {
+      if (connection.caller?.tokenHash === tokenHash) connection.socket.destroy();
+    }
   }
 
   private accept(socket: Socket): void {
@@ -95,7 +97,8 @@ export class IpcServer {
     const done = this.inFlight.start();
     try {
       const reply = await executeRequest(this.ctx, connection.caller, frame.value);
-      this.send(connection, id === undefined ? reply : { ...reply, id });
+      // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
+      this.send(connection, id === undefined || 'id' in reply ? reply : { ...reply, id });
     } finally {
       done();
     }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { COVENANT_VERSION, CovenantError } from '../core/index.js';
 import { resolveHome } from '../home/index.js';
+import { gatewayOptionsFromEnv } from '../gateway/index.js';
 import { startDaemon } from './daemon.js';
 import { runRecoverOperator } from './recover.js';
 
@@ -31,7 +32,8 @@ async function main(argv: string[]): Promise<number> {
   const home = resolveHome(flags.home);
   if (flags.recoverOperator) return runRecoverOperator(home);
 
-  const daemon = await startDaemon({ home, logToStderr: true });
+  const http = flags.http ? gatewayOptionsFromEnv(process.env) : false;
+  const daemon = await startDaemon({ home, logToStderr: true, http });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', onSignal);

@@ -10,6 +10,8 @@ export interface Authorization {
   facts?: Record<string, unknown>;
   /** Only the operator identity may make this request. */
   operatorOnly?: boolean;
+  /** The operator passes without holding `action`; everyone else needs it. */
+  operatorPasses?: boolean;
 }
 
 /**

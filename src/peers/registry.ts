@@ -78,3 +78,60 @@ export class PeerRegistry {
     return rows.map(toRecord);
   }
 }
+
+export type PeerStatusFilter = 'all' | 'live' | 'revoked';
+
+export interface PeerListQuery {
+  limit: number;
+  pubkeyPrefix?: string;
+  status: PeerStatusFilter;
+}
+
+export class PeerQueries {
+  constructor(private readonly db: Db) {}
+
+  /** Newest first; filters apply before the limit. */
+  list(query: PeerListQuery): { matched: number; peers: PeerRecord[] } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (query.pubkeyPrefix) {
+      where.push("substr(pubkey, 1, ?) = ?");
+      args.push(query.pubkeyPrefix.length, query.pubkeyPrefix);
+    }
+    if (query.status === 'live') where.push('revoked_at IS NULL');
+    if (query.status === 'revoked') where.push('revoked_at IS NOT NULL');
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const matched = (this.db.prepare(`SELECT count(*) AS n FROM peers ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM peers ${clause} ORDER BY registered_at DESC, rowid DESC LIMIT ?`)
+      .all(...args, query.limit) as PeerRow[];
+    return { matched, peers: rows.map(toRecord) };
+  }
+
+  byTokenPrefix(prefix: string, limit: number): PeerRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM peers WHERE substr(token_prefix, 1, ?) = ? ORDER BY registered_at DESC LIMIT ?')
+      .all(prefix.length, prefix, limit) as PeerRow[];
+    return rows.map(toRecord);
+  }
+
+  /** Live peers whose display equals `name` or whose pubkey starts with it. */
+  resolveSubject(name: string): PeerRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM peers WHERE revoked_at IS NULL AND (display = ? OR substr(pubkey, 1, ?) = ?)
+         GROUP BY pubkey ORDER BY registered_at DESC LIMIT 10`,
+      )
+      .all(name, name.length, name) as PeerRow[];
+    return rows.map(toRecord);
+  }
+
+  revoke(tokenHash: string, at: number): boolean {
+    return this.db.prepare('UPDATE peers SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(at, tokenHash).changes === 1;
+  }
+
+  /** Removes revoked peers revoked before the cutoff; live peers are never purged. */
+  purgeRevoked(beforeMs: number): number {
+    return this.db.prepare('DELETE FROM peers WHERE revoked_at IS NOT NULL AND revoked_at < ?').run(beforeMs).changes;
+  }
+}

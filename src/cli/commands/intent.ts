@@ -3,6 +3,5 @@ import { callDaemon } from '../session.js';
 
 export async function intentCommand(flags: GlobalFlags, words: string[], options: { agent?: string }): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, { kind: 'submit_intent', text: words.join(' '), ...(options.agent ? { agent: options.agent } : {}) });
-  const { id: _id, ...json } = reply;
-  return { json: json as CommandOutcome['json'], human: String(reply.text), exitCode: reply.status === 'ok' ? 0 : 1 };
+  return { json: reply, human: String(reply.text), exitCode: reply.status === 'ok' ? 0 : 1 };
 }

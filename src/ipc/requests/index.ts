@@ -1,8 +1,12 @@
 import type { z } from 'zod';
 import type { RequestDefinition } from '../request-definition.js';
-import { auditCheckpoint, auditVerify } from './audit.js';
+import { auditCheckpoint, auditPurge, auditRecent, auditVerify } from './audit.js';
+import { bootstrap, capabilitiesGrant, capabilitiesPurge, capabilitiesRecent, capabilitiesRevoke } from './capabilities.js';
 import { ping } from './daemon.js';
 import { submitIntent } from './intent.js';
+import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './peers.js';
+
+export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
 export const REQUESTS = {
@@ -10,6 +14,18 @@ export const REQUESTS = {
   submit_intent: submitIntent,
   audit_verify: auditVerify,
   audit_checkpoint: auditCheckpoint,
+  audit_recent: auditRecent,
+  audit_purge: auditPurge,
+  capabilities_grant: capabilitiesGrant,
+  capabilities_recent: capabilitiesRecent,
+  capabilities_revoke: capabilitiesRevoke,
+  capabilities_purge: capabilitiesPurge,
+  bootstrap,
+  peers_add: peersAdd,
+  peers_list: peersList,
+  peers_rotate: peersRotate,
+  peers_revoke: peersRevoke,
+  peers_purge: peersPurge,
 } as const;
 
 export type RequestTable = typeof REQUESTS;

@@ -1,0 +1,118 @@
+import { CovenantError } from '../../core/index.js';
+import { writePrivateFile } from '../../home/index.js';
+import { resolvePurgeCutoff } from '../../ipc/index.js';
+import { mintToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
+import type { DaemonContext } from '../context.js';
+import type { HandlerGroup } from './handler.js';
+
+function view(peer: PeerRecord) {
+  return { agent_id: peer.agent_id, token_prefix: peer.token_prefix, registered_at: peer.registered_at, revoked_at: peer.revoked_at };
+}
+
+function revokeAndDisconnect(ctx: DaemonContext, peer: PeerRecord): number {
+  ctx.peerQueries.revoke(peer.token_hash, ctx.clock.now());
+  return ctx.disconnect.token(peer.token_hash);
+}
+
+export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rotate' | 'peers_revoke' | 'peers_purge'> = {
+  peers_add: (params, caller, ctx) => {
+    const display = `${params.name}@peer`;
+    if (ctx.peerQueries.resolveSubject(display).length > 0) {
+      throw new CovenantError('E_CONFLICT', `a live peer named ${display} already exists; pick another name or revoke it first`);
+    }
+    const token = mintToken();
+    const agentId = ctx.db.transaction(() => {
+      const identity = ctx.identityKeys.create(display);
+      ctx.peers.register(token, identity.agentId, 'peer');
+      ctx.audit.append(caller.agentId, 'peer_added', { agent_id: identity.agentId, token_prefix: tokenPrefix(token) });
+      return identity.agentId;
+    })();
+    return { kind: 'peer_added', agent_id: agentId, token_b58: token };
+  },
+
+  peers_list: (params, _caller, ctx) => {
+    const { matched, peers } = ctx.peerQueries.list({ limit: params.limit, pubkeyPrefix: params.prefix, status: params.status });
+    return {
+      kind: 'peer_list',
+      limit: params.limit,
+      filter_pubkey_prefix: params.prefix ?? null,
+      status_filter: params.status,
+      matched_count: matched,
+      truncated: matched > peers.length,
+      operator_pubkey_b58: ctx.identity.agentId.pubkey,
+      peers: peers.map(view),
+    };
+  },
+
+  peers_rotate: (_params, caller, ctx) => {
+    const token = mintToken();
+    // Persist first: if the daemon dies after this line the old token still works and the new
+    // file's token is registered at the next start.
+    writePrivateFile(ctx.paths.operatorToken, `${token}\n`);
+    ctx.db.transaction(() => {
+      ctx.peers.register(token, ctx.identity.agentId, 'operator');
+      ctx.peerQueries.revoke(caller.tokenHash, ctx.clock.now());
+      ctx.audit.append(caller.agentId, 'operator_token_rotated', { old_prefix: caller.tokenPrefix, new_prefix: tokenPrefix(token) });
+    })();
+    ctx.disconnect.token(caller.tokenHash);
+    return { kind: 'operator_token_rotated', old_prefix: caller.tokenPrefix, new_prefix: tokenPrefix(token), token_b58: token };
+  },
+
+  peers_revoke: (params, caller, ctx) => {
+    const matches = ctx.peerQueries.byTokenPrefix(params.token_prefix, params.limit_matches + 1);
+    const audit = (outcome: string, extra: Record<string, unknown> = {}) =>
+      ctx.audit.append(caller.agentId, outcome === 'revoked' ? 'peer_revoked' : 'peer_revoke_rejected', {
+        prefix: params.token_prefix.slice(0, 6),
+        outcome,
+        ...extra,
+      });
+    if (matches.length === 0) {
+      audit('not_found');
+      return { kind: 'peer_revoke', outcome: { type: 'not_found', prefix: params.token_prefix } };
+    }
+    if (matches.length > 1) {
+      audit('ambiguous', { matches: Math.min(matches.length, params.limit_matches) });
+      return {
+        kind: 'peer_revoke',
+        outcome: {
+          type: 'ambiguous',
+          prefix: params.token_prefix,
+          matches: matches.slice(0, params.limit_matches).map(view),
+          truncated: matches.length > params.limit_matches,
+        },
+      };
+    }
+    const peer = matches[0]!;
+    if (peer.revoked_at !== null) {
+      audit('already_revoked', { agent: peer.agent_id });
+      return { kind: 'peer_revoke', outcome: { type: 'already_revoked', peer: view(peer) } };
+    }
+    if (peer.token_hash === caller.tokenHash && !params.force) {
+      audit('self_revoke_forbidden');
+      return {
+        kind: 'peer_revoke',
+        outcome: {
+          type: 'self_revoke_forbidden',
+          prefix: params.token_prefix,
+          message: 'this is the token you are using; rotate it with `covenant peers rotate`, or pass --force (then recover with `covenantd --recover-operator`)',
+        },
+      };
+    }
+    const closed = ctx.db.transaction(() => {
+      audit('revoked', { agent: peer.agent_id, forced: peer.token_hash === caller.tokenHash });
+      return revokeAndDisconnect(ctx, peer);
+    })();
+    const revoked = { ...peer, revoked_at: ctx.clock.now() };
+    return { kind: 'peer_revoke', outcome: { type: 'revoked', peer: view(revoked), connections_closed: closed } };
+  },
+
+  peers_purge: (params, caller, ctx) => {
+    const beforeMs = resolvePurgeCutoff(params);
+    const purged = ctx.db.transaction(() => {
+      const count = ctx.peerQueries.purgeRevoked(beforeMs);
+      ctx.audit.append(caller.agentId, 'peers_purged', { before_ms: beforeMs, purged: count });
+      return count;
+    })();
+    return { kind: 'peers_purged', before_ms: beforeMs, purged };
+  },
+};

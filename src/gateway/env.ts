@@ -1,0 +1,24 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { ErrorCode } from '../core/index.js';
+import type { Caller } from '../daemon/caller.js';
+
+/** Why a request carries no usable credential. `tokenPrefix` is at most 6 characters. */
+export interface AuthFailure {
+  code: Extract<ErrorCode, 'E_AUTH_REQUIRED' | 'E_AUTH_FAILED'>;
+  reason: 'missing bearer token' | 'malformed authorization header' | 'unknown token' | 'revoked token';
+  tokenPrefix: string | null;
+}
+
+/** What `identify` found: a live peer, or why not. Nothing is refused at that point. */
+export type Identity = { caller: Caller; failure: null } | { caller: null; failure: AuthFailure };
+
+export interface GatewayVariables {
+  identity: Identity;
+  /** Set by `requireAuth`: every protected route can rely on it. */
+  caller: Caller;
+  /** Set once a route has read the whole request body. */
+  bodyRead: boolean;
+}
+
+/** Bindings are absent when the app is driven through `app.request()` in tests. */
+export type GatewayEnv = { Bindings: Partial<HttpBindings>; Variables: GatewayVariables };

@@ -1,0 +1,53 @@
+import type { MiddlewareHandler } from 'hono';
+import type { DaemonContext } from '../../daemon/context.js';
+import type { AgentId } from '../../identity/index.js';
+import type { GatewayEnv } from '../env.js';
+import { appendAudit, AUDIT_UNAVAILABLE_MESSAGE, auditPath, errorResponse } from '../errors.js';
+import { retryAfterSeconds, type AuditThrottle, type KeyedRateLimiter } from '../rate-limit/index.js';
+import { remoteAddress } from '../remote-address.js';
+
+export interface RateLimitAuditContext {
+  issuer: AgentId;
+  tokenPrefix: string | null;
+}
+
+export function rateLimitRow(context: RateLimitAuditContext, suppressed: number, path: string | null) {
+  return {
+    issuer: context.issuer,
+    kind: 'rate_limited',
+    payload: { transport: 'http', token_prefix: context.tokenPrefix, suppressed, path },
+  };
+}
+
+/**
+ * Token bucket per live token (keyed by its hash), or per remote address for requests without
+ * one. A refusal answers 429 E_RATE_LIMITED with `Retry-After` in whole seconds; its
+ * `rate_limited` row is written at most once per second per key (see AuditThrottle).
+ */
+export function rateLimit(
+  ctx: DaemonContext,
+  limiter: KeyedRateLimiter,
+  throttle: AuditThrottle<RateLimitAuditContext>,
+): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const caller = c.get('identity').caller;
+    const key = caller ? `token:${caller.tokenHash}` : `addr:${remoteAddress(c)}`;
+    const taken = limiter.take(key);
+    if (taken.allowed) {
+      await next();
+      return;
+    }
+    const context: RateLimitAuditContext = caller
+      ? { issuer: caller.agentId, tokenPrefix: caller.tokenPrefix }
+      : { issuer: ctx.identity.agentId, tokenPrefix: null };
+    const decision = throttle.decide(key, context);
+    if (decision.write && !appendAudit(ctx, rateLimitRow(context, decision.suppressed, auditPath(c)))) {
+      throttle.undo(key, decision.suppressed);
+      return errorResponse(c, 'E_AUDIT_UNAVAILABLE', AUDIT_UNAVAILABLE_MESSAGE);
+    }
+    const seconds = retryAfterSeconds(taken.retryAfterMs);
+    return errorResponse(c, 'E_RATE_LIMITED', `too many requests; retry in ${seconds} s (limit ${limiter.ratePerSecond}/s, burst ${limiter.burst})`, {
+      'Retry-After': String(seconds),
+    });
+  };
+}

@@ -1,0 +1,77 @@
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { statusOf } from '../../core/index.js';
+import { executeRequest, type Reply } from '../../daemon/execute-request.js';
+import type { DaemonContext } from '../../daemon/context.js';
+import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../ipc/index.js';
+import type { GatewayEnv } from '../env.js';
+import { auditedRefusal, auditPath } from '../errors.js';
+import { paramsFromText, parseJsonBody } from './params.js';
+
+export interface RouteEntry {
+  method: HttpMethod;
+  path: string;
+  /** The request kind (or event stream name) served there. */
+  name: string;
+}
+
+/** One route per request kind, read from the request table. */
+export function requestRoutes(): RouteEntry[] {
+  return Object.values(REQUESTS).map((entry) => {
+    const definition = entry as unknown as RequestDefinition;
+    return { method: definition.http.method, path: definition.http.path, name: definition.kind };
+  });
+}
+
+/** The answer to a reply of `executeRequest`: 200, or the catalogue status of its error code. */
+export function replyResponse(c: Context<GatewayEnv>, reply: Reply): Response {
+  const status = reply.kind === 'error' ? statusOf(String((reply as { code?: unknown }).code)) : 200;
+  return c.json(reply, status as ContentfulStatusCode);
+}
+
+/**
+ * Mounts every request kind of the table at its `http.method` + `http.path`. GET takes its
+ * parameters from the query string, POST from a JSON object body; path parameters (`:id`)
+ * fill the parameter of the same name and win over both. The route, not the body, names the
+ * kind. Everything after that is `executeRequest`, the path the socket uses too.
+ */
+export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): void {
+  for (const entry of Object.values(REQUESTS)) {
+    const definition = entry as unknown as RequestDefinition;
+    const { kind } = definition;
+    app.on(definition.http.method, definition.http.path, async (c) => {
+      const caller = c.get('caller');
+      let params: Record<string, unknown>;
+      if (definition.http.method === 'GET') {
+        params = paramsFromText(definition.params, c.req.queries());
+      } else {
+        const body = parseJsonBody(new Uint8Array(await c.req.arrayBuffer()));
+        c.set('bodyRead', true);
+        if (!body.ok) {
+          const record =
+            body.code === 'E_INVALID_JSON'
+              ? { issuer: caller.agentId, kind: 'frame_rejected', payload: { transport: 'http', reason: 'invalid JSON', authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) } }
+              : { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: kind, code: body.code, token_prefix: caller.tokenPrefix } };
+          return auditedRefusal(c, ctx, record, body.code, body.message);
+        }
+        params = body.value;
+        if (Object.hasOwn(params, 'kind') && params.kind !== kind) {
+          return auditedRefusal(
+            c,
+            ctx,
+            { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: kind, code: 'E_BAD_REQUEST', token_prefix: caller.tokenPrefix } },
+            'E_BAD_REQUEST',
+            `${definition.http.method} ${definition.http.path} serves ${kind}; drop the "kind" field from the body (the route names the request)`,
+          );
+        }
+      }
+      const pathParams = paramsFromText(definition.params, toLists(c.req.param() as Record<string, string>));
+      const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind });
+      return replyResponse(c, reply);
+    });
+  }
+}
+
+function toLists(values: Record<string, string>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, [value]]));
+}

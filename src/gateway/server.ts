@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { DaemonContext } from '../daemon/context.js';
+import { buildGateway } from './app.js';
+import { CLOSE_GRACE_MS, type GatewayOptions } from './options.js';
+
+export interface RunningGateway {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  url: string;
+  /** Stops accepting, ends event streams, lets requests in flight finish (bounded), closes. */
+  close(): Promise<void>;
+  /** Closes at once every event stream opened with this token; returns how many. */
+  disconnectToken(tokenHash: string): number;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Serves the gateway on `options.host:options.port` (SPEC 4). */
+export async function startGateway(ctx: DaemonContext, options: GatewayOptions): Promise<RunningGateway> {
+  const { app, state } = buildGateway(ctx, options);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const candidate = serve(
+      // Leave the process-wide Request/Response alone: the daemon hosts other code.
+      { fetch: app.fetch, hostname: options.host, port: options.port, overrideGlobalObjects: false },
+      () => {
+        candidate.removeAllListeners('error');
+        resolve(candidate);
+      },
+    ) as Server;
+    candidate.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${options.host}:${options.port}`;
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+        reject(new Error(`the HTTP gateway cannot listen on ${where} (${error.code}); set COVENANT_HTTP_PORT / COVENANT_HTTP_BIND_ADDR, or start with --no-http`));
+      } else {
+        reject(error);
+      }
+    });
+  });
+  server.on('clientError', (error, socket) => {
+    ctx.log.debug({ err: error }, 'http client error');
+    socket.destroy();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  ctx.log.info({ url, origins: options.origins.length }, 'http gateway listening');
+  if (!isLoopback(options.host)) {
+    ctx.log.warn({ host: options.host }, 'the http gateway listens beyond loopback without TLS: bearer tokens cross the network in clear text');
+  }
+  const flushTimer = setInterval(() => state.flushSuppressed(false), 1000);
+  flushTimer.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url,
+    disconnectToken: (tokenHash) => state.streams.closeToken(tokenHash),
+    close() {
+      closing ??= (async () => {
+        clearInterval(flushTimer);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        state.streams.closeAll();
+        server.closeIdleConnections();
+        await state.inFlight.drain(CLOSE_GRACE_MS);
+        state.flushSuppressed(true);
+        server.closeAllConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}

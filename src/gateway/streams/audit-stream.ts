@@ -1,0 +1,20 @@
+import type { AuditEvent } from '../../audit/index.js';
+import type { Caller } from '../../daemon/caller.js';
+import type { EventStreamDefinition } from './definition.js';
+
+/** SPEC 6: the operator sees every row; anyone else only the rows they issued. */
+export function auditRowVisibleTo(caller: Caller, event: AuditEvent): boolean {
+  return caller.role === 'operator' || event.issuer.pubkey === caller.agentId.pubkey;
+}
+
+/** `GET /audit/stream`: each new audit row as `event: audit`, `id: <seq>`, `data: <row JSON>`. */
+export const auditStream: EventStreamDefinition = {
+  name: 'audit_stream',
+  path: '/audit/stream',
+  authorize: () => ({ action: 'audit.read' }),
+  open(ctx, caller, _params, sink) {
+    return ctx.audit.subscribe((event) => {
+      if (auditRowVisibleTo(caller, event)) sink.send({ event: 'audit', id: String(event.seq), data: event });
+    });
+  },
+};
