@@ -1,22 +1,53 @@
 // `npm run bench`: every ratio an issue names, measured side by side in one run.
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CLI_BIN, spawnDaemon } from '../../test/helpers/binaries.js';
 import { tempDir } from '../../test/helpers/temp-home.js';
+import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
+import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
+import { benchMemorySearch } from './memory-search.js';
+import { benchReceiptsFlush } from './receipts-flush.js';
 import { formatRatio, type Ratio } from './stats.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 async function main(): Promise<void> {
   const { dir, cleanup } = tempDir('covenant-bench-');
   const home = join(dir, 'home');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, COVENANT_HOME: home, COVENANT_LOG_LEVEL: 'warn' };
-  const daemon = await spawnDaemon(home, env);
+  const httpPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    COVENANT_HOME: home,
+    COVENANT_LOG_LEVEL: 'warn',
+    COVENANT_HTTP_BIND_ADDR: '127.0.0.1',
+    COVENANT_HTTP_PORT: String(httpPort),
+    // The bench measures latency, not the per-token rate limit.
+    COVENANT_HTTP_RATE: '100000',
+    COVENANT_HTTP_BURST: '100000',
+  };
+  const daemon = await spawnDaemon(home, env, []);
   const ratios: Ratio[] = [];
   try {
     const token = readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim();
     ratios.push(await benchIpcPing(daemon.sock, token, dir));
     ratios.push(benchCliStartup(CLI_BIN, env));
+    ratios.push(benchCapabilityAudit(dir));
+    ratios.push(await benchReceiptsFlush(dir));
+    ratios.push(await benchHttpVsIpc(daemon.sock, `http://127.0.0.1:${httpPort}`, token));
+    ratios.push(benchMemorySearch(dir));
   } finally {
     await daemon.stop();
     cleanup();

@@ -4,7 +4,15 @@ import { registerAuditCommands } from './register/audit.js';
 import { registerCapabilityCommands } from './register/capabilities.js';
 import { registerDaemonCommands } from './register/daemon.js';
 import { registerIntentCommands } from './register/intent.js';
+import { registerAgentCommands } from './register/agents.js';
+import { registerDoctorCommands } from './register/doctor.js';
 import { registerPeerCommands } from './register/peers.js';
+import { registerToolCommands } from './register/tools.js';
+import { registerIgnoreCommands } from './register/ignore.js';
+import { registerBudgetCommands, registerIntentsCommands } from './register/budget.js';
+import { registerChainCommands, registerReceiptCommands } from './register/settlement.js';
+import { registerMemoryCommands } from './register/memory.js';
+import { registerVerifyCommands } from './register/verify.js';
 
 export function buildProgram(): Command {
   const program = new Command('covenant')
@@ -16,9 +24,19 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDaemonCommands(program);
   registerIntentCommands(program);
+  registerAgentCommands(program);
+  registerDoctorCommands(program);
   registerAuditCommands(program);
   registerCapabilityCommands(program);
   registerPeerCommands(program);
+  registerToolCommands(program);
+  registerIgnoreCommands(program);
+  registerBudgetCommands(program);
+  registerIntentsCommands(program);
+  registerReceiptCommands(program);
+  registerChainCommands(program);
+  registerMemoryCommands(program);
+  registerVerifyCommands(program); // `verify`, and `repair` in the memory group
   return program;
 }
 

@@ -1,11 +1,17 @@
 import type { AuditLog } from '../audit/index.js';
+import type { BudgetService } from '../budget/index.js';
+import type { SettlementService } from '../settlement/index.js';
+import type { IgnoreGate } from '../policy/index.js';
 import type { Clock } from '../core/index.js';
 import type { HomePaths } from '../home/index.js';
 import type { DaemonIdentity } from '../identity/index.js';
 import type { IntentService } from '../intent/index.js';
+import type { MemoryService } from '../memory/index.js';
+import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db } from '../store/index.js';
+import type { ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from './logger.js';
@@ -23,7 +29,18 @@ export interface DaemonContext {
   identityKeys: IdentityKeyStore;
   capabilities: CapabilityService;
   disconnect: TokenDisconnector;
+  tools: ToolRegistry;
   authorizer: Authorizer;
   intents: IntentService;
+  /** Installed agents and the runners they dispatch to (SPEC 12, 13). */
+  runtime: AgentRuntime;
+  /** The `.covenantignore` gate (SPEC 7). */
+  ignore: IgnoreGate;
+  /** Agent budgets, paused intents and resume (SPEC 14). */
+  budget: BudgetService;
+  /** Memory records: write, read, search, purge, retention (SPEC 3). */
+  memory: MemoryService;
+  /** Receipts, batches, proofs and the chain backend (SPEC 15). */
+  settlement: SettlementService;
   daemonVersion: string;
 }

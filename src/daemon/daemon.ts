@@ -1,12 +1,19 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { AuditLog } from '../audit/index.js';
+import { BudgetService } from '../budget/index.js';
+import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
+import { IgnoreGate } from '../policy/index.js';
 import { COVENANT_VERSION, systemClock, type Clock } from '../core/index.js';
 import { acquireInstanceLock, ensurePrivateDir, homePaths, type HomePaths } from '../home/index.js';
 import { loadOrCreateDaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
+import { LocalEmbedder, MemoryService } from '../memory/index.js';
+import { openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
+import { intentAuthorize } from './intent-authorize.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
+import { builtinTools, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
-import { startGateway, type RunningGateway } from '../gateway/index.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { migrate, openDatabase } from '../store/index.js';
 import { createAuthorizer } from './authorization.js';
 import type { DaemonContext } from './context.js';
@@ -20,8 +27,10 @@ export interface DaemonOptions {
   /** Log to stderr as well as the log file (the binary does; in-process tests do not). */
   logToStderr?: boolean;
   shutdownGraceMs?: number;
+  /** Agent runtime overrides (tests): environment, kill grace, runsc path. */
+  agentRuntime?: AgentRuntimeOptions;
   /** The HTTP gateway (SPEC 4); absent or false: none (in-process tests, `--no-http`). */
-  http?: { host: string; port: number; origins: string[] } | false;
+  http?: GatewayOptions | false;
 }
 
 export interface RunningDaemon {
@@ -56,6 +65,35 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       logger.log.warn(`the operator token in ${paths.operatorToken} is ${operatorToken}; run \`covenantd --recover-operator\``);
     }
     const disconnect = new TokenDisconnector();
+    const ignoreGate = new IgnoreGate({
+      homeFile: paths.ignoreFile,
+      agentsDir: paths.agentsDir,
+      onReload: (event) => logger.log.info(event, event.seeded ? 'seeded .covenantignore with the default secret rules' : 'loaded ignore rules'),
+    });
+    ignoreGate.seed();
+    const budget = new BudgetService({ db, audit, clock, daemon: identity.agentId });
+    // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).
+    const settlement = new SettlementService({ db, audit, clock, identity, backend: chainBackendFromEnv(process.env) });
+    // Memory (SPEC 3, docs/memory.md): a bad [memory.retention] in config.toml refuses to start, naming the key.
+    const memory = new MemoryService({ db, audit, clock, embedder: new LocalEmbedder(), configPath: paths.config, daemon: identity.agentId, log: logger.log });
+    memory.policy();
+    cleanups.push(() => memory.stopRetentionTimer());
+    // Installed agents (loaded and prewarmed now) and their runners; closed on stop.
+    const agentRuntime = openAgentRuntime(
+      {
+        home: paths.home,
+        agentsDir: paths.agentsDir,
+        runtimeDir: paths.runtimeDir,
+        db,
+        audit,
+        clock,
+        log: logger.log,
+        // Budgets follow the manifest (SPEC 14): at start-up for installed agents and at each install.
+        onAgentLoaded: (agent) => budget.configureFromManifest(agent.id, agent.manifest.settlement.budget_credits_per_hour),
+      },
+      options.agentRuntime,
+    );
+    cleanups.push(() => void agentRuntime.close());
     const ctx: DaemonContext = {
       paths,
       db,
@@ -68,8 +106,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       identityKeys,
       capabilities,
       disconnect,
+      tools: new ToolRegistry(builtinTools(clock)),
       authorizer: createAuthorizer(capabilities),
-      intents: new IntentService(db, audit, clock),
+      intents: new IntentService(db, audit, clock, {
+        agents: agentRuntime.agents,
+        runners: agentRuntime.runners,
+        // An agent's [capabilities] required are checked against the caller like any request.
+        authorize: intentAuthorize(() => ctx.authorizer),
+        log: logger.log,
+        ignore: ignoreGate,
+        budget,
+      }),
+      runtime: agentRuntime,
+      ignore: ignoreGate,
+      budget,
+      settlement,
+      memory,
       daemonVersion: COVENANT_VERSION,
     };
     if (existsSync(paths.sock)) unlinkSync(paths.sock); // we hold the lock: no live daemon owns it
@@ -82,21 +134,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         gateway = await startGateway(ctx, options.http);
         const running = gateway;
         // HTTP requests re-resolve their token every time; only open SSE streams need closing.
-        disconnect.add({ count: () => 0, close: (tokenHash) => running.disconnectToken(tokenHash) });
+        disconnect.add({ count: (tokenHash) => running.countToken(tokenHash), close: (tokenHash) => running.disconnectToken(tokenHash) });
       } catch (error) {
         await ipc.shutdown(0);
         throw error;
       }
     }
     audit.append(identity.agentId, 'daemon_started', { version: COVENANT_VERSION, schema_version: schema, pid: process.pid });
+    memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
     logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
 
     let stopping: Promise<void> | null = null;
     const stop = (reason = 'stop') => {
       stopping ??= (async () => {
         logger.log.info({ reason }, 'covenantd shutting down');
+        memory.stopRetentionTimer();
         await gateway?.close();
         await ipc.shutdown(options.shutdownGraceMs ?? 10_000);
+        await ctx.intents.close(); // runs still in flight are aborted and settled (failed receipts)
+        await agentRuntime.close(); // warm agent processes and running sandboxes
         try {
           audit.append(identity.agentId, 'daemon_stopped', { reason });
           audit.checkpoint();

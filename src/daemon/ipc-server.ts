@@ -16,6 +16,13 @@ interface Connection {
 
 const PRE_AUTH_FAILURE = 'first frame must be authenticate';
 const UNKNOWN_TOKEN = 'unknown or revoked token';
+/**
+ * Six characters of a presented token for the audit row, only when they are at most half of it
+ * (a short string would be shown whole or nearly) and the token is not oversized (never resolved).
+ */
+function auditPrefix(token: unknown): string | null {
+  return typeof token === 'string' && token.length >= 12 && token.length <= 256 ? token.slice(0, 6) : null;
+}
 
 /** The Unix-socket server of SPEC section 1. */
 export class IpcServer {
@@ -94,6 +101,12 @@ export class IpcServer {
       return;
     }
     const id = requestId(frame.value);
+    // The disconnector closes a revoked token's connections on the next turn of the event loop;
+    // a frame that slips in before that must not be served with the revoked token.
+    if (this.ctx.peers.byHash(connection.caller.tokenHash)?.revoked_at !== null) {
+      this.refuseRevoked(connection, frame.value, id);
+      return;
+    }
     const done = this.inFlight.start();
     try {
       const reply = await executeRequest(this.ctx, connection.caller, frame.value);
@@ -130,13 +143,31 @@ export class IpcServer {
       this.ctx.audit.append(this.ctx.identity.agentId, 'authentication_failed', {
         transport: 'ipc',
         reason,
-        token_prefix: typeof token === 'string' ? token.slice(0, 6) : null,
+        token_prefix: auditPrefix(token),
         first_kind: typeof kind === 'string' ? kind.slice(0, 64) : null,
       });
     } catch (error) {
       this.ctx.log.error({ err: error }, 'could not audit a failed authentication');
     }
     this.send(connection, { kind: 'authentication_failed', ...(id === undefined ? {} : { id }), reason });
+    connection.socket.end();
+  }
+
+  private refuseRevoked(connection: Connection, message: unknown, id: string | number | undefined): void {
+    const caller = connection.caller!;
+    const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
+    try {
+      this.ctx.audit.append(caller.agentId, 'request_rejected', {
+        transport: 'ipc',
+        request_kind: typeof kind === 'string' ? kind.slice(0, 64) : null,
+        code: 'E_AUTH_FAILED',
+        token_prefix: caller.tokenPrefix,
+      });
+    } catch (error) {
+      this.ctx.log.error({ err: error }, 'could not audit a request on a revoked token');
+    }
+    const error = new CovenantError('E_AUTH_FAILED', 'the token of this connection was revoked; reconnect with a live token').toWire();
+    this.send(connection, id === undefined ? error : { ...error, id });
     connection.socket.end();
   }
 

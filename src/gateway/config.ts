@@ -1,11 +1,15 @@
 import { CovenantError } from '../core/index.js';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type GatewayOptions } from './options.js';
 
+export type EnvGatewayOptions = Pick<GatewayOptions, 'host' | 'port' | 'origins' | 'ratePerSecond' | 'burst'>;
+
 /**
  * Gateway settings from the environment (SPEC 4): COVENANT_HTTP_BIND_ADDR (default 127.0.0.1),
- * COVENANT_HTTP_PORT (default 8421), COVENANT_HTTP_ORIGINS (comma-separated, default none).
+ * COVENANT_HTTP_PORT (default 8421), COVENANT_HTTP_ORIGINS (comma-separated, default none),
+ * and the rate limit COVENANT_HTTP_RATE (requests/s per token, default 50) and
+ * COVENANT_HTTP_BURST (default 100).
  */
-export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Pick<GatewayOptions, 'host' | 'port' | 'origins'> {
+export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions {
   const host = env.COVENANT_HTTP_BIND_ADDR?.trim() || DEFAULT_HTTP_HOST;
   const portText = env.COVENANT_HTTP_PORT?.trim();
   let port = DEFAULT_HTTP_PORT;
@@ -27,5 +31,20 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Pick<GatewayOptio
       );
     }
   }
-  return { host, port, origins };
+  const options: EnvGatewayOptions = { host, port, origins };
+  const rate = positiveNumber(env, 'COVENANT_HTTP_RATE', false);
+  if (rate !== undefined) options.ratePerSecond = rate;
+  const burst = positiveNumber(env, 'COVENANT_HTTP_BURST', true);
+  if (burst !== undefined) options.burst = burst;
+  return options;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, integer: boolean): number | undefined {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0) || (integer && (!Number.isInteger(value) || value < 1)) || value > 1e9) {
+    throw new CovenantError('E_BAD_REQUEST', `${name} must be a positive ${integer ? 'whole ' : ''}number, got ${JSON.stringify(text.slice(0, 16))}`);
+  }
+  return value;
 }

@@ -5,7 +5,7 @@
  */
 export { startGateway, type RunningGateway } from './server.js';
 export { createGatewayApp, buildGateway, gatewayRoutes, type GatewayState } from './app.js';
-export { gatewayOptionsFromEnv } from './config.js';
+export { gatewayOptionsFromEnv, type EnvGatewayOptions } from './config.js';
 export {
   DEFAULT_BURST,
   DEFAULT_HTTP_HOST,

@@ -13,6 +13,8 @@ export interface RunningGateway {
   close(): Promise<void>;
   /** Closes at once every event stream opened with this token; returns how many. */
   disconnectToken(tokenHash: string): number;
+  /** How many event streams are open with this token (what `disconnectToken` would close). */
+  countToken(tokenHash: string): number;
 }
 
 function isLoopback(host: string): boolean {
@@ -58,6 +60,7 @@ export async function startGateway(ctx: DaemonContext, options: GatewayOptions):
     port,
     url,
     disconnectToken: (tokenHash) => state.streams.closeToken(tokenHash),
+    countToken: (tokenHash) => state.streams.countToken(tokenHash),
     close() {
       closing ??= (async () => {
         clearInterval(flushTimer);

@@ -1,41 +1,59 @@
-import { createHash } from 'node:crypto';
-import { newId, type Clock } from '../core/index.js';
 import type { AuditLog } from '../audit/index.js';
-import type { AgentId } from '../identity/index.js';
+import type { Clock } from '../core/index.js';
+import { LocalEmbedder, type Embedder } from '../memory/index.js';
 import type { Db } from '../store/index.js';
-import { echoAnswer } from './echo.js';
+import {
+  DispatchPipeline,
+  type AgentCatalog,
+  type BudgetGate,
+  type IgnoreGate,
+  type IntentOutcome,
+  type IntentRequest,
+  type PipelineDeps,
+  type RunnerSource,
+} from './pipeline.js';
+import { IntentRouter } from './router.js';
 
-export interface IntentRequest {
-  caller: AgentId;
-  text: string;
-  agent?: string;
+export type { IntentOutcome, IntentRequest } from './pipeline.js';
+
+/** What the daemon plugs into the pipeline; every field is optional (absent: that step is skipped). */
+export interface IntentServiceDeps {
+  agents?: AgentCatalog;
+  runners?: RunnerSource;
+  authorize?: PipelineDeps['authorize'];
+  ignore?: IgnoreGate;
+  budget?: BudgetGate;
+  embedder?: Embedder;
+  log?: PipelineDeps['log'];
 }
 
-export interface IntentOutcome {
-  intent_id: string;
-  status: 'ok' | 'ignored' | 'failed' | 'paused';
-  agent: string | null;
-  text: string;
-  sources: string[];
-  settlement: { receipt_id: string; resource: string; status: string; credits_consumed: number } | null;
-}
-
-/** The dispatch pipeline. With no agent installed every intent gets the echo answer. */
+/**
+ * Intents: everything goes through the dispatch pipeline (`pipeline.ts`). Without installed
+ * agents every intent gets the echo answer.
+ */
 export class IntentService {
-  constructor(
-    private readonly db: Db,
-    private readonly audit: AuditLog,
-    private readonly clock: Clock,
-  ) {}
+  readonly pipeline: DispatchPipeline;
+  readonly router: IntentRouter;
 
-  async submit(request: IntentRequest): Promise<IntentOutcome> {
-    const intentId = newId();
-    const text = echoAnswer(request.text);
-    this.audit.append(request.caller, 'intent_echoed', {
-      intent_id: intentId,
-      text_bytes: Buffer.byteLength(request.text),
-      text_sha256: createHash('sha256').update(request.text).digest('hex'),
-    });
-    return { intent_id: intentId, status: 'ok', agent: null, text, sources: [], settlement: null };
+  constructor(db: Db, audit: AuditLog, clock: Clock, deps: IntentServiceDeps = {}) {
+    const embedder = deps.embedder ?? new LocalEmbedder();
+    this.router = new IntentRouter(embedder);
+    const pipelineDeps: PipelineDeps = { db, audit, clock, embedder, router: this.router };
+    if (deps.agents) pipelineDeps.agents = deps.agents;
+    if (deps.runners) pipelineDeps.runners = deps.runners;
+    if (deps.authorize) pipelineDeps.authorize = deps.authorize;
+    if (deps.ignore) pipelineDeps.ignore = deps.ignore;
+    if (deps.budget) pipelineDeps.budget = deps.budget;
+    if (deps.log) pipelineDeps.log = deps.log;
+    this.pipeline = new DispatchPipeline(pipelineDeps);
+  }
+
+  submit(request: IntentRequest): Promise<IntentOutcome> {
+    return this.pipeline.submit(request);
+  }
+
+  /** Aborts runs in flight and waits for them to settle (daemon shutdown). */
+  close(): Promise<void> {
+    return this.pipeline.close();
   }
 }

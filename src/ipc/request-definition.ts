@@ -12,6 +12,12 @@ export interface Authorization {
   operatorOnly?: boolean;
   /** The operator passes without holding `action`; everyone else needs it. */
   operatorPasses?: boolean;
+  /**
+   * Alternatives to `action`: the request is admitted when the caller holds `action` OR any one
+   * of these (each checked with its own facts), e.g. `memory.read` or `memory.read.working`.
+   * A refusal names `action` and the alternatives.
+   */
+  anyOf?: ReadonlyArray<{ action: string; facts?: Record<string, unknown> }>;
 }
 
 /**

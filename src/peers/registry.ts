@@ -108,7 +108,15 @@ export class PeerQueries {
     return { matched, peers: rows.map(toRecord) };
   }
 
+  /**
+   * Tokens whose stored 6-character prefix starts with `prefix`. Only 6 characters are stored,
+   * so a longer string can only be checked as a whole token (by its hash).
+   */
   byTokenPrefix(prefix: string, limit: number): PeerRecord[] {
+    if (prefix.length > 6) {
+      const row = this.db.prepare('SELECT * FROM peers WHERE token_hash = ?').get(hashToken(prefix)) as PeerRow | undefined;
+      return row ? [toRecord(row)] : [];
+    }
     const rows = this.db
       .prepare('SELECT * FROM peers WHERE substr(token_prefix, 1, ?) = ? ORDER BY registered_at DESC LIMIT ?')
       .all(prefix.length, prefix, limit) as PeerRow[];
@@ -130,8 +138,15 @@ export class PeerQueries {
     return this.db.prepare('UPDATE peers SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(at, tokenHash).changes === 1;
   }
 
-  /** Removes revoked peers revoked before the cutoff; live peers are never purged. */
+  /**
+   * Removes revoked peers revoked before the cutoff; live peers are never purged. Revoked
+   * operator tokens stay as tombstones: start-up registers a token it finds in
+   * peers/operator.token but not in this table, so deleting the row of a revoked operator token
+   * (after a forced self-revoke) would bring that token back to life at the next start.
+   */
   purgeRevoked(beforeMs: number): number {
-    return this.db.prepare('DELETE FROM peers WHERE revoked_at IS NOT NULL AND revoked_at < ?').run(beforeMs).changes;
+    return this.db
+      .prepare("DELETE FROM peers WHERE revoked_at IS NOT NULL AND revoked_at < ? AND role = 'peer'")
+      .run(beforeMs).changes;
   }
 }

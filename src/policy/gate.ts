@@ -167,9 +167,9 @@ export class IgnoreGate {
   }
 
   private loadAgent(agentId: string, home: LoadedFile): AgentRules | null {
-    if (!AGENT_ID.test(agentId)) {
-      throw new CovenantError('E_BAD_REQUEST', `invalid agent id ${JSON.stringify(agentId.slice(0, 64))}: expected lowercase letters, digits and "-"`);
-    }
+    // Not an agent id (so no installed package, and no path to build): home rules only. The
+    // router refuses the unknown agent right after the gate.
+    if (!AGENT_ID.test(agentId)) return null;
     const file = join(this.options.agentsDir, agentId, AGENT_IGNORE_FILE);
     const key = fileKey(file);
     if (key === null || key.startsWith('notfile:')) {

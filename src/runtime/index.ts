@@ -28,3 +28,17 @@ export {
   DEFAULT_MAX_STDERR_BYTES,
 } from './local-runner.js';
 export type { TrustedLocalRunnerOptions, AgentLaunch } from './local-runner.js';
+export {
+  InstalledAgents,
+  parseRuntimeBackend,
+  effectiveBackend,
+  scanPackage,
+  hashPackageTree,
+  RUNTIME_BACKENDS,
+  DEFAULT_RUNTIME_BACKEND,
+  MAX_PACKAGE_FILES,
+  MAX_PACKAGE_BYTES,
+} from './installed-agents.js';
+export type { InstalledAgent, InstallResult, RuntimeBackend, AgentLifecycleHooks, RuntimeLog } from './installed-agents.js';
+export { RunnerPool, type RunnerPoolOptions } from './runner-pool.js';
+export { openAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agent-runtime.js';

@@ -23,6 +23,9 @@ export async function startGatewayFixture(options: Partial<GatewayOptions> = {})
   let gw: RunningGateway;
   try {
     gw = await startGateway(ctx, { host: '127.0.0.1', port: 0, origins: [], ...options });
+    // As the daemon does: a revocation closes this gateway's streams of the revoked token.
+    const running = gw;
+    ctx.disconnect.add({ count: (hash) => running.countToken(hash), close: (hash) => running.disconnectToken(hash) });
   } catch (error) {
     await t.stop();
     throw error;
@@ -153,4 +156,9 @@ export class SseReader {
   async cancel(): Promise<void> {
     await this.reader.cancel().catch(() => undefined);
   }
+}
+
+/** The operator grants `action` to a peer through the daemon's capability service. */
+export function grantAction(ctx: DaemonContext, subject: AgentId, action: string): void {
+  ctx.capabilities.grant({ caller: ctx.identity.agentId, callerIsOperator: true, action, subject });
 }

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/index.js';
 import { CovenantError } from '../../src/core/index.js';
 import type { Authorizer } from '../../src/daemon/authorizer.js';
-import { auditRows, registerPeer, revokeByHash, SseReader, startGatewayFixture, type GatewayFixture } from './helpers.js';
+import { auditRows, grantAction, registerPeer, revokeByHash, SseReader, startGatewayFixture, type GatewayFixture } from './helpers.js';
 
 let f: GatewayFixture;
 let activeListeners = 0;
@@ -36,6 +36,12 @@ async function openStream(token: string): Promise<{ response: Response; sse: Sse
   return { response, sse };
 }
 
+function reader(name: string) {
+  const peer = registerPeer(f.ctx, name);
+  grantAction(f.ctx, peer.agentId, 'audit.read');
+  return peer;
+}
+
 async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -57,7 +63,7 @@ test('the operator stream receives a row appended after connecting, as event: au
 });
 
 test('a peer stream carries only the rows that peer issued', async () => {
-  const peer = registerPeer(f.ctx, 'watcher');
+  const peer = reader('watcher');
   const { sse } = await openStream(peer.token);
   f.ctx.audit.append(f.ctx.identity.agentId, 'not_for_peer', {});
   f.ctx.audit.append(registerPeer(f.ctx, 'other').agentId, 'not_for_peer_either', {});
@@ -78,7 +84,7 @@ test('heartbeat comments keep the stream alive', async () => {
 });
 
 test('disconnectToken closes the streams of that token only', async () => {
-  const peer = registerPeer(f.ctx, 'revokee');
+  const peer = reader('revokee');
   const victim = await openStream(peer.token);
   const bystander = await openStream(f.t.operatorToken);
   assert.equal(f.gw.disconnectToken(peer.tokenHash), 1);
@@ -91,12 +97,36 @@ test('disconnectToken closes the streams of that token only', async () => {
 });
 
 test('a token revoked in the store loses its stream at the next event even without disconnectToken', async () => {
-  const peer = registerPeer(f.ctx, 'quiet-revokee');
+  const peer = reader('quiet-revokee');
   const { sse } = await openStream(peer.token);
   revokeByHash(f.ctx, peer.tokenHash);
   f.ctx.audit.append(peer.agentId, 'after_revocation', {});
   assert.ok(await sse.ended(), 'the revoked stream stayed open');
   assert.ok(!sse.text.includes('after_revocation'), 'a revoked token received a row');
+});
+
+test('revoking a peer over HTTP (POST /peers/revoke) closes its open stream at once', async () => {
+  const peer = reader('revoked-over-http');
+  const { sse } = await openStream(peer.token);
+  const disconnected: string[] = [];
+  const disconnectToken = f.gw.disconnectToken;
+  f.gw.disconnectToken = (hash) => {
+    disconnected.push(hash);
+    return disconnectToken(hash);
+  };
+  const response = await fetch(`${f.url}/peers/revoke`, {
+    method: 'POST',
+    headers: f.bearer(),
+    body: JSON.stringify({ token_prefix: peer.token.slice(0, 6) }),
+  });
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { kind: string; outcome: { type: string } };
+  assert.equal(body.kind, 'peer_revoke');
+  assert.equal(body.outcome.type, 'revoked');
+  assert.ok(await sse.ended(2000), 'the revoked peer kept its stream');
+  f.gw.disconnectToken = disconnectToken;
+  assert.deepEqual(disconnected, [peer.tokenHash], 'the revocation did not go through disconnectToken');
+  assert.equal(f.gw.countToken(peer.tokenHash), 0);
 });
 
 test('a client disconnect unsubscribes from the audit log', async () => {

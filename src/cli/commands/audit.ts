@@ -1,6 +1,7 @@
 import { CovenantError } from '../../core/errors.js';
 import { IpcClient, type WireMessage } from '../../ipc/client.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
+import { purgeParams, type PurgeFlags } from '../parsers.js';
 import { callDaemon, readToken, socketPath } from '../session.js';
 
 interface IntegrityReport {
@@ -204,17 +205,8 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
   }
 }
 
-export interface AuditPurgeOptions {
-  beforeMs?: number;
-  olderThanMs?: number;
-}
-
-export async function auditPurgeCommand(flags: GlobalFlags, options: AuditPurgeOptions): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'audit_purge',
-    ...(options.beforeMs === undefined ? {} : { before_ms: options.beforeMs }),
-    ...(options.olderThanMs === undefined ? {} : { older_than_ms: options.olderThanMs }),
-  });
+export async function auditPurgeCommand(flags: GlobalFlags, options: PurgeFlags): Promise<CommandOutcome> {
+  const reply = await callDaemon(flags, { kind: 'audit_purge', ...purgeParams(options) });
   const { id: _id, ...json } = reply;
   const purged = Number(reply.purged);
   const human =

@@ -1,46 +1,38 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, jsonCommand } from '../action.js';
+import { base58Prefix, wholeNumber, withPurgeCutoff, type PurgeFlags } from '../parsers.js';
 
-/** A strict whole-number option parser: digits only (no sign, no `12abc`, no `1e3`), within [min, max]. */
-function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole, non-negative number (digits only)');
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`);
-    }
-    return n;
-  };
+const load = () => import('../commands/audit.js');
+
+export interface RecentFlags {
+  limit?: number;
+  sinceMs?: number;
+  kind: string[];
+  issuer?: string;
+  follow?: boolean;
+  json?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** `--kind K` is repeatable: each one is added to the list. */
+function collectKind(value: string, previous: string[]): string[] {
   if (value.length === 0 || value.length > 64) throw new InvalidArgumentError('a kind is 1-64 characters, e.g. intent_echoed');
   return [...previous, value];
-}
-
-function base58Prefix(value: string): string {
-  if (!/^[1-9A-HJ-NP-Za-km-z]{1,64}$/.test(value)) {
-    throw new InvalidArgumentError('expected a base58 pubkey or pubkey prefix (1-64 characters of the base58 alphabet)');
-  }
-  return value;
 }
 
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
   jsonCommand(audit, 'verify', 're-derive the hash chain and check signed checkpoints (exit 1 when invalid)').action(
-    action(async (flags) => (await import('../commands/audit.js')).auditVerifyCommand(flags)),
+    action(async (flags) => (await load()).auditVerifyCommand(flags)),
   );
   jsonCommand(audit, 'checkpoint', 'sign a checkpoint of the newest audit row now').action(
-    action(async (flags) => (await import('../commands/audit.js')).auditCheckpointCommand(flags)),
+    action(async (flags) => (await load()).auditCheckpointCommand(flags)),
   );
 
-  const recent = action(async (flags, options: import('../commands/audit.js').AuditRecentOptions) =>
-    (await import('../commands/audit.js')).auditRecentCommand(flags, options),
-  );
+  const recent = action(async (flags, options: RecentFlags) => (await load()).auditRecentCommand(flags, options));
   jsonCommand(audit, 'recent', 'recent audit rows: yours, or every row for the operator (needs audit.read)')
-    .option('-n, --limit <n>', 'how many rows, newest ones (1-1000, default 50)', wholeNumber(1, 1000))
-    .option('--since-ms <ms>', 'only rows written at or after this epoch-ms time', wholeNumber(0))
-    .option('--kind <kind>', 'only rows of this kind (repeatable: --kind a --kind b)', collect, [])
+    .option('-n, --limit <n>', 'how many rows, the newest ones (1-1000, default 50)', wholeNumber(1, 1000))
+    .option('--since-ms <ms>', 'only rows written at or after this epoch-ms time', wholeNumber())
+    .option('--kind <kind>', 'only rows of this kind (repeatable: --kind a --kind b)', collectKind, [])
     .option('--issuer <pubkey>', 'only rows issued by this pubkey or pubkey prefix (base58)', base58Prefix)
     .option('--follow', 'after the existing rows, print new rows as they are written until Ctrl-C (cannot be combined with --json)')
     .addHelpText(
@@ -55,33 +47,22 @@ row printed. It does not print your own capability_check rows for audit.read (ea
     )
     .action(async (...args: unknown[]) => {
       const command = args.at(-1) as Command;
-      const options = command.opts<{ follow?: boolean; json?: boolean }>();
+      const options = command.opts<RecentFlags>();
       if (options.follow && options.json) {
-        command.error('error: --follow prints one JSON line per event and cannot be combined with --json', { exitCode: 2 });
+        command.error('error: --follow prints one JSON line per event and cannot be combined with --json', { exitCode: 2, code: 'covenant.usage' });
       }
       await recent(...args);
     });
 
-  const purge = action(async (flags, options: import('../commands/audit.js').AuditPurgeOptions) =>
-    (await import('../commands/audit.js')).auditPurgeCommand(flags, options),
-  );
-  jsonCommand(audit, 'purge', 'delete the oldest audit rows behind a signed checkpoint (needs audit.purge)')
-    .option('--before-ms <ms>', 'purge rows written before this epoch-ms time', wholeNumber(0))
-    .option('--older-than-ms <ms>', 'purge rows older than this many milliseconds (cutoff = now - ms)', wholeNumber(0))
+  withPurgeCutoff(jsonCommand(audit, 'purge', 'delete the oldest audit rows behind a signed checkpoint (needs audit.purge)'))
     .addHelpText(
       'after',
       `
 Give exactly one of --before-ms or --older-than-ms. Only a contiguous run of the oldest rows is
 purged: it stops at the first row that is not older than the cutoff. The cut is recorded in a
 signed checkpoint and an audit_purged row, so \`covenant audit verify\` still passes afterwards.
+A log that already fails verification at or before the cut is not purged (the evidence is kept).
 `,
     )
-    .action(async (...args: unknown[]) => {
-      const command = args.at(-1) as Command;
-      const options = command.opts<{ beforeMs?: number; olderThanMs?: number }>();
-      if ((options.beforeMs === undefined) === (options.olderThanMs === undefined)) {
-        command.error('error: give exactly one of --before-ms <ms> or --older-than-ms <ms>', { exitCode: 2 });
-      }
-      await purge(...args);
-    });
+    .action(action(async (flags, options: PurgeFlags) => (await load()).auditPurgeCommand(flags, options)));
 }

@@ -7,11 +7,11 @@ import type { HandlerGroup } from './handler.js';
 
 /** `--to` accepts a display name or a pubkey prefix; it must name exactly one live identity. */
 function resolveSubject(ctx: DaemonContext, name: string): AgentId {
-  if (name === ctx.identity.agentId.display || ctx.identity.agentId.pubkey.startsWith(name)) {
-    return ctx.identity.agentId;
-  }
-  const matches = ctx.peerQueries.resolveSubject(name);
-  const distinct = new Map(matches.map((m) => [m.agent_id.pubkey, m.agent_id]));
+  // The operator is one candidate among the peers: a short pubkey prefix may match both.
+  const operator = ctx.identity.agentId;
+  const distinct = new Map<string, AgentId>();
+  if (name === operator.display || operator.pubkey.startsWith(name)) distinct.set(operator.pubkey, operator);
+  for (const match of ctx.peerQueries.resolveSubject(name)) distinct.set(match.agent_id.pubkey, match.agent_id);
   if (distinct.size === 0) {
     throw new CovenantError('E_NOT_FOUND', `no live peer is named or has a pubkey starting with "${name}"; list peers with \`covenant peers list\``);
   }

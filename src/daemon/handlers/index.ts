@@ -3,14 +3,30 @@ import { auditHandlers } from './audit.js';
 import { capabilityHandlers } from './capabilities.js';
 import { daemonHandlers } from './daemon.js';
 import { intentHandlers } from './intent.js';
+import { agentHandlers } from './agents.js';
+import { doctorHandlers } from './doctor.js';
 import { peerHandlers } from './peers.js';
+import { toolHandlers } from './tools.js';
+import { policyHandlers } from './policy.js';
+import { budgetHandlers } from './budget.js';
+import { memoryHandlers } from './memory.js';
+import { settlementHandlers } from './settlement.js';
+import { verifierHandlers } from './verifier.js';
 
 export const HANDLERS: HandlerTable = {
   ...daemonHandlers,
   ...intentHandlers,
+  ...agentHandlers,
+  ...doctorHandlers,
   ...auditHandlers,
   ...capabilityHandlers,
   ...peerHandlers,
+  ...toolHandlers,
+  ...policyHandlers,
+  ...budgetHandlers,
+  ...memoryHandlers,
+  ...settlementHandlers,
+  ...verifierHandlers,
 };
 
 export type { Handler, HandlerTable } from './handler.js';

@@ -9,8 +9,8 @@ function view(peer: PeerRecord) {
   return { agent_id: peer.agent_id, token_prefix: peer.token_prefix, registered_at: peer.registered_at, revoked_at: peer.revoked_at };
 }
 
-function revokeAndDisconnect(ctx: DaemonContext, peer: PeerRecord): number {
-  ctx.peerQueries.revoke(peer.token_hash, ctx.clock.now());
+function revokeAndDisconnect(ctx: DaemonContext, peer: PeerRecord, at: number): number {
+  ctx.peerQueries.revoke(peer.token_hash, at);
   return ctx.disconnect.token(peer.token_hash);
 }
 
@@ -98,11 +98,13 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
         },
       };
     }
+    // One clock reading: the answer shows exactly the revoked_at that is stored.
+    const revokedAt = ctx.clock.now();
     const closed = ctx.db.transaction(() => {
       audit('revoked', { agent: peer.agent_id, forced: peer.token_hash === caller.tokenHash });
-      return revokeAndDisconnect(ctx, peer);
+      return revokeAndDisconnect(ctx, peer, revokedAt);
     })();
-    const revoked = { ...peer, revoked_at: ctx.clock.now() };
+    const revoked = { ...peer, revoked_at: revokedAt };
     return { kind: 'peer_revoke', outcome: { type: 'revoked', peer: view(revoked), connections_closed: closed } };
   },
 

@@ -29,6 +29,13 @@ export class StreamRegistry {
     return this.streams.size;
   }
 
+  /** How many streams are open with the token of this hash. */
+  countToken(tokenHash: string): number {
+    let count = 0;
+    for (const stream of this.streams) if (stream.tokenHash === tokenHash) count += 1;
+    return count;
+  }
+
   /** Closes every stream opened with the token of this hash; returns how many. */
   closeToken(tokenHash: string): number {
     let count = 0;

@@ -4,14 +4,31 @@ import { auditCheckpoint, auditPurge, auditRecent, auditVerify } from './audit.j
 import { bootstrap, capabilitiesGrant, capabilitiesPurge, capabilitiesRecent, capabilitiesRevoke } from './capabilities.js';
 import { ping } from './daemon.js';
 import { submitIntent } from './intent.js';
+import { agentsInstall, agentsList, agentsRemove } from './agents.js';
+import { doctor } from './doctor.js';
 import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './peers.js';
+import { toolsCall, toolsList } from './tools.js';
+import { ignoreCheck } from './policy.js';
+import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js';
+import { memoryCompact, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
+import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
+import { memoryRepair, verify } from './verify.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
 export const REQUESTS = {
   ping,
+  memory_write: memoryWrite,
+  memory_recent: memoryRecent,
+  memory_search: memorySearch,
+  memory_purge: memoryPurge,
+  memory_compact: memoryCompact,
   submit_intent: submitIntent,
+  agents_install: agentsInstall,
+  agents_list: agentsList,
+  agents_remove: agentsRemove,
+  doctor,
   audit_verify: auditVerify,
   audit_checkpoint: auditCheckpoint,
   audit_recent: auditRecent,
@@ -26,6 +43,20 @@ export const REQUESTS = {
   peers_rotate: peersRotate,
   peers_revoke: peersRevoke,
   peers_purge: peersPurge,
+  tools_list: toolsList,
+  tools_call: toolsCall,
+  ignore_check: ignoreCheck,
+  budget_status: budgetStatus,
+  budget_topup: budgetTopup,
+  budget_set: budgetSet,
+  intents_resume: intentsResume,
+  receipts_recent: receiptsRecent,
+  receipts_prove: receiptsProve,
+  chain_status: chainStatus,
+  chain_flush: chainFlush,
+  chain_batches: chainBatches,
+  verify,
+  memory_repair: memoryRepair,
 } as const;
 
 export type RequestTable = typeof REQUESTS;

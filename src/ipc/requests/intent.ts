@@ -30,7 +30,9 @@ export const submitIntent = defineRequest({
     agent: z.string().min(1).max(64).optional(),
   }),
   response: IntentResultSchema,
-  authorize: () => ({ action: 'intent.submit' }),
+  // With --agent the agent is a fact the capability's scope (`agents: [...]`) is checked against;
+  // a caller whose intent.submit is limited to some agents must name one.
+  authorize: (params) => (params.agent === undefined ? { action: 'intent.submit' } : { action: 'intent.submit', facts: { agent: params.agent } }),
   http: { method: 'POST', path: '/intent' },
   mutates: true,
 });

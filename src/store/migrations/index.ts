@@ -1,6 +1,10 @@
 import type { Migration } from '../migration.js';
 import { foundation } from './001_foundation.js';
 import { capabilities } from './002_capabilities.js';
+import { agentRuntime } from './003_agent_runtime.js';
+import { budget } from './004_budget.js';
+import { receiptBatches } from './005_receipt_batches.js';
+import { memoryRetention } from './006_memory_retention.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention];

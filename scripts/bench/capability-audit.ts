@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { AuditLog } from '../../src/audit/index.js';
+import { CapabilityService, IdentityKeyStore } from '../../src/capabilities/index.js';
+import { systemClock } from '../../src/core/index.js';
+import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
+import { migrate, openDatabase } from '../../src/store/index.js';
+import type { Ratio } from './stats.js';
+
+/**
+ * Throughput of one authorized request's bookkeeping — a signed-capability check plus its
+ * `capability_check` audit row (hash-chained, fsynced) — against a bare SQLite insert of the
+ * same row in the same database settings.
+ */
+export function benchCapabilityAudit(dir: string, count = 2000): Ratio {
+  const db = openDatabase(join(dir, 'bench-caps.db'));
+  migrate(db);
+  const keys = keyPairFromSeed(generateSeed());
+  const daemon = { agentId: { display: 'user@local', pubkey: keys.publicKeyB58 }, keys };
+  const audit = new AuditLog(db, keys, systemClock);
+  const identityKeys = new IdentityKeyStore(db, systemClock);
+  const capabilities = new CapabilityService({ db, audit, daemon, clock: systemClock, keyFor: (pk) => identityKeys.keyFor(pk) });
+  capabilities.grant({ caller: daemon.agentId, callerIsOperator: true, action: 'intent.submit', scope: {}, expiresAt: null });
+  db.exec('CREATE TABLE bare_rows AS SELECT * FROM audit_events WHERE 0');
+  const template = db.prepare('SELECT * FROM audit_events ORDER BY seq DESC LIMIT 1').get() as Record<string, unknown>;
+  const insert = db.prepare(
+    `INSERT INTO bare_rows (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+
+  const checkStart = process.hrtime.bigint();
+  for (let i = 0; i < count; i += 1) {
+    if (!capabilities.check({ caller: daemon.agentId, required: 'intent.submit' }).passed) throw new Error('check failed');
+  }
+  const checkSeconds = Number(process.hrtime.bigint() - checkStart) / 1e9;
+
+  const bareStart = process.hrtime.bigint();
+  for (let i = 0; i < count; i += 1) {
+    insert.run(i, `bench-${i}`, Date.now(), template.issuer_display, template.issuer_pubkey, 'capability_check', template.payload, template.event_hash, template.chain_hash);
+  }
+  const bareSeconds = Number(process.hrtime.bigint() - bareStart) / 1e9;
+  db.close();
+
+  const subject = count / checkSeconds;
+  const baseline = count / bareSeconds;
+  return {
+    name: 'capability check + audit append (throughput)',
+    subject: 'CapabilityService.check with its capability_check audit row',
+    baseline: 'bare SQLite insert of the same row',
+    subjectValue: subject,
+    baselineValue: baseline,
+    unit: 'req/s',
+    ratio: subject / baseline,
+    target: '>= 0.5',
+    met: subject / baseline >= 0.5,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Budgets (SPEC 14): token buckets per agent, admission and debit around a run, preemption,
+ * paused-intent checkpoints and resume. Other folders import only this file.
+ */
+export { BudgetService } from './service.js';
+export type {
+  AdmitResult,
+  BudgetEntry,
+  BudgetServiceDeps,
+  PausableIntent,
+  ResumedOutcome,
+  ResumeResult,
+  ResumeSubmit,
+  RunGuard,
+} from './service.js';
+export { BudgetStore } from './store.js';
+export type { BucketRow, BudgetSource, CheckpointRow, PauseReason } from './store.js';
+export {
+  ADMIT_CREDITS,
+  MS_PER_CREDIT,
+  MS_PER_HOUR,
+  creditsForWallMs,
+  deadlineForBalance,
+  msUntil,
+  refill,
+  roundCredits,
+} from './bucket.js';
+export type { BucketState } from './bucket.js';

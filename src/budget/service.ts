@@ -1,0 +1,473 @@
+import type { AuditLog } from '../audit/index.js';
+import { CovenantError, type Clock } from '../core/index.js';
+import type { AgentId } from '../identity/index.js';
+import type { Db } from '../store/index.js';
+import {
+  ADMIT_CREDITS,
+  creditsForWallMs,
+  deadlineForBalance,
+  msUntil,
+  refill,
+  roundCredits,
+  type BucketState,
+} from './bucket.js';
+import { BudgetStore, type BucketRow, type BudgetSource, type CheckpointRow, type PauseReason } from './store.js';
+
+export interface BudgetServiceDeps {
+  db: Db;
+  audit: AuditLog;
+  clock: Clock;
+  /** Issuer of rows the daemon writes on its own (buckets configured from manifests). */
+  daemon: AgentId;
+}
+
+export type AdmitResult =
+  | { ok: true; unlimited: boolean; remaining: number | null }
+  | { ok: false; agent: string; requested: number; remaining: number; refill_eta_ms: number };
+
+/** An intent that may have to be paused: everything needed to re-run it later. */
+export interface PausableIntent {
+  intentId: string;
+  agent: string;
+  caller: AgentId;
+  /** The caller's own text: stored in the checkpoint (database only), never audited. */
+  text: string;
+}
+
+export interface BudgetEntry {
+  agent: string;
+  credits_per_hour: number;
+  balance: number;
+  /** Milliseconds until the balance holds the 1 credit an intent needs (0: it does now). */
+  refill_eta_ms: number;
+  /** Milliseconds until the bucket is full again. */
+  full_in_ms: number;
+  paused_intents: number;
+  configured_by: BudgetSource;
+}
+
+/** What the pipeline passes a run so a budget can stop it. */
+export interface RunGuard {
+  /** Aborted when the run reaches its budget deadline (null deadline: never). */
+  signal: AbortSignal;
+  deadlineMs: number | null;
+  /** True once the deadline fired. */
+  readonly preempted: boolean;
+  dispose(): void;
+}
+
+/** Anything shaped like the pipeline's outcome. */
+export interface ResumedOutcome {
+  intent_id: string;
+  status: 'ok' | 'ignored' | 'failed' | 'paused';
+  agent: string | null;
+  text: string;
+  sources: string[];
+  settlement: { receipt_id: string; resource: string; status: string; credits_consumed: number } | null;
+}
+
+export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<ResumedOutcome>;
+
+export type ResumeResult =
+  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & ResumedOutcome)
+  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & ResumedOutcome);
+
+interface Reservation {
+  agent: string;
+  credits: number;
+  expiresAt: number;
+}
+
+/** How long after its deadline a reservation is forgotten if the run never reports back. */
+const RESERVATION_GRACE_MS = 60_000;
+
+function describeMs(ms: number): string {
+  if (!Number.isFinite(ms)) return 'never (the agent has no refill; top it up)';
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.ceil(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** Infinity does not survive JSON; an ETA that never comes is reported as -1. */
+function wireEta(ms: number): number {
+  return Number.isFinite(ms) ? ms : -1;
+}
+
+/**
+ * Budgets (SPEC 14, docs/budgets.md): one token bucket per limited agent, checked before a
+ * run (`admit`), debited after it (`debit`), with paused-intent checkpoints that the owner
+ * resumes once. State changes and refusals write their audit rows in the same transaction.
+ */
+export class BudgetService {
+  readonly store: BudgetStore;
+  private readonly reservations = new Map<string, Reservation>();
+
+  constructor(private readonly deps: BudgetServiceDeps) {
+    this.store = new BudgetStore(deps.db);
+  }
+
+  private now(): number {
+    return this.deps.clock.now();
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.deps.db.transaction(fn)();
+  }
+
+  /** The agent's bucket brought up to now, or null when the agent is unlimited. */
+  private current(agentId: string): (BucketState & { row: BucketRow }) | null {
+    const row = this.store.bucket(agentId);
+    if (!row || row.credits_per_hour <= 0) return null;
+    const state = refill({ creditsPerHour: row.credits_per_hour, balance: row.balance, updatedAt: row.updated_at }, this.now());
+    return { ...state, row };
+  }
+
+  private reserved(agentId: string, exceptIntent?: string): number {
+    const now = this.now();
+    let total = 0;
+    for (const [intentId, r] of this.reservations) {
+      if (r.expiresAt <= now) {
+        this.reservations.delete(intentId);
+        continue;
+      }
+      if (r.agent === agentId && intentId !== exceptIntent) total += r.credits;
+    }
+    return total;
+  }
+
+  /** True when the agent has a bucket (credits_per_hour > 0). */
+  isLimited(agentId: string): boolean {
+    return this.current(agentId) !== null;
+  }
+
+  /**
+   * Configures an agent's bucket from its manifest (install, daemon start). An operator's
+   * `budget set` wins over the manifest and is left alone. 0 = unlimited: the bucket is removed.
+   */
+  configureFromManifest(agentId: string, creditsPerHour: number): 'created' | 'updated' | 'unchanged' | 'removed' | 'operator_override' {
+    return this.tx(() => {
+      const row = this.store.bucket(agentId);
+      if (row?.configured_by === 'operator') return 'operator_override';
+      if (creditsPerHour <= 0) {
+        if (!row) return 'unchanged';
+        this.store.deleteBucket(agentId);
+        this.deps.audit.append(this.deps.daemon, 'budget_configured', { agent: agentId, credits_per_hour: 0, source: 'manifest' });
+        return 'removed';
+      }
+      if (row && row.credits_per_hour === creditsPerHour) return 'unchanged';
+      this.apply(agentId, creditsPerHour, 'manifest');
+      this.deps.audit.append(this.deps.daemon, 'budget_configured', { agent: agentId, credits_per_hour: creditsPerHour, source: 'manifest' });
+      return row ? 'updated' : 'created';
+    });
+  }
+
+  /** New or changed rate: a new bucket starts full; a lowered one is clamped to its new capacity. */
+  private apply(agentId: string, creditsPerHour: number, by: BudgetSource): void {
+    const now = this.now();
+    const current = this.current(agentId);
+    // Raised: the balance keeps refilling towards the new capacity. Lowered: clamped to it.
+    const balance = current ? (creditsPerHour < current.creditsPerHour ? Math.min(current.balance, creditsPerHour) : current.balance) : creditsPerHour;
+    this.store.upsertBucket({
+      agent_id: agentId,
+      credits_per_hour: creditsPerHour,
+      balance: creditsPerHour > 0 ? balance : 0,
+      updated_at: now,
+      configured_by: by,
+    });
+  }
+
+  /** `budget set` (operator): overrides the manifest from now on; 0 makes the agent unlimited. */
+  set(caller: AgentId, agentId: string, creditsPerHour: number): { agent: string; credits_per_hour: number; previous: number } {
+    return this.tx(() => {
+      const previous = this.store.bucket(agentId)?.credits_per_hour ?? 0;
+      this.apply(agentId, creditsPerHour, 'operator');
+      this.deps.audit.append(caller, 'budget_set', { agent: agentId, credits_per_hour: creditsPerHour, previous });
+      return { agent: agentId, credits_per_hour: creditsPerHour, previous };
+    });
+  }
+
+  /** `budget topup`: adds credits now (a top-up may lift the balance above capacity). */
+  topup(caller: AgentId, agentId: string, credits: number): { agent: string; balance: number } {
+    return this.tx(() => {
+      const current = this.current(agentId);
+      if (!current) {
+        throw new CovenantError(
+          'E_NOT_FOUND',
+          `agent ${agentId} has no budget (unlimited or not installed); set one with \`covenant budget set ${agentId} <credits-per-hour>\``,
+        );
+      }
+      const balance = current.balance + credits;
+      const now = this.now();
+      this.store.saveBalance(agentId, balance, now);
+      this.store.ledger({ agent_id: agentId, intent_id: null, kind: 'topup', credits, balance_after: balance, at: now });
+      this.deps.audit.append(caller, 'budget_topped_up', { agent: agentId, credits, balance: roundCredits(balance) });
+      return { agent: agentId, balance: roundCredits(balance) };
+    });
+  }
+
+  /**
+   * Before a run: does the agent's bucket hold the 1 credit an intent needs (after what
+   * concurrent admitted runs have reserved)? On success 1 credit is reserved for the intent
+   * until `debit` or `release`. A refused intent is paused with `pauseExhausted`.
+   */
+  admit(agentId: string, intentId: string): AdmitResult {
+    const current = this.current(agentId);
+    if (!current) return { ok: true, unlimited: true, remaining: null };
+    const available = current.balance - this.reserved(agentId, intentId);
+    if (available < ADMIT_CREDITS) {
+      const eta = msUntil({ ...current, balance: available }, ADMIT_CREDITS);
+      return { ok: false, agent: agentId, requested: ADMIT_CREDITS, remaining: roundCredits(Math.max(0, available)), refill_eta_ms: wireEta(eta) };
+    }
+    this.reservations.set(intentId, {
+      agent: agentId,
+      credits: ADMIT_CREDITS,
+      expiresAt: this.now() + deadlineForBalance(available) + RESERVATION_GRACE_MS,
+    });
+    return { ok: true, unlimited: false, remaining: roundCredits(available) };
+  }
+
+  /**
+   * An intent refused by `admit`: saves its checkpoint and audits `budget_exhausted` in one
+   * transaction, and returns the E_BUDGET_EXHAUSTED error (already audited) to answer with.
+   */
+  pauseExhausted(intent: PausableIntent, admission: Readonly<Record<string, unknown>>): CovenantError {
+    const num = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+    const refusal = {
+      requested: num(admission.requested, ADMIT_CREDITS),
+      remaining: num(admission.remaining, 0),
+      refill_eta_ms: num(admission.refill_eta_ms, -1),
+    };
+    this.tx(() => {
+      this.saveCheckpoint(intent, 'exhausted', refusal.requested, refusal.remaining, refusal.refill_eta_ms);
+      this.deps.audit.append(intent.caller, 'budget_exhausted', {
+        intent_id: intent.intentId,
+        agent: intent.agent,
+        requested: refusal.requested,
+        remaining: refusal.remaining,
+        refill_eta_ms: refusal.refill_eta_ms,
+      });
+    });
+    return new CovenantError(
+      'E_BUDGET_EXHAUSTED',
+      `budget of agent ${intent.agent} is exhausted (${refusal.remaining} credit(s) left, ${refusal.requested} needed); ` +
+        `intent ${intent.intentId} is paused, not lost. The budget refills enough in ${describeMs(refusal.refill_eta_ms < 0 ? Infinity : refusal.refill_eta_ms)} ` +
+        `(refill_eta_ms ${refusal.refill_eta_ms}); then run \`covenant intents resume ${intent.intentId}\`, or top up with \`covenant budget topup ${intent.agent} <credits>\``,
+      { audited: true },
+    );
+  }
+
+  /** `admit`, and on refusal pause the intent and throw E_BUDGET_EXHAUSTED. */
+  admitOrPause(intent: PausableIntent): Extract<AdmitResult, { ok: true }> {
+    const verdict = this.admit(intent.agent, intent.intentId);
+    if (!verdict.ok) throw this.pauseExhausted(intent, verdict);
+    return verdict;
+  }
+
+  /**
+   * The wall time a run of the agent may take before it is preempted: `floor(available) ×
+   * 1000 ms`, where available is the balance minus what other admitted runs reserved. Null when
+   * the agent is unlimited.
+   */
+  runDeadlineMs(agentId: string, intentId?: string): number | null {
+    const current = this.current(agentId);
+    if (!current) return null;
+    return deadlineForBalance(current.balance - this.reserved(agentId, intentId));
+  }
+
+  /** An AbortSignal that fires at the run's budget deadline (never, for an unlimited agent). */
+  guard(agentId: string, intentId: string): RunGuard {
+    const deadlineMs = this.runDeadlineMs(agentId, intentId);
+    const controller = new AbortController();
+    let preempted = false;
+    const timer =
+      deadlineMs === null
+        ? null
+        : setTimeout(() => {
+            preempted = true;
+            controller.abort(new CovenantError('E_BUDGET_EXHAUSTED', `agent ${agentId} preempted: its budget pays for ${deadlineMs} ms of wall time`));
+          }, deadlineMs);
+    timer?.unref?.();
+    return {
+      signal: controller.signal,
+      deadlineMs,
+      get preempted() {
+        return preempted;
+      },
+      dispose() {
+        if (timer) clearTimeout(timer);
+      },
+    };
+  }
+
+  /**
+   * After a run: charges its credits (use `creditsForWallMs`). The balance may go below zero
+   * only by this run's overshoot. Releases the intent's reservation. Returns the new balance,
+   * or null for an unlimited agent (nothing is charged).
+   */
+  debit(agentId: string, credits: number, intentId: string | null = null): number | null {
+    if (intentId) this.reservations.delete(intentId);
+    return this.tx(() => {
+      const current = this.current(agentId);
+      if (!current) return null;
+      const charged = Math.max(0, credits);
+      const balance = current.balance - charged;
+      const now = this.now();
+      this.store.saveBalance(agentId, balance, now);
+      this.store.ledger({ agent_id: agentId, intent_id: intentId, kind: 'debit', credits: charged, balance_after: balance, at: now });
+      return roundCredits(balance);
+    });
+  }
+
+  /** Drops an admitted intent's reservation when it will not run after all. */
+  release(intentId: string): void {
+    this.reservations.delete(intentId);
+  }
+
+  /**
+   * A run stopped at its budget deadline: saves the checkpoint (so it can be resumed) and
+   * audits `budget_preempted`. Call after `debit`. Returns the error to answer with.
+   */
+  preempted(intent: PausableIntent, run: { wallMs: number; credits?: number }): CovenantError {
+    const current = this.current(intent.agent);
+    const remaining = roundCredits(current?.balance ?? 0);
+    const eta = wireEta(current ? msUntil(current, ADMIT_CREDITS) : 0);
+    const requested = run.credits ?? creditsForWallMs(run.wallMs);
+    this.tx(() => {
+      this.saveCheckpoint(intent, 'preempted', requested, remaining, eta);
+      this.deps.audit.append(intent.caller, 'budget_preempted', {
+        intent_id: intent.intentId,
+        agent: intent.agent,
+        wall_ms: Math.round(run.wallMs),
+        requested,
+        remaining,
+        refill_eta_ms: eta,
+      });
+    });
+    return new CovenantError(
+      'E_BUDGET_EXHAUSTED',
+      `agent ${intent.agent} was preempted after ${Math.round(run.wallMs)} ms: its budget ran out (${remaining} credit(s) left). ` +
+        `Intent ${intent.intentId} is paused; the budget refills enough in ${describeMs(eta < 0 ? Infinity : eta)} (refill_eta_ms ${eta}); ` +
+        `then run \`covenant intents resume ${intent.intentId}\``,
+      { audited: true },
+    );
+  }
+
+  private saveCheckpoint(intent: PausableIntent, reason: PauseReason, requested: number, remaining: number, eta: number): void {
+    this.store.saveCheckpoint({
+      intent_id: intent.intentId,
+      agent_id: intent.agent,
+      caller_display: intent.caller.display,
+      caller_pubkey: intent.caller.pubkey,
+      text: intent.text,
+      reason,
+      requested,
+      remaining,
+      refill_eta_ms: eta,
+      created_at: this.now(),
+      claimed_at: null,
+    });
+  }
+
+  /** Every limited agent's bucket (or one agent's), brought up to now. */
+  status(agentId?: string): BudgetEntry[] {
+    const counts = this.store.openCheckpointCounts();
+    const rows = agentId ? [this.store.bucket(agentId)].filter((r): r is BucketRow => r !== null) : this.store.buckets();
+    const out: BudgetEntry[] = [];
+    for (const row of rows) {
+      if (row.credits_per_hour <= 0) continue;
+      const state = refill({ creditsPerHour: row.credits_per_hour, balance: row.balance, updatedAt: row.updated_at }, this.now());
+      const available = { ...state, balance: state.balance - this.reserved(row.agent_id) };
+      out.push({
+        agent: row.agent_id,
+        credits_per_hour: row.credits_per_hour,
+        balance: roundCredits(state.balance),
+        refill_eta_ms: wireEta(msUntil(available, ADMIT_CREDITS)),
+        full_in_ms: wireEta(msUntil(state, row.credits_per_hour)),
+        paused_intents: counts.get(row.agent_id) ?? 0,
+        configured_by: row.configured_by,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * `intents resume`: re-runs a paused intent of the caller's through `submit` (the full
+   * pipeline) once its agent's budget allows. A checkpoint is claimed once, atomically; while
+   * the budget is still empty the answer is `ok:false` with the ETA and the checkpoint stays
+   * unclaimed.
+   */
+  async resume(caller: AgentId, ref: string, submit: ResumeSubmit): Promise<ResumeResult> {
+    const checkpoint = ref === 'latest' ? this.store.latestOpenCheckpoint(caller.pubkey) : this.store.checkpoint(ref);
+    if (!checkpoint || checkpoint.caller_pubkey !== caller.pubkey) {
+      throw new CovenantError(
+        'E_NOT_FOUND',
+        ref === 'latest'
+          ? 'you have no paused intent to resume; `covenant budget status` shows paused intents per agent'
+          : `no paused intent ${ref} of yours; \`covenant intents resume latest\` resumes your newest paused intent`,
+      );
+    }
+    if (checkpoint.claimed_at !== null) {
+      throw new CovenantError(
+        'E_CONFLICT',
+        `intent ${checkpoint.intent_id} was already resumed (at ${checkpoint.claimed_at}); a paused intent can be resumed once`,
+      );
+    }
+    const stillPaused = (eta: number, text: string): ResumeResult => ({
+      ok: false,
+      mode: 'still_paused',
+      refill_eta_ms: eta,
+      intent_id: checkpoint.intent_id,
+      status: 'paused',
+      agent: checkpoint.agent_id,
+      text,
+      sources: [],
+      settlement: null,
+    });
+    const verdict = this.admit(checkpoint.agent_id, `resume-probe:${checkpoint.intent_id}`);
+    this.release(`resume-probe:${checkpoint.intent_id}`);
+    if (!verdict.ok) {
+      this.deps.audit.append(caller, 'intent_resume_deferred', {
+        intent_id: checkpoint.intent_id,
+        agent: checkpoint.agent_id,
+        remaining: verdict.remaining,
+        refill_eta_ms: verdict.refill_eta_ms,
+      });
+      return stillPaused(
+        verdict.refill_eta_ms,
+        `budget of agent ${checkpoint.agent_id} is still empty; intent ${checkpoint.intent_id} stays paused. ` +
+          `It refills enough in ${describeMs(verdict.refill_eta_ms < 0 ? Infinity : verdict.refill_eta_ms)} (refill_eta_ms ${verdict.refill_eta_ms})`,
+      );
+    }
+    const claimed = this.tx(() => {
+      if (!this.store.claim(checkpoint.intent_id, this.now())) return false;
+      this.deps.audit.append(caller, 'intent_resumed', { intent_id: checkpoint.intent_id, agent: checkpoint.agent_id, reason: checkpoint.reason });
+      return true;
+    });
+    if (!claimed) {
+      throw new CovenantError('E_CONFLICT', `intent ${checkpoint.intent_id} was already resumed; a paused intent can be resumed once`);
+    }
+    const intent = { caller: { display: checkpoint.caller_display, pubkey: checkpoint.caller_pubkey }, text: checkpoint.text };
+    let outcome: ResumedOutcome;
+    try {
+      outcome = await submit({ ...intent, agent: checkpoint.agent_id, intentId: checkpoint.intent_id });
+    } catch (error) {
+      // Paused again (a concurrent run took the credit, or the run was preempted): the
+      // checkpoint was re-opened by the pause, so the intent can be resumed again later.
+      if (error instanceof CovenantError && error.code === 'E_BUDGET_EXHAUSTED') {
+        const again = this.store.checkpoint(checkpoint.intent_id);
+        if (again && again.claimed_at === null) return stillPaused(again.refill_eta_ms, error.message);
+      }
+      throw error;
+    }
+    if (outcome.status === 'paused') {
+      const again = this.store.checkpoint(checkpoint.intent_id);
+      return { ...outcome, ok: false, mode: 'still_paused', refill_eta_ms: again?.refill_eta_ms ?? -1 };
+    }
+    return { ...outcome, ok: true, mode: 'resumed', refill_eta_ms: null };
+  }
+}
+
+export { creditsForWallMs };

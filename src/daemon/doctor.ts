@@ -1,0 +1,219 @@
+/**
+ * `covenant doctor` (SPEC 13, 18): what the daemon can tell about its host, one check per line,
+ * each with a fix. `ok: true` fine, `ok: false` broken (the CLI exits 1), `ok: null` skipped or
+ * not applicable (e.g. gVisor when no agent uses it, the model when none is configured).
+ */
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import { COVENANT_VERSION } from '../core/index.js';
+import { checkGvisorReadiness } from '../runtime/gvisor/index.js';
+import { latestSchemaVersion, schemaVersion } from '../store/index.js';
+import type { DaemonContext } from './context.js';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean | null;
+  detail: string;
+  fix: string | null;
+}
+
+const MODEL_PROBE_TIMEOUT_MS = 3000;
+export const DEFAULT_OLLAMA_ENDPOINT = 'http://127.0.0.1:11434';
+
+function modeOf(path: string): { mode: number; symlink: boolean; kind: 'dir' | 'file' | 'other' } | null {
+  try {
+    const st = lstatSync(path);
+    return {
+      mode: st.mode & 0o777,
+      symlink: st.isSymbolicLink(),
+      kind: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other',
+    };
+  } catch {
+    return null;
+  }
+}
+
+function homeModes(ctx: DaemonContext): DoctorCheck {
+  const p = ctx.paths;
+  const dirs = [p.home, p.identityDir, p.peersDir, p.logsDir, p.agentsDir];
+  const files = [p.localKey, p.operatorToken, p.db];
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  for (const dir of dirs) {
+    const st = modeOf(dir);
+    if (st === null) continue; // created on demand (agents/)
+    if (st.symlink || st.kind !== 'dir') {
+      problems.push(`${dir} is not a real directory`);
+      fixes.push(`replace ${dir} with a real directory (mode 0700)`);
+    } else if ((st.mode & 0o077) !== 0) {
+      problems.push(`${dir} is mode ${st.mode.toString(8)}`);
+      fixes.push(`chmod 700 ${dir}`);
+    }
+  }
+  for (const file of files) {
+    const st = modeOf(file);
+    if (st === null) {
+      if (file === p.operatorToken) {
+        problems.push(`${file} is missing`);
+        fixes.push('run `covenantd --recover-operator` with the daemon stopped');
+      }
+      continue;
+    }
+    if (st.symlink || st.kind !== 'file') {
+      problems.push(`${file} is not a regular file`);
+      fixes.push(`replace ${file} with the real file (mode 0600)`);
+    } else if ((st.mode & 0o077) !== 0) {
+      problems.push(`${file} is mode ${st.mode.toString(8)}`);
+      fixes.push(`chmod 600 ${file}`);
+    }
+  }
+  if (problems.length > 0) return { name: 'home_modes', ok: false, detail: problems.join('; '), fix: fixes.join('; ') };
+  return { name: 'home_modes', ok: true, detail: `${p.home}: directories 0700, key, token and database 0600`, fix: null };
+}
+
+function schema(ctx: DaemonContext): DoctorCheck {
+  const current = schemaVersion(ctx.db);
+  const latest = latestSchemaVersion();
+  return current === latest
+    ? { name: 'schema_version', ok: true, detail: `schema version ${current} (latest)`, fix: null }
+    : {
+        name: 'schema_version',
+        ok: false,
+        detail: `schema version ${current}, this covenantd expects ${latest}`,
+        fix: 'restart covenantd so it applies its migrations (or upgrade covenant if the database is newer)',
+      };
+}
+
+function storeIntegrity(ctx: DaemonContext): DoctorCheck {
+  const rows = ctx.db.pragma('quick_check') as Array<{ quick_check: string }>;
+  const messages = rows.map((r) => r.quick_check);
+  return messages.length === 1 && messages[0] === 'ok'
+    ? { name: 'store_integrity', ok: true, detail: 'SQLite quick_check: ok', fix: null }
+    : {
+        name: 'store_integrity',
+        ok: false,
+        detail: `SQLite quick_check: ${messages.slice(0, 3).join('; ')}`,
+        fix: `stop covenantd and restore ${ctx.paths.db} from a backup`,
+      };
+}
+
+function installedAgents(ctx: DaemonContext): DoctorCheck {
+  const agents = ctx.runtime.agents.list();
+  const broken = ctx.runtime.agents.unloadable();
+  const listed = agents.map((a) => `${a.id}@${a.manifest.agent.version} (${a.backend})`).join(', ');
+  if (broken.length > 0) {
+    return {
+      name: 'installed_agents',
+      ok: false,
+      detail: `not loadable (package missing or unreadable manifest): ${broken.join(', ')}`,
+      fix: `reinstall with \`covenant agents install <package-dir>\` or remove with \`covenant agents remove ${broken[0]}\``,
+    };
+  }
+  return {
+    name: 'installed_agents',
+    ok: true,
+    detail: agents.length === 0 ? 'no agents installed (intents get the echo answer)' : `${agents.length} installed: ${listed}`,
+    fix: null,
+  };
+}
+
+async function gvisorChecks(ctx: DaemonContext): Promise<DoctorCheck[]> {
+  const runtime = ctx.runtime;
+  const users = runtime.agents.list().filter((a) => a.backend === 'linux-gvisor').map((a) => a.id);
+  const needed = runtime.defaultBackend === 'linux-gvisor' || users.length > 0;
+  const why = needed
+    ? runtime.defaultBackend === 'linux-gvisor'
+      ? 'COVENANT_RUNTIME_BACKEND=linux-gvisor'
+      : `used by ${users.join(', ')}`
+    : 'not needed: no installed agent uses linux-gvisor';
+  const readiness = await checkGvisorReadiness(runtime.gvisorRootfs === undefined ? {} : { rootfs: runtime.gvisorRootfs });
+  const verdict = (good: boolean): boolean | null => (good ? true : needed ? false : null);
+
+  const runscOk = readiness.runsc.found && readiness.runsc.version !== null;
+  const runsc: DoctorCheck = {
+    name: 'runsc',
+    ok: verdict(runscOk),
+    detail: runscOk
+      ? `runsc ${readiness.runsc.version} at ${readiness.runsc.path} (${why})`
+      : `${readiness.runsc.found ? `runsc at ${readiness.runsc.path} does not answer --version` : 'runsc not found on PATH'} (${why})`,
+    fix: runscOk ? null : 'install gVisor: `apt-get install runsc` (Debian 12+); see docs/gvisor-runner.md',
+  };
+  const rootfsOk = readiness.rootfs.valid && readiness.rootfs.node;
+  const rootfs: DoctorCheck = {
+    name: 'gvisor_rootfs',
+    ok: verdict(rootfsOk),
+    detail: `${readiness.rootfs.message} (${why})`,
+    fix: rootfsOk
+      ? null
+      : `build one with \`scripts/make-rootfs.sh /var/lib/covenant/rootfs\` and start covenantd with COVENANT_GVISOR_ROOTFS set to it`,
+  };
+  const kernel: DoctorCheck = {
+    name: 'gvisor_kernel',
+    ok: verdict(readiness.kernel.ok),
+    detail: `${readiness.kernel.message} (${why})`,
+    fix: readiness.kernel.ok ? null : (readiness.fixes.find((f) => /kernel|root|cgroup|Linux/.test(f)) ?? 'see docs/gvisor-runner.md'),
+  };
+  return [runsc, rootfs, kernel];
+}
+
+/** `[model]` from config.toml, overridden by COVENANT_OLLAMA_ENDPOINT. Null: no model configured. */
+export function configuredModelEndpoint(configPath: string, env: NodeJS.ProcessEnv = process.env): { endpoint: string; source: string } | { error: string } | null {
+  const fromEnv = env.COVENANT_OLLAMA_ENDPOINT?.trim();
+  if (fromEnv) return { endpoint: fromEnv, source: 'COVENANT_OLLAMA_ENDPOINT' };
+  if (!existsSync(configPath)) return null;
+  let config: Record<string, unknown>;
+  try {
+    config = parseToml(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    return { error: `config.toml does not parse: ${(error as Error).message.split('\n')[0]}` };
+  }
+  const model = config.model as Record<string, unknown> | undefined;
+  if (!model || model.provider === undefined || model.provider === 'none') return null;
+  if (model.provider !== 'ollama') return { error: `config.toml [model] provider ${JSON.stringify(model.provider)} is not "ollama" or "none"` };
+  const endpoint = typeof model.endpoint === 'string' && model.endpoint.trim() !== '' ? model.endpoint.trim() : DEFAULT_OLLAMA_ENDPOINT;
+  return { endpoint, source: 'config.toml [model]' };
+}
+
+async function modelEndpoint(ctx: DaemonContext): Promise<DoctorCheck> {
+  const configured = configuredModelEndpoint(ctx.paths.config);
+  if (configured === null) {
+    return {
+      name: 'model_endpoint',
+      ok: null,
+      detail: 'no model configured (provider none): the research agent answers offline, the embedder is the local one',
+      fix: null,
+    };
+  }
+  if ('error' in configured) {
+    return { name: 'model_endpoint', ok: false, detail: configured.error, fix: `fix the [model] section of ${ctx.paths.config}` };
+  }
+  const url = `${configured.endpoint.replace(/\/+$/, '')}/api/version`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(MODEL_PROBE_TIMEOUT_MS) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const body = (await res.json()) as { version?: unknown };
+    return {
+      name: 'model_endpoint',
+      ok: true,
+      detail: `Ollama ${typeof body.version === 'string' ? body.version : '(unknown version)'} at ${configured.endpoint} (${configured.source})`,
+      fix: null,
+    };
+  } catch (error) {
+    return {
+      name: 'model_endpoint',
+      ok: false,
+      detail: `${configured.endpoint} (${configured.source}) is not reachable: ${(error as Error).message}`,
+      fix: `start Ollama (\`ollama serve\`) or point ${configured.source} at a running endpoint`,
+    };
+  }
+}
+
+export async function runDoctor(ctx: DaemonContext): Promise<DoctorCheck[]> {
+  const daemon: DoctorCheck = {
+    name: 'daemon',
+    ok: true,
+    detail: `covenantd ${COVENANT_VERSION} (pid ${process.pid}) answers on ${ctx.paths.sock}; default runtime backend ${ctx.runtime.defaultBackend}`,
+    fix: null,
+  };
+  return [daemon, homeModes(ctx), schema(ctx), storeIntegrity(ctx), installedAgents(ctx), ...(await gvisorChecks(ctx)), await modelEndpoint(ctx)];
+}

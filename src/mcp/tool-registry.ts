@@ -1,0 +1,51 @@
+import { CovenantError } from '../core/index.js';
+import type { ToolDefinition, ToolOutput } from './tool.js';
+
+export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
+
+/** Every tool callers can reach, by advertised name. */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+
+  constructor(tools: ToolDefinition[] = []) {
+    for (const tool of tools) this.add(tool);
+  }
+
+  add(tool: ToolDefinition): void {
+    this.tools.set(tool.name, tool);
+  }
+
+  remove(name: string): void {
+    this.tools.delete(name);
+  }
+
+  list(): ToolDefinition[] {
+    return [...this.tools.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): ToolDefinition {
+    const tool = this.tools.get(name);
+    if (!tool) throw new CovenantError('E_NOT_FOUND', `no tool named ${name}; list them with \`covenant tools list\``);
+    return tool;
+  }
+
+  /** Validates arguments against the tool's schema, then calls it with a timeout. */
+  async call(name: string, args: Record<string, unknown>, timeoutMs = DEFAULT_TOOL_TIMEOUT_MS): Promise<ToolOutput> {
+    const tool = this.get(name);
+    const problem = tool.validate(args);
+    if (problem !== null) throw new CovenantError('E_BAD_REQUEST', `invalid arguments for ${name}: ${problem}`);
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new CovenantError('E_AGENT_FAILED', `tool ${name} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([tool.call(args, controller.signal), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

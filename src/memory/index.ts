@@ -1,0 +1,36 @@
+/** Memory: tiers, the local embedder, the record store, search index, retention and the memory service. Other folders import only this file. */
+export {
+  LocalEmbedder,
+  LOCAL_EMBEDDING_DIMS,
+  LOCAL_EMBEDDER_ID,
+  tokenize,
+  normalize,
+  cosine,
+  embeddingToBlob,
+  blobToEmbedding,
+  type Embedder,
+} from './embedder.js';
+export { MemoryRecords, MEMORY_TIERS, type MemoryRecord, type MemoryTier } from './records.js';
+export { parseTier, unknownTierMessage, TIER_CHOICES, DEFAULT_WRITE_TIER } from './tiers.js';
+export {
+  parseRetentionConfig,
+  loadRetentionPolicy,
+  DEFAULT_RETENTION,
+  type RetentionPolicy,
+  type TierRetention,
+} from './retention.js';
+export { MemoryIndex, Segment, sparseQuery, topK, type IndexHit } from './search-index.js';
+export {
+  MemoryService,
+  memoryCredits,
+  idsSha256,
+  MAX_MEMORY_TEXT_BYTES,
+  MEMORY_BYTES_PER_CREDIT,
+  DEFAULT_MEMORY_LIMIT,
+  MAX_MEMORY_LIMIT,
+  RETENTION_INTERVAL_MS,
+  type MemoryServiceDeps,
+  type WrittenRecord,
+  type ReadRecord,
+  type CompactionOutcome,
+} from './service.js';

@@ -1,0 +1,126 @@
+/**
+ * The retention policy (SPEC 3, docs/memory.md): `[memory.retention]` in `$COVENANT_HOME/config.toml`.
+ *
+ *   [memory.retention.working]
+ *   max_age_ms = 86400000        # 24 h (default)
+ *   max_count = 1000             # per owner (default: unlimited)
+ *
+ *   [memory.retention.episodic]
+ *   max_age_ms = 7776000000      # 90 days (default)
+ *
+ *   [memory.retention.longterm]
+ *   max_age_ms = "unlimited"     # default; long-term records are only ever marked stale
+ *
+ * Each limit is a positive whole number or the string "unlimited"; a key left out keeps its
+ * default. Tier tables also accept `long-term` / `long_term`. Validation is strict inside
+ * `[memory.retention]`: an unknown tier or key, or a bad value, is an error whose message names
+ * the file and the key path (`config.toml: memory.retention.working.max_age_ms: ...`). Other
+ * sections of config.toml (`[model]`, other `[memory]` keys) belong to other parts and are not
+ * read here. A missing file means the defaults.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { CovenantError } from '../core/index.js';
+import { MEMORY_TIERS, type MemoryTier } from './records.js';
+import { parseTier, TIER_CHOICES } from './tiers.js';
+
+export interface TierRetention {
+  /** Records older than this (ms) are deleted (long-term: marked stale); null = no age limit. */
+  max_age_ms: number | null;
+  /** Per owner: records beyond the newest N are deleted (long-term: marked stale); null = no limit. */
+  max_count: number | null;
+}
+
+export type RetentionPolicy = Record<MemoryTier, TierRetention>;
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  working: { max_age_ms: 24 * HOUR_MS, max_count: null },
+  episodic: { max_age_ms: 90 * DAY_MS, max_count: null },
+  longterm: { max_age_ms: null, max_count: null },
+};
+
+const LIMIT_HINT = 'expected a positive whole number or "unlimited"';
+
+const Limit = z.union([
+  z.literal('unlimited'),
+  z.number({ error: LIMIT_HINT }).int({ error: LIMIT_HINT }).positive({ error: LIMIT_HINT }).max(Number.MAX_SAFE_INTEGER, { error: LIMIT_HINT }),
+], { error: LIMIT_HINT });
+
+const TierSchema = z.strictObject(
+  { max_age_ms: Limit.optional(), max_count: Limit.optional() },
+  { error: 'expected a table with max_age_ms and/or max_count' },
+);
+
+const RetentionSchema = z.strictObject(
+  { working: TierSchema.optional(), episodic: TierSchema.optional(), longterm: TierSchema.optional() },
+  { error: 'expected a table of tiers ([memory.retention.working] ...)' },
+);
+
+function configError(source: string, path: string, message: string): CovenantError {
+  return new CovenantError('E_BAD_REQUEST', `${source}: ${path}: ${message}`);
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** Parses config.toml text; only `[memory.retention]` is read. Throws E_BAD_REQUEST naming the key. */
+export function parseRetentionConfig(text: string, source = 'config.toml'): RetentionPolicy {
+  let document: Record<string, unknown>;
+  try {
+    document = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new CovenantError('E_BAD_REQUEST', `${source}: not valid TOML${where}: ${reason}`);
+  }
+  const memory = document.memory;
+  if (memory === undefined) return structuredClone(DEFAULT_RETENTION);
+  if (!isTable(memory)) throw configError(source, 'memory', 'expected a table ([memory])');
+  const retention = memory.retention;
+  if (retention === undefined) return structuredClone(DEFAULT_RETENTION);
+  if (!isTable(retention)) throw configError(source, 'memory.retention', 'expected a table ([memory.retention])');
+
+  // Tier spellings (long-term, long_term) → canonical names, refusing two spellings of one tier.
+  const normalised: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(retention)) {
+    const tier = parseTier(key);
+    if (tier === null) throw configError(source, `memory.retention.${key}`, `unknown tier; use one of ${TIER_CHOICES}`);
+    if (Object.hasOwn(normalised, tier)) throw configError(source, `memory.retention.${key}`, `tier ${tier} is configured twice`);
+    normalised[tier] = value;
+  }
+  const parsed = RetentionSchema.safeParse(normalised);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = ['memory', 'retention', ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '?';
+      throw configError(source, [...path, key].join('.'), 'unknown key; allowed keys: max_age_ms, max_count');
+    }
+    throw configError(source, path.join('.'), issue.message);
+  }
+  const policy = structuredClone(DEFAULT_RETENTION);
+  for (const tier of MEMORY_TIERS) {
+    const configured = parsed.data[tier];
+    if (!configured) continue;
+    if (configured.max_age_ms !== undefined) policy[tier].max_age_ms = configured.max_age_ms === 'unlimited' ? null : configured.max_age_ms;
+    if (configured.max_count !== undefined) policy[tier].max_count = configured.max_count === 'unlimited' ? null : configured.max_count;
+  }
+  return policy;
+}
+
+/** Reads the policy from a config.toml path; a missing file means the defaults. */
+export function loadRetentionPolicy(path: string): RetentionPolicy {
+  if (!existsSync(path)) return structuredClone(DEFAULT_RETENTION);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CovenantError('E_BAD_REQUEST', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parseRetentionConfig(text, path);
+}

@@ -1,0 +1,455 @@
+/**
+ * Memory retention (SPEC 3, docs/memory.md): write, recent, search, purge and compaction over
+ * the `memory_records` table, with the receipts and audit rows that keep memory, settlement and
+ * the audit log consistent.
+ *
+ * - write: ONE transaction writes the record, its `memory` receipt (1 credit per started 4 KiB
+ *   of UTF-8 text, minimum 1) and a `memory_written` audit row (text length and SHA-256, never
+ *   the text). The parent must be one of the caller's own records.
+ * - recent / search: only the caller's own records. Search ranks by cosine similarity through
+ *   the in-process index (search-index.ts).
+ * - purge and retention deletes: each deleted record leaves a tombstone naming its receipt (the
+ *   receipt is *marked*, not orphaned, and never rewritten), children of deleted records are
+ *   detached (`parent = NULL`), one audit row describes the whole change (ids as a SHA-256 over
+ *   the sorted ids).
+ * - compaction applies the `[memory.retention]` policy to every owner's records: working and
+ *   episodic records past their max age or beyond their per-owner max count are deleted;
+ *   long-term records are never deleted, only marked stale.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditLog } from '../audit/index.js';
+import { CovenantError, newId, type Clock } from '../core/index.js';
+import type { AgentId } from '../identity/index.js';
+import { Receipts } from '../settlement/index.js';
+import type { Db } from '../store/index.js';
+import type { Embedder } from './embedder.js';
+import { MEMORY_TIERS, MemoryRecords, type MemoryTier } from './records.js';
+import { DEFAULT_RETENTION, loadRetentionPolicy, type RetentionPolicy } from './retention.js';
+import { MemoryIndex, type IndexedRecord } from './search-index.js';
+
+/** The longest text a memory_write accepts, in UTF-8 bytes. */
+export const MAX_MEMORY_TEXT_BYTES = 64 * 1024;
+/** Memory credits: 1 per started 4 KiB of UTF-8 text, minimum 1. */
+export const MEMORY_BYTES_PER_CREDIT = 4096;
+export const DEFAULT_MEMORY_LIMIT = 10;
+export const MAX_MEMORY_LIMIT = 1000;
+/** How often the daemon applies the retention policy (the first pass too: 10 min after start). */
+export const RETENTION_INTERVAL_MS = 10 * 60_000;
+export const RETENTION_FIRST_PASS_MS = RETENTION_INTERVAL_MS;
+
+export function memoryCredits(textBytes: number): number {
+  return Math.max(1, Math.ceil(Math.max(0, textBytes) / MEMORY_BYTES_PER_CREDIT));
+}
+
+export interface MemoryLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface MemoryServiceDeps {
+  db: Db;
+  audit: AuditLog;
+  clock: Clock;
+  embedder: Embedder;
+  /** `$COVENANT_HOME/config.toml`; absent: the default policy. Re-read at every compaction. */
+  configPath?: string;
+  /** Who the retention timer's audit rows are issued by (the daemon). */
+  daemon?: AgentId;
+  log?: MemoryLog;
+}
+
+/** A record as `memory_written` answers it. */
+export interface WrittenRecord {
+  id: string;
+  tier: MemoryTier;
+  owner: string;
+  text: string;
+  created_at: number;
+  parent: string | null;
+  receipt_id: string;
+}
+
+/** A record as `memory_read` answers it. */
+export interface ReadRecord {
+  id: string;
+  tier: MemoryTier;
+  text: string;
+  created_at: number;
+  parent: string | null;
+  receipt_id: string | null;
+  stale: boolean;
+  relevance?: number;
+}
+
+export interface CompactionOutcome {
+  mode: 'dry_run' | 'apply';
+  /** Distinct records the pass changes (deleted, newly stale, or detached from a deleted parent). */
+  would_change: number;
+  /** Records changed: `would_change` when applied, 0 in a dry run. */
+  changed: number;
+  deleted: number;
+  stale_marked: number;
+  parents_detached: number;
+}
+
+interface DoomedRow {
+  id: string;
+  owner: string;
+  tier: MemoryTier;
+}
+
+interface ReadRow {
+  id: string;
+  tier: MemoryTier;
+  text: string;
+  created_at: number;
+  parent: string | null;
+  receipt_id: string | null;
+  stale: number;
+}
+
+const READ_COLUMNS = 'id, tier, text, created_at, parent, receipt_id, stale';
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** SHA-256 over the sorted ids joined by "\n" (empty list: the hash of ""). */
+export function idsSha256(ids: readonly string[]): string {
+  return sha256Hex([...ids].sort().join('\n'));
+}
+
+function toRead(row: ReadRow, relevance?: number): ReadRecord {
+  const record: ReadRecord = {
+    id: row.id,
+    tier: row.tier,
+    text: row.text,
+    created_at: row.created_at,
+    parent: row.parent,
+    receipt_id: row.receipt_id,
+    stale: row.stale !== 0,
+  };
+  if (relevance !== undefined) record.relevance = relevance;
+  return record;
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_MEMORY_LIMIT;
+  return Math.min(Math.max(Math.trunc(limit), 1), MAX_MEMORY_LIMIT);
+}
+
+export class MemoryService {
+  readonly index: MemoryIndex;
+  readonly records: MemoryRecords;
+  private readonly receipts: Receipts;
+  private timer: { first: NodeJS.Timeout | null; every: NodeJS.Timeout | null } | null = null;
+
+  constructor(private readonly deps: MemoryServiceDeps) {
+    this.index = new MemoryIndex(deps.db, deps.embedder.dims);
+    this.records = new MemoryRecords(deps.db);
+    this.receipts = new Receipts(deps.db);
+    // The ids a delete works on (per connection, never persisted).
+    deps.db.exec('CREATE TEMP TABLE IF NOT EXISTS memory_doomed (id TEXT PRIMARY KEY)');
+  }
+
+  // ---------------------------------------------------------------- write
+
+  write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): WrittenRecord {
+    const { db, audit, clock, embedder } = this.deps;
+    const text = input.text;
+    const textBytes = Buffer.byteLength(text, 'utf8');
+    if (text.trim().length === 0) throw new CovenantError('E_BAD_REQUEST', 'memory text must not be empty');
+    if (textBytes > MAX_MEMORY_TEXT_BYTES) {
+      throw new CovenantError('E_BAD_REQUEST', `memory text is ${textBytes} bytes; the limit is ${MAX_MEMORY_TEXT_BYTES} (64 KiB)`);
+    }
+    const parent = input.parent ?? null;
+    const embedding = embedder.embed(text);
+    const id = newId();
+    const receiptId = newId();
+    const credits = memoryCredits(textBytes);
+    return db.transaction((): WrittenRecord => {
+      if (parent !== null) {
+        const row = db.prepare('SELECT owner FROM memory_records WHERE id = ?').get(parent) as { owner: string } | undefined;
+        // Another owner's record is reported exactly like a missing one: ids do not leak.
+        if (!row || row.owner !== caller.pubkey) {
+          throw new CovenantError('E_NOT_FOUND', `no memory record ${parent} of yours to use as parent; see \`covenant memory recent\``);
+        }
+      }
+      const now = clock.now();
+      this.receipts.insert({
+        id: receiptId,
+        payer: caller.pubkey,
+        resource: 'memory',
+        status: 'ok',
+        credits_consumed: credits,
+        settled_at: now,
+        intent_id: null,
+        memory_record_id: id,
+        failure_reason: null,
+      });
+      this.records.insert({
+        id,
+        tier: input.tier,
+        owner: caller.pubkey,
+        text,
+        embedding,
+        metadata: { source: 'memory_write', embedder: embedder.id, text_bytes: textBytes },
+        created_at: now,
+        parent,
+        receipt_id: receiptId,
+      });
+      audit.append(caller, 'memory_written', {
+        id,
+        tier: input.tier,
+        parent,
+        receipt_id: receiptId,
+        credits,
+        text_bytes: textBytes,
+        text_sha256: sha256Hex(text),
+      });
+      return { id, tier: input.tier, owner: caller.pubkey, text, created_at: now, parent, receipt_id: receiptId };
+    })();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The caller's newest records (all tiers, or one), newest first. */
+  recent(owner: string, input: { tier?: MemoryTier | undefined; limit?: number | undefined }): ReadRecord[] {
+    const limit = clampLimit(input.limit);
+    const rows = (
+      input.tier === undefined
+        ? this.deps.db
+            .prepare(`SELECT ${READ_COLUMNS} FROM memory_records WHERE owner = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+            .all(owner, limit)
+        : this.deps.db
+            .prepare(`SELECT ${READ_COLUMNS} FROM memory_records WHERE owner = ? AND tier = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+            .all(owner, input.tier, limit)
+    ) as ReadRow[];
+    return rows.map((row) => toRead(row));
+  }
+
+  /**
+   * The caller's records most similar to `query`, best first: relevance (cosine similarity,
+   * rounded to 6 decimals) > 0 and >= `minRelevance`.
+   */
+  search(
+    owner: string,
+    input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined },
+  ): ReadRecord[] {
+    const limit = clampLimit(input.limit);
+    const minRelevance = input.minRelevance ?? 0;
+    const vector = this.deps.embedder.embed(input.query);
+    const tiers = input.tier === undefined ? MEMORY_TIERS : [input.tier];
+    const hits = this.index.search(owner, tiers, vector, limit, minRelevance);
+    if (hits.length === 0) return [];
+    const placeholders = hits.map(() => '?').join(', ');
+    // By primary key only (an `owner = ?` term could make SQLite walk the owner index instead);
+    // the owner is checked here.
+    const rows = this.deps.db
+      .prepare(`SELECT ${READ_COLUMNS}, owner FROM memory_records WHERE id IN (${placeholders})`)
+      .all(...hits.map((h) => h.id)) as Array<ReadRow & { owner: string }>;
+    const byId = new Map(rows.filter((row) => row.owner === owner).map((row) => [row.id, row]));
+    const out: ReadRecord[] = [];
+    for (const hit of hits) {
+      const row = byId.get(hit.id);
+      if (row) out.push(toRead(row, hit.relevance));
+    }
+    // Best first; equal relevance: newest first.
+    return out.sort((a, b) => b.relevance! - a.relevance! || b.created_at - a.created_at || (a.id < b.id ? -1 : 1));
+  }
+
+  // ---------------------------------------------------------------- purge
+
+  /** Deletes the caller's records created before `beforeMs` (one tier, or all). */
+  purge(caller: AgentId, input: { tier?: MemoryTier | undefined; beforeMs: number }): { purged: number } {
+    const { db, audit, clock } = this.deps;
+    const outcome = db.transaction(() => {
+      this.index.sync();
+      const epochBefore = this.index.readEpoch();
+      const rows = (
+        input.tier === undefined
+          ? db.prepare('SELECT id, owner, tier FROM memory_records WHERE owner = ? AND created_at < ?').all(caller.pubkey, input.beforeMs)
+          : db
+              .prepare('SELECT id, owner, tier FROM memory_records WHERE owner = ? AND tier = ? AND created_at < ?')
+              .all(caller.pubkey, input.tier, input.beforeMs)
+      ) as DoomedRow[];
+      const removal = this.deleteRecords(rows, 'purge', clock.now());
+      audit.append(caller, 'memory_purged', {
+        tier: input.tier ?? null,
+        before_ms: input.beforeMs,
+        purged: rows.length,
+        ids_sha256: idsSha256(rows.map((r) => r.id)),
+        parents_detached: removal.parentsDetached,
+        receipts_marked: removal.receiptsMarked,
+      });
+      return { rows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
+    })();
+    this.index.applyDeletes(outcome.rows as IndexedRecord[], outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
+    return { purged: outcome.rows.length };
+  }
+
+  /**
+   * Deletes records (inside the caller's transaction): tombstones naming their receipts,
+   * children detached, rows deleted.
+   */
+  private deleteRecords(rows: readonly DoomedRow[], cause: 'purge' | 'retention', now: number): { parentsDetached: number; receiptsMarked: number } {
+    if (rows.length === 0) return { parentsDetached: 0, receiptsMarked: 0 };
+    const db = this.deps.db;
+    this.fillDoomed(rows.map((r) => r.id));
+    const parentsDetached = db
+      .prepare(
+        `UPDATE memory_records SET parent = NULL
+         WHERE parent IN (SELECT id FROM temp.memory_doomed) AND id NOT IN (SELECT id FROM temp.memory_doomed)`,
+      )
+      .run().changes;
+    const receiptsMarked = (
+      db
+        .prepare(
+          `SELECT count(*) AS n FROM receipts
+           WHERE memory_record_id IN (SELECT id FROM temp.memory_doomed)
+              OR id IN (SELECT receipt_id FROM memory_records WHERE id IN (SELECT id FROM temp.memory_doomed))`,
+        )
+        .get() as { n: number }
+    ).n;
+    db.prepare(
+      `INSERT OR REPLACE INTO memory_tombstones (record_id, owner, tier, receipt_id, created_at, deleted_at, cause)
+       SELECT id, owner, tier, receipt_id, created_at, ?, ? FROM memory_records WHERE id IN (SELECT id FROM temp.memory_doomed)`,
+    ).run(now, cause);
+    db.prepare('DELETE FROM memory_records WHERE id IN (SELECT id FROM temp.memory_doomed)').run();
+    db.prepare('DELETE FROM temp.memory_doomed').run();
+    return { parentsDetached, receiptsMarked };
+  }
+
+  private fillDoomed(ids: readonly string[]): void {
+    const db = this.deps.db;
+    db.prepare('DELETE FROM temp.memory_doomed').run();
+    const insert = db.prepare('INSERT OR IGNORE INTO temp.memory_doomed (id) VALUES (?)');
+    for (const id of ids) insert.run(id);
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /** The policy in config.toml now (defaults when there is no file). Throws E_BAD_REQUEST naming the key. */
+  policy(): RetentionPolicy {
+    return this.deps.configPath ? loadRetentionPolicy(this.deps.configPath) : structuredClone(DEFAULT_RETENTION);
+  }
+
+  /**
+   * Applies (or, dry run, only measures) the retention policy over every owner's records and
+   * writes one `memory_compacted` audit row. `audit: 'changes'` writes it only when something
+   * changes (the timer).
+   */
+  compact(
+    issuer: AgentId,
+    input: { reason: string; apply: boolean; policy?: RetentionPolicy; audit?: 'always' | 'changes' },
+  ): CompactionOutcome {
+    const { db, audit, clock } = this.deps;
+    const policy = input.policy ?? this.policy();
+    const result = db.transaction(() => {
+      if (input.apply) this.index.sync();
+      const epochBefore = this.index.readEpoch();
+      const now = clock.now();
+      const doomed = new Map<string, DoomedRow>();
+      const stale = new Set<string>();
+      for (const tier of MEMORY_TIERS) {
+        const rule = policy[tier];
+        const selected: DoomedRow[] = [];
+        if (rule.max_age_ms !== null) {
+          selected.push(
+            ...(db
+              .prepare('SELECT id, owner, tier FROM memory_records WHERE tier = ? AND created_at < ?')
+              .all(tier, now - rule.max_age_ms) as DoomedRow[]),
+          );
+        }
+        if (rule.max_count !== null) {
+          selected.push(
+            ...(db
+              .prepare(
+                `SELECT id, owner, tier FROM (
+                   SELECT id, owner, tier, ROW_NUMBER() OVER (PARTITION BY owner ORDER BY created_at DESC, rowid DESC) AS rn
+                   FROM memory_records WHERE tier = ?)
+                 WHERE rn > ?`,
+              )
+              .all(tier, rule.max_count) as DoomedRow[]),
+          );
+        }
+        if (tier === 'longterm') {
+          const already = db.prepare("SELECT id FROM memory_records WHERE tier = 'longterm' AND stale != 0").pluck();
+          const staleNow = new Set(already.all() as string[]);
+          for (const row of selected) if (!staleNow.has(row.id)) stale.add(row.id);
+        } else {
+          for (const row of selected) doomed.set(row.id, row);
+        }
+      }
+      const doomedRows = [...doomed.values()];
+      this.fillDoomed(doomedRows.map((r) => r.id));
+      const detached = db
+        .prepare('SELECT id FROM memory_records WHERE parent IN (SELECT id FROM temp.memory_doomed) AND id NOT IN (SELECT id FROM temp.memory_doomed)')
+        .pluck()
+        .all() as string[];
+      db.prepare('DELETE FROM temp.memory_doomed').run();
+      const changedIds = new Set<string>([...doomed.keys(), ...stale, ...detached]);
+      const outcome: CompactionOutcome = {
+        mode: input.apply ? 'apply' : 'dry_run',
+        would_change: changedIds.size,
+        changed: 0,
+        deleted: doomedRows.length,
+        stale_marked: stale.size,
+        parents_detached: detached.length,
+      };
+      if (input.apply) {
+        const removal = this.deleteRecords(doomedRows, 'retention', now);
+        outcome.parents_detached = removal.parentsDetached;
+        const mark = db.prepare('UPDATE memory_records SET stale = 1 WHERE id = ? AND stale = 0');
+        for (const id of stale) mark.run(id);
+        outcome.changed = outcome.would_change;
+      }
+      if (input.audit !== 'changes' || outcome.would_change > 0) {
+        audit.append(issuer, 'memory_compacted', {
+          reason: input.reason,
+          ...outcome,
+          deleted_ids_sha256: idsSha256(doomedRows.map((r) => r.id)),
+        });
+      }
+      return { outcome, doomedRows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
+    })();
+    if (input.apply) {
+      this.index.applyDeletes(result.doomedRows as IndexedRecord[], result.epochBefore, result.epochAfter, result.rowidAfter);
+    }
+    return result.outcome;
+  }
+
+  /**
+   * Starts applying the policy on a timer (first pass after `firstMs`, then every `everyMs`);
+   * both timers are unref'd so they never keep the process alive. Errors (a bad config.toml)
+   * are logged and the pass is skipped.
+   */
+  startRetentionTimer(options: { firstMs?: number; everyMs?: number } = {}): void {
+    if (this.timer) return;
+    const daemon = this.deps.daemon;
+    if (!daemon) throw new Error('the retention timer needs the daemon identity');
+    const pass = () => {
+      try {
+        const outcome = this.compact(daemon, { reason: 'retention policy (timer)', apply: true, audit: 'changes' });
+        if (outcome.changed > 0) this.deps.log?.info({ ...outcome }, 'memory retention applied');
+      } catch (error) {
+        this.deps.log?.warn({ err: error instanceof Error ? error.message : String(error) }, 'memory retention pass skipped');
+      }
+    };
+    const first = setTimeout(() => {
+      if (this.timer) this.timer.first = null;
+      pass();
+    }, options.firstMs ?? RETENTION_FIRST_PASS_MS);
+    const every = setInterval(pass, options.everyMs ?? RETENTION_INTERVAL_MS);
+    first.unref();
+    every.unref();
+    this.timer = { first, every };
+  }
+
+  stopRetentionTimer(): void {
+    if (!this.timer) return;
+    if (this.timer.first) clearTimeout(this.timer.first);
+    if (this.timer.every) clearInterval(this.timer.every);
+    this.timer = null;
+  }
+}

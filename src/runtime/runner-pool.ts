@@ -1,0 +1,93 @@
+/**
+ * The runners the daemon dispatches to, by backend (SPEC 12, 13):
+ * - `trusted-local`: one `TrustedLocalRunner` for every agent, with one warm (pre-spawned)
+ *   process per installed agent whose manifest says `resources.warm = true` (the default).
+ *   Warm processes are started when an agent is installed and when the daemon starts, killed
+ *   when it is removed or replaced, and all of them are killed when the daemon stops.
+ * - `linux-gvisor`: one `GvisorRunner`, created on first use, with the rootfs from
+ *   `COVENANT_GVISOR_ROOTFS` and its bundles and runsc state under `$COVENANT_HOME/runtime/gvisor`.
+ *   If runsc or the rootfs is missing, the run fails with `sandbox_unavailable`: there is never
+ *   a fallback to an unsandboxed run. (No warm sandboxes yet: each run creates its container.)
+ */
+import path from 'node:path';
+import { GvisorRunner } from './gvisor/index.js';
+import type { InstalledAgent, RuntimeBackend } from './installed-agents.js';
+import { TrustedLocalRunner, type AgentLaunch } from './local-runner.js';
+import type { AgentRunner } from './runner.js';
+
+export interface RunnerPoolOptions {
+  /** `$COVENANT_HOME` (messages from the gVisor runner redact it). */
+  covenantHome: string;
+  /** `$COVENANT_HOME/runtime/gvisor` */
+  gvisorStateRoot: string;
+  /** `COVENANT_GVISOR_ROOTFS`; empty or absent: gVisor runs fail with a fix line. */
+  gvisorRootfs?: string;
+  /** runsc binary; default `runsc` on PATH. */
+  runscPath?: string;
+  /** SIGTERM → SIGKILL grace for both runners (default 2000 ms). */
+  killGraceMs?: number;
+  /** Environment agents' allowlisted variables come from (default `process.env`). */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Whether an agent keeps a warm process (looked up at spawn time). */
+  warm?: (agentId: string) => boolean;
+}
+
+export class RunnerPool {
+  readonly trusted: TrustedLocalRunner;
+  private gvisor: GvisorRunner | null = null;
+  private closed = false;
+
+  constructor(private readonly options: RunnerPoolOptions) {
+    const warm = options.warm;
+    const trustedOptions: ConstructorParameters<typeof TrustedLocalRunner>[0] = {
+      warm: warm ? (launch: AgentLaunch) => warm(launch.agentId) : false,
+    };
+    if (options.killGraceMs !== undefined) trustedOptions.killGraceMs = options.killGraceMs;
+    if (options.baseEnv !== undefined) trustedOptions.baseEnv = options.baseEnv;
+    this.trusted = new TrustedLocalRunner(trustedOptions);
+  }
+
+  runnerFor(backend: RuntimeBackend): AgentRunner {
+    if (backend === 'trusted-local') return this.trusted;
+    if (this.gvisor === null) {
+      const gvisorOptions: ConstructorParameters<typeof GvisorRunner>[0] = {
+        rootfs: this.options.gvisorRootfs ?? '',
+        stateRoot: path.resolve(this.options.gvisorStateRoot),
+        covenantHome: this.options.covenantHome,
+      };
+      if (this.options.runscPath) gvisorOptions.runscPath = this.options.runscPath;
+      if (this.options.killGraceMs !== undefined) gvisorOptions.graceMs = this.options.killGraceMs;
+      this.gvisor = new GvisorRunner(gvisorOptions);
+    }
+    return this.gvisor;
+  }
+
+  /** Starts the warm process of a trusted-local agent with `resources.warm = true`. */
+  prewarm(agent: InstalledAgent): void {
+    if (this.closed || agent.backend !== 'trusted-local' || !agent.manifest.resources.warm) return;
+    this.trusted.prewarm({
+      agentId: agent.id,
+      packageDir: agent.packageDir,
+      runtime: agent.manifest.agent.runtime,
+      entry: agent.manifest.agent.entry,
+      memoryMb: agent.manifest.resources.memory_mb,
+    });
+  }
+
+  /** Kills an agent's warm process (before its package is replaced or removed). */
+  async evict(agentId: string): Promise<void> {
+    await this.trusted.evict(agentId);
+  }
+
+  /** Number of idle warm processes (status and tests). */
+  get warmCount(): number {
+    return this.trusted.warmCount;
+  }
+
+  /** Kills every warm process and every running sandbox. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([this.trusted.close(), this.gvisor?.close()]);
+  }
+}

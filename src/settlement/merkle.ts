@@ -1,0 +1,151 @@
+/**
+ * Binary Merkle trees over SHA-256 (SPEC 15), pure: no I/O, no clock.
+ *
+ * - Leaves are 32-byte hashes (for receipts: SHA-256 of the RFC 8785 canonical receipt, see
+ *   `proof.ts`). A tree of one leaf has that leaf as its root.
+ * - An internal node is SHA-256(left ‖ right) over the raw 32-byte values (not their hex).
+ * - A level with an odd number of nodes pairs its last node with itself: SHA-256(x ‖ x).
+ * - Hashes travel as lowercase hex.
+ *
+ * A proof is the list of siblings from the leaf up to the root; `side` says where the sibling
+ * sits: "left" means parent = H(sibling ‖ current), "right" means parent = H(current ‖ sibling).
+ */
+import { createHash } from 'node:crypto';
+
+export type MerkleSide = 'left' | 'right';
+
+export interface MerkleSibling {
+  hash: string;
+  side: MerkleSide;
+}
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
+export function isHashHex(value: unknown): value is string {
+  return typeof value === 'string' && HEX_HASH.test(value);
+}
+
+export function sha256(data: string | Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** SHA-256(left ‖ right) over raw bytes. */
+export function hashPair(left: Uint8Array, right: Uint8Array): Buffer {
+  return createHash('sha256').update(left).update(right).digest();
+}
+
+function assertLeaves(leaves: readonly Uint8Array[]): void {
+  if (leaves.length === 0) throw new RangeError('a Merkle tree needs at least one leaf');
+  for (const leaf of leaves) {
+    if (leaf.length !== 32) throw new RangeError(`a Merkle leaf is a 32-byte hash, got ${leaf.length} bytes`);
+  }
+}
+
+/** The next level up: pairs, the odd last node paired with itself. */
+function parentLevel(level: readonly Uint8Array[]): Buffer[] {
+  const next: Buffer[] = [];
+  for (let i = 0; i < level.length; i += 2) {
+    const left = level[i]!;
+    next.push(hashPair(left, level[i + 1] ?? left));
+  }
+  return next;
+}
+
+/** The root of the tree over `leaves` (32-byte hashes, in order). */
+export function merkleRoot(leaves: readonly Uint8Array[]): Buffer {
+  assertLeaves(leaves);
+  let level: readonly Uint8Array[] = leaves;
+  while (level.length > 1) level = parentLevel(level);
+  return Buffer.from(level[0]!);
+}
+
+/** How many siblings a proof in a tree of `leafCount` leaves has (0 for one leaf). */
+export function merkleDepth(leafCount: number): number {
+  if (!Number.isSafeInteger(leafCount) || leafCount < 1) throw new RangeError('leafCount must be a positive integer');
+  let depth = 0;
+  for (let width = leafCount; width > 1; width = Math.ceil(width / 2)) depth += 1;
+  return depth;
+}
+
+/** The inclusion proof of leaf `index`: its siblings from the bottom up. */
+export function merkleProof(leaves: readonly Uint8Array[], index: number): MerkleSibling[] {
+  assertLeaves(leaves);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= leaves.length) {
+    throw new RangeError(`leaf index ${index} is outside a tree of ${leaves.length} leaves`);
+  }
+  const siblings: MerkleSibling[] = [];
+  let level: readonly Uint8Array[] = leaves;
+  let position = index;
+  while (level.length > 1) {
+    if (position % 2 === 0) {
+      const sibling = level[position + 1] ?? level[position]!; // odd last node: paired with itself
+      siblings.push({ hash: Buffer.from(sibling).toString('hex'), side: 'right' });
+    } else {
+      siblings.push({ hash: Buffer.from(level[position - 1]!).toString('hex'), side: 'left' });
+    }
+    level = parentLevel(level);
+    position = Math.floor(position / 2);
+  }
+  return siblings;
+}
+
+/** Folds a leaf up its siblings; returns the root it leads to (hex), or null on malformed input. */
+export function rootFromProof(leafHex: string, siblings: readonly MerkleSibling[]): string | null {
+  if (!isHashHex(leafHex)) return null;
+  let current: Buffer = Buffer.from(leafHex, 'hex');
+  for (const sibling of siblings) {
+    if (!isHashHex(sibling?.hash) || (sibling.side !== 'left' && sibling.side !== 'right')) return null;
+    const other = Buffer.from(sibling.hash, 'hex');
+    current = sibling.side === 'left' ? hashPair(other, current) : hashPair(current, other);
+  }
+  return current.toString('hex');
+}
+
+/**
+ * Checks a proof strictly: the path has exactly the depth of a tree of `leafCount` leaves, each
+ * sibling sits on the side the leaf's `index` dictates, a self-paired (odd last) node's sibling
+ * is the node itself, and the fold ends at `rootHex`. Returns the problems found (empty: valid).
+ */
+export function checkMerkleProof(input: {
+  leafHex: string;
+  index: number;
+  leafCount: number;
+  siblings: readonly MerkleSibling[];
+  rootHex: string;
+}): string[] {
+  const { leafHex, index, leafCount, siblings, rootHex } = input;
+  if (!isHashHex(leafHex)) return ['leaf hash is not 64 lowercase hex characters'];
+  if (!isHashHex(rootHex)) return ['merkle_root is not 64 lowercase hex characters'];
+  if (!Number.isSafeInteger(leafCount) || leafCount < 1) return [`receipt_count ${String(leafCount)} is not a positive integer`];
+  if (!Number.isSafeInteger(index) || index < 0 || index >= leafCount) {
+    return [`index ${String(index)} is outside a batch of ${leafCount} receipts`];
+  }
+  const depth = merkleDepth(leafCount);
+  if (siblings.length !== depth) {
+    return [`the path has ${siblings.length} siblings; a batch of ${leafCount} receipts needs exactly ${depth}`];
+  }
+  const problems: string[] = [];
+  let current: Buffer = Buffer.from(leafHex, 'hex');
+  let position = index;
+  let width = leafCount;
+  for (let level = 0; level < depth; level += 1) {
+    const sibling = siblings[level]!;
+    if (!isHashHex(sibling?.hash)) return [`sibling ${level} is not a 64-character lowercase hex hash`];
+    const expectedSide: MerkleSide = position % 2 === 0 ? 'right' : 'left';
+    if (sibling.side !== expectedSide) {
+      problems.push(`sibling ${level} is on the ${String(sibling.side)}; leaf ${index} needs it on the ${expectedSide}`);
+    }
+    const other = Buffer.from(sibling.hash, 'hex');
+    const selfPaired = position % 2 === 0 && position === width - 1;
+    if (selfPaired && !other.equals(current)) {
+      problems.push(`sibling ${level} must repeat the node itself (the last node of an odd level is paired with itself)`);
+    }
+    current = expectedSide === 'left' ? hashPair(other, current) : hashPair(current, other);
+    position = Math.floor(position / 2);
+    width = Math.ceil(width / 2);
+  }
+  if (problems.length === 0 && current.toString('hex') !== rootHex) {
+    problems.push(`the path leads to root ${current.toString('hex')}, not to merkle_root ${rootHex}`);
+  }
+  return problems;
+}

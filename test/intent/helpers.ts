@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
+import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
+import { REPO_ROOT } from '../helpers/binaries.js';
+import { tempHome } from '../helpers/temp-home.js';
+
+export const FIXTURE_AGENTS = join(REPO_ROOT, 'test', 'fixtures', 'agents');
+export const REFERENCE_AGENTS = join(REPO_ROOT, 'agents');
+
+export interface RuntimeDaemon {
+  daemon: RunningDaemon;
+  home: string;
+  /** One authenticated operator session. */
+  client: IpcClient;
+  /** The operator's identity as authenticated. */
+  self: { display: string; pubkey: string };
+  call(message: WireMessage): Promise<WireMessage>;
+  /** Calls and asserts the reply is not an error. */
+  ok(message: WireMessage): Promise<WireMessage>;
+  install(dir: string): Promise<WireMessage>;
+  count(table: string, where?: string, ...args: unknown[]): number;
+  auditRows(kind: string): Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** An in-process covenantd with a controlled agent-runtime environment and a short kill grace. */
+export async function startRuntimeDaemon(env: NodeJS.ProcessEnv = {}): Promise<RuntimeDaemon> {
+  const { home, cleanup } = tempHome();
+  const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+  const daemon = await startDaemon({ home, agentRuntime: { env: baseEnv, killGraceMs: 300 } });
+  const token = readFileSync(daemon.paths.operatorToken, 'utf8').trim();
+  const client = await IpcClient.connect(daemon.paths.sock, { timeoutMs: 60_000 });
+  const self = await client.authenticate(token);
+  const db = daemon.ctx.db;
+  const call = (message: WireMessage) => client.request(message);
+  const ok = async (message: WireMessage) => {
+    const reply = await call(message);
+    assert.notEqual(reply.kind, 'error', `${String(message.kind)} failed: ${JSON.stringify(reply)}`);
+    return reply;
+  };
+  return {
+    daemon,
+    home,
+    client,
+    self,
+    call,
+    ok,
+    install: (dir) => ok({ kind: 'agents_install', dir }),
+    count(table, where, ...args) {
+      return (db.prepare(`SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`).get(...args) as { n: number }).n;
+    },
+    auditRows(kind) {
+      return (db.prepare('SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ payload: string }>).map(
+        (r) => JSON.parse(r.payload) as Record<string, unknown>,
+      );
+    },
+    async stop() {
+      client.close();
+      await daemon.stop('test');
+      cleanup();
+    },
+  };
+}

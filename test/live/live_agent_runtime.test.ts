@@ -1,0 +1,291 @@
+/**
+ * Live tests for the agent runtime and dispatch (SPEC 12, 13): real `covenantd` and `covenant`
+ * binaries on a temporary home, real agent processes.
+ *
+ * External services: none for the trusted-local tests (node only). The gVisor dispatch test
+ * needs `runsc` and a rootfs built with `scripts/make-rootfs.sh`, given as
+ * COVENANT_LIVE_GVISOR_ROOTFS (or COVENANT_GVISOR_ROOTFS); without them it skips naming what is
+ * missing, unless COVENANT_LIVE_REQUIRE lists runtime-linux-gvisor.
+ *
+ *   COVENANT_LIVE=1 COVENANT_LIVE_GVISOR_ROOTFS=/tmp/covenant-rootfs \
+ *     node --import tsx --test test/live/live_agent_runtime.test.ts
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
+import { REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
+import { liveHome, liveTest, requireService, type LiveHome } from './harness.js';
+
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'agents');
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+/** Starts the real covenantd on the home with extra environment (the CLI keeps the plain env). */
+async function startWithEnv(h: LiveHome, extra: NodeJS.ProcessEnv): Promise<void> {
+  h.daemon = await spawnDaemon(h.home, { ...h.env, ...extra });
+}
+
+function install(h: LiveHome, dir: string): Record<string, unknown> {
+  const result = h.cli(['agents', 'install', dir, '--json']);
+  assert.equal(result.code, 0, `install ${dir}: ${result.stdout}${result.stderr}`);
+  assert.equal(result.stderr, '');
+  assert.equal(result.json?.kind, 'agent_installed');
+  return result.json!;
+}
+
+function readDb<T>(h: LiveHome, fn: (db: Database.Database) => T): T {
+  const db = new Database(join(h.home, 'covenant.db'), { readonly: true, fileMustExist: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+liveTest('live_research_agent_via_stdio', async () => {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'agents', 'research', 'main.js')], {
+    input: `${JSON.stringify({ intent_id: 'live-1', text: 'Compare gVisor and containers: which isolates agents better?' })}\n`,
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const lines = result.stdout.split('\n').filter((l) => l.trim() !== '');
+  assert.equal(lines.length, 1, 'exactly one JSON line on stdout');
+  const answer = JSON.parse(lines[0]!) as { text: string; sources: string[] };
+  assert.match(answer.text, /^research \(offline, no model configured\): \d+ words; key terms: /);
+  assert.match(answer.text, /gvisor/);
+  assert.deepEqual(answer.sources, ['offline']);
+});
+
+liveTest('live_daemon_dispatch_to_research_agent_through_cli', async () => {
+  const h = liveHome();
+  try {
+    await h.start();
+    const installed = install(h, 'agents/research'); // relative: the CLI resolves it
+    assert.deepEqual(installed.agent, { id: 'research', name: 'Research', version: '0.1.0', runtime: 'node', backend: 'trusted-local' });
+    assert.ok(existsSync(join(h.home, 'agents', 'research', 'main.js')));
+
+    const list = h.cli(['agents', 'list', '--json']);
+    assert.equal(list.code, 0);
+    assert.deepEqual((list.json!.agents as Array<{ id: string }>).map((a) => a.id), ['research']);
+
+    const intent = h.cli(['intent', '--json', 'research', 'why', 'hash-chained', 'audit', 'logs', 'make', 'tampering', 'evident']);
+    assert.equal(intent.code, 0, intent.stdout + intent.stderr);
+    assert.equal(intent.stderr, '');
+    const reply = intent.json!;
+    assert.equal(reply.kind, 'intent_result');
+    assert.equal(reply.status, 'ok');
+    assert.equal(reply.agent, 'research');
+    assert.match(String(reply.text), /^research \(offline, no model configured\)/);
+    assert.deepEqual(reply.sources, ['offline']);
+    const settlement = reply.settlement as { receipt_id: string; resource: string; status: string; credits_consumed: number };
+    assert.equal(settlement.resource, 'compute');
+    assert.equal(settlement.status, 'ok');
+    assert.ok(settlement.credits_consumed >= 1);
+
+    const human = h.cli(['intent', 'summarize', 'the', 'covenant', 'design']);
+    assert.equal(human.code, 0);
+    assert.match(human.stdout, /^research \(offline, no model configured\)/);
+
+    const audit = h.cli(['audit', 'recent', '--kind', 'intent_dispatched', '--json']);
+    assert.equal(audit.code, 0, audit.stdout);
+    const rows = (audit.json!.events as Array<{ payload: Record<string, unknown> }>).map((e) => e.payload);
+    const row = rows.find((p) => p.intent_id === reply.intent_id);
+    assert.ok(row, 'an intent_dispatched row for the intent');
+    assert.equal(row.agent, 'research');
+    assert.equal(row.receipt_id, settlement.receipt_id);
+
+    const stored = readDb(h, (db) => ({
+      receipt: db.prepare('SELECT * FROM receipts WHERE id = ?').get(settlement.receipt_id) as Record<string, unknown> | undefined,
+      memory: db.prepare('SELECT tier, receipt_id FROM memory_records WHERE id = ?').get(reply.intent_id) as Record<string, unknown> | undefined,
+      memoryReceipt: db
+        .prepare("SELECT resource, payer FROM receipts WHERE memory_record_id = ? AND resource = 'memory'")
+        .get(reply.intent_id) as Record<string, unknown> | undefined,
+    }));
+    assert.ok(stored.receipt, 'the receipt is in covenant.db');
+    assert.equal(stored.receipt.status, 'ok');
+    assert.equal(stored.receipt.intent_id, reply.intent_id);
+    assert.equal(stored.memory?.tier, 'working', 'the answer is a working memory record with id = intent_id');
+    assert.equal(stored.memoryReceipt?.resource, 'memory', 'the record has its memory receipt');
+    assert.equal(stored.memoryReceipt?.payer, stored.receipt.payer);
+  } finally {
+    await h.dispose();
+  }
+});
+
+liveTest('live_agent_malformed_stdout_rejected', async () => {
+  const h = liveHome();
+  try {
+    await h.start();
+    install(h, join(FIXTURES, 'malformed'));
+    const intent = h.cli(['intent', '--json', '--agent', 'malformed', 'answer', 'me']);
+    assert.equal(intent.code, 1, 'a failed intent exits 1');
+    const reply = intent.json!;
+    assert.equal(reply.status, 'failed');
+    assert.equal(reply.agent, 'malformed');
+    assert.match(String(reply.text), /^agent malformed: malformed output: not JSON/);
+    assert.equal((reply.settlement as { status: string }).status, 'failed');
+
+    const audit = h.cli(['audit', 'recent', '--kind', 'intent_failed', '--json']);
+    const row = (audit.json!.events as Array<{ payload: Record<string, unknown> }>).map((e) => e.payload).find((p) => p.intent_id === reply.intent_id);
+    assert.ok(row);
+    assert.equal(row.reason, 'malformed_output');
+    assert.ok(!JSON.stringify(row).includes('plain text from the malformed fixture'), 'agent output is not audited');
+    const reason = readDb(h, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(reply.intent_id)) as {
+      failure_reason: string;
+    };
+    assert.equal(reason.failure_reason, 'malformed_output');
+    assert.equal(h.cli(['ping', '--json']).code, 0, 'the daemon keeps serving');
+  } finally {
+    await h.dispose();
+  }
+});
+
+liveTest('live_agent_timeout_kills_group', async () => {
+  const h = liveHome();
+  const pidfile = join(h.home, '..', 'slow-pids.json');
+  try {
+    await startWithEnv(h, { COVENANT_FIXTURE_PIDFILE: pidfile });
+    install(h, join(FIXTURES, 'slow'));
+    const started = Date.now();
+    const intent = h.cli(['intent', '--json', '--agent', 'slow', 'never', 'finishes']);
+    assert.equal(intent.code, 1);
+    assert.equal(intent.json!.status, 'failed');
+    assert.match(String(intent.json!.text), /agent slow: timed out after 400 ms; its process group was killed/);
+    assert.ok(Date.now() - started < 20_000);
+    const pids = JSON.parse(readFileSync(pidfile, 'utf8')) as { agent: number; grandchild: number };
+    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild), 5000), 'the agent and its grandchild are gone');
+    const receipt = readDb(h, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
+      failure_reason: string;
+    };
+    assert.equal(receipt.failure_reason, 'timeout');
+  } finally {
+    await h.dispose();
+  }
+});
+
+liveTest('live_agent_stdout_flood_killed', async () => {
+  const h = liveHome();
+  try {
+    await h.start();
+    install(h, join(FIXTURES, 'flood'));
+    const intent = h.cli(['intent', '--json', '--agent', 'flood', 'fill', 'the', 'pipe']);
+    assert.equal(intent.code, 1);
+    assert.equal(intent.json!.status, 'failed');
+    assert.match(String(intent.json!.text), /agent flood: stdout exceeded 16777216 bytes; its process group was killed/);
+    const receipt = readDb(h, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
+      failure_reason: string;
+    };
+    assert.equal(receipt.failure_reason, 'stdout_overflow');
+    assert.equal(h.cli(['ping', '--json']).code, 0, 'the daemon keeps serving');
+  } finally {
+    await h.dispose();
+  }
+});
+
+liveTest('live_agent_env_allowlist_hides_operator_token', async () => {
+  const h = liveHome();
+  try {
+    // First start mints the operator token; restart with it (and other secrets) in the daemon's env.
+    await h.start();
+    const operatorToken = h.operatorToken();
+    await h.daemon!.stop();
+    const secrets = {
+      COVENANT_TOKEN: operatorToken,
+      COVENANT_API_TOKEN: 'live-secret-api-token',
+      COVENANT_SIGNING_KEY: 'live-secret-signing-key',
+      COVENANT_DB_PASSWORD: 'live-secret-password',
+      COVENANT_CLIENT_SECRET: 'live-secret-client',
+      AWS_SECRET_ACCESS_KEY: 'live-secret-aws',
+      OPENAI_API_KEY: 'live-secret-openai',
+      COVENANT_VISIBLE_SETTING: 'visible-value',
+    };
+    await startWithEnv(h, secrets);
+    install(h, join(FIXTURES, 'env-dump'));
+    const intent = h.cli(['intent', '--json', '--agent', 'env-dump', 'show', 'your', 'environment']);
+    assert.equal(intent.code, 0, intent.stdout + intent.stderr);
+    const text = String(intent.json!.text);
+    const env = JSON.parse(text) as Record<string, string>;
+    assert.ok(!text.includes(operatorToken), 'the operator token is not in the agent environment');
+    for (const [name, value] of Object.entries(secrets)) {
+      if (name === 'COVENANT_VISIBLE_SETTING') continue;
+      assert.ok(!(name in env), `${name} is not passed`);
+      assert.ok(!text.includes(value), `the value of ${name} is not passed`);
+    }
+    assert.equal(env.COVENANT_VISIBLE_SETTING, 'visible-value', 'allowlisted COVENANT_* variables are passed');
+    assert.equal(env.PATH, process.env.PATH);
+    for (const name of Object.keys(env)) {
+      assert.ok(['PATH', 'HOME', 'LANG', 'TZ'].includes(name) || name.startsWith('COVENANT_'), `${name} is on the allowlist`);
+    }
+  } finally {
+    await h.dispose();
+  }
+});
+
+liveTest('live_gvisor_dispatch_through_daemon', async (t) => {
+  const rootfs = process.env.COVENANT_LIVE_GVISOR_ROOTFS || process.env.COVENANT_GVISOR_ROOTFS || '';
+  const readiness = await checkGvisorReadiness({ rootfs });
+  const missing = !readiness.runsc.found || readiness.runsc.version === null
+    ? 'runsc (gVisor; apt-get install runsc)'
+    : rootfs === ''
+      ? 'a gVisor rootfs (set COVENANT_LIVE_GVISOR_ROOTFS; scripts/make-rootfs.sh builds one)'
+      : !readiness.rootfs.valid || !readiness.rootfs.node
+        ? `a usable gVisor rootfs at ${rootfs} (${readiness.rootfs.message})`
+        : !readiness.kernel.ok
+          ? `a host that can run gVisor (${readiness.kernel.message})`
+          : null;
+  if (!requireService(t, 'runtime-linux-gvisor', missing === null, missing ?? 'runsc')) return;
+
+  const h = liveHome();
+  try {
+    await startWithEnv(h, { COVENANT_GVISOR_ROOTFS: rootfs });
+    const installed = install(h, join(FIXTURES, 'gvisor-hello'));
+    assert.equal((installed.agent as { backend: string }).backend, 'linux-gvisor');
+
+    const intent = h.cli(['intent', '--json', '--agent', 'gvisor-hello', 'hello', 'from', 'the', 'sandbox']);
+    assert.equal(intent.code, 0, intent.stdout + intent.stderr);
+    const reply = intent.json!;
+    assert.equal(reply.status, 'ok');
+    assert.equal(reply.agent, 'gvisor-hello');
+    assert.equal(reply.text, 'sandboxed hello: hello from the sandbox');
+    assert.deepEqual(reply.sources, ['host:covenant-agent', 'cwd:/workspace'], 'it ran inside the gVisor sandbox');
+    const settlement = reply.settlement as { receipt_id: string; status: string };
+    assert.equal(settlement.status, 'ok');
+
+    const audit = h.cli(['audit', 'recent', '--kind', 'intent_dispatched', '--json']);
+    const row = (audit.json!.events as Array<{ payload: Record<string, unknown> }>).map((e) => e.payload).find((p) => p.intent_id === reply.intent_id);
+    assert.equal(row?.backend, 'linux-gvisor');
+    assert.equal(row?.receipt_id, settlement.receipt_id);
+
+    // Every bundle directory is gone (only runsc's state directory may remain).
+    const gvisorDir = join(h.home, 'runtime', 'gvisor');
+    assert.deepEqual(readdirSync(gvisorDir).filter((n) => n !== 'state'), []);
+
+    const doctor = h.cli(['doctor', '--json']);
+    const checks = new Map((doctor.json!.checks as Array<{ name: string; ok: boolean | null }>).map((c) => [c.name, c.ok]));
+    assert.equal(checks.get('runsc'), true);
+    assert.equal(checks.get('gvisor_rootfs'), true);
+  } finally {
+    await h.dispose();
+  }
+}, { timeout: 180_000 });
