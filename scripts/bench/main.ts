@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CLI_BIN, spawnDaemon } from '../../test/helpers/binaries.js';
+import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js';
 import { tempDir } from '../../test/helpers/temp-home.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
+import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMemorySearch } from './memory-search.js';
@@ -37,9 +38,11 @@ async function main(): Promise<void> {
     // The bench measures latency, not the per-token rate limit.
     COVENANT_HTTP_RATE: '100000',
     COVENANT_HTTP_BURST: '100000',
+    ...(process.env.COVENANT_GVISOR_ROOTFS ? { COVENANT_GVISOR_ROOTFS: process.env.COVENANT_GVISOR_ROOTFS } : {}),
   };
   const daemon = await spawnDaemon(home, env, []);
   const ratios: Ratio[] = [];
+  const skipped: string[] = [];
   try {
     const token = readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim();
     ratios.push(await benchIpcPing(daemon.sock, token, dir));
@@ -48,12 +51,17 @@ async function main(): Promise<void> {
     ratios.push(await benchReceiptsFlush(dir));
     ratios.push(await benchHttpVsIpc(daemon.sock, `http://127.0.0.1:${httpPort}`, token));
     ratios.push(benchMemorySearch(dir));
+    ratios.push(benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, env));
+    const gvisor = await benchGvisorDispatch(REPO_ROOT, CLI_BIN, env, dir);
+    if (typeof gvisor === 'string') skipped.push(gvisor);
+    else ratios.push(gvisor);
   } finally {
     await daemon.stop();
     cleanup();
   }
   console.log(`covenant bench — node ${process.version}, ${new Date().toISOString()}`);
   for (const ratio of ratios) console.log(formatRatio(ratio));
+  for (const line of skipped) console.log(line);
   console.log(JSON.stringify({ kind: 'bench_report', ratios }));
 }
 

@@ -50,31 +50,35 @@ export type AuditListener = (event: AuditEvent) => void;
 export class AuditLog {
   private readonly listeners = new Set<AuditListener>();
   private pending: AuditEvent[] = [];
+  private readonly lastRow;
+  private readonly insertRow;
 
   constructor(
     private readonly db: Db,
     private readonly daemonKeys: KeyPair,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.lastRow = db.prepare('SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+    this.insertRow = db.prepare(
+      `INSERT INTO audit_events (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
 
   append(issuer: AgentId, kind: string, payload: Record<string, unknown>): AuditEvent {
-    if (!this.db.inTransaction) {
-      return this.db.transaction(() => this.append(issuer, kind, payload))();
-    }
-    const last = this.db.prepare('SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; chain_hash: string }
-      | undefined;
+    const last = this.lastRow.get() as { seq: number; chain_hash: string } | undefined;
     const previous = last ?? this.anchor();
     const seq = previous.seq + 1;
+    // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is
+    // synchronous, so nothing can interleave between the read above and the write). A row that
+    // also signs a checkpoint needs both writes in one transaction.
+    if (!this.db.inTransaction && seq % CHECKPOINT_EVERY === 0) {
+      return this.db.transaction(() => this.append(issuer, kind, payload))();
+    }
     const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
     const event_hash = eventHash(content);
     const chain_hash = chainHash(previous.chain_hash, event_hash);
-    this.db
-      .prepare(
-        `INSERT INTO audit_events (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
+    this.insertRow.run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
     if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
     const event: AuditEvent = { ...content, event_hash, chain_hash };
     this.queueNotification(event);

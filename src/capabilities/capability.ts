@@ -63,14 +63,23 @@ export function signCapability(cap: UnsignedCapability, grantorKeys: KeyPair): C
 }
 
 /** True when `signature_b58` is the grantor's (`granted_by.pubkey`) signature over the signed fields. */
+// Every request re-checks its capability chain; a signature already verified over exactly the
+// same bytes by the same key need not be verified again. Only successes are remembered.
+const verifiedSignatures = new Set<string>();
+const VERIFIED_CACHE_LIMIT = 10_000;
+
 export function verifyCapabilitySignature(cap: Capability): boolean {
-  const signature = fromBase58(cap.signature_b58);
-  if (!signature) return false;
   let message: Buffer;
   try {
     message = signingBytes(cap);
   } catch {
     return false;
   }
-  return verifySignature(cap.granted_by.pubkey, message, signature);
+  const cacheKey = `${cap.granted_by.pubkey}\n${cap.signature_b58}\n${message.toString('utf8')}`;
+  if (verifiedSignatures.has(cacheKey)) return true;
+  const signature = fromBase58(cap.signature_b58);
+  if (!signature || !verifySignature(cap.granted_by.pubkey, message, signature)) return false;
+  if (verifiedSignatures.size >= VERIFIED_CACHE_LIMIT) verifiedSignatures.clear();
+  verifiedSignatures.add(cacheKey);
+  return true;
 }

@@ -1,5 +1,5 @@
 import { CovenantError } from '../core/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import { actionMatches } from './actions.js';
 import type { Capability, CapabilityRecord } from './capability.js';
 
@@ -52,13 +52,11 @@ export class CapabilityStore {
   constructor(private readonly db: Db) {}
 
   isEmpty(): boolean {
-    return this.db.prepare('SELECT 1 FROM capabilities LIMIT 1').get() === undefined;
+    return statement(this.db, 'SELECT 1 FROM capabilities LIMIT 1').get() === undefined;
   }
 
   insert(cap: Capability): CapabilityRecord {
-    this.db
-      .prepare(
-        `INSERT INTO capabilities (id, subject_display, subject_pubkey, action, scope, granted_by_display,
+    statement(this.db, `INSERT INTO capabilities (id, subject_display, subject_pubkey, action, scope, granted_by_display,
            granted_by_pubkey, expires_at, parent_id, issued_at, signature_b58, revoked_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
       )
@@ -79,12 +77,12 @@ export class CapabilityStore {
   }
 
   get(id: string): CapabilityRecord | null {
-    const row = this.db.prepare('SELECT * FROM capabilities WHERE id = ?').get(id) as CapabilityRow | undefined;
+    const row = statement(this.db, 'SELECT * FROM capabilities WHERE id = ?').get(id) as CapabilityRow | undefined;
     return row ? toRecord(row) : null;
   }
 
   getBySignature(signatureB58: string): CapabilityRecord | null {
-    const row = this.db.prepare('SELECT * FROM capabilities WHERE signature_b58 = ?').get(signatureB58) as
+    const row = statement(this.db, 'SELECT * FROM capabilities WHERE signature_b58 = ?').get(signatureB58) as
       | CapabilityRow
       | undefined;
     return row ? toRecord(row) : null;
@@ -97,9 +95,7 @@ export class CapabilityStore {
 
   /** Capabilities the peer holds or granted, newest first. */
   listForPeer(pubkey: string, limit: number): CapabilityRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM capabilities WHERE subject_pubkey = ? OR granted_by_pubkey = ?
+    const rows = statement(this.db, `SELECT * FROM capabilities WHERE subject_pubkey = ? OR granted_by_pubkey = ?
          ORDER BY issued_at DESC, rowid DESC LIMIT ?`,
       )
       .all(pubkey, pubkey, limit) as CapabilityRow[];
@@ -108,7 +104,7 @@ export class CapabilityStore {
 
   /** Direct children (capabilities delegated from `id`). */
   children(id: string): CapabilityRecord[] {
-    const rows = this.db.prepare('SELECT * FROM capabilities WHERE parent_id = ? ORDER BY issued_at').all(id) as CapabilityRow[];
+    const rows = statement(this.db, 'SELECT * FROM capabilities WHERE parent_id = ? ORDER BY issued_at').all(id) as CapabilityRow[];
     return rows.map(toRecord);
   }
 
@@ -118,9 +114,7 @@ export class CapabilityStore {
    * scope column is damaged are skipped.
    */
   liveFor(subjectPubkey: string, action: string, now: number): CapabilityRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM capabilities
+    const rows = statement(this.db, `SELECT * FROM capabilities
          WHERE subject_pubkey = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
            AND (action = ? OR action LIKE '%.*')
          ORDER BY issued_at DESC, rowid DESC`,
@@ -144,9 +138,7 @@ export class CapabilityStore {
    */
   revokeCascade(id: string, at: number): string[] {
     const run = () => {
-      const rows = this.db
-        .prepare(
-          `WITH RECURSIVE tree(id) AS (
+      const rows = statement(this.db, `WITH RECURSIVE tree(id) AS (
              SELECT id FROM capabilities WHERE id = ?
              UNION
              SELECT c.id FROM capabilities c JOIN tree ON c.parent_id = tree.id
@@ -156,7 +148,7 @@ export class CapabilityStore {
            ORDER BY capabilities.id = ? DESC, capabilities.issued_at, capabilities.rowid`,
         )
         .all(id, id) as { id: string }[];
-      const revoke = this.db.prepare('UPDATE capabilities SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+      const revoke = statement(this.db, 'UPDATE capabilities SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
       for (const row of rows) revoke.run(at, row.id);
       return rows.map((row) => row.id);
     };
@@ -170,17 +162,14 @@ export class CapabilityStore {
    */
   purge(beforeMs: number, now: number): string[] {
     const run = () => {
-      const dead = this.db
-        .prepare(
-          `SELECT id FROM capabilities
+      const dead = statement(this.db, `SELECT id FROM capabilities
            WHERE (revoked_at IS NOT NULL AND revoked_at < ?)
               OR (expires_at IS NOT NULL AND expires_at <= ? AND expires_at < ?)`,
         )
         .all(beforeMs, now, beforeMs) as { id: string }[];
       const doomed = new Set(dead.map((row) => row.id));
       if (doomed.size === 0) return [];
-      const edges = this.db
-        .prepare('SELECT id, parent_id FROM capabilities WHERE parent_id IS NOT NULL')
+      const edges = statement(this.db, 'SELECT id, parent_id FROM capabilities WHERE parent_id IS NOT NULL')
         .all() as { id: string; parent_id: string }[];
       // Keep any parent whose child stays; repeat until nothing changes (chains can be deep).
       let changed = true;
@@ -190,7 +179,7 @@ export class CapabilityStore {
           if (!doomed.has(edge.id) && doomed.delete(edge.parent_id)) changed = true;
         }
       }
-      const remove = this.db.prepare('DELETE FROM capabilities WHERE id = ?');
+      const remove = statement(this.db, 'DELETE FROM capabilities WHERE id = ?');
       for (const id of doomed) remove.run(id);
       return [...doomed];
     };

@@ -31,13 +31,26 @@ export function signBytes(keys: KeyPair, message: Uint8Array): Buffer {
   return sign(null, message, keys.privateKey);
 }
 
+const publicKeyCache = new Map<string, KeyObject>();
+const PUBLIC_KEY_CACHE_LIMIT = 1024;
+
+function publicKeyObject(publicKeyB58: string): KeyObject | null {
+  const cached = publicKeyCache.get(publicKeyB58);
+  if (cached) return cached;
+  const raw = fromBase58(publicKeyB58);
+  if (!raw || raw.length !== 32) return null;
+  const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+  if (publicKeyCache.size >= PUBLIC_KEY_CACHE_LIMIT) publicKeyCache.clear();
+  publicKeyCache.set(publicKeyB58, key);
+  return key;
+}
+
 /** Verifies an ed25519 signature against a base58 public key; false on any malformed input. */
 export function verifySignature(publicKeyB58: string, message: Uint8Array, signature: Uint8Array): boolean {
-  const raw = fromBase58(publicKeyB58);
-  if (!raw || raw.length !== 32 || signature.length !== 64) return false;
+  if (signature.length !== 64) return false;
   try {
-    const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
-    return verify(null, message, key, signature);
+    const key = publicKeyObject(publicKeyB58);
+    return key !== null && verify(null, message, key, signature);
   } catch {
     return false;
   }

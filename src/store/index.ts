@@ -1,2 +1,3 @@
 export * from './database.js';
 export type { Migration } from './migration.js';
+export { statement } from './statements.js';

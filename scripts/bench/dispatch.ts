@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
+import { percentile, type Ratio } from './stats.js';
+
+function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { env, input, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+function p50Pair(runs: number, subject: () => number, baseline: () => number): [number, number] {
+  for (let i = 0; i < 3; i += 1) {
+    subject();
+    baseline();
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    a.push(subject());
+    b.push(baseline());
+  }
+  return [percentile(a, 50), percentile(b, 50)];
+}
+
+const INTENT = `${JSON.stringify({ intent_id: '00000000-0000-4000-8000-000000000000', text: 'hello bench' })}\n`;
+
+/** `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand. */
+export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, runs = 30): Ratio {
+  const install = spawnSync(process.execPath, [cli, 'agents', 'install', join(repo, 'agents', 'hello'), '--json'], { env, encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
+  const [subject, baseline] = p50Pair(
+    runs,
+    () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env),
+    () => timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT),
+  );
+  return {
+    name: 'intent dispatch, trusted-local (p50, whole process)',
+    subject: 'covenant intent --agent hello (daemon + CLI)',
+    baseline: 'node agents/hello/main.js < intent.json',
+    subjectValue: subject,
+    baselineValue: baseline,
+    unit: 'ms',
+    ratio: subject / baseline,
+    target: '<= 1.3',
+    met: subject / baseline <= 1.3,
+  };
+}
+
+/** The same intent to a gVisor-sandboxed copy of hello vs a bare `runsc run` of the same bundle. */
+export async function benchGvisorDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, scratch: string, runs = 15): Promise<Ratio | string> {
+  const rootfs = env.COVENANT_GVISOR_ROOTFS;
+  const located = locateRunsc();
+  if (!rootfs || !existsSync(join(rootfs, 'bin', 'sh')) || !located.found || !located.path) {
+    return 'gVisor dispatch: skipped (needs runsc on PATH and COVENANT_GVISOR_ROOTFS with bin/sh; see docs/gvisor-runner.md)';
+  }
+  const runsc = located.path;
+  const pkg = join(scratch, 'hello-gvisor');
+  cpSync(join(repo, 'agents', 'hello'), pkg, { recursive: true });
+  const manifest = readFileSync(join(pkg, 'agent.toml'), 'utf8')
+    .replace('id = "hello"', 'id = "hello-gvisor"')
+    .replace('required = false', 'required = true\nbackend = "linux-gvisor"');
+  writeFileSync(join(pkg, 'agent.toml'), manifest);
+  const install = spawnSync(process.execPath, [cli, 'agents', 'install', pkg, '--json'], { env, encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
+
+  const stateRoot = join(scratch, 'bare-runsc');
+  let n = 0;
+  const bareRun = () => {
+    n += 1;
+    const runId = `bench-${process.pid}-${n}`;
+    const bundle = writeGvisorBundle({ stateRoot, runId, rootfs, packageDir: pkg, runtime: 'node', entry: 'main.js', memoryMb: 64 });
+    return bundle;
+  };
+  const bundles: Array<{ dir: string; runId: string }> = [];
+  for (let i = 0; i < runs + 3; i += 1) bundles.push(await bareRun());
+  let next = 0;
+  const [subject, baseline] = p50Pair(
+    runs,
+    () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello-gvisor', 'hello', 'bench'], env),
+    () => {
+      const bundle = bundles[next++]!;
+      return timeCommand(runsc, ['--network=none', '--root', join(stateRoot, 'state'), 'run', '--bundle', bundle.dir, bundle.runId], env, INTENT);
+    },
+  );
+  for (const bundle of bundles) await removeGvisorBundle(bundle.dir);
+  return {
+    name: 'intent dispatch, gVisor (p50, whole process)',
+    subject: 'covenant intent --agent hello-gvisor (daemon + CLI + runsc)',
+    baseline: 'bare runsc run of the same bundle',
+    subjectValue: subject,
+    baselineValue: baseline,
+    unit: 'ms',
+    ratio: subject / baseline,
+    target: '<= 1.2',
+    met: subject / baseline <= 1.2,
+  };
+}
