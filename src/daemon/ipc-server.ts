@@ -2,6 +2,7 @@ import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CovenantError } from '../core/index.js';
 import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES, type DecodedFrame } from '../ipc/index.js';
+import { auditTokenPrefix } from '../peers/index.js';
 import { protocolInfo } from './protocol-info.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
@@ -16,14 +17,6 @@ interface Connection {
 
 const PRE_AUTH_FAILURE = 'first frame must be authenticate';
 const UNKNOWN_TOKEN = 'unknown or revoked token';
-/**
- * Six characters of a presented token for the audit row, only when they are at most half of it
- * (a short string would be shown whole or nearly) and the token is not oversized (never resolved).
- */
-function auditPrefix(token: unknown): string | null {
-  return typeof token === 'string' && token.length >= 12 && token.length <= 256 ? token.slice(0, 6) : null;
-}
-
 /** The Unix-socket server of SPEC section 1. */
 export class IpcServer {
   private readonly server: Server;
@@ -143,7 +136,7 @@ export class IpcServer {
       this.ctx.audit.append(this.ctx.identity.agentId, 'authentication_failed', {
         transport: 'ipc',
         reason,
-        token_prefix: auditPrefix(token),
+        token_prefix: auditTokenPrefix(token),
         first_kind: typeof kind === 'string' ? kind.slice(0, 64) : null,
       });
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { DaemonContext } from '../../daemon/context.js';
-import { hashToken, tokenPrefix } from '../../peers/index.js';
+import { auditTokenPrefix, hashToken } from '../../peers/index.js';
 import type { Identity } from '../env.js';
 import type { GatewayEnv } from '../env.js';
 
@@ -38,6 +38,6 @@ export function identityOf(ctx: DaemonContext, header: string | undefined): Iden
   const revoked = ctx.peers.byHash(hashToken(token)) !== null;
   return {
     caller: null,
-    failure: { code: 'E_AUTH_FAILED', reason: revoked ? 'revoked token' : 'unknown token', tokenPrefix: tokenPrefix(token) },
+    failure: { code: 'E_AUTH_FAILED', reason: revoked ? 'revoked token' : 'unknown token', tokenPrefix: auditTokenPrefix(token) },
   };
 }
