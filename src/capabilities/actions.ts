@@ -61,6 +61,7 @@ export function actionMatches(granted: string, required: string): boolean {
 export const OPERATOR_DEFAULT_ACTIONS = [
   'intent.submit',
   'memory.read',
+  'memory.read.<tier>',
   'memory.write',
   'audit.read',
   'peers.list',
