@@ -61,7 +61,6 @@ export function actionMatches(granted: string, required: string): boolean {
 export const OPERATOR_DEFAULT_ACTIONS = [
   'intent.submit',
   'memory.read',
-  'memory.read.<tier>',
   'memory.write',
   'audit.read',
   'peers.list',
@@ -73,6 +72,7 @@ export const OPERATOR_DEFAULT_ACTIONS = [
 export const KNOWN_ACTIONS = [
   'intent.submit',
   'memory.read',
+  'memory.read.<tier>',
   'memory.write',
   'memory.purge',
   'memory.repair.*',
