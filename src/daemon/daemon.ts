@@ -14,12 +14,14 @@ import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
-import { migrate, openDatabase } from '../store/index.js';
+import { migrate, openDatabase, readState, writeState } from '../store/index.js';
 import { createAuthorizer } from './authorization.js';
 import type { DaemonContext } from './context.js';
 import { TokenDisconnector } from './disconnector.js';
 import { IpcServer } from './ipc-server.js';
 import { createDaemonLogger } from './logger.js';
+
+const OPERATOR_BOOTSTRAPPED = 'operator_bootstrapped_at';
 
 export interface DaemonOptions {
   home: string;
@@ -60,7 +62,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const identityKeys = new IdentityKeyStore(db, clock);
     const capabilities = new CapabilityService({ db, audit, daemon: identity, clock, keyFor: (pubkey) => identityKeys.keyFor(pubkey) });
     const operatorToken = ensureOperatorToken(paths, db, peers, audit, identity.agentId);
-    if (operatorToken === 'minted' && capabilities.store.isEmpty()) capabilities.bootstrapOperator(identity.agentId);
+    // First start grants the operator its default set, once: a start that crashed before the
+    // grants retries them; later starts never re-grant what the operator revoked.
+    if (readState(db, OPERATOR_BOOTSTRAPPED) === null) {
+      db.transaction(() => {
+        capabilities.bootstrapOperator(identity.agentId);
+        writeState(db, OPERATOR_BOOTSTRAPPED, String(clock.now()), clock.now());
+      })();
+    }
     if (operatorToken === 'missing' || operatorToken === 'revoked') {
       logger.log.warn(`the operator token in ${paths.operatorToken} is ${operatorToken}; run \`covenantd --recover-operator\``);
     }

@@ -1,3 +1,4 @@
 export * from './database.js';
 export type { Migration } from './migration.js';
 export { statement } from './statements.js';
+export { readState, writeState } from './daemon-state.js';

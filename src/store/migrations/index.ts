@@ -1,5 +1,6 @@
 import type { Migration } from '../migration.js';
 import { foundation } from './001_foundation.js';
+import { daemonState } from './007_daemon_state.js';
 import { capabilities } from './002_capabilities.js';
 import { agentRuntime } from './003_agent_runtime.js';
 import { budget } from './004_budget.js';
@@ -7,4 +8,4 @@ import { receiptBatches } from './005_receipt_batches.js';
 import { memoryRetention } from './006_memory_retention.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState];
