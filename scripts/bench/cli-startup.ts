@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { percentile, type Ratio } from './stats.js';
+import { latencyRatio, p50Pair, type Ratio } from './stats.js';
 
 function timeProcess(args: string[], env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
@@ -10,27 +10,11 @@ function timeProcess(args: string[], env: NodeJS.ProcessEnv): number {
 
 /** `covenant version` as a whole process (daemon answering) vs `node -e ''`. */
 export function benchCliStartup(cliBin: string, env: NodeJS.ProcessEnv, runs = 40): Ratio {
-  for (let i = 0; i < 5; i += 1) {
-    timeProcess([cliBin, 'version'], env);
-    timeProcess(['-e', ''], env);
-  }
-  const cli: number[] = [];
-  const bare: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    cli.push(timeProcess([cliBin, 'version'], env));
-    bare.push(timeProcess(['-e', ''], env));
-  }
-  const subject = percentile(cli, 50);
-  const baseline = percentile(bare, 50);
-  return {
-    name: 'CLI start-up (p50, whole process)',
-    subject: 'covenant version',
-    baseline: "node -e ''",
-    subjectValue: subject,
-    baselineValue: baseline,
-    unit: 'ms',
-    ratio: subject / baseline,
-    target: '<= 1.5',
-    met: subject / baseline <= 1.5,
-  };
+  const [subject, baseline] = p50Pair(
+    runs,
+    5,
+    () => timeProcess([cliBin, 'version'], env),
+    () => timeProcess(['-e', ''], env),
+  );
+  return latencyRatio({ name: 'CLI start-up (p50, whole process)', subject: 'covenant version', baseline: "node -e ''" }, subject, baseline, 1.5);
 }

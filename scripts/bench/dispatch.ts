@@ -2,28 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
-import { percentile, type Ratio } from './stats.js';
+import { latencyRatio, msSince, p50Pair, type Ratio } from './stats.js';
 
 function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): number {
   const start = process.hrtime.bigint();
   const result = spawnSync(command, args, { env, input, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const ms = msSince(start);
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return ms;
-}
-
-function p50Pair(runs: number, subject: () => number, baseline: () => number): [number, number] {
-  for (let i = 0; i < 3; i += 1) {
-    subject();
-    baseline();
-  }
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    a.push(subject());
-    b.push(baseline());
-  }
-  return [percentile(a, 50), percentile(b, 50)];
 }
 
 const INTENT = `${JSON.stringify({ intent_id: '00000000-0000-4000-8000-000000000000', text: 'hello bench' })}\n`;
@@ -34,20 +20,20 @@ export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS
   if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
   const [subject, baseline] = p50Pair(
     runs,
+    3,
     () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env),
     () => timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT),
   );
-  return {
-    name: 'intent dispatch, trusted-local (p50, whole process)',
-    subject: 'covenant intent --agent hello (daemon + CLI)',
-    baseline: 'node agents/hello/main.js < intent.json',
-    subjectValue: subject,
-    baselineValue: baseline,
-    unit: 'ms',
-    ratio: subject / baseline,
-    target: '<= 1.3',
-    met: subject / baseline <= 1.3,
-  };
+  return latencyRatio(
+    {
+      name: 'intent dispatch, trusted-local (p50, whole process)',
+      subject: 'covenant intent --agent hello (daemon + CLI)',
+      baseline: 'node agents/hello/main.js < intent.json',
+    },
+    subject,
+    baseline,
+    1.3,
+  );
 }
 
 /** The same intent to a gVisor-sandboxed copy of hello vs a bare `runsc run` of the same bundle. */
@@ -80,6 +66,7 @@ export async function benchGvisorDispatch(repo: string, cli: string, env: NodeJS
   let next = 0;
   const [subject, baseline] = p50Pair(
     runs,
+    3,
     () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello-gvisor', 'hello', 'bench'], env),
     () => {
       const bundle = bundles[next++]!;
@@ -87,15 +74,14 @@ export async function benchGvisorDispatch(repo: string, cli: string, env: NodeJS
     },
   );
   for (const bundle of bundles) await removeGvisorBundle(bundle.dir);
-  return {
-    name: 'intent dispatch, gVisor (p50, whole process)',
-    subject: 'covenant intent --agent hello-gvisor (daemon + CLI + runsc)',
-    baseline: 'bare runsc run of the same bundle',
-    subjectValue: subject,
-    baselineValue: baseline,
-    unit: 'ms',
-    ratio: subject / baseline,
-    target: '<= 1.2',
-    met: subject / baseline <= 1.2,
-  };
+  return latencyRatio(
+    {
+      name: 'intent dispatch, gVisor (p50, whole process)',
+      subject: 'covenant intent --agent hello-gvisor (daemon + CLI + runsc)',
+      baseline: 'bare runsc run of the same bundle',
+    },
+    subject,
+    baseline,
+    1.2,
+  );
 }

@@ -1,15 +1,5 @@
 import { IpcClient } from '../../src/ipc/index.js';
-import { percentile, type Ratio } from './stats.js';
-
-async function timeIt(run: () => Promise<void>, count: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const start = process.hrtime.bigint();
-    await run();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return samples;
-}
+import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
 
 /** `GET /tools` on the gateway (keep-alive) vs `tools_list` over the socket, p50. */
 export async function benchHttpVsIpc(sock: string, baseUrl: string, token: string, count = 1000): Promise<Ratio> {
@@ -24,26 +14,12 @@ export async function benchHttpVsIpc(sock: string, baseUrl: string, token: strin
     if (response.status !== 200) throw new Error(`GET /tools answered ${response.status}`);
     await response.json();
   };
-  await timeIt(overSocket, 100);
-  await timeIt(overHttp, 100);
-  const ipc: number[] = [];
-  const http: number[] = [];
-  for (let round = 0; round < 10; round += 1) {
-    ipc.push(...(await timeIt(overSocket, count / 10)));
-    http.push(...(await timeIt(overHttp, count / 10)));
-  }
+  const [ipc, http] = await alternateBatches(overSocket, overHttp, count, 100);
   client.close();
-  const subject = percentile(http, 50);
-  const baseline = percentile(ipc, 50);
-  return {
-    name: 'GET /tools over HTTP vs tools_list over the socket (p50)',
-    subject: 'HTTP gateway GET /tools',
-    baseline: 'IPC tools_list',
-    subjectValue: subject,
-    baselineValue: baseline,
-    unit: 'ms',
-    ratio: subject / baseline,
-    target: 'reported (no target set)',
-    met: true,
-  };
+  return latencyRatio(
+    { name: 'GET /tools over HTTP vs tools_list over the socket (p50)', subject: 'HTTP gateway GET /tools', baseline: 'IPC tools_list' },
+    percentile(http, 50),
+    percentile(ipc, 50),
+    'reported (no target set)',
+  );
 }

@@ -4,7 +4,7 @@ import { newId, systemClock } from '../../src/core/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { LocalEmbedder, MemoryRecords, MemoryService } from '../../src/memory/index.js';
 import { migrate, openDatabase } from '../../src/store/index.js';
-import { percentile, type Ratio } from './stats.js';
+import { msSince, percentile, type Ratio } from './stats.js';
 
 /** A deterministic pseudo-random source (the same corpus on every run). */
 function lcg(seed: number): () => number {
@@ -90,7 +90,7 @@ export function benchMemorySearch(dir: string, records = 100_000, queries = 50):
   for (const text of texts) {
     const start = process.hrtime.bigint();
     const hits = memory.search(owner.pubkey, { query: text, tier: 'episodic', limit: 10 });
-    indexSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    indexSamples.push(msSince(start));
     indexBest.push(hits[0]?.relevance ?? 0);
   }
 
@@ -121,7 +121,7 @@ export function benchMemorySearch(dir: string, records = 100_000, queries = 50):
   vectors.forEach((v, q) => {
     const start = process.hrtime.bigint();
     const top = brute(v);
-    bruteSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    bruteSamples.push(msSince(start));
     // The same best relevance: the index is exact, not approximate.
     const best = top[0] === undefined ? 0 : bruteScores[top[0]]!;
     if (Math.abs(best - indexBest[q]!) < 1e-5) agree += 1;

@@ -4,11 +4,7 @@ import { newId, systemClock } from '../../src/core/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { LocalBackend, merkleRoot, receiptLeafHash, Receipts, SettlementService } from '../../src/settlement/index.js';
 import { migrate, openDatabase } from '../../src/store/index.js';
-import { percentile, type Ratio } from './stats.js';
-
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
+import { latencyRatio, msSince, percentile, type Ratio } from './stats.js';
 
 /**
  * One `chain flush-receipts` of 10,000 receipts on the local backend — select, hash every
@@ -49,28 +45,25 @@ export async function benchReceiptsFlush(dir: string, count = 10_000, trials = 3
     for (let i = 0; i < 5; i += 1) {
       const start = process.hrtime.bigint();
       merkleRoot(leaves);
-      rootTimes.push(seconds(start));
+      rootTimes.push(msSince(start));
     }
     const service = new SettlementService({ db, audit, clock: systemClock, identity, backend: new LocalBackend() });
     const start = process.hrtime.bigint();
     const result = await service.flush(identity.agentId);
-    flushTimes.push(seconds(start));
+    flushTimes.push(msSince(start));
     if (result.receipts_updated !== count || result.batch.merkle_root !== merkleRoot(leaves).toString('hex')) {
       throw new Error('the flush did not batch every receipt under the expected root');
     }
     db.close();
   }
-  const subject = percentile(flushTimes, 50) * 1000;
-  const baseline = percentile(rootTimes, 50) * 1000;
-  return {
-    name: `receipt flush of ${count} receipts (latency, median of ${trials})`,
-    subject: 'chain flush on the local backend: hash, tree, sign, one transaction (batch + leaves + receipts + audit)',
-    baseline: `bare Merkle root over the same ${count} leaf hashes`,
-    subjectValue: subject,
-    baselineValue: baseline,
-    unit: 'ms',
-    ratio: subject / baseline,
-    target: 'reported',
-    met: true,
-  };
+  return latencyRatio(
+    {
+      name: `receipt flush of ${count} receipts (latency, median of ${trials})`,
+      subject: 'chain flush on the local backend: hash, tree, sign, one transaction (batch + leaves + receipts + audit)',
+      baseline: `bare Merkle root over the same ${count} leaf hashes`,
+    },
+    percentile(flushTimes, 50),
+    percentile(rootTimes, 50),
+    'reported',
+  );
 }

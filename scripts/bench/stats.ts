@@ -4,6 +4,62 @@ export function percentile(samples: number[], p: number): number {
   return sorted[index]!;
 }
 
+/** Milliseconds since `start`, a `process.hrtime.bigint()` reading. */
+export function msSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** `count` calls of `run`, one after another; the time of each, in ms. */
+export async function timeEach(run: () => Promise<unknown>, count: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const start = process.hrtime.bigint();
+    await run();
+    samples.push(msSince(start));
+  }
+  return samples;
+}
+
+/**
+ * Times two async operations in alternating batches, so drift during the run hits both alike:
+ * `warmup` untimed calls of each, then `rounds` rounds of `count / rounds` timed calls of each.
+ */
+export async function alternateBatches(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  count: number,
+  warmup: number,
+  rounds = 10,
+): Promise<[number[], number[]]> {
+  await timeEach(a, warmup);
+  await timeEach(b, warmup);
+  const aSamples: number[] = [];
+  const bSamples: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    aSamples.push(...(await timeEach(a, count / rounds)));
+    bSamples.push(...(await timeEach(b, count / rounds)));
+  }
+  return [aSamples, bSamples];
+}
+
+/**
+ * Two operations that each time themselves (ms), in turn (a, b, a, b, …): `warmup` untimed
+ * pairs, then `runs` measured ones; the p50 of each.
+ */
+export function p50Pair(runs: number, warmup: number, a: () => number, b: () => number): [number, number] {
+  for (let i = 0; i < warmup; i += 1) {
+    a();
+    b();
+  }
+  const aSamples: number[] = [];
+  const bSamples: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    aSamples.push(a());
+    bSamples.push(b());
+  }
+  return [percentile(aSamples, 50), percentile(bSamples, 50)];
+}
+
 export interface Ratio {
   name: string;
   subject: string;
@@ -24,4 +80,26 @@ export function formatRatio(r: Ratio): string {
     `  ${r.baseline}: ${r.baselineValue.toFixed(3)} ${r.unit}`,
     `  ratio ${r.ratio.toFixed(2)} (target ${r.target}) ${r.met ? 'MET' : 'NOT MET'}`,
   ].join('\n');
+}
+
+/**
+ * A latency Ratio in ms, subject / baseline. `target`: the largest ratio that meets it, or the
+ * note of a ratio that is only reported (always met).
+ */
+export function latencyRatio(
+  labels: Pick<Ratio, 'name' | 'subject' | 'baseline'>,
+  subjectValue: number,
+  baselineValue: number,
+  target: number | string,
+): Ratio {
+  const ratio = subjectValue / baselineValue;
+  return {
+    ...labels,
+    subjectValue,
+    baselineValue,
+    unit: 'ms',
+    ratio,
+    target: typeof target === 'number' ? `<= ${target}` : target,
+    met: typeof target === 'number' ? ratio <= target : true,
+  };
 }

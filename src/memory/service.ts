@@ -98,15 +98,8 @@ interface DoomedRow {
   tier: MemoryTier;
 }
 
-interface ReadRow {
-  id: string;
-  tier: MemoryTier;
-  text: string;
-  created_at: number;
-  parent: string | null;
-  receipt_id: string | null;
-  stale: number;
-}
+/** A `memory_records` row as READ_COLUMNS selects it: a ReadRecord with `stale` as SQLite's 0/1. */
+type ReadRow = Omit<ReadRecord, 'stale' | 'relevance'> & { stale: number };
 
 const READ_COLUMNS = 'id, tier, text, created_at, parent, receipt_id, stale';
 

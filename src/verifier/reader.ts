@@ -48,6 +48,9 @@ const CHUNK = 400;
 /** Above this many ids, audit lookups scan the kind once instead of once per chunk. */
 const SCAN_THRESHOLD = 2000;
 
+/** The memory record an `intent_dispatched` payload names: its memory_record_id, else its intent_id. */
+const DISPATCHED_RECORD_ID = "coalesce(json_extract(payload, '$.memory_record_id'), json_extract(payload, '$.intent_id'))";
+
 function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
@@ -77,15 +80,8 @@ interface RawMemory {
   receipt_id: string | null;
 }
 
-interface RawReceipt {
-  id: string;
-  payer: string;
-  resource: string;
-  status: string;
-  settled_at: number;
-  intent_id: string | null;
-  memory_record_id: string | null;
-}
+/** A receipts row as receiptSelect() reads it: already a ReceiptRow. */
+type RawReceipt = ReceiptRow;
 
 function toMemory(row: RawMemory): MemoryRow {
   return { ...row, metadata: parseObject(row.metadata) };
@@ -222,67 +218,46 @@ export class StoreReader {
    * `issuerPubkey` when given.
    */
   dispatchedFor(recordIds: readonly string[], issuerPubkey?: string): Map<string, number[]> {
-    const found = new Map<string, number[]>();
     const wanted = new Set(recordIds);
-    if (issuerPubkey !== undefined) {
-      for (const id of wanted) {
-        const rows = this.db
-          .prepare(
-            `SELECT seq FROM audit_events WHERE kind = 'intent_dispatched' AND issuer_pubkey = ? AND json_valid(payload)
-             AND coalesce(json_extract(payload, '$.memory_record_id'), json_extract(payload, '$.intent_id')) = ?`,
-          )
-          .all(issuerPubkey, id) as Array<{ seq: number }>;
-        if (rows.length > 0) found.set(id, rows.map((r) => r.seq));
-      }
-      return found;
-    }
-    if (wanted.size > SCAN_THRESHOLD) {
-      // Many ids: one pass over the kind beats a pass per chunk.
+    if (issuerPubkey === undefined) return this.seqsByPayloadId('intent_dispatched', DISPATCHED_RECORD_ID, wanted);
+    const found = new Map<string, number[]>();
+    for (const id of wanted) {
       const rows = this.db
         .prepare(
-          `SELECT seq, coalesce(json_extract(payload, '$.memory_record_id'), json_extract(payload, '$.intent_id')) AS record_id
-           FROM audit_events WHERE kind = 'intent_dispatched' AND json_valid(payload)`,
+          `SELECT seq FROM audit_events WHERE kind = 'intent_dispatched' AND issuer_pubkey = ? AND json_valid(payload)
+           AND ${DISPATCHED_RECORD_ID} = ?`,
         )
-        .all() as Array<{ seq: number; record_id: unknown }>;
-      for (const row of rows) {
-        if (typeof row.record_id === 'string' && wanted.has(row.record_id)) found.set(row.record_id, [...(found.get(row.record_id) ?? []), row.seq]);
-      }
-      return found;
-    }
-    for (const part of chunks([...wanted])) {
-      const rows = this.db
-        .prepare(
-          `SELECT seq, coalesce(json_extract(payload, '$.memory_record_id'), json_extract(payload, '$.intent_id')) AS record_id
-           FROM audit_events WHERE kind = 'intent_dispatched' AND json_valid(payload)
-           AND coalesce(json_extract(payload, '$.memory_record_id'), json_extract(payload, '$.intent_id')) IN (${placeholders(part.length)})`,
-        )
-        .all(...part) as Array<{ seq: number; record_id: string }>;
-      for (const row of rows) found.set(row.record_id, [...(found.get(row.record_id) ?? []), row.seq]);
+        .all(issuerPubkey, id) as Array<{ seq: number }>;
+      if (rows.length > 0) found.set(id, rows.map((r) => r.seq));
     }
     return found;
   }
 
   /** `capability_granted` rows naming these capabilities, by capability id → seqs. */
   grantedFor(capabilityIds: readonly string[]): Map<string, number[]> {
+    return this.seqsByPayloadId('capability_granted', "json_extract(payload, '$.id')", new Set(capabilityIds));
+  }
+
+  /**
+   * Seqs of the `kind` rows whose payload id (`idExpr`, an SQL expression over `payload`) is one
+   * of `wanted`, by id. Many ids: one pass over the kind beats a pass per chunk.
+   */
+  private seqsByPayloadId(kind: 'intent_dispatched' | 'capability_granted', idExpr: string, wanted: ReadonlySet<string>): Map<string, number[]> {
     const found = new Map<string, number[]>();
-    const wanted = new Set(capabilityIds);
+    const add = (id: string, seq: number) => found.set(id, [...(found.get(id) ?? []), seq]);
+    const select = `SELECT seq, ${idExpr} AS payload_id FROM audit_events WHERE kind = '${kind}' AND json_valid(payload)`;
     if (wanted.size > SCAN_THRESHOLD) {
-      const rows = this.db
-        .prepare(`SELECT seq, json_extract(payload, '$.id') AS cap_id FROM audit_events WHERE kind = 'capability_granted' AND json_valid(payload)`)
-        .all() as Array<{ seq: number; cap_id: unknown }>;
+      const rows = this.db.prepare(select).all() as Array<{ seq: number; payload_id: unknown }>;
       for (const row of rows) {
-        if (typeof row.cap_id === 'string' && wanted.has(row.cap_id)) found.set(row.cap_id, [...(found.get(row.cap_id) ?? []), row.seq]);
+        if (typeof row.payload_id === 'string' && wanted.has(row.payload_id)) add(row.payload_id, row.seq);
       }
       return found;
     }
     for (const part of chunks([...wanted])) {
       const rows = this.db
-        .prepare(
-          `SELECT seq, json_extract(payload, '$.id') AS cap_id FROM audit_events
-           WHERE kind = 'capability_granted' AND json_valid(payload) AND json_extract(payload, '$.id') IN (${placeholders(part.length)})`,
-        )
-        .all(...part) as Array<{ seq: number; cap_id: string }>;
-      for (const row of rows) found.set(row.cap_id, [...(found.get(row.cap_id) ?? []), row.seq]);
+        .prepare(`${select} AND ${idExpr} IN (${placeholders(part.length)})`)
+        .all(...part) as Array<{ seq: number; payload_id: string }>;
+      for (const row of rows) add(row.payload_id, row.seq);
     }
     return found;
   }

@@ -3,19 +3,9 @@ import type { DaemonContext } from '../../src/daemon/index.js';
 import { generateSeed, keyPairFromSeed, type AgentId, type KeyPair } from '../../src/identity/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
 import { tempDir } from '../helpers/temp-home.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
-export class FakeClock {
-  constructor(public t = 1_700_000_000_000) {}
-  now(): number {
-    return this.t;
-  }
-  set(ms: number): void {
-    this.t = ms;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+export { FakeClock };
 
 export interface LogHarness {
   db: Db;

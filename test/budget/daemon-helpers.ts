@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { tempDir } from '../helpers/temp-home.js';
+import { auditPayloads } from '../helpers/audit-rows.js';
 
 export { writeFixtureAgent } from './fixture-agent.js';
 
@@ -57,11 +58,7 @@ export async function startBudgetDaemon(): Promise<BudgetDaemon> {
     count(table, where, ...args) {
       return (db.prepare(`SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`).get(...args) as { n: number }).n;
     },
-    auditRows(kind) {
-      return (db.prepare('SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ payload: string }>).map(
-        (r) => JSON.parse(r.payload) as Record<string, unknown>,
-      );
-    },
+    auditRows: (kind) => auditPayloads(db, kind),
     auditKinds() {
       return (db.prepare('SELECT kind FROM audit_events ORDER BY seq').all() as Array<{ kind: string }>).map((r) => r.kind);
     },

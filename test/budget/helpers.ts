@@ -4,16 +4,10 @@ import { BudgetService } from '../../src/budget/index.js';
 import { generateSeed, keyPairFromSeed, type AgentId } from '../../src/identity/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
 import { tempDir } from '../helpers/temp-home.js';
+import { auditRows } from '../helpers/audit-rows.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
-export class FakeClock {
-  constructor(public t = 1_700_000_000_000) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+export { FakeClock };
 
 export interface BudgetHarness {
   dir: string;
@@ -46,11 +40,7 @@ export function budgetHarness(): BudgetHarness {
     budget,
     operator,
     alice,
-    auditRows(kind) {
-      return (db.prepare('SELECT issuer_pubkey, payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ issuer_pubkey: string; payload: string }>).map(
-        (r) => ({ issuer_pubkey: r.issuer_pubkey, payload: JSON.parse(r.payload) as Record<string, unknown> }),
-      );
-    },
+    auditRows: (kind) => auditRows(db, kind),
     ledger(intentId) {
       const rows = db.prepare('SELECT agent_id, intent_id, kind, credits, balance_after FROM budget_ledger ORDER BY id').all() as Array<{
         agent_id: string;

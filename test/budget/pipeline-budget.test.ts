@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AgentId } from '../../src/identity/index.js';
+import { pidAlive } from '../helpers/wait.js';
 import { startBudgetDaemon, writeFixtureAgent, type BudgetDaemon } from './daemon-helpers.js';
 
 interface CheckpointRow {
@@ -14,15 +15,6 @@ interface CheckpointRow {
   remaining: number;
   refill_eta_ms: number;
   claimed_at: number | null;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('budgets through the dispatch pipeline (in-process daemon)', () => {

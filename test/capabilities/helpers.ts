@@ -5,16 +5,10 @@ import { AuditLog } from '../../src/audit/index.js';
 import { CapabilityService, IdentityKeyStore } from '../../src/capabilities/index.js';
 import { generateSeed, keyPairFromSeed, type AgentId, type KeyPair } from '../../src/identity/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
+import { auditRows } from '../helpers/audit-rows.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
-export class FakeClock {
-  constructor(public t = 1_700_000_000_000) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+export { FakeClock };
 
 export interface Harness {
   dir: string;
@@ -59,13 +53,7 @@ export function harness(): Harness {
     daemonKeys,
     svc,
     peer: (display) => keys.create(display).agentId,
-    auditRows: (kind) =>
-      (
-        db.prepare('SELECT issuer_pubkey, payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as {
-          issuer_pubkey: string;
-          payload: string;
-        }[]
-      ).map((row) => ({ issuer_pubkey: row.issuer_pubkey, payload: JSON.parse(row.payload) as Record<string, unknown> })),
+    auditRows: (kind) => auditRows(db, kind),
     close: () => {
       db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,68 +4,14 @@
  * bootstrap and the operator's default set across restarts.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { OPERATOR_DEFAULT_ACTIONS, verifyCapabilitySignature } from '../../src/capabilities/index.js';
-import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { generateSeed, keyPairFromSeed, type AgentId } from '../../src/identity/index.js';
-import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { mintToken } from '../../src/peers/index.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { DaemonFixture, withDaemonFixture } from '../helpers/daemon-fixture.js';
+import { sleep } from '../helpers/wait.js';
 
-class Fixture {
-  daemon!: RunningDaemon;
-  private readonly clients: IpcClient[] = [];
-  private constructor(
-    readonly home: string,
-    private readonly cleanup: () => void,
-  ) {}
-
-  static async start(): Promise<Fixture> {
-    const { home, cleanup } = tempHome();
-    const f = new Fixture(home, cleanup);
-    f.daemon = await startDaemon({ home });
-    return f;
-  }
-
-  get ctx() {
-    return this.daemon.ctx;
-  }
-
-  get operator(): AgentId {
-    return this.ctx.identity.agentId;
-  }
-
-  async call(request: WireMessage, token = readFileSync(this.daemon.paths.operatorToken, 'utf8').trim()): Promise<WireMessage> {
-    const client = await IpcClient.connect(this.daemon.paths.sock, { timeoutMs: 10_000 });
-    this.clients.push(client);
-    try {
-      await client.authenticate(token);
-      return await client.request(request);
-    } finally {
-      client.close();
-    }
-  }
-
-  async addPeer(name: string): Promise<{ token: string; agent: AgentId }> {
-    const reply = await this.call({ kind: 'peers_add', name });
-    assert.equal(reply.kind, 'peer_added', JSON.stringify(reply));
-    return { token: String(reply.token_b58), agent: reply.agent_id as AgentId };
-  }
-
-  async grant(params: Record<string, unknown>, token?: string): Promise<WireMessage> {
-    return this.call({ kind: 'capabilities_grant', ...params }, token);
-  }
-
-  audit(kind: string): Array<{ issuer_pubkey: string; payload: Record<string, unknown> }> {
-    return (
-      this.ctx.db.prepare('SELECT issuer_pubkey, payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{
-        issuer_pubkey: string;
-        payload: string;
-      }>
-    ).map((row) => ({ issuer_pubkey: row.issuer_pubkey, payload: JSON.parse(row.payload) as Record<string, unknown> }));
-  }
-
+class Fixture extends DaemonFixture {
   /** Live default actions the operator holds. */
   liveOperatorActions(): string[] {
     return (
@@ -74,30 +20,9 @@ class Fixture {
         .all(this.operator.pubkey) as Array<{ action: string }>
     ).map((r) => r.action);
   }
-
-  async restart(): Promise<void> {
-    for (const client of this.clients.splice(0)) client.close();
-    await this.daemon.stop('test');
-    this.daemon = await startDaemon({ home: this.home });
-  }
-
-  async dispose(): Promise<void> {
-    for (const client of this.clients.splice(0)) client.close();
-    await this.daemon.stop('test');
-    this.cleanup();
-  }
 }
 
-async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const f = await Fixture.start();
-  try {
-    await fn(f);
-  } finally {
-    await f.dispose();
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const withFixture = (fn: (f: Fixture) => Promise<void>) => withDaemonFixture(Fixture, fn);
 
 interface CapView {
   id: string;

@@ -5,6 +5,7 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
 import { tempHome } from '../helpers/temp-home.js';
+import { auditPayloads } from '../helpers/audit-rows.js';
 
 export const FIXTURE_AGENTS = join(REPO_ROOT, 'test', 'fixtures', 'agents');
 export const REFERENCE_AGENTS = join(REPO_ROOT, 'agents');
@@ -51,11 +52,7 @@ export async function startRuntimeDaemon(env: NodeJS.ProcessEnv = {}): Promise<R
     count(table, where, ...args) {
       return (db.prepare(`SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`).get(...args) as { n: number }).n;
     },
-    auditRows(kind) {
-      return (db.prepare('SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ payload: string }>).map(
-        (r) => JSON.parse(r.payload) as Record<string, unknown>,
-      );
-    },
+    auditRows: (kind) => auditPayloads(db, kind),
     async stop() {
       client.close();
       await daemon.stop('test');

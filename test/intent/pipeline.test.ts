@@ -3,25 +3,8 @@ import { existsSync, readdirSync, readFileSync, mkdtempSync, cpSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pidAlive, waitFor } from '../helpers/wait.js';
 import { FIXTURE_AGENTS, REFERENCE_AGENTS, startRuntimeDaemon, type RuntimeDaemon } from './helpers.js';
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return check();
-}
 
 describe('dispatch pipeline through the in-process daemon', () => {
   let t: RuntimeDaemon;

@@ -14,30 +14,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import { REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
+import { pidAlive, waitFor } from '../helpers/wait.js';
 import { liveHome, liveTest, requireService, type LiveHome } from './harness.js';
+import { readDb } from './helpers.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'agents');
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 /** Starts the real covenantd on the home with extra environment (the CLI keeps the plain env). */
 async function startWithEnv(h: LiveHome, extra: NodeJS.ProcessEnv): Promise<void> {
@@ -50,15 +33,6 @@ function install(h: LiveHome, dir: string): Record<string, unknown> {
   assert.equal(result.stderr, '');
   assert.equal(result.json?.kind, 'agent_installed');
   return result.json!;
-}
-
-function readDb<T>(h: LiveHome, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(h.home, 'covenant.db'), { readonly: true, fileMustExist: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
 }
 
 liveTest('live_research_agent_via_stdio', async () => {
@@ -115,7 +89,7 @@ liveTest('live_daemon_dispatch_to_research_agent_through_cli', async () => {
     assert.equal(row.agent, 'research');
     assert.equal(row.receipt_id, settlement.receipt_id);
 
-    const stored = readDb(h, (db) => ({
+    const stored = readDb(h.home, (db) => ({
       receipt: db.prepare('SELECT * FROM receipts WHERE id = ?').get(settlement.receipt_id) as Record<string, unknown> | undefined,
       memory: db.prepare('SELECT tier, receipt_id FROM memory_records WHERE id = ?').get(reply.intent_id) as Record<string, unknown> | undefined,
       memoryReceipt: db
@@ -151,7 +125,7 @@ liveTest('live_agent_malformed_stdout_rejected', async () => {
     assert.ok(row);
     assert.equal(row.reason, 'malformed_output');
     assert.ok(!JSON.stringify(row).includes('plain text from the malformed fixture'), 'agent output is not audited');
-    const reason = readDb(h, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(reply.intent_id)) as {
+    const reason = readDb(h.home, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(reply.intent_id)) as {
       failure_reason: string;
     };
     assert.equal(reason.failure_reason, 'malformed_output');
@@ -174,8 +148,8 @@ liveTest('live_agent_timeout_kills_group', async () => {
     assert.match(String(intent.json!.text), /agent slow: timed out after 400 ms; its process group was killed/);
     assert.ok(Date.now() - started < 20_000);
     const pids = JSON.parse(readFileSync(pidfile, 'utf8')) as { agent: number; grandchild: number };
-    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild), 5000), 'the agent and its grandchild are gone');
-    const receipt = readDb(h, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
+    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild), 5000, 50), 'the agent and its grandchild are gone');
+    const receipt = readDb(h.home, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
       failure_reason: string;
     };
     assert.equal(receipt.failure_reason, 'timeout');
@@ -193,7 +167,7 @@ liveTest('live_agent_stdout_flood_killed', async () => {
     assert.equal(intent.code, 1);
     assert.equal(intent.json!.status, 'failed');
     assert.match(String(intent.json!.text), /agent flood: stdout exceeded 16777216 bytes; its process group was killed/);
-    const receipt = readDb(h, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
+    const receipt = readDb(h.home, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
       failure_reason: string;
     };
     assert.equal(receipt.failure_reason, 'stdout_overflow');

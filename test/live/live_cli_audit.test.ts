@@ -1,10 +1,9 @@
 // Live tests for the CLI audit feed (SPEC 6): the real covenantd and covenant binaries on a
 // temporary COVENANT_HOME. External service: none beyond the two binaries and the SQLite file.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { FollowChild, type FollowedEvent } from '../audit/audit-follow-child.js';
 import { liveHome, liveTest } from './harness.js';
+import { editDb } from './helpers.js';
 
 function jsonLines(stdout: string): FollowedEvent[] {
   return stdout
@@ -97,11 +96,10 @@ liveTest('live_cli_audit_verify_detects_tampering', async () => {
     await home.daemon!.stop('SIGTERM');
     home.daemon = null;
 
-    const db = new Database(join(home.home, 'covenant.db'));
-    const changed = db
-      .prepare('UPDATE audit_events SET payload = ? WHERE seq = ?')
-      .run(JSON.stringify({ ...target.payload, text_bytes: 999 }), target.seq).changes;
-    db.close();
+    const changed = editDb(
+      home.home,
+      (db) => db.prepare('UPDATE audit_events SET payload = ? WHERE seq = ?').run(JSON.stringify({ ...target.payload, text_bytes: 999 }), target.seq).changes,
+    );
     assert.equal(changed, 1);
 
     await home.start();

@@ -3,10 +3,8 @@
 // COVENANT_HOME. Peers act with COVENANT_TOKEN or --token-file. External service: none beyond
 // the two binaries, the Unix socket and the SQLite file.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CliResult } from '../helpers/binaries.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
+import { addPeer, auditEvents, errorJson, okJson, sleep } from './helpers.js';
 
 interface CapView {
   id: string;
@@ -22,43 +20,9 @@ interface CapView {
 
 const DEFAULTS = ['audit.read', 'chain.batches', 'chain.receipts', 'intent.submit', 'memory.read', 'memory.write', 'peers.list'];
 
-function okJson(result: CliResult, kind: string): Record<string, unknown> {
-  assert.equal(result.code, 0, `exit ${result.code}: ${result.stdout}${result.stderr}`);
-  assert.equal(result.stderr, '');
-  assert.equal(result.stdout.trim().split('\n').length, 1, 'exactly one line');
-  assert.ok(result.json, `not JSON: ${result.stdout}`);
-  assert.equal(result.json.kind, kind);
-  return result.json;
-}
-
-/** A refused `--json` run: exit 1 and `{kind:"error", code}` on stdout, nothing on stderr. */
-function errorJson(result: CliResult, code: string): Record<string, unknown> {
-  assert.equal(result.code, 1, `exit ${result.code}: ${result.stdout}${result.stderr}`);
-  assert.equal(result.stdout.trim().split('\n').length, 1);
-  assert.ok(result.json, `not JSON: ${result.stdout}`);
-  assert.equal(result.json.kind, 'error');
-  assert.equal(result.json.code, code, String(result.json.message));
-  return result.json;
-}
-
-function addPeer(live: LiveHome, name: string): { token: string; pubkey: string; tokenFile: string } {
-  const json = okJson(live.cli(['peers', 'add', name, '--json']), 'peer_added');
-  const token = String(json.token_b58);
-  const tokenFile = join(live.home, '..', `${name}.token`);
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  return { token, pubkey: (json.agent_id as { pubkey: string }).pubkey, tokenFile };
-}
-
 function recent(live: LiveHome, env: NodeJS.ProcessEnv = {}, n = 100): CapView[] {
   return okJson(live.cli(['capabilities', 'recent', '--json', '-n', String(n)], env), 'capability_list').capabilities as CapView[];
 }
-
-function auditEvents(live: LiveHome, kind: string): Array<{ issuer: { pubkey: string }; payload: Record<string, unknown> }> {
-  const json = okJson(live.cli(['audit', 'recent', '--json', '-n', '200', '--kind', kind]), 'audit_recent');
-  return json.events as Array<{ issuer: { pubkey: string }; payload: Record<string, unknown> }>;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 liveTest('live_cli_capability_grant', async () => {
   const live = liveHome();

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { IpcClient } from '../../src/ipc/index.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 import { liveHome, liveTest } from './harness.js';
-
-function auditRows(home: string, kind: string): Array<{ payload: string }> {
-  const db = new Database(join(home, 'covenant.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ payload: string }>;
-  } finally {
-    db.close();
-  }
-}
+import { auditPayloads, auditRows } from './helpers.js';
 
 liveTest('live_daemon_ping_and_intent_over_raw_ipc', async () => {
   const live = liveHome();
@@ -121,7 +112,7 @@ liveTest('live_unauthenticated_connection_rejected_and_audited', async () => {
     const wrong = await RawSocket.open(daemon.sock);
     wrong.send({ kind: 'authenticate', token_b58: 'NotTheRealToken1234567890' });
     await wrong.waitClosed();
-    const rows = auditRows(live.home, 'authentication_failed').map((r) => JSON.parse(r.payload) as Record<string, unknown>);
+    const rows = auditPayloads(live.home, 'authentication_failed');
     assert.deepEqual(
       rows.map((r) => [r.transport, r.reason, r.token_prefix]),
       [

@@ -11,10 +11,9 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { IpcClient } from '../../src/ipc/index.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
+import { auditRows, query } from './helpers.js';
 
 /** A port that was free a moment ago: listen on port 0, read it, close. */
 async function freePort(): Promise<number> {
@@ -54,26 +53,8 @@ async function startWithHttp(live: LiveHome): Promise<string> {
   return url;
 }
 
-function auditRows(home: string, kind: string): Array<{ issuer_pubkey: string; payload: Record<string, unknown> }> {
-  const db = new Database(join(home, 'covenant.db'), { readonly: true });
-  try {
-    const rows = db.prepare('SELECT issuer_pubkey, payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{
-      issuer_pubkey: string;
-      payload: string;
-    }>;
-    return rows.map((row) => ({ issuer_pubkey: row.issuer_pubkey, payload: JSON.parse(row.payload) as Record<string, unknown> }));
-  } finally {
-    db.close();
-  }
-}
-
 function auditTableText(home: string): string {
-  const db = new Database(join(home, 'covenant.db'), { readonly: true });
-  try {
-    return JSON.stringify(db.prepare('SELECT * FROM audit_events').all());
-  } finally {
-    db.close();
-  }
+  return JSON.stringify(query(home, 'SELECT * FROM audit_events'));
 }
 
 liveTest('live_http_health_and_version_are_public', async () => {

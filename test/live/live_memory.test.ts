@@ -6,29 +6,12 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReadRecord as RecordView } from '../../src/memory/index.js';
 import type { CliResult } from '../helpers/binaries.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
+import { addPeer, okJson, sleep } from './helpers.js';
 
-interface RecordView {
-  id: string;
-  tier: string;
-  text: string;
-  created_at: number;
-  parent: string | null;
-  receipt_id: string | null;
-  stale: boolean;
-  relevance?: number;
-}
-
-function okJson(result: CliResult, kind: string): Record<string, unknown> {
-  assert.equal(result.code, 0, `exit ${result.code}: ${result.stdout}${result.stderr}`);
-  assert.equal(result.stderr, '');
-  assert.equal(result.stdout.trim().split('\n').length, 1, 'exactly one line');
-  assert.ok(result.json, `not JSON: ${result.stdout}`);
-  assert.equal(result.json.kind, kind);
-  return result.json;
-}
-
+/** A refused `--json` run: exit 1, nothing on stderr and `{kind:"error", code}` on stdout. */
 function errorJson(result: CliResult, code: string): Record<string, unknown> {
   assert.equal(result.code, 1, `exit ${result.code}: ${result.stdout}${result.stderr}`);
   assert.equal(result.stderr, '');
@@ -46,8 +29,6 @@ function verifyClean(live: LiveHome): void {
   const report = okJson(live.cli(['verify', '--json']), 'verify_report');
   assert.equal(report.orphans_total, 0, JSON.stringify(report.drift));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function withHome(fn: (live: LiveHome) => Promise<void>): Promise<void> {
   const live = liveHome();
@@ -86,10 +67,10 @@ liveTest('live_memory_read_json', () =>
     const bad = errorJson(live.cli(['memory', 'write', 'x', '--tier', 'forever', '--json']), 'E_BAD_REQUEST');
     assert.match(String(bad.message), /working, episodic, longterm/);
     // A peer without memory.read is refused; with memory.read it sees only its own (none).
-    const peer = okJson(live.cli(['peers', 'add', 'reader', '--json']), 'peer_added');
-    const env = { COVENANT_TOKEN: String(peer.token_b58) };
+    const peer = addPeer(live, 'reader');
+    const env = { COVENANT_TOKEN: peer.token };
     errorJson(live.cli(['memory', 'recent', '--json'], env), 'E_CAPABILITY_MISSING');
-    okJson(live.cli(['capabilities', 'grant', 'memory.read', '--to', String((peer.agent_id as { display: string }).display), '--json']), 'capability_granted');
+    okJson(live.cli(['capabilities', 'grant', 'memory.read', '--to', peer.agent.display, '--json']), 'capability_granted');
     const theirs = okJson(live.cli(['memory', 'recent', '--json'], env), 'memory_read');
     assert.deepEqual(theirs.records, []);
   }),

@@ -3,47 +3,20 @@
 // the two binaries, the Unix socket and the SQLite file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { mintToken } from '../../src/peers/index.js';
-import { DAEMON_BIN, type CliResult } from '../helpers/binaries.js';
+import { DAEMON_BIN } from '../helpers/binaries.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
+import { addPeer, auditEvents, okJson, refusedJson, writeTokenFile } from './helpers.js';
 
 interface PeerView {
   agent_id: { display: string; pubkey: string };
   token_prefix: string;
   registered_at: number;
   revoked_at: number | null;
-}
-
-/** A successful `--json` run: exit 0, nothing on stderr, exactly one JSON object of `kind`. */
-function okJson(result: CliResult, kind: string): Record<string, unknown> {
-  assert.equal(result.code, 0, `exit ${result.code}: ${result.stdout}${result.stderr}`);
-  assert.equal(result.stderr, '');
-  assert.equal(result.stdout.trim().split('\n').length, 1, 'exactly one line');
-  assert.ok(result.json, `not JSON: ${result.stdout}`);
-  assert.equal(result.json.kind, kind);
-  return result.json;
-}
-
-/** A refused `--json` run: exit 1 and the error object (or refusal outcome) on stdout. */
-function refusedJson(result: CliResult): Record<string, unknown> {
-  assert.equal(result.code, 1, `exit ${result.code}: ${result.stdout}${result.stderr}`);
-  assert.equal(result.stdout.trim().split('\n').length, 1);
-  assert.ok(result.json, `not JSON: ${result.stdout}`);
-  return result.json;
-}
-
-function addPeer(live: LiveHome, name: string): { token: string; agent: { display: string; pubkey: string } } {
-  const json = okJson(live.cli(['peers', 'add', name, '--json']), 'peer_added');
-  return { token: String(json.token_b58), agent: json.agent_id as { display: string; pubkey: string } };
-}
-
-function auditEvents(live: LiveHome, kind: string): Array<{ issuer: { pubkey: string }; payload: Record<string, unknown> }> {
-  const json = okJson(live.cli(['audit', 'recent', '--json', '-n', '100', '--kind', kind]), 'audit_recent');
-  return json.events as Array<{ issuer: { pubkey: string }; payload: Record<string, unknown> }>;
 }
 
 function asToken(token: string): NodeJS.ProcessEnv {
@@ -80,8 +53,7 @@ liveTest('live_peer_auth_rejects_unknown_token', async () => {
     assert.equal(plain.stdout, '');
     assert.match(plain.stderr, /E_AUTH_FAILED/);
 
-    const tokenFile = join(live.home, '..', 'unknown.token');
-    writeFileSync(tokenFile, `${unknown}\n`, { mode: 0o600 });
+    const tokenFile = writeTokenFile(live, 'unknown', unknown);
     assert.equal(refusedJson(live.cli(['--token-file', tokenFile, 'peers', 'list', '--json'])).code, 'E_AUTH_FAILED');
 
     // A raw request without authenticating first.

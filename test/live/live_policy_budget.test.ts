@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { writeFixtureAgent } from '../budget/fixture-agent.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
-
-/** Reads the real covenant.db of a live home (read-only; the daemon is the only writer). */
-function query<T>(home: string, sql: string, ...args: unknown[]): T[] {
-  const db = new Database(join(home, 'covenant.db'), { readonly: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
-}
+import { auditPayloads, query } from './helpers.js';
 
 function count(home: string, table: string, where = '1 = 1', ...args: unknown[]): number {
   return query<{ n: number }>(home, `SELECT count(*) AS n FROM ${table} WHERE ${where}`, ...args)[0]!.n;
-}
-
-function auditPayloads(home: string, kind: string): Array<Record<string, unknown>> {
-  return query<{ payload: string }>(home, 'SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq', kind).map(
-    (r) => JSON.parse(r.payload) as Record<string, unknown>,
-  );
 }
 
 /** Writes a fixture agent package next to the home and installs it with the real CLI. */

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { CLI_BIN, REPO_ROOT } from '../helpers/binaries.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
+import { editDb } from './helpers.js';
 
 interface Drift {
   kind: string;
@@ -53,15 +53,6 @@ function verify(h: LiveHome, args: string[] = []): { code: number | null; report
   return { code: result.code, report };
 }
 
-function withDb(h: LiveHome, edit: (db: Database.Database) => void): void {
-  const db = new Database(join(h.home, 'covenant.db'));
-  try {
-    edit(db);
-  } finally {
-    db.close();
-  }
-}
-
 /** Runs a drift item's repair command exactly as printed, `covenant` being the compiled CLI. */
 function runRepair(h: LiveHome, command: string, extra = ''): { code: number | null; stdout: string; stderr: string } {
   assert.match(command, /^covenant memory repair /);
@@ -100,7 +91,7 @@ liveTest('live_verify_after_audit_loss', async () => {
     await h.start();
     const [first, second] = dispatch(h, 2);
     await h.daemon!.stop();
-    withDb(h, (db) => {
+    editDb(h.home, (db) => {
       const deleted = db
         .prepare("DELETE FROM audit_events WHERE kind = 'intent_dispatched' AND json_extract(payload, '$.memory_record_id') = ?")
         .run(first);
@@ -162,7 +153,7 @@ liveTest('live_targeted_repair_round_trip', async () => {
     const noteId = String((written.record as { id: string }).id);
     await h.daemon!.stop();
     // Two independent faults: the note's receipt is lost, the dispatched record's parent dangles.
-    withDb(h, (db) => {
+    editDb(h.home, (db) => {
       assert.equal(db.prepare("DELETE FROM receipts WHERE resource = 'memory' AND memory_record_id = ?").run(noteId).changes, 1);
       db.prepare('UPDATE memory_records SET parent = ? WHERE id = ?').run('00000000-0000-4000-8000-000000000000', intent);
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { auditPayloads as auditPayloadsOf } from '../helpers/audit-rows.js';
 
 let t: TestDaemon;
 before(async () => {
@@ -11,9 +12,7 @@ after(async () => {
 });
 
 function auditPayloads(kind: string): Array<Record<string, unknown>> {
-  return (t.daemon.ctx.db.prepare('SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ payload: string }>).map(
-    (r) => JSON.parse(r.payload) as Record<string, unknown>,
-  );
+  return auditPayloadsOf(t.daemon.ctx.db, kind);
 }
 
 test('tools_list advertises echo and clock with JSON schemas', async () => {

@@ -3,6 +3,7 @@ import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import { mintToken } from '../../src/peers/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { auditPayloads } from '../helpers/audit-rows.js';
 
 export interface MemoryFixture {
   t: TestDaemon;
@@ -58,11 +59,7 @@ export async function memoryFixture(): Promise<MemoryFixture> {
     count(table, where, ...args) {
       return (db.prepare(`SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`).get(...args) as { n: number }).n;
     },
-    auditRows(kind) {
-      return (db.prepare('SELECT payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{ payload: string }>).map(
-        (r) => JSON.parse(r.payload) as Record<string, unknown>,
-      );
-    },
+    auditRows: (kind) => auditPayloads(db, kind),
     snapshot(options = {}) {
       return JSON.stringify({
         memory: db.prepare('SELECT id, tier, owner, text, created_at, parent, receipt_id, stale FROM memory_records ORDER BY id').all(),
@@ -81,7 +78,7 @@ export async function write(f: MemoryFixture, text: string, extra: Record<string
   return reply.record as Record<string, unknown>;
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../helpers/wait.js';
 
 /**
  * The consistency `covenant verify` checks for memory (SPEC 2), computed directly: every record

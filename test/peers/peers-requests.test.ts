@@ -6,116 +6,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { AuditLog } from '../../src/audit/index.js';
-import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
+import { startDaemon } from '../../src/daemon/index.js';
 import { homePaths } from '../../src/home/index.js';
 import { loadOrCreateDaemonIdentity } from '../../src/identity/index.js';
-import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { hashToken, mintToken, PeerRegistry, recoverOperator } from '../../src/peers/index.js';
 import { openDatabase } from '../../src/store/index.js';
-import { RawSocket } from '../helpers/raw-socket.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { DaemonFixture, withDaemonFixture } from '../helpers/daemon-fixture.js';
+import { sleep } from '../helpers/wait.js';
 
-/** A daemon on a home that outlives it, so a test can stop and start it again on the same home. */
-class Fixture {
-  daemon!: RunningDaemon;
-  private readonly clients: IpcClient[] = [];
-  private readonly raws: RawSocket[] = [];
-
-  private constructor(
-    readonly home: string,
-    private readonly cleanup: () => void,
-  ) {}
-
-  static async start(): Promise<Fixture> {
-    const { home, cleanup } = tempHome();
-    const fixture = new Fixture(home, cleanup);
-    fixture.daemon = await startDaemon({ home });
-    return fixture;
-  }
-
-  get ctx() {
-    return this.daemon.ctx;
-  }
-
-  operatorToken(): string {
-    return readFileSync(homePaths(this.home).operatorToken, 'utf8').trim();
-  }
-
-  async session(token = this.operatorToken()): Promise<IpcClient> {
-    const client = await IpcClient.connect(homePaths(this.home).sock, { timeoutMs: 10_000 });
-    this.clients.push(client);
-    await client.authenticate(token);
-    return client;
-  }
-
-  /** One request on a fresh connection. */
-  async call(request: WireMessage, token?: string): Promise<WireMessage> {
-    const client = await this.session(token);
-    try {
-      return await client.request(request);
-    } finally {
-      client.close();
-    }
-  }
-
-  /** A raw connection authenticated with `token`, kept open (to watch it being closed). */
-  async openRaw(token: string): Promise<RawSocket> {
-    const raw = await RawSocket.open(homePaths(this.home).sock);
-    this.raws.push(raw);
-    raw.send({ kind: 'authenticate', token_b58: token });
-    const [first] = (await raw.waitFrames(1)) as Array<Record<string, unknown>>;
-    assert.equal(first?.kind, 'authenticated');
-    return raw;
-  }
-
-  async authFails(token: string): Promise<void> {
-    const client = await IpcClient.connect(homePaths(this.home).sock, { timeoutMs: 10_000 });
-    this.clients.push(client);
-    await assert.rejects(client.authenticate(token), (error: Error & { code?: string }) => error.code === 'E_AUTH_FAILED');
-  }
-
-  async addPeer(name: string): Promise<{ token: string; agent: { display: string; pubkey: string } }> {
-    const reply = await this.call({ kind: 'peers_add', name });
-    assert.equal(reply.kind, 'peer_added', JSON.stringify(reply));
-    return { token: String(reply.token_b58), agent: reply.agent_id as { display: string; pubkey: string } };
-  }
-
-  audit(kind: string): Array<{ issuer_pubkey: string; payload: Record<string, unknown> }> {
-    return (
-      this.ctx.db.prepare('SELECT issuer_pubkey, payload FROM audit_events WHERE kind = ? ORDER BY seq').all(kind) as Array<{
-        issuer_pubkey: string;
-        payload: string;
-      }>
-    ).map((row) => ({ issuer_pubkey: row.issuer_pubkey, payload: JSON.parse(row.payload) as Record<string, unknown> }));
-  }
-
-  async restart(): Promise<void> {
-    await this.stopDaemon();
-    this.daemon = await startDaemon({ home: this.home });
-  }
-
-  async stopDaemon(): Promise<void> {
-    for (const client of this.clients.splice(0)) client.close();
-    for (const raw of this.raws.splice(0)) raw.destroy();
-    await this.daemon.stop('test');
-  }
-
-  async dispose(): Promise<void> {
-    await this.stopDaemon();
-    this.cleanup();
-  }
-}
-
-async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const f = await Fixture.start();
-  try {
-    await fn(f);
-  } finally {
-    await f.dispose();
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const withFixture = (fn: (f: DaemonFixture) => Promise<void>) => withDaemonFixture(DaemonFixture, fn);
 
 interface PeerView {
   agent_id: { display: string; pubkey: string };

@@ -5,29 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SURFACE_IDS } from '../../scripts/validate-live-coverage.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VALIDATOR = path.join(REPO, 'scripts/validate-live-coverage.mjs');
 const TEST_STATS = path.join(REPO, 'scripts/test-stats.mjs');
-
-const SURFACE_IDS = [
-  'daemon-ipc-core',
-  'state-verifier',
-  'memory-retention',
-  'http-gateway',
-  'cli-capabilities',
-  'cli-audit',
-  'ignore-policy',
-  'peer-auth',
-  'peer-listing',
-  'a2a-mailbox',
-  'mcp-subprocess',
-  'runtime-agent-subprocess',
-  'runtime-linux-gvisor',
-  'budget-enforcement',
-  'settlement-receipts',
-  'local-model',
-];
 
 interface Surface {
   id: string;
