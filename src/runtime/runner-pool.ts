@@ -7,7 +7,10 @@
  * - `linux-gvisor`: one `GvisorRunner`, created on first use, with the rootfs from
  *   `COVENANT_GVISOR_ROOTFS` and its bundles and runsc state under `$COVENANT_HOME/runtime/gvisor`.
  *   If runsc or the rootfs is missing, the run fails with `sandbox_unavailable`: there is never
- *   a fallback to an unsandboxed run. (No warm sandboxes yet: each run creates its container.)
+ *   a fallback to an unsandboxed run. Agents with `resources.warm = true` keep one `runsc run`
+ *   started ahead of time (sandbox booted, agent waiting on stdin), started at install / daemon
+ *   start and after each run, killed and deleted when the agent is removed or replaced and when
+ *   the daemon stops.
  */
 import path from 'node:path';
 import { GvisorRunner } from './gvisor/index.js';
@@ -57,31 +60,38 @@ export class RunnerPool {
       };
       if (this.options.runscPath) gvisorOptions.runscPath = this.options.runscPath;
       if (this.options.killGraceMs !== undefined) gvisorOptions.graceMs = this.options.killGraceMs;
+      const warm = this.options.warm;
+      if (warm) gvisorOptions.warm = (launch: AgentLaunch) => warm(launch.agentId);
       this.gvisor = new GvisorRunner(gvisorOptions);
     }
     return this.gvisor;
   }
 
-  /** Starts the warm process of a trusted-local agent with `resources.warm = true`. */
+  /**
+   * Starts the warm process (trusted-local) or the warm `runsc run` (linux-gvisor) of an agent
+   * with `resources.warm = true`.
+   */
   prewarm(agent: InstalledAgent): void {
-    if (this.closed || agent.backend !== 'trusted-local' || !agent.manifest.resources.warm) return;
-    this.trusted.prewarm({
+    if (this.closed || !agent.manifest.resources.warm) return;
+    const launch: AgentLaunch = {
       agentId: agent.id,
       packageDir: agent.packageDir,
       runtime: agent.manifest.agent.runtime,
       entry: agent.manifest.agent.entry,
       memoryMb: agent.manifest.resources.memory_mb,
-    });
+    };
+    if (agent.backend === 'trusted-local') this.trusted.prewarm(launch);
+    else if (agent.backend === 'linux-gvisor') (this.runnerFor('linux-gvisor') as GvisorRunner).prewarm(launch);
   }
 
-  /** Kills an agent's warm process (before its package is replaced or removed). */
+  /** Kills an agent's warm process or warm sandbox (before its package is replaced or removed). */
   async evict(agentId: string): Promise<void> {
-    await this.trusted.evict(agentId);
+    await Promise.allSettled([this.trusted.evict(agentId), this.gvisor?.evict(agentId)]);
   }
 
-  /** Number of idle warm processes (status and tests). */
+  /** Number of idle warm processes plus warm sandboxes (status and tests). */
   get warmCount(): number {
-    return this.trusted.warmCount;
+    return this.trusted.warmCount + (this.gvisor?.warmCount ?? 0);
   }
 
   /** Kills every warm process and every running sandbox. Idempotent. */

@@ -66,13 +66,13 @@ after(() => {
 let homes = 0;
 
 /** A fresh COVENANT_HOME with one fixture agent installed at agents/<id>/. */
-function setup(agentFile: string): { home: string; stateRoot: string; packageDir: string; runner: GvisorRunner } {
+function setup(agentFile: string, warm = false): { home: string; stateRoot: string; packageDir: string; runner: GvisorRunner } {
   const home = path.join(tmp, `home-${++homes}`);
   const stateRoot = path.join(home, 'runtime', 'gvisor');
   const packageDir = path.join(home, 'agents', path.basename(agentFile, '.mjs'));
   fs.mkdirSync(packageDir, { recursive: true, mode: 0o755 });
   fs.copyFileSync(path.join(AGENTS, agentFile), path.join(packageDir, 'agent.mjs'));
-  const runner = new GvisorRunner({ runscPath, rootfs: ROOTFS, stateRoot, covenantHome: home, graceMs: 500 });
+  const runner = new GvisorRunner({ runscPath, rootfs: ROOTFS, stateRoot, covenantHome: home, graceMs: 500, warm });
   return { home, stateRoot, packageDir, runner };
 }
 
@@ -205,4 +205,81 @@ test('live_gvisor_memory_limit_is_enforced', { skip }, async () => {
   assert.ok(!result.ok && result.reason === 'nonzero_exit', JSON.stringify(result));
   assert.deepEqual(leftoverBundles(stateRoot), []);
   assert.deepEqual(runscContainers(stateRoot), []);
+});
+
+// ---- warm runs: a `runsc run` started ahead of the intent (SPEC 12 "Latency") -------------------
+
+async function waitUntil(cond: () => boolean, ms = 15_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+function launchOf(packageDir: string) {
+  return { agentId: path.basename(packageDir), packageDir, runtime: 'node' as const, entry: 'agent.mjs', memoryMb: 256 };
+}
+
+test('live_gvisor_warm_run_serves_one_intent_and_is_replaced', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('hello.mjs', true);
+  try {
+    runner.prewarm(launchOf(packageDir));
+    assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1), 'a warm sandbox is running before any intent');
+    const [first] = runscContainers(stateRoot);
+    assert.match(first ?? '', /^warm-/);
+
+    const started = Date.now();
+    const result = await runner.run(request(packageDir, 'warm ping', { intent: { intent_id: 'live-warm-1', text: 'warm ping' } }));
+    const elapsed = Date.now() - started;
+    assert.equal(answerOf(result), 'hello from gvisor: warm ping');
+    assert.ok(!runscContainers(stateRoot).includes(first as string), 'the used sandbox is gone');
+    assert.ok(!leftoverBundles(stateRoot).includes(first as string), 'the used bundle is removed');
+    // Dispatch to a booted sandbox skips sandbox and node start-up (cold: ~300 ms on the CI host).
+    assert.ok(elapsed < 2000, `warm dispatch took ${elapsed} ms`);
+
+    assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1), 'a replacement is prepared');
+    const [second] = runscContainers(stateRoot);
+    assert.notEqual(second, first);
+    assert.deepEqual(leftoverBundles(stateRoot), [second]);
+    const again = await runner.run(request(packageDir, 'second'));
+    assert.equal(answerOf(again), 'hello from gvisor: second');
+    assert.ok(!runscContainers(stateRoot).includes(second as string), 'each warm sandbox serves one intent');
+  } finally {
+    await runner.close();
+  }
+  assert.deepEqual(runscContainers(stateRoot), [], 'close() deletes the warm sandbox');
+  assert.deepEqual(leftoverBundles(stateRoot), [], 'close() removes the warm bundle');
+});
+
+test('live_gvisor_warm_close_leaves_nothing', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('hello.mjs', true);
+  runner.prewarm(launchOf(packageDir));
+  assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1));
+  await runner.close();
+  assert.deepEqual(runscContainers(stateRoot), []);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
+});
+
+test('live_gvisor_warm_timeout_kills_and_removes', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir, runner } = setup('sleeper.mjs', true);
+  try {
+    runner.prewarm(launchOf(packageDir));
+    assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1));
+    const [warmId] = runscContainers(stateRoot);
+    const result = await runner.run(request(packageDir, 'never answers', { timeoutMs: 1500 }));
+    assert.ok(!result.ok && result.reason === 'timeout', JSON.stringify(result));
+    assert.ok(!runscContainers(stateRoot).includes(warmId as string), 'the timed-out sandbox was deleted');
+    assert.ok(!leftoverBundles(stateRoot).includes(warmId as string), 'its bundle is removed');
+  } finally {
+    await runner.close();
+  }
+  assert.deepEqual(runscContainers(stateRoot), []);
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
 });

@@ -12,13 +12,23 @@
  * the sandbox at once. The bundle directory is removed on every path, and host paths in
  * messages are redacted (`$COVENANT_HOME/...`). If runsc or the rootfs is missing the run is
  * refused with `sandbox_unavailable` and a fix line: there is never an unsandboxed fallback.
+ *
+ * Warm runs (SPEC 12 "Latency", when the `warm` option says so for an agent): the runner keeps
+ * one `runsc run` per agent started ahead of time on a bundle `<stateRoot>/warm-<uuid>/`: the
+ * sandbox has booted and the agent has started and is blocked reading stdin. A dispatch hands it
+ * the intent on stdin and then drives it exactly like a cold run (same timeout, kill sequence,
+ * caps, cleanup); each warm run serves one intent. The replacement is started in the background
+ * once the run is over. A warm run that is gone or printed something before its intent is
+ * discarded (killed, `runsc delete --force`, bundle removed) and the intent runs cold.
+ * (A created-but-not-started container, `runsc create` + `runsc start`, was tried first and
+ * rejected: see docs/gvisor-runner.md, "Warm runs".)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CovenantError } from '../../core/errors.js';
-import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, parseAnswer } from '../local-runner.js';
+import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, parseAnswer, type AgentLaunch } from '../local-runner.js';
 import type { AgentFailureReason, AgentRunner, AgentRunRequest, AgentRunResult } from '../runner.js';
 import {
   GVISOR_INTERPRETERS,
@@ -43,6 +53,8 @@ const CONTROL_TIMEOUT_MS = 10_000;
 const STDERR_TAIL_BYTES = 8 * 1024;
 /** Flags the runner owns; extraRunscFlags may not override them. */
 const RESERVED_FLAGS = ['network', 'root'];
+/** Prefix of warm runs' container ids and bundle directories (`warm-<uuid>`). */
+export const GVISOR_WARM_PREFIX = 'warm-';
 
 export interface GvisorRunnerOptions {
   /** runsc binary (absolute path or a name looked up on PATH); default `runsc` on PATH. */
@@ -61,6 +73,35 @@ export interface GvisorRunnerOptions {
   covenantHome?: string;
   /** Size of the writable /tmp tmpfs in MiB (default 64). */
   scratchMb?: number;
+  /**
+   * Keep one `runsc run` per agent started ahead of time, its agent waiting on stdin for the
+   * next intent (manifest `resources.warm`); a predicate decides per agent. Default: off (every
+   * run is a cold `runsc run` started after the intent arrives).
+   */
+  warm?: boolean | ((launch: AgentLaunch) => boolean);
+}
+
+/** A `runsc run` started ahead of time whose agent waits on stdin for its one intent. */
+interface WarmContainer {
+  runId: string;
+  bundle: GvisorBundle;
+  fingerprint: string;
+  proc: SandboxProcess;
+  disposed: boolean;
+}
+
+interface WarmSlot {
+  fingerprint: string;
+  /** The warm run once its bundle is written and runsc started; null if that failed or the slot was dropped. */
+  ready: Promise<WarmContainer | null>;
+  /** Set when the slot leaves the pool for any reason but a run taking it. */
+  dropped: boolean;
+}
+
+interface WarmSpec {
+  key: string;
+  fingerprint: string;
+  launch: AgentLaunch;
 }
 
 type KillCause = 'timeout' | 'stdout_overflow' | 'aborted';
@@ -97,6 +138,24 @@ function summarizeStderr(stderr: string): string {
   return text.length > 1000 ? `${text.slice(0, 999)}…` : text;
 }
 
+/** The pool key and fingerprint of what a warm run is started for. */
+function warmSpecOf(launch: AgentLaunch): WarmSpec {
+  const packageDir = path.resolve(launch.packageDir);
+  const env = Object.entries(launch.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    key: `${launch.agentId}\0${packageDir}`,
+    fingerprint: JSON.stringify([packageDir, launch.runtime, launch.entry, launch.memoryMb, env]),
+    launch: {
+      agentId: launch.agentId,
+      packageDir,
+      runtime: launch.runtime,
+      entry: launch.entry,
+      memoryMb: launch.memoryMb,
+      ...(launch.env === undefined ? {} : { env: { ...launch.env } }),
+    },
+  };
+}
+
 export class GvisorRunner implements AgentRunner {
   readonly backend = 'linux-gvisor' as const;
 
@@ -110,6 +169,8 @@ export class GvisorRunner implements AgentRunner {
   private readonly scratchMb: number | undefined;
   private readonly redactions: Array<{ pattern: RegExp; replacement: string }>;
   private readonly active = new Set<ActiveRun>();
+  private readonly warm: (launch: AgentLaunch) => boolean;
+  private readonly pool = new Map<string, WarmSlot>();
   private closed = false;
 
   constructor(options: GvisorRunnerOptions) {
@@ -133,6 +194,8 @@ export class GvisorRunner implements AgentRunner {
     this.stdoutCapBytes = options.stdoutCapBytes ?? DEFAULT_GVISOR_STDOUT_CAP_BYTES;
     this.extraRunscFlags = [...(options.extraRunscFlags ?? [])];
     this.scratchMb = options.scratchMb;
+    const warm = options.warm ?? false;
+    this.warm = typeof warm === 'function' ? warm : () => warm;
 
     const home =
       options.covenantHome ??
@@ -209,6 +272,31 @@ export class GvisorRunner implements AgentRunner {
     }
     if (!packageOk) return fail('spawn_failed', `agent ${agent}: package directory ${request.packageDir} is missing`);
 
+    const warmSpec = this.closed || !this.warm(request) ? null : warmSpecOf(request);
+    try {
+      if (warmSpec !== null) {
+        const container = await this.takeWarm(warmSpec);
+        if (container !== null) {
+          const result = await this.runWarm(request, runsc, container, fail, wallMs);
+          if (result !== null) return result;
+          // The warm run was gone (or had printed) before its intent: the intent runs cold.
+        }
+      }
+      return await this.runCold(request, runsc, fail, wallMs);
+    } finally {
+      // The replacement is prepared once this run is over, so it does not compete with it.
+      if (warmSpec !== null) this.fillWarm(warmSpec);
+    }
+  }
+
+  /** One `runsc run` with a fresh bundle, started now (warm off, or no usable warm run). */
+  private async runCold(
+    request: AgentRunRequest,
+    runsc: string,
+    fail: (reason: AgentFailureReason, message: string, exitCode?: number | null) => AgentRunResult,
+    wallMs: () => number,
+  ): Promise<AgentRunResult> {
+    const agent = request.agentId;
     const runId = newGvisorRunId();
     let bundle: GvisorBundle;
     try {
@@ -232,18 +320,178 @@ export class GvisorRunner implements AgentRunner {
     }
 
     try {
-      return await this.execute(request, runsc, bundle, fail, wallMs);
+      return await this.drive(request, runsc, this.spawnSandbox(runsc, bundle), fail, wallMs);
     } finally {
       await removeGvisorBundle(bundle.dir);
     }
   }
 
-  /** Kills every running sandbox (as an abort) and waits for their cleanup. */
+  /**
+   * Kills every running sandbox (as an abort) and every warm run (container deleted, bundle
+   * removed), and waits for all of that cleanup.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const runs = [...this.active];
     for (const run of runs) run.terminate('aborted');
-    await Promise.allSettled(runs.map((run) => run.done));
+    const slots = [...this.pool.values()];
+    this.pool.clear();
+    for (const slot of slots) slot.dropped = true;
+    await Promise.allSettled([
+      ...runs.map((run) => run.done),
+      ...slots.map(async (slot) => {
+        const container = await slot.ready;
+        if (container !== null) await this.disposeWarm(container);
+      }),
+    ]);
+  }
+
+  /** Starts the warm run of an agent now (install, daemon start), if none is there. */
+  prewarm(launch: AgentLaunch): void {
+    if (this.closed || !this.warm(launch)) return;
+    if (this.unavailableReason(launch.runtime) !== null) return; // the first run reports it
+    this.fillWarm(warmSpecOf(launch));
+  }
+
+  /** Kills and deletes the warm run of an agent (removed or reinstalled). */
+  async evict(agentId: string): Promise<void> {
+    const slots: WarmSlot[] = [];
+    for (const [key, slot] of this.pool) {
+      if (key.startsWith(`${agentId}\0`)) {
+        this.pool.delete(key);
+        slot.dropped = true;
+        slots.push(slot);
+      }
+    }
+    await Promise.allSettled(
+      slots.map(async (slot) => {
+        const container = await slot.ready;
+        if (container !== null) await this.disposeWarm(container);
+      }),
+    );
+  }
+
+  /** Number of agents with a warm run waiting or being started (status and tests). */
+  get warmCount(): number {
+    return this.pool.size;
+  }
+
+  /** Starts the warm run for `spec` unless one with the same fingerprint exists. */
+  private fillWarm(spec: WarmSpec): void {
+    if (this.closed) return;
+    const existing = this.pool.get(spec.key);
+    if (existing !== undefined) {
+      if (existing.fingerprint === spec.fingerprint) return;
+      this.pool.delete(spec.key);
+      existing.dropped = true;
+      void existing.ready.then((container) => (container === null ? undefined : this.disposeWarm(container)));
+    }
+    const runsc = locateRunsc(this.runscPath);
+    if (!runsc.found || runsc.path === null || runsc.path === undefined) return;
+    const runscPath = runsc.path;
+    const slot: WarmSlot = { fingerprint: spec.fingerprint, ready: Promise.resolve(null), dropped: false };
+    slot.ready = this.createWarm(runscPath, spec).then(async (container) => {
+      if (container === null) {
+        // Creation failed: forget the slot; the next run goes cold and tries again afterwards.
+        if (this.pool.get(spec.key) === slot) this.pool.delete(spec.key);
+        return null;
+      }
+      if (slot.dropped) {
+        // closed, evicted or replaced while it was being created
+        await this.disposeWarm(container);
+        return null;
+      }
+      return container;
+    });
+    this.pool.set(spec.key, slot);
+  }
+
+  /** Takes the agent's warm run out of the pool (waiting if its bundle is being written). */
+  private async takeWarm(spec: WarmSpec): Promise<WarmContainer | null> {
+    const slot = this.pool.get(spec.key);
+    if (slot === undefined) return null;
+    this.pool.delete(spec.key);
+    const container = await slot.ready;
+    if (container === null) return null;
+    if (container.fingerprint !== spec.fingerprint || this.closed) {
+      await this.disposeWarm(container);
+      return null;
+    }
+    return container;
+  }
+
+  /**
+   * Writes the bundle of a warm run and starts `runsc run` on it at once: the sandbox boots and
+   * the agent starts and blocks on stdin until a run hands it an intent. Null if that fails.
+   */
+  private async createWarm(runsc: string, spec: WarmSpec): Promise<WarmContainer | null> {
+    const { launch } = spec;
+    const runId = `${GVISOR_WARM_PREFIX}${newGvisorRunId()}`;
+    let bundle: GvisorBundle;
+    try {
+      await fsp.mkdir(this.stateDir, { recursive: true, mode: 0o700 });
+      bundle = await writeGvisorBundle({
+        stateRoot: this.stateRoot,
+        runId,
+        rootfs: this.rootfs,
+        packageDir: launch.packageDir,
+        runtime: launch.runtime,
+        entry: launch.entry,
+        memoryMb: launch.memoryMb,
+        env: launch.env,
+        scratchMb: this.scratchMb,
+        annotations: { agent_id: launch.agentId, warm: 'true' },
+      });
+    } catch {
+      await removeGvisorBundle(path.join(this.stateRoot, runId));
+      return null;
+    }
+    if (this.closed) {
+      await removeGvisorBundle(bundle.dir);
+      return null;
+    }
+    const proc = this.spawnSandbox(runsc, bundle);
+    proc.setRef(false);
+    return { runId, bundle, fingerprint: spec.fingerprint, proc, disposed: false };
+  }
+
+  /** Stops an unused warm run (kill, delete --force) and removes its bundle. Idempotent. */
+  private async disposeWarm(container: WarmContainer): Promise<void> {
+    if (container.disposed) return;
+    container.disposed = true;
+    const { proc } = container;
+    proc.setRef(true); // whoever waits for this cleanup keeps the process alive until it is done
+    const runsc = locateRunsc(this.runscPath);
+    if (proc.child !== null && !proc.exited && runsc.found && runsc.path) {
+      // Same order as a timeout: `runsc kill KILL` lets `runsc run` exit and clean up itself.
+      await this.control(runsc.path, ['kill', container.runId, 'KILL']);
+      await Promise.race([proc.whenExited, delay(RUNSC_EXIT_AFTER_KILL_MS)]);
+    }
+    proc.killGroup();
+    await Promise.race([proc.whenExited, delay(KILL_BACKSTOP_MS)]);
+    proc.destroyStdio();
+    if (runsc.found && runsc.path) await this.forceDelete(runsc.path, container.runId);
+    await removeGvisorBundle(container.bundle.dir);
+  }
+
+  /** Hands the intent to a warm run; null if it is no longer usable (the caller runs cold). */
+  private async runWarm(
+    request: AgentRunRequest,
+    runsc: string,
+    container: WarmContainer,
+    fail: (reason: AgentFailureReason, message: string, exitCode?: number | null) => AgentRunResult,
+    wallMs: () => number,
+  ): Promise<AgentRunResult | null> {
+    if (!container.proc.usable) {
+      await this.disposeWarm(container);
+      return null;
+    }
+    container.disposed = true; // from here on, drive() and the finally below own its cleanup
+    try {
+      return await this.drive(request, runsc, container.proc, fail, wallMs);
+    } finally {
+      await removeGvisorBundle(container.bundle.dir);
+    }
   }
 
   private globalFlags(): string[] {
@@ -289,62 +537,100 @@ export class GvisorRunner implements AgentRunner {
     }
   }
 
-  private execute(
+  /** The result of a finished run, from what was observed (shared by the cold and warm paths). */
+  private outcome(
+    request: AgentRunRequest,
+    fail: (reason: AgentFailureReason, message: string, exitCode?: number | null) => AgentRunResult,
+    wallMs: () => number,
+    o: {
+      cause: KillCause | null;
+      spawnError: Error | null;
+      exitCode: number | null;
+      exitSignal: NodeJS.Signals | null;
+      sandboxFailed: boolean;
+      stderr: string;
+      stdout: string;
+    },
+  ): AgentRunResult {
+    const agent = request.agentId;
+    const { cause, spawnError, exitCode, exitSignal, sandboxFailed, stderr } = o;
+    const stderrNote = stderr === '' ? '' : `: ${summarizeStderr(stderr)}`;
+    const stderrSuffix = stderr === '' ? ' (no stderr)' : `; stderr: ${summarizeStderr(stderr)}`;
+    if (spawnError !== null) {
+      const code = (spawnError as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES') {
+        return fail('sandbox_unavailable', `agent ${agent}: runsc could not be executed (${code}): ${RUNSC_INSTALL_FIX}`);
+      }
+      return fail('spawn_failed', `agent ${agent}: could not start runsc: ${spawnError.message}`);
+    }
+    if (cause === 'timeout') {
+      return fail('timeout', `agent ${agent}: timed out after ${Math.max(1, Math.floor(request.timeoutMs))} ms; its sandbox was killed`, exitCode);
+    }
+    if (cause === 'stdout_overflow') {
+      return fail('stdout_overflow', `agent ${agent}: stdout exceeded ${this.stdoutCapBytes} bytes; its sandbox was killed`, exitCode);
+    }
+    if (cause === 'aborted') {
+      return fail('aborted', `agent ${agent}: run aborted; its sandbox was killed`, exitCode);
+    }
+    if (sandboxFailed) {
+      if (/cgroup|permission denied|operation not permitted/i.test(stderr)) {
+        return fail(
+          'sandbox_unavailable',
+          `agent ${agent}: runsc could not set up the sandbox${stderrNote} (run covenantd as root so runsc can create cgroups; see docs/gvisor-runner.md)`,
+          exitCode,
+        );
+      }
+      return fail('spawn_failed', `agent ${agent}: runsc could not start the agent${stderrNote}`, exitCode);
+    }
+    if (exitSignal !== null) {
+      return fail('nonzero_exit', `agent ${agent}: its sandbox was killed by signal ${exitSignal}${stderrSuffix}`, null);
+    }
+    if (exitCode !== 0) {
+      const hint = exitCode === 137 ? ` (killed inside the sandbox: the ${request.memoryMb} MiB memory limit may have been hit)` : '';
+      return fail('nonzero_exit', `agent ${agent}: exited with code ${String(exitCode)}${hint}${stderrSuffix}`, exitCode);
+    }
+    const parsed = parseAnswer(o.stdout);
+    if (!parsed.ok) return fail('malformed_output', `agent ${agent}: malformed output: ${parsed.problem}`, exitCode);
+    return { ok: true, answer: parsed.answer, wallMs: wallMs() };
+  }
+
+  /** Starts `runsc run` on a bundle; its output is collected from the start. */
+  private spawnSandbox(runsc: string, bundle: GvisorBundle): SandboxProcess {
+    return new SandboxProcess(runsc, [...this.globalFlags(), 'run', '--bundle', bundle.dir, bundle.runId], {
+      runId: bundle.runId,
+      cwd: bundle.dir,
+      env: this.runscEnv(),
+      stdoutCapBytes: this.stdoutCapBytes,
+    });
+  }
+
+  /**
+   * Gives a running `runsc run` its intent on stdin and waits for the outcome: timeout, abort,
+   * stdout cap, exit. Kills and cleans the sandbox when it did not end normally.
+   */
+  private drive(
     request: AgentRunRequest,
     runsc: string,
-    bundle: GvisorBundle,
+    proc: SandboxProcess,
     fail: (reason: AgentFailureReason, message: string, exitCode?: number | null) => AgentRunResult,
     wallMs: () => number,
   ): Promise<AgentRunResult> {
-    const agent = request.agentId;
-    const runId = bundle.runId;
+    const runId = proc.runId;
+    const child = proc.child;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => {
       resolveDone = r;
     });
+    proc.setRef(true);
 
     return new Promise<AgentRunResult>((resolve) => {
-      const stdoutChunks: Buffer[] = [];
-      let stdoutBytes = 0;
-      let stderrTail = Buffer.alloc(0);
       let cause: KillCause | null = null;
-      let spawnError: Error | null = null;
-      let exitCode: number | null = null;
-      let exitSignal: NodeJS.Signals | null = null;
-      let exited = false;
       let finished = false;
       const timers: NodeJS.Timeout[] = [];
       const later = (ms: number, fn: () => void): void => {
         const t = setTimeout(fn, ms);
         t.unref?.();
         timers.push(t);
-      };
-
-      let child: ChildProcess;
-      try {
-        child = spawn(runsc, [...this.globalFlags(), 'run', '--bundle', bundle.dir, runId], {
-          cwd: bundle.dir,
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: true,
-          env: this.runscEnv(),
-        });
-      } catch (err) {
-        resolveDone();
-        resolve(fail('spawn_failed', `agent ${agent}: could not start runsc: ${(err as Error).message}`));
-        return;
-      }
-
-      const killGroup = (): void => {
-        if (child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          try {
-            child.kill('SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
       };
 
       let hardKilled = false;
@@ -356,19 +642,18 @@ export class GvisorRunner implements AgentRunner {
         // `runsc delete --force` needs seconds to reap. So the runsc process group is only
         // SIGKILLed if it is still there shortly after (or if `runsc kill` itself failed).
         void this.control(runsc, ['kill', runId, 'KILL']).then((code) => {
-          if (code !== 0) killGroup();
-          else later(RUNSC_EXIT_AFTER_KILL_MS, killGroup);
+          if (code !== 0) proc.killGroup();
+          else later(RUNSC_EXIT_AFTER_KILL_MS, () => proc.killGroup());
         });
         // If runsc does not go away after SIGKILL, stop waiting for it.
         later(KILL_BACKSTOP_MS, () => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
+          proc.destroyOutput();
           void finish();
         });
       };
 
       const terminate = (why: KillCause): void => {
-        if (finished || exited) return;
+        if (finished || proc.exited) return;
         if (why === 'stdout_overflow') {
           if (cause === null) cause = why;
           hardKill();
@@ -403,91 +688,179 @@ export class GvisorRunner implements AgentRunner {
 
       // Decides the outcome once runsc is gone; cleans the container state when needed.
       const interpret = async (): Promise<AgentRunResult> => {
-        const stderr = this.redact(stderrTail.toString('utf8').trim());
-        const stderrNote = stderr === '' ? '' : `: ${summarizeStderr(stderr)}`;
-        const stderrSuffix = stderr === '' ? ' (no stderr)' : `; stderr: ${summarizeStderr(stderr)}`;
-        const sandboxFailed =
-          exitCode === 128 && /\b(creating|starting|running) container:/.test(stderr);
-        const abnormal = cause !== null || spawnError !== null || exitSignal !== null || sandboxFailed || !exited;
-        if (abnormal && child.pid !== undefined) {
-          killGroup();
+        const stderr = this.redact(proc.stderrText().trim());
+        const sandboxFailed = proc.exitCode === 128 && /\b(creating|starting|running) container:/.test(stderr);
+        const abnormal =
+          cause !== null || proc.spawnError !== null || proc.exitSignal !== null || sandboxFailed || !proc.exited;
+        if (abnormal && child?.pid !== undefined) {
+          proc.killGroup();
           await this.forceDelete(runsc, runId);
         }
-        if (spawnError !== null) {
-          const code = (spawnError as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT' || code === 'EACCES') {
-            return fail('sandbox_unavailable', `agent ${agent}: runsc could not be executed (${code}): ${RUNSC_INSTALL_FIX}`);
-          }
-          return fail('spawn_failed', `agent ${agent}: could not start runsc: ${spawnError.message}`);
-        }
-        if (cause === 'timeout') {
-          return fail('timeout', `agent ${agent}: timed out after ${Math.max(1, Math.floor(request.timeoutMs))} ms; its sandbox was killed`, exitCode);
-        }
-        if (cause === 'stdout_overflow') {
-          return fail('stdout_overflow', `agent ${agent}: stdout exceeded ${this.stdoutCapBytes} bytes; its sandbox was killed`, exitCode);
-        }
-        if (cause === 'aborted') {
-          return fail('aborted', `agent ${agent}: run aborted; its sandbox was killed`, exitCode);
-        }
-        if (sandboxFailed) {
-          if (/cgroup|permission denied|operation not permitted/i.test(stderr)) {
-            return fail(
-              'sandbox_unavailable',
-              `agent ${agent}: runsc could not set up the sandbox${stderrNote} (run covenantd as root so runsc can create cgroups; see docs/gvisor-runner.md)`,
-              exitCode,
-            );
-          }
-          return fail('spawn_failed', `agent ${agent}: runsc could not start the agent${stderrNote}`, exitCode);
-        }
-        if (exitSignal !== null) {
-          return fail('nonzero_exit', `agent ${agent}: its sandbox was killed by signal ${exitSignal}${stderrSuffix}`, null);
-        }
-        if (exitCode !== 0) {
-          const hint = exitCode === 137 ? ` (killed inside the sandbox: the ${request.memoryMb} MiB memory limit may have been hit)` : '';
-          return fail('nonzero_exit', `agent ${agent}: exited with code ${String(exitCode)}${hint}${stderrSuffix}`, exitCode);
-        }
-        const parsed = parseAnswer(Buffer.concat(stdoutChunks).toString('utf8'));
-        if (!parsed.ok) return fail('malformed_output', `agent ${agent}: malformed output: ${parsed.problem}`, exitCode);
-        return { ok: true, answer: parsed.answer, wallMs: wallMs() };
+        return this.outcome(request, fail, wallMs, {
+          cause,
+          spawnError: proc.spawnError,
+          exitCode: proc.exitCode,
+          exitSignal: proc.exitSignal,
+          sandboxFailed,
+          stderr,
+          stdout: proc.stdoutText(),
+        });
       };
 
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (cause === 'stdout_overflow') return;
-        stdoutBytes += chunk.length;
-        if (stdoutBytes > this.stdoutCapBytes) {
-          stdoutChunks.length = 0;
-          terminate('stdout_overflow');
-          return;
-        }
-        stdoutChunks.push(chunk);
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderrTail = Buffer.concat([stderrTail, chunk]);
-        if (stderrTail.length > STDERR_TAIL_BYTES) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL_BYTES);
-      });
-      child.stdin?.on('error', () => {
-        // EPIPE when the agent exits without reading: the outcome comes from its exit.
-      });
-      child.once('error', (err) => {
-        spawnError = err;
-        if (child.pid === undefined) void finish();
-      });
-      child.once('exit', (code, signal) => {
-        exited = true;
-        exitCode = code;
-        exitSignal = signal;
+      proc.onOverflow = () => terminate('stdout_overflow');
+      proc.onExit = () => {
         // Sandbox helpers may hold the pipes a moment longer; do not wait for them forever.
         later(2000, () => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
+          proc.destroyOutput();
           void finish();
         });
-      });
-      child.once('close', () => {
-        void finish();
-      });
+      };
+      proc.onClose = () => void finish();
 
-      child.stdin?.end(`${JSON.stringify(request.intent)}\n`);
+      if (proc.closed) {
+        void finish();
+        return;
+      }
+      if (proc.exited) proc.onExit();
+      if (proc.overflowed) terminate('stdout_overflow');
+      child?.stdin?.end(`${JSON.stringify(request.intent)}\n`);
     });
   }
 }
+
+/** One `runsc run` child: its output is collected from the moment it starts. */
+class SandboxProcess {
+  readonly runId: string;
+  readonly child: ChildProcess | null;
+  readonly whenExited: Promise<void>;
+  spawnError: Error | null = null;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  exited = false;
+  closed = false;
+  overflowed = false;
+  onOverflow: (() => void) | undefined;
+  onExit: (() => void) | undefined;
+  onClose: (() => void) | undefined;
+
+  private readonly stdoutChunks: Buffer[] = [];
+  private stdoutBytes = 0;
+  private stderrTail = Buffer.alloc(0);
+
+  constructor(
+    command: string,
+    args: string[],
+    options: { runId: string; cwd: string; env: NodeJS.ProcessEnv; stdoutCapBytes: number },
+  ) {
+    this.runId = options.runId;
+    let resolveExited!: () => void;
+    this.whenExited = new Promise((r) => {
+      resolveExited = r;
+    });
+    let child: ChildProcess | null;
+    try {
+      child = spawn(command, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: options.env });
+    } catch (err) {
+      child = null;
+      this.spawnError = err as Error;
+      this.exited = true;
+      this.closed = true;
+      resolveExited();
+    }
+    this.child = child;
+    if (child === null) return;
+
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (this.overflowed) return;
+      this.stdoutBytes += chunk.length;
+      if (this.stdoutBytes > options.stdoutCapBytes) {
+        this.overflowed = true;
+        this.stdoutChunks.length = 0;
+        this.onOverflow?.();
+        return;
+      }
+      this.stdoutChunks.push(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = Buffer.concat([this.stderrTail, chunk]);
+      if (this.stderrTail.length > STDERR_TAIL_BYTES) {
+        this.stderrTail = this.stderrTail.subarray(this.stderrTail.length - STDERR_TAIL_BYTES);
+      }
+    });
+    child.stdin?.on('error', () => {
+      // EPIPE when the agent exits without reading: the outcome comes from its exit.
+    });
+    child.once('error', (err) => {
+      this.spawnError = err;
+      if (child.pid === undefined) {
+        this.exited = true;
+        this.closed = true;
+        resolveExited();
+        this.onClose?.();
+      }
+    });
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      this.exitCode = code;
+      this.exitSignal = signal;
+      resolveExited();
+      this.onExit?.();
+    });
+    child.once('close', () => {
+      this.closed = true;
+      this.onClose?.();
+    });
+  }
+
+  /** Still waiting for its intent: not exited, no overflow, nothing on stdout yet. */
+  get usable(): boolean {
+    return this.child !== null && this.spawnError === null && !this.exited && !this.overflowed && this.stdoutBytes === 0;
+  }
+
+  stdoutText(): string {
+    return Buffer.concat(this.stdoutChunks).toString('utf8');
+  }
+
+  stderrText(): string {
+    return this.stderrTail.toString('utf8');
+  }
+
+  /** An idle warm run must not keep the daemon's event loop alive. */
+  setRef(ref: boolean): void {
+    const child = this.child;
+    if (child === null) return;
+    for (const target of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (target) (ref ? target.ref : target.unref)?.call(target);
+    }
+  }
+
+  /** SIGKILLs the runsc process group (its last resort). */
+  killGroup(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || this.exited) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      try {
+        this.child?.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  destroyOutput(): void {
+    this.child?.stdout?.destroy();
+    this.child?.stderr?.destroy();
+  }
+
+  destroyStdio(): void {
+    this.child?.stdin?.destroy();
+    this.destroyOutput();
+  }
+}
+
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref?.();
+  });

@@ -3,6 +3,7 @@ export {
   GvisorRunner,
   DEFAULT_GVISOR_GRACE_MS,
   DEFAULT_GVISOR_STDOUT_CAP_BYTES,
+  GVISOR_WARM_PREFIX,
   type GvisorRunnerOptions,
 } from './gvisor-runner.js';
 export {

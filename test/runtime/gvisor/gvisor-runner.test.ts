@@ -302,6 +302,142 @@ test('an entry outside the package is spawn_failed before runsc runs', async () 
 
 // ---- readiness (covenant doctor) ------------------------------------------------------------
 
+// ---- warm runs (SPEC 12 "Latency") ----------------------------------------------------------
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** Container ids of `runsc run` calls, in order. */
+function runIds(stateRoot: string): string[] {
+  return fakeCalls(stateRoot)
+    .filter((c) => c.command === 'run')
+    .map((c) => c.args[c.args.length - 1] as string);
+}
+
+/** Ids whose fake sandbox process is still running (fake-runsc keeps `<id>.fake-pid` meanwhile). */
+function runningIds(stateRoot: string): string[] {
+  const dir = path.join(stateRoot, 'state');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => n.endsWith('.fake-pid')).map((n) => n.slice(0, -'.fake-pid'.length));
+}
+
+const launchOf = (packageDir: string, entry: string) => ({ agentId: 'fixture', packageDir, runtime: 'node' as const, entry, memoryMb: 128 });
+
+test('warm: a prepared run serves exactly one intent and a fresh one is prepared for the next', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, warm: true });
+  try {
+    runner.prewarm(launchOf(packageDir, 'hello.mjs'));
+    assert.ok(await waitFor(() => runningIds(stateRoot).length === 1), 'the warm agent is started ahead of the intent');
+    const [first] = runIds(stateRoot);
+    assert.match(first ?? '', /^warm-[0-9a-f-]{36}$/);
+    assert.deepEqual(leftoverBundles(stateRoot), [first]);
+
+    const one = await runner.run(request(packageDir, 'hello.mjs', { intent: { intent_id: 'w-1', text: 'one' } }));
+    assert.equal(one.ok, true, JSON.stringify(one));
+    if (one.ok) assert.deepEqual(one.answer, { text: 'hello from gvisor: one', sources: ['intent:w-1'] });
+    assert.equal(runIds(stateRoot)[0], first, 'the intent went to the prepared run (no cold run first)');
+    assert.ok(!leftoverBundles(stateRoot).includes(first as string), 'the used bundle is removed');
+
+    assert.ok(await waitFor(() => runIds(stateRoot).length === 2 && runningIds(stateRoot).length === 1), 'a replacement is prepared');
+    const second = runIds(stateRoot)[1] as string;
+    assert.notEqual(second, first);
+    assert.deepEqual(leftoverBundles(stateRoot), [second]);
+    assert.equal(runner.warmCount, 1);
+
+    const two = await runner.run(request(packageDir, 'hello.mjs', { intent: { intent_id: 'w-2', text: 'two' } }));
+    assert.equal(two.ok, true, JSON.stringify(two));
+    if (two.ok) assert.equal(two.answer.text, 'hello from gvisor: two');
+    assert.ok(!leftoverBundles(stateRoot).includes(second), 'each prepared run serves one intent');
+    assert.ok(await waitFor(() => runIds(stateRoot).length === 3));
+  } finally {
+    await runner.close();
+  }
+  assert.deepEqual(leftoverBundles(stateRoot), [], 'close() removes the warm bundle');
+  assert.deepEqual(runningIds(stateRoot), [], 'close() kills the waiting agent');
+  assert.equal(runner.warmCount, 0);
+});
+
+test('warm: close() right after prewarm leaves no sandbox and no bundle', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, warm: true });
+  runner.prewarm(launchOf(packageDir, 'hello.mjs'));
+  await runner.close();
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(runningIds(stateRoot), []);
+  runner.prewarm(launchOf(packageDir, 'hello.mjs'));
+  assert.equal(runner.warmCount, 0, 'a closed runner prepares nothing');
+});
+
+test('warm: a timeout on a warm run sends TERM, KILL, delete --force and removes its bundle', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, graceMs: 300, warm: true });
+  try {
+    runner.prewarm(launchOf(packageDir, 'sleeper.mjs'));
+    assert.ok(await waitFor(() => runningIds(stateRoot).length === 1));
+    const [warmId] = runIds(stateRoot);
+    const result = await runner.run(request(packageDir, 'sleeper.mjs', { timeoutMs: 500 }));
+    assertFailure(result, 'timeout');
+    assert.match(result.message, /timed out after 500 ms; its sandbox was killed/);
+    const commands = fakeCalls(stateRoot)
+      .filter((c) => c.args.includes(warmId as string))
+      .map((c) => [c.command, ...c.args.filter((a) => a !== warmId)].join(' '));
+    const killTerm = commands.indexOf('kill TERM');
+    const killKill = commands.indexOf('kill KILL');
+    const del = commands.indexOf('delete --force');
+    assert.ok(killTerm > 0 && killKill > killTerm && del > killKill, commands.join(', '));
+    assert.ok(!leftoverBundles(stateRoot).includes(warmId as string));
+    assert.ok(!runningIds(stateRoot).includes(warmId as string), 'the warm sandbox is gone');
+  } finally {
+    await runner.close();
+  }
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(runningIds(stateRoot), []);
+});
+
+test('warm: an agent that warm=false turns off keeps the cold path', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, warm: (l) => l.agentId !== 'fixture' });
+  try {
+    runner.prewarm(launchOf(packageDir, 'hello.mjs'));
+    const result = await runner.run(request(packageDir, 'hello.mjs'));
+    assert.equal(result.ok, true, JSON.stringify(result));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(runner.warmCount, 0);
+    assert.deepEqual(runIds(stateRoot).map((id) => /^[0-9a-f-]{36}$/.test(id)), [true], 'one cold run, nothing prepared');
+    assert.deepEqual(leftoverBundles(stateRoot), []);
+  } finally {
+    await runner.close();
+  }
+});
+
+test('warm: a prepared run that ended before its intent is discarded and the intent runs cold', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, warm: true });
+  try {
+    // marker.mjs answers without reading stdin, so its prepared run is over before any intent.
+    runner.prewarm(launchOf(packageDir, 'marker.mjs'));
+    assert.ok(await waitFor(() => runIds(stateRoot).length === 1));
+    assert.ok(await waitFor(() => runningIds(stateRoot).length === 0));
+    const [stale] = runIds(stateRoot);
+    const result = await runner.run(request(packageDir, 'marker.mjs'));
+    assert.equal(result.ok, true, JSON.stringify(result));
+    const ids = runIds(stateRoot);
+    assert.match(ids[1] ?? '', /^[0-9a-f-]{36}$/, 'the intent ran cold');
+    assert.ok(!leftoverBundles(stateRoot).includes(stale as string), 'the stale bundle is removed');
+  } finally {
+    await runner.close();
+  }
+  assert.deepEqual(leftoverBundles(stateRoot), []);
+});
+
 test('readiness reports runsc path and version, a valid rootfs, and no fixes when all is there', async () => {
   const runsc = makeFakeRunsc();
   const rootfs = makeRootfs();
