@@ -96,7 +96,7 @@ export class IpcServer {
     const id = requestId(frame.value);
     // The disconnector closes a revoked token's connections on the next turn of the event loop;
     // a frame that slips in before that must not be served with the revoked token.
-    if (this.ctx.peers.byHash(connection.caller.tokenHash)?.revoked_at !== null) {
+    if (!this.ctx.peers.isLive(connection.caller.tokenHash)) {
       this.refuseRevoked(connection, frame.value, id);
       return;
     }

@@ -70,10 +70,11 @@ export class FrameDecoder {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseBody(body: Buffer): DecodedFrame {
-  const text = new TextDecoder('utf-8', { fatal: true });
   try {
-    return { type: 'message', value: JSON.parse(text.decode(body)) };
+    return { type: 'message', value: JSON.parse(utf8.decode(body)) };
   } catch (error) {
     return { type: 'invalid_json', detail: error instanceof Error ? error.message : String(error) };
   }

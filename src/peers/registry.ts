@@ -1,6 +1,6 @@
 import type { Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import { hashesEqual, hashToken, tokenPrefix } from './tokens.js';
 
 export type PeerRole = 'operator' | 'peer';
@@ -45,13 +45,18 @@ export class PeerRegistry {
   /** Resolves a presented token to its live peer, or null when unknown or revoked. */
   resolve(token: string): PeerRecord | null {
     const hash = hashToken(token);
-    const row = this.db.prepare('SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
+    const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
     if (!row || !hashesEqual(row.token_hash, hash) || row.revoked_at !== null) return null;
     return toRecord(row);
   }
 
+  /** The per-request liveness check: one indexed lookup of one column. */
+  isLive(hash: string): boolean {
+    return statement(this.db, 'SELECT revoked_at IS NULL AS live FROM peers WHERE token_hash = ?').pluck().get(hash) === 1;
+  }
+
   byHash(hash: string): PeerRecord | null {
-    const row = this.db.prepare('SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
+    const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
     return row ? toRecord(row) : null;
   }
 
@@ -64,9 +69,7 @@ export class PeerRegistry {
       registered_at: this.clock.now(),
       revoked_at: null,
     };
-    this.db
-      .prepare(
-        `INSERT INTO peers (token_hash, token_prefix, display, pubkey, role, registered_at, revoked_at)
+    statement(this.db, `INSERT INTO peers (token_hash, token_prefix, display, pubkey, role, registered_at, revoked_at)
          VALUES (?, ?, ?, ?, ?, ?, NULL)`,
       )
       .run(record.token_hash, record.token_prefix, agentId.display, agentId.pubkey, role, record.registered_at);
@@ -74,7 +77,7 @@ export class PeerRegistry {
   }
 
   liveOperatorTokens(): PeerRecord[] {
-    const rows = this.db.prepare("SELECT * FROM peers WHERE role = 'operator' AND revoked_at IS NULL").all() as PeerRow[];
+    const rows = statement(this.db, "SELECT * FROM peers WHERE role = 'operator' AND revoked_at IS NULL").all() as PeerRow[];
     return rows.map(toRecord);
   }
 }
@@ -101,9 +104,8 @@ export class PeerQueries {
     if (query.status === 'live') where.push('revoked_at IS NULL');
     if (query.status === 'revoked') where.push('revoked_at IS NOT NULL');
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const matched = (this.db.prepare(`SELECT count(*) AS n FROM peers ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT * FROM peers ${clause} ORDER BY registered_at DESC, rowid DESC LIMIT ?`)
+    const matched = (statement(this.db, `SELECT count(*) AS n FROM peers ${clause}`).get(...args) as { n: number }).n;
+    const rows = statement(this.db, `SELECT * FROM peers ${clause} ORDER BY registered_at DESC, rowid DESC LIMIT ?`)
       .all(...args, query.limit) as PeerRow[];
     return { matched, peers: rows.map(toRecord) };
   }
@@ -114,20 +116,17 @@ export class PeerQueries {
    */
   byTokenPrefix(prefix: string, limit: number): PeerRecord[] {
     if (prefix.length > 6) {
-      const row = this.db.prepare('SELECT * FROM peers WHERE token_hash = ?').get(hashToken(prefix)) as PeerRow | undefined;
+      const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hashToken(prefix)) as PeerRow | undefined;
       return row ? [toRecord(row)] : [];
     }
-    const rows = this.db
-      .prepare('SELECT * FROM peers WHERE substr(token_prefix, 1, ?) = ? ORDER BY registered_at DESC LIMIT ?')
+    const rows = statement(this.db, 'SELECT * FROM peers WHERE substr(token_prefix, 1, ?) = ? ORDER BY registered_at DESC LIMIT ?')
       .all(prefix.length, prefix, limit) as PeerRow[];
     return rows.map(toRecord);
   }
 
   /** Live peers whose display equals `name` or whose pubkey starts with it. */
   resolveSubject(name: string): PeerRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM peers WHERE revoked_at IS NULL AND (display = ? OR substr(pubkey, 1, ?) = ?)
+    const rows = statement(this.db, `SELECT * FROM peers WHERE revoked_at IS NULL AND (display = ? OR substr(pubkey, 1, ?) = ?)
          GROUP BY pubkey ORDER BY registered_at DESC LIMIT 10`,
       )
       .all(name, name.length, name) as PeerRow[];
@@ -135,7 +134,7 @@ export class PeerQueries {
   }
 
   revoke(tokenHash: string, at: number): boolean {
-    return this.db.prepare('UPDATE peers SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(at, tokenHash).changes === 1;
+    return statement(this.db, 'UPDATE peers SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(at, tokenHash).changes === 1;
   }
 
   /**
@@ -145,8 +144,7 @@ export class PeerQueries {
    * (after a forced self-revoke) would bring that token back to life at the next start.
    */
   purgeRevoked(beforeMs: number): number {
-    return this.db
-      .prepare("DELETE FROM peers WHERE revoked_at IS NOT NULL AND revoked_at < ? AND role = 'peer'")
+    return statement(this.db, "DELETE FROM peers WHERE revoked_at IS NOT NULL AND revoked_at < ? AND role = 'peer'")
       .run(beforeMs).changes;
   }
 }
