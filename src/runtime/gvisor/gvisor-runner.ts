@@ -297,25 +297,10 @@ export class GvisorRunner implements AgentRunner {
     wallMs: () => number,
   ): Promise<AgentRunResult> {
     const agent = request.agentId;
-    const runId = newGvisorRunId();
     let bundle: GvisorBundle;
     try {
-      await fsp.mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-      bundle = await writeGvisorBundle({
-        stateRoot: this.stateRoot,
-        runId,
-        rootfs: this.rootfs,
-        packageDir: request.packageDir,
-        runtime: request.runtime,
-        entry: request.entry,
-        memoryMb: request.memoryMb,
-        env: request.env,
-        scratchMb: this.scratchMb,
-        annotations: { agent_id: agent, intent_id: request.intent.intent_id },
-      });
+      bundle = await this.writeBundle(newGvisorRunId(), request, { agent_id: agent, intent_id: request.intent.intent_id });
     } catch (err) {
-      // writeGvisorBundle removes its own half-written directory; make sure of it.
-      await removeGvisorBundle(path.join(this.stateRoot, runId));
       return fail('spawn_failed', `agent ${agent}: could not prepare the gVisor bundle: ${(err as Error).message}`);
     }
 
@@ -420,17 +405,15 @@ export class GvisorRunner implements AgentRunner {
     return container;
   }
 
-  /**
-   * Writes the bundle of a warm run and starts `runsc run` on it at once: the sandbox boots and
-   * the agent starts and blocks on stdin until a run hands it an intent. Null if that fails.
-   */
-  private async createWarm(runsc: string, spec: WarmSpec): Promise<WarmContainer | null> {
-    const { launch } = spec;
-    const runId = `${GVISOR_WARM_PREFIX}${newGvisorRunId()}`;
-    let bundle: GvisorBundle;
+  /** Writes a run's OCI bundle; on failure no half-written directory is left behind. */
+  private async writeBundle(
+    runId: string,
+    launch: Pick<AgentRunRequest, 'packageDir' | 'runtime' | 'entry' | 'memoryMb' | 'env'>,
+    annotations: Record<string, string>,
+  ): Promise<GvisorBundle> {
     try {
       await fsp.mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-      bundle = await writeGvisorBundle({
+      return await writeGvisorBundle({
         stateRoot: this.stateRoot,
         runId,
         rootfs: this.rootfs,
@@ -440,10 +423,25 @@ export class GvisorRunner implements AgentRunner {
         memoryMb: launch.memoryMb,
         env: launch.env,
         scratchMb: this.scratchMb,
-        annotations: { agent_id: launch.agentId, warm: 'true' },
+        annotations,
       });
-    } catch {
+    } catch (err) {
       await removeGvisorBundle(path.join(this.stateRoot, runId));
+      throw err;
+    }
+  }
+
+  /**
+   * Writes the bundle of a warm run and starts `runsc run` on it at once: the sandbox boots and
+   * the agent starts and blocks on stdin until a run hands it an intent. Null if that fails.
+   */
+  private async createWarm(runsc: string, spec: WarmSpec): Promise<WarmContainer | null> {
+    const { launch } = spec;
+    const runId = `${GVISOR_WARM_PREFIX}${newGvisorRunId()}`;
+    let bundle: GvisorBundle;
+    try {
+      bundle = await this.writeBundle(runId, launch, { agent_id: launch.agentId, warm: 'true' });
+    } catch {
       return null;
     }
     if (this.closed) {
