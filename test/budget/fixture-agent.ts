@@ -31,6 +31,8 @@ budget_credits_per_hour = ${options.creditsPerHour}
 keywords = ["${id}"]
 `,
   );
+  // The agent is CommonJS whatever package.json sits above the temporary directory.
+  writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}\n');
   writeFileSync(
     join(dir, 'main.js'),
     `'use strict';
