@@ -1,9 +1,13 @@
 import { newId, toBase58, type Clock } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
 
 export const CHECKPOINT_EVERY = 1000;
+
+const NEWEST_ROW = 'SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1';
+const INSERT_ROW = `INSERT INTO audit_events (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export interface AuditEvent {
   seq: number;
@@ -50,24 +54,19 @@ export type AuditListener = (event: AuditEvent) => void;
 export class AuditLog {
   private readonly listeners = new Set<AuditListener>();
   private pending: AuditEvent[] = [];
-  private readonly lastRow;
-  private readonly insertRow;
 
   constructor(
     private readonly db: Db,
     private readonly daemonKeys: KeyPair,
     private readonly clock: Clock,
-  ) {
-    this.lastRow = db.prepare('SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-    this.insertRow = db.prepare(
-      `INSERT INTO audit_events (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+  ) {}
+
+  private newestRow(): { seq: number; chain_hash: string } | undefined {
+    return statement(this.db, NEWEST_ROW).get() as { seq: number; chain_hash: string } | undefined;
   }
 
   append(issuer: AgentId, kind: string, payload: Record<string, unknown>): AuditEvent {
-    const last = this.lastRow.get() as { seq: number; chain_hash: string } | undefined;
-    const previous = last ?? this.anchor();
+    const previous = this.newestRow() ?? this.anchor();
     const seq = previous.seq + 1;
     // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is
     // synchronous, so nothing can interleave between the read above and the write). A row that
@@ -78,7 +77,7 @@ export class AuditLog {
     const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
     const event_hash = eventHash(content);
     const chain_hash = chainHash(previous.chain_hash, event_hash);
-    this.insertRow.run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
+    statement(this.db, INSERT_ROW).run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
     if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
     const event: AuditEvent = { ...content, event_hash, chain_hash };
     this.queueNotification(event);
@@ -88,9 +87,7 @@ export class AuditLog {
   /** Signs a checkpoint of the newest row; returns null on an empty log. */
   checkpoint(): { seq: number; chain_hash: string; timestamp_ms: number; signature_b58: string } | null {
     return this.db.transaction(() => {
-      const last = this.db.prepare('SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as
-        | { seq: number; chain_hash: string }
-        | undefined;
+      const last = this.newestRow();
       return last ? this.writeCheckpoint(last.seq, last.chain_hash) : null;
     })();
   }
@@ -111,7 +108,7 @@ export class AuditLog {
 
   /** Where the chain starts: genesis, or the signed cut of the latest purge. */
   private anchor(): { seq: number; chain_hash: string } {
-    const cut = this.db.prepare('SELECT seq, chain_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1').get() as
+    const cut = statement(this.db, 'SELECT seq, chain_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1').get() as
       | { seq: number; chain_hash: string }
       | undefined;
     return cut ?? { seq: 0, chain_hash: GENESIS_CHAIN_HASH };
@@ -120,9 +117,7 @@ export class AuditLog {
   private writeCheckpoint(seq: number, chain: string) {
     const timestamp_ms = this.clock.now();
     const signature_b58 = toBase58(signBytes(this.daemonKeys, checkpointMessage(seq, chain, timestamp_ms)));
-    this.db
-      .prepare('INSERT OR REPLACE INTO audit_checkpoints (seq, chain_hash, timestamp_ms, signature_b58) VALUES (?, ?, ?, ?)')
-      .run(seq, chain, timestamp_ms, signature_b58);
+    statement(this.db, 'INSERT OR REPLACE INTO audit_checkpoints (seq, chain_hash, timestamp_ms, signature_b58) VALUES (?, ?, ?, ?)').run(seq, chain, timestamp_ms, signature_b58);
     return { seq, chain_hash: chain, timestamp_ms, signature_b58 };
   }
 
@@ -134,7 +129,7 @@ export class AuditLog {
     setImmediate(() => {
       const batch = this.pending;
       this.pending = [];
-      const stillThere = this.db.prepare('SELECT 1 FROM audit_events WHERE id = ?');
+      const stillThere = statement(this.db, 'SELECT 1 FROM audit_events WHERE id = ?');
       for (const queued of batch) {
         if (!stillThere.get(queued.id)) continue;
         for (const listener of this.listeners) listener(queued);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../core/index.js';
+import { canonicalJson, sha256Hex } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 
 export const GENESIS_CHAIN_HASH = '0'.repeat(64);
@@ -15,7 +15,7 @@ export interface AuditRowContent {
 
 /** SHA-256 over the RFC 8785 canonical form of the row (without its hashes). */
 export function eventHash(row: AuditRowContent): string {
-  return createHash('sha256').update(canonicalJson(row)).digest('hex');
+  return sha256Hex(canonicalJson(row));
 }
 
 /** SHA-256 over the 32 raw bytes of the previous chain hash followed by the 32 of the event hash. */

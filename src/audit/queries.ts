@@ -1,3 +1,4 @@
+import { BASE58_PREFIX } from '../core/index.js';
 import type { Db } from '../store/index.js';
 import { rowToEvent, type AuditEvent, type AuditRow } from './audit-log.js';
 
@@ -5,8 +6,6 @@ export const DEFAULT_RECENT_AUDIT_LIMIT = 50;
 export const MAX_RECENT_AUDIT_LIMIT = 1000;
 export const MAX_AUDIT_KIND_FILTERS = 32;
 
-/** The base58 alphabet (no 0, O, I, l): an issuer filter is a pubkey or a prefix of one. */
-export const BASE58_PREFIX = /^[1-9A-HJ-NP-Za-km-z]{1,64}$/;
 
 export interface AuditQuery {
   /** 1..1000. */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BASE58_PREFIX } from '../core/base58-pattern.js';
 
 // Argument parsers shared by every command group; a bad value is a usage error (exit 2).
 
@@ -14,7 +15,7 @@ export function wholeNumber(min = 0, max = Number.MAX_SAFE_INTEGER) {
 }
 
 export function base58Prefix(value: string): string {
-  if (!/^[1-9A-HJ-NP-Za-km-z]{1,64}$/.test(value)) {
+  if (!BASE58_PREFIX.test(value)) {
     throw new InvalidArgumentError('expected base58 (1-64 characters, no 0, O, I or l)');
   }
   return value;

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './ids.js';
+export * from './base58-pattern.js';
 export * from './clock.js';
 export * from './canonical.js';
 export * from './version.js';

@@ -27,9 +27,8 @@
  *   `intent_dispatched` / `intent_failed` audit row. Audit rows carry hashes and lengths of the
  *   intent and the answer, never the text.
  */
-import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, newId, type Clock, type ErrorCode } from '../core/index.js';
+import { CovenantError, newId, sha256Hex, type Clock, type ErrorCode } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { MemoryRecords, memoryCredits, type Embedder } from '../memory/index.js';
 import {
@@ -184,10 +183,6 @@ function auditMessage(agent: string, backend: string, result: Extract<SettleResu
     default:
       return `${head}: failed`;
   }
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 export class DispatchPipeline {

@@ -16,9 +16,8 @@
  *   episodic records past their max age or beyond their per-owner max count are deleted;
  *   long-term records are never deleted, only marked stale.
  */
-import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, newId, type Clock } from '../core/index.js';
+import { CovenantError, newId, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
@@ -102,10 +101,6 @@ interface DoomedRow {
 type ReadRow = Omit<ReadRecord, 'stale' | 'relevance'> & { stale: number };
 
 const READ_COLUMNS = 'id, tier, text, created_at, parent, receipt_id, stale';
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /** SHA-256 over the sorted ids joined by "\n" (empty list: the hash of ""). */
 export function idsSha256(ids: readonly string[]): string {

@@ -20,24 +20,23 @@ export function ensureOperatorToken(
   audit: AuditLog,
   operator: AgentId,
 ): OperatorTokenState {
+  const registerMinted = (token: string): OperatorTokenState => {
+    db.transaction(() => {
+      registry.register(token, operator, 'operator');
+      audit.append(operator, 'operator_token_minted', { token_prefix: tokenPrefix(token) });
+    })();
+    return 'minted';
+  };
   ensurePrivateDir(paths.peersDir);
   if (existsSync(paths.operatorToken)) {
     assertPrivateFile(paths.operatorToken);
     const token = readFileSync(paths.operatorToken, 'utf8').trim();
     const known = registry.byHash(hashToken(token));
     if (known) return known.revoked_at === null ? 'present' : 'revoked';
-    db.transaction(() => {
-      registry.register(token, operator, 'operator');
-      audit.append(operator, 'operator_token_minted', { token_prefix: tokenPrefix(token) });
-    })();
-    return 'minted';
+    return registerMinted(token);
   }
   if (registry.liveOperatorTokens().length > 0) return 'missing';
   const token = mintToken();
   writePrivateFile(paths.operatorToken, `${token}\n`);
-  db.transaction(() => {
-    registry.register(token, operator, 'operator');
-    audit.append(operator, 'operator_token_minted', { token_prefix: tokenPrefix(token) });
-  })();
-  return 'minted';
+  return registerMinted(token);
 }

@@ -1,12 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { randomBase58, secretPrefix } from '../core/index.js';
+import { timingSafeEqual } from 'node:crypto';
+import { randomBase58, secretPrefix, sha256Hex } from '../core/index.js';
 
 export function mintToken(): string {
   return randomBase58(32);
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return sha256Hex(token);
 }
 
 export function tokenPrefix(token: string): string {

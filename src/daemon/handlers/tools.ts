@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson, CovenantError, newId } from '../../core/index.js';
+import { canonicalJson, CovenantError, newId, sha256Hex } from '../../core/index.js';
 import { Receipts } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
 
@@ -11,7 +10,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call'> = {
 
   tools_call: async (params, caller, ctx) => {
     // Raw arguments never reach the audit log: only their hash.
-    const argumentsHash = createHash('sha256').update(canonicalJson(params.arguments)).digest('hex');
+    const argumentsHash = sha256Hex(canonicalJson(params.arguments));
     // SPEC 15: the call's `tool` receipt (payer = the caller; 1 credit when the tool ran, 0 when it
     // was refused before running) is written in the same transaction as its audit row.
     const record = (outcome: string) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BASE58_PREFIX, MAX_AUDIT_KIND_FILTERS, MAX_RECENT_AUDIT_LIMIT } from '../../audit/index.js';
+import { MAX_AUDIT_KIND_FILTERS, MAX_RECENT_AUDIT_LIMIT } from '../../audit/index.js';
+import { BASE58_PREFIX } from '../../core/base58-pattern.js';
 import { AgentIdSchema } from '../../identity/index.js';
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { BASE58_PREFIX } from '../../core/base58-pattern.js';
 import { AgentIdSchema } from '../../identity/agent-id.js';
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 
-const Base58Prefix = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{1,64}$/, 'must be base58 (no 0, O, I or l)');
+const Base58Prefix = z.string().regex(BASE58_PREFIX, 'must be base58 (no 0, O, I or l)');
 
 export const PeerViewSchema = z.object({
   agent_id: AgentIdSchema,
