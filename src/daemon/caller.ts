@@ -11,3 +11,11 @@ export interface Caller {
   tokenPrefix: string;
   transport: Transport;
 }
+
+/**
+ * Whose rows a caller may read: the operator reads every row (null); any other caller only the
+ * rows it owns or issued, compared by pubkey.
+ */
+export function visibleOwner(caller: Caller): string | null {
+  return caller.role === 'operator' ? null : caller.agentId.pubkey;
+}

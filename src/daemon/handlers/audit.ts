@@ -1,6 +1,7 @@
 import { DEFAULT_RECENT_AUDIT_LIMIT, purgeAudit, queryAuditEvents, verifyAuditChain } from '../../audit/index.js';
 import { resolvePurgeCutoff } from '../../ipc/index.js';
 import type { HandlerGroup } from './handler.js';
+import { visibleOwner } from '../caller.js';
 
 export const auditHandlers: HandlerGroup<'audit_verify' | 'audit_checkpoint' | 'audit_recent' | 'audit_purge'> = {
   audit_verify: (_params, _caller, ctx) => ({
@@ -27,7 +28,7 @@ export const auditHandlers: HandlerGroup<'audit_verify' | 'audit_checkpoint' | '
       kinds: filters.kinds,
       issuerPrefix: filters.issuer,
       // Callers see the rows they issued; the operator sees every row.
-      visibleTo: caller.role === 'operator' ? null : caller.agentId.pubkey,
+      visibleTo: visibleOwner(caller),
     });
     return { kind: 'audit_recent', limit, filters, events };
   },

@@ -1,5 +1,6 @@
 import { DEFAULT_BATCH_LIST, DEFAULT_RECENT_RECEIPTS, MAX_FLUSH_RECEIPTS } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
+import { visibleOwner } from '../caller.js';
 
 /** Settlement receipts and chain gates (SPEC 15): the work is in src/settlement (SettlementService). */
 export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prove' | 'chain_status' | 'chain_flush' | 'chain_batches'> = {
@@ -18,14 +19,14 @@ export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prov
       status: filters.status,
       intentId: filters.intent_id,
       // Callers see the receipts they pay; the operator sees every receipt.
-      visibleTo: caller.role === 'operator' ? null : caller.agentId.pubkey,
+      visibleTo: visibleOwner(caller),
     });
     return { kind: 'receipt_list', limit, filters, receipts };
   },
 
   receipts_prove: (params, caller, ctx) => ({
     kind: 'receipt_proof',
-    proof: ctx.settlement.prove(params.receipt_id, caller.role === 'operator' ? null : caller.agentId.pubkey),
+    proof: ctx.settlement.prove(params.receipt_id, visibleOwner(caller)),
   }),
 
   chain_status: async (_params, _caller, ctx) => ({ kind: 'chain_status', status: await ctx.settlement.status() }),

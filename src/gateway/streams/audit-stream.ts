@@ -1,10 +1,11 @@
 import type { AuditEvent } from '../../audit/index.js';
-import type { Caller } from '../../daemon/caller.js';
+import { visibleOwner, type Caller } from '../../daemon/caller.js';
 import type { EventStreamDefinition } from './definition.js';
 
 /** SPEC 6: the operator sees every row; anyone else only the rows they issued. */
 export function auditRowVisibleTo(caller: Caller, event: AuditEvent): boolean {
-  return caller.role === 'operator' || event.issuer.pubkey === caller.agentId.pubkey;
+  const owner = visibleOwner(caller);
+  return owner === null || event.issuer.pubkey === owner;
 }
 
 /** `GET /audit/stream`: each new audit row as `event: audit`, `id: <seq>`, `data: <row JSON>`. */
