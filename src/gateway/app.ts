@@ -1,18 +1,20 @@
 import { Hono } from 'hono';
-import { CovenantError } from '../core/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import { InFlightTracker } from '../daemon/in-flight.js';
 import type { GatewayEnv } from './env.js';
-import { appendAudit, auditedRefusal, auditPath, errorResponse } from './errors.js';
+import { appendAudit, refusalFromError } from './errors.js';
 import { limitBody } from './middleware/body-limit.js';
+import { requestBoundary } from './middleware/boundary.js';
 import { closeIfBodyUnread } from './middleware/close-unread.js';
 import { corsAllowList } from './middleware/cors.js';
 import { identify } from './middleware/identify.js';
 import { trackInFlight } from './middleware/in-flight.js';
 import { rateLimit, rateLimitRow, type RateLimitAuditContext } from './middleware/rate-limit.js';
 import { requireAuth } from './middleware/require-auth.js';
+import { checkRoute, refuseRoute } from './middleware/route-check.js';
 import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, type AppOptions } from './options.js';
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
+import { RouteMethods } from './routes/match.js';
 import { mountPublicRoutes, PUBLIC_ROUTES } from './routes/public.js';
 import { mountRequestRoutes, requestRoutes, type RouteEntry } from './routes/requests.js';
 import { EVENT_STREAMS, mountEventStream, StreamRegistry } from './streams/index.js';
@@ -24,8 +26,11 @@ export interface GatewayState {
   limiter: KeyedRateLimiter;
   /** Every route served, public ones included. */
   routes: RouteEntry[];
-  /** Writes the `rate_limited` rows of refusals not yet recorded (all of them when `all`). */
-  flushSuppressed(all: boolean): void;
+  /**
+   * Writes the `rate_limited` summary rows that are due; `final` (at shutdown) writes every
+   * pending count and makes each later refusal write its own row at once.
+   */
+  flushRateLimited(final: boolean): void;
 }
 
 /** Every route of the gateway; throws when two of them claim the same method and path. */
@@ -47,9 +52,11 @@ export function gatewayRoutes(): RouteEntry[] {
 
 /**
  * The gateway as a hono app. Order matters:
- * cors -> identify -> rate limit -> public routes -> require auth -> body limit -> streams,
- * request routes -> 404. So preflights never need a token, a flood is refused before it can
- * write `authentication_failed` rows, and no body is read for an unauthenticated caller.
+ * boundary -> in-flight -> cors -> identify -> rate limit -> public routes -> require auth ->
+ * route check (404/405) -> body limit -> streams, request routes. So preflights never need a
+ * token, a flood is refused before it can write `authentication_failed` rows, no body is read
+ * for an unauthenticated caller or a request no route serves, and nothing thrown while
+ * serving one request escapes it.
  */
 export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Hono<GatewayEnv>; state: GatewayState } {
   const clock = options.clock ?? ctx.clock;
@@ -61,36 +68,21 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
     streams: new StreamRegistry(),
     limiter,
     routes,
-    flushSuppressed(all) {
-      for (const pending of throttle.drain(all)) appendAudit(ctx, rateLimitRow(pending.context, pending.suppressed, null));
+    flushRateLimited(final) {
+      for (const due of final ? throttle.close() : throttle.drain()) {
+        if (!appendAudit(ctx, rateLimitRow(due.context, due.count, null))) throttle.restore(due.key, due.count, due.context);
+      }
     },
   };
 
+  const routeMethods = new RouteMethods(routes);
   const app = new Hono<GatewayEnv>();
-  app.onError((error, c) => {
-    if (error instanceof CovenantError) return errorResponse(c, error.code, error.message);
-    ctx.log.error({ err: error, method: c.req.method, path: auditPath(c) }, 'http gateway internal error');
-    return errorResponse(c, 'E_INTERNAL', `internal error; details are in ${ctx.paths.daemonLog}`);
-  });
-  app.notFound((c) => {
-    const caller = c.get('caller');
-    if (!caller) return errorResponse(c, 'E_AUTH_REQUIRED', 'this route needs an `Authorization: Bearer <token>` header');
-    const path = c.req.path;
-    const sameStaticPath = routes.filter((route) => route.path === path).map((route) => `${route.method} ${route.path}`);
-    const hint = sameStaticPath.length > 0 ? `; this path is served as ${sameStaticPath.join(', ')}` : '; see docs/http-gateway.md for the routes';
-    return auditedRefusal(
-      c,
-      ctx,
-      {
-        issuer: caller.agentId,
-        kind: 'request_rejected',
-        payload: { transport: 'http', request_kind: null, code: 'E_NOT_FOUND', token_prefix: caller.tokenPrefix, method: c.req.method, path: auditPath(c) },
-      },
-      'E_NOT_FOUND',
-      `no route ${c.req.method} ${path.slice(0, 128)}${hint}`,
-    );
-  });
+  // Errors thrown inside any handler or middleware; requestBoundary catches the rest.
+  app.onError((error, c) => refusalFromError(c, ctx, null, error));
+  // Only reached when checkRoute let a request through that hono does not route.
+  app.notFound((c) => refuseRoute(c, ctx, routeMethods.allowed(c.req.path)));
 
+  app.use('*', requestBoundary(ctx));
   app.use('*', trackInFlight(state.inFlight));
   app.use('*', closeIfBodyUnread());
   app.use('*', corsAllowList(options.origins));
@@ -98,6 +90,7 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   app.use('*', rateLimit(ctx, limiter, throttle));
   mountPublicRoutes(app, ctx);
   app.use('*', requireAuth(ctx));
+  app.use('*', checkRoute(ctx, routeMethods));
   app.use('*', limitBody(ctx, MAX_BODY_BYTES));
   for (const stream of EVENT_STREAMS) mountEventStream(app, ctx, stream, state.streams, options.heartbeatMs ?? HEARTBEAT_MS);
   mountRequestRoutes(app, ctx);

@@ -16,8 +16,10 @@ export interface GatewayVariables {
   identity: Identity;
   /** Set by `requireAuth`: every protected route can rely on it. */
   caller: Caller;
-  /** Set once a route has read the whole request body. */
+  /** Set once the whole request body has been read. */
   bodyRead: boolean;
+  /** The request body, read (within the size limit) by `limitBody`; routes read it from here. */
+  body: Uint8Array;
 }
 
 /** Bindings are absent when the app is driven through `app.request()` in tests. */

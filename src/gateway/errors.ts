@@ -1,9 +1,11 @@
+import { basename } from 'node:path';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf, type ErrorCode } from '../core/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import type { AgentId } from '../identity/index.js';
 import type { GatewayEnv } from './env.js';
+import { redactPath } from './redact-path.js';
 
 export interface ErrorBody {
   kind: 'error';
@@ -57,25 +59,73 @@ export function appendAudit(ctx: DaemonContext, record: AuditRecord): boolean {
   }
 }
 
-/** A refusal thrown while handling an authenticated request, audited like `executeRequest` does. */
-export function refusalFromError(
-  c: Context<GatewayEnv>,
-  ctx: DaemonContext,
-  requestKind: string,
-  error: unknown,
-): Response {
-  const caller = c.get('caller');
-  const known = error instanceof CovenantError ? error : null;
-  if (!known) ctx.log.error({ err: error, transport: 'http', request_kind: requestKind }, 'http request failed with an internal error');
-  const code = known?.code ?? 'E_INTERNAL';
-  const message = known?.message ?? `internal error; details are in ${ctx.paths.daemonLog}`;
-  const record: AuditRecord | null = known?.audited
-    ? null
-    : { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: requestKind, code, token_prefix: caller.tokenPrefix } };
-  return auditedRefusal(c, ctx, record, code, message);
+/**
+ * What every caller is told about an internal error: where to look, without the absolute
+ * path (it names the operator's home, and a caller is not necessarily the operator).
+ */
+export function internalErrorMessage(ctx: DaemonContext): string {
+  return `internal error; see ${basename(ctx.paths.daemonLog)} in the home's logs/ directory`;
 }
 
-/** The request path for audit rows and messages: never the query string, bounded length. */
+/** Logs without ever throwing: a failing logger must not turn an answer into a crash. */
+export function logError(ctx: DaemonContext, fields: Record<string, unknown>, message: string): void {
+  try {
+    ctx.log.error(fields, message);
+  } catch {
+    // Nothing left to tell: the log itself is what failed.
+  }
+}
+
+/** Who asked, as far as the gateway knows: the authenticated caller, else the daemon itself. */
+function requester(c: Context<GatewayEnv>, ctx: DaemonContext): { issuer: AgentId; tokenPrefix: string | null } {
+  const caller = c.get('caller') ?? c.get('identity')?.caller;
+  if (caller) return { issuer: caller.agentId, tokenPrefix: caller.tokenPrefix };
+  return { issuer: ctx.identity.agentId, tokenPrefix: c.get('identity')?.failure?.tokenPrefix ?? null };
+}
+
+/**
+ * The `request_rejected` row of a refusal. `where` adds the method and the (redacted) path:
+ * for refusals of the route itself (404, 405) and internal errors, where the kind alone does
+ * not say what was asked.
+ */
+export function rejectionRecord(c: Context<GatewayEnv>, ctx: DaemonContext, requestKind: string | null, code: string, where: boolean): AuditRecord {
+  const { issuer, tokenPrefix } = requester(c, ctx);
+  const payload: Record<string, unknown> = { transport: 'http', request_kind: requestKind, code, token_prefix: tokenPrefix };
+  if (where) Object.assign(payload, { method: c.req.method.slice(0, 16), path: auditPath(c) });
+  return { issuer, kind: 'request_rejected', payload };
+}
+
+/**
+ * A refusal thrown while handling a request, audited like `executeRequest` does: a
+ * CovenantError answers its own code; anything else (a bug) is logged and answered
+ * E_INTERNAL. Never throws: this is the last word on one request.
+ */
+export function refusalFromError(c: Context<GatewayEnv>, ctx: DaemonContext, requestKind: string | null, error: unknown): Response {
+  const known = error instanceof CovenantError ? error : null;
+  if (!known) logError(ctx, { err: error, transport: 'http', request_kind: requestKind, method: c.req.method.slice(0, 16), path: auditPath(c) }, 'http request failed with an internal error');
+  const code = known?.code ?? 'E_INTERNAL';
+  const message = known?.message ?? internalErrorMessage(ctx);
+  const record = known?.audited ? null : rejectionRecord(c, ctx, requestKind, code, known === null);
+  try {
+    return auditedRefusal(c, ctx, record, code, message);
+  } catch (answerError) {
+    logError(ctx, { err: answerError }, 'http gateway could not answer a refusal');
+    return internalErrorResponse(ctx);
+  }
+}
+
+/** The E_INTERNAL answer built without hono's context, for when even that failed. */
+export function internalErrorResponse(ctx: DaemonContext): Response {
+  return new Response(JSON.stringify(errorBody('E_INTERNAL', internalErrorMessage(ctx))), {
+    status: 500,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/**
+ * The request path for audit rows, logs and messages: never the query string, token-shaped
+ * parts cut to a 6-character prefix, bounded length (see redactPath).
+ */
 export function auditPath(c: Context<GatewayEnv>): string {
-  return c.req.path.slice(0, 128);
+  return redactPath(c.req.path);
 }

@@ -7,6 +7,8 @@ export const DEFAULT_RATE_PER_SECOND = 50;
 export const DEFAULT_BURST = 100;
 /** The same bound as an IPC frame: 8 MiB. */
 export const MAX_BODY_BYTES = MAX_FRAME_BYTES;
+/** An answer is bounded like a request and like an IPC reply frame: 8 MiB. */
+export const MAX_RESPONSE_BYTES = MAX_FRAME_BYTES;
 export const HEARTBEAT_MS = 15_000;
 /** How long `close()` waits for requests in flight before cutting connections. */
 export const CLOSE_GRACE_MS = 5_000;

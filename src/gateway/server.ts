@@ -1,8 +1,9 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { DaemonContext } from '../daemon/context.js';
 import { buildGateway } from './app.js';
+import { logError } from './errors.js';
+import { gatewayListener } from './listener.js';
 import { CLOSE_GRACE_MS, type GatewayOptions } from './options.js';
 
 export interface RunningGateway {
@@ -24,16 +25,9 @@ function isLoopback(host: string): boolean {
 /** Serves the gateway on `options.host:options.port` (SPEC 4). */
 export async function startGateway(ctx: DaemonContext, options: GatewayOptions): Promise<RunningGateway> {
   const { app, state } = buildGateway(ctx, options);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const candidate = serve(
-      // Leave the process-wide Request/Response alone: the daemon hosts other code.
-      { fetch: app.fetch, hostname: options.host, port: options.port, overrideGlobalObjects: false },
-      () => {
-        candidate.removeAllListeners('error');
-        resolve(candidate);
-      },
-    ) as Server;
-    candidate.once('error', (error: NodeJS.ErrnoException) => {
+  const server = createServer(gatewayListener(ctx, app, options.host));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${options.host}:${options.port}`;
       if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
         reject(new Error(`the HTTP gateway cannot listen on ${where} (${error.code}); set COVENANT_HTTP_PORT / COVENANT_HTTP_BIND_ADDR, or start with --no-http`));
@@ -41,9 +35,19 @@ export async function startGateway(ctx: DaemonContext, options: GatewayOptions):
         reject(error);
       }
     });
+    server.listen(options.port, options.host, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
   });
+  // An error of the listening socket after start-up is logged, never thrown at the process.
+  server.on('error', (error) => logError(ctx, { err: error }, 'http gateway server error'));
   server.on('clientError', (error, socket) => {
-    ctx.log.debug({ err: error }, 'http client error');
+    try {
+      ctx.log.debug({ err: error }, 'http client error');
+    } catch {
+      // a failing logger must not turn a bad client into a crash
+    }
     socket.destroy();
   });
   const port = (server.address() as AddressInfo).port;
@@ -52,7 +56,13 @@ export async function startGateway(ctx: DaemonContext, options: GatewayOptions):
   if (!isLoopback(options.host)) {
     ctx.log.warn({ host: options.host }, 'the http gateway listens beyond loopback without TLS: bearer tokens cross the network in clear text');
   }
-  const flushTimer = setInterval(() => state.flushSuppressed(false), 1000);
+  const flushTimer = setInterval(() => {
+    try {
+      state.flushRateLimited(false);
+    } catch (error) {
+      logError(ctx, { err: error }, 'could not write pending rate_limited rows');
+    }
+  }, 1000);
   flushTimer.unref();
 
   let closing: Promise<void> | null = null;
@@ -68,7 +78,8 @@ export async function startGateway(ctx: DaemonContext, options: GatewayOptions):
         state.streams.closeAll();
         server.closeIdleConnections();
         await state.inFlight.drain(CLOSE_GRACE_MS);
-        state.flushSuppressed(true);
+        // From here each refusal writes its own row, so the counts stay exact to the end.
+        state.flushRateLimited(true);
         server.closeAllConnections();
         await closed;
       })();

@@ -193,7 +193,7 @@ test('an empty POST body means no parameters', async () => {
   assert.equal((await json(response)).kind, 'audit_checkpoint');
 });
 
-test('an unknown route is 404 E_NOT_FOUND after authentication, 401 before', async () => {
+test('an unknown route is 404 E_NOT_FOUND after authentication (405 for a known path), 401 before', async () => {
   const before = lastSeq(f.ctx);
   const response = await fetch(`${f.url}/no/such/route?token=abcdefghijk`, { headers: f.bearer() });
   assert.equal(response.status, 404);
@@ -207,8 +207,9 @@ test('an unknown route is 404 E_NOT_FOUND after authentication, 401 before', asy
   assert.ok(!auditTableText(f.ctx).includes('abcdefghijk'), 'the query string reached the audit table');
 
   const wrongMethod = await fetch(`${f.url}/intent`, { headers: f.bearer() });
-  assert.equal(wrongMethod.status, 404);
-  assert.match(String((await json(wrongMethod)).message), /POST \/intent/);
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
+  assert.match(String((await json(wrongMethod)).message), /answers POST/);
 
   const anonymous = await fetch(`${f.url}/no/such/route`);
   assert.equal(anonymous.status, 401);

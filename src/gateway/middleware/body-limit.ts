@@ -1,30 +1,68 @@
-import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { DaemonContext } from '../../daemon/context.js';
 import type { GatewayEnv } from '../env.js';
 import { auditedRefusal, auditPath } from '../errors.js';
 
 /**
- * Refuses bodies over `maxBytes` with 413 E_FRAME_TOO_LARGE (the IPC frame bound), audited as
- * `frame_rejected` like an oversized socket frame. Runs after authentication, so an
- * unauthenticated client never makes the daemon read a body.
+ * Reads the request body, at most `maxBytes`, into the `body` variable; a larger body is
+ * refused with 413 E_FRAME_TOO_LARGE (the IPC frame bound), audited as `frame_rejected` like
+ * an oversized socket frame. A declared Content-Length over the bound is refused before any
+ * byte is read. Runs after authentication and the route check, so an unauthenticated client
+ * or a request for no route never makes the daemon read a body.
+ *
+ * hono's own bodyLimit is not used: for a body without Content-Length (chunked, or a bodiless
+ * DELETE) it rebuilds the request with `new Request(raw, ...)`, which throws a TypeError on
+ * the node server's request object.
  */
 export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandler<GatewayEnv> {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: (c) => {
-      const caller = c.get('caller');
-      return auditedRefusal(
-        c,
-        ctx,
-        {
-          issuer: caller.agentId,
-          kind: 'frame_rejected',
-          payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
-        },
-        'E_FRAME_TOO_LARGE',
-        `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`,
-      );
-    },
-  }) as MiddlewareHandler<GatewayEnv>;
+  const refuse = (c: Context<GatewayEnv>) => {
+    const caller = c.get('caller');
+    return auditedRefusal(
+      c,
+      ctx,
+      {
+        issuer: caller.agentId,
+        kind: 'frame_rejected',
+        payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
+      },
+      'E_FRAME_TOO_LARGE',
+      `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`,
+    );
+  };
+  return async (c, next) => {
+    // GET routes take their parameters from the query; a body sent anyway stays unread.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) return refuse(c);
+    const body = await readAtMost(c.req.raw.body, maxBytes);
+    if (body === null) return refuse(c);
+    c.set('body', body);
+    c.set('bodyRead', true);
+    await next();
+  };
+}
+
+/** The whole stream, or null as soon as it exceeds `maxBytes` (the rest is left unread). */
+async function readAtMost(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
 }

@@ -11,18 +11,23 @@ export interface RateLimitAuditContext {
   tokenPrefix: string | null;
 }
 
-export function rateLimitRow(context: RateLimitAuditContext, suppressed: number, path: string | null) {
+/**
+ * The `rate_limited` row: `count` is how many 429 answers it accounts for; `path` is the
+ * (redacted) path of the refusal that wrote it, null for a summary row of held refusals.
+ */
+export function rateLimitRow(context: RateLimitAuditContext, count: number, path: string | null) {
   return {
     issuer: context.issuer,
     kind: 'rate_limited',
-    payload: { transport: 'http', token_prefix: context.tokenPrefix, suppressed, path },
+    payload: { transport: 'http', token_prefix: context.tokenPrefix, count, path },
   };
 }
 
 /**
  * Token bucket per live token (keyed by its hash), or per remote address for requests without
- * one. A refusal answers 429 E_RATE_LIMITED with `Retry-After` in whole seconds; its
- * `rate_limited` row is written at most once per second per key (see AuditThrottle).
+ * one. A refusal answers 429 E_RATE_LIMITED with `Retry-After` in whole seconds; a
+ * `rate_limited` row is written at most once per second per key, its `count` saying how many
+ * 429 answers it accounts for (see AuditThrottle).
  */
 export function rateLimit(
   ctx: DaemonContext,
@@ -41,8 +46,8 @@ export function rateLimit(
       ? { issuer: caller.agentId, tokenPrefix: caller.tokenPrefix }
       : { issuer: ctx.identity.agentId, tokenPrefix: null };
     const decision = throttle.decide(key, context);
-    if (decision.write && !appendAudit(ctx, rateLimitRow(context, decision.suppressed, auditPath(c)))) {
-      throttle.undo(key, decision.suppressed);
+    if (decision.write && !appendAudit(ctx, rateLimitRow(context, decision.count, auditPath(c)))) {
+      throttle.undo(key, decision.count);
       return errorResponse(c, 'E_AUDIT_UNAVAILABLE', AUDIT_UNAVAILABLE_MESSAGE);
     }
     const seconds = retryAfterSeconds(taken.retryAfterMs);

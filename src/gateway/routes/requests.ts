@@ -5,7 +5,8 @@ import { executeRequest, type Reply } from '../../daemon/execute-request.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../ipc/index.js';
 import type { GatewayEnv } from '../env.js';
-import { auditedRefusal, auditPath } from '../errors.js';
+import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord } from '../errors.js';
+import { MAX_RESPONSE_BYTES } from '../options.js';
 import { paramsFromText, parseJsonBody } from './params.js';
 
 export interface RouteEntry {
@@ -23,10 +24,37 @@ export function requestRoutes(): RouteEntry[] {
   });
 }
 
-/** The answer to a reply of `executeRequest`: 200, or the catalogue status of its error code. */
-export function replyResponse(c: Context<GatewayEnv>, reply: Reply): Response {
-  const status = reply.kind === 'error' ? statusOf(String((reply as { code?: unknown }).code)) : 200;
-  return c.json(reply, status as ContentfulStatusCode);
+/** How the caller of a request kind can ask for less: a smaller `limit` where the kind has one. */
+function narrowingHint(definition: RequestDefinition): string {
+  const shape = (definition.params as { shape?: Record<string, unknown> }).shape ?? {};
+  return Object.hasOwn(shape, 'limit') ? 'ask for fewer rows (a smaller `limit`) or narrow it with a filter' : 'narrow the request with a filter';
+}
+
+/**
+ * The answer to a reply of `executeRequest`: 200, or the catalogue status of its error code.
+ * A success over MAX_RESPONSE_BYTES is refused with 413 E_RESPONSE_TOO_LARGE (audited),
+ * saying how to narrow it. An internal error is worded by the gateway, which names the log
+ * without its absolute path (executeRequest has logged and audited it already).
+ */
+export function replyResponse(c: Context<GatewayEnv>, ctx: DaemonContext, definition: RequestDefinition, reply: Reply, maxBytes = MAX_RESPONSE_BYTES): Response {
+  if (reply.kind === 'error') {
+    const code = String((reply as { code?: unknown }).code);
+    const body = code === 'E_INTERNAL' ? errorBody(code, internalErrorMessage(ctx)) : reply;
+    return c.json(body, statusOf(code) as ContentfulStatusCode);
+  }
+  const text = JSON.stringify(reply);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) {
+    const size = `${(bytes / 1_000_000).toFixed(1)} MB`;
+    return auditedRefusal(
+      c,
+      ctx,
+      rejectionRecord(c, ctx, definition.kind, 'E_RESPONSE_TOO_LARGE', false),
+      'E_RESPONSE_TOO_LARGE',
+      `the ${definition.kind} answer would be ${size}, over the ${maxBytes} bytes (8 MiB) one answer may carry; ${narrowingHint(definition)}`,
+    );
+  }
+  return c.body(text, 200, { 'content-type': 'application/json' });
 }
 
 /**
@@ -45,8 +73,7 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
       if (definition.http.method === 'GET') {
         params = paramsFromText(definition.params, c.req.queries());
       } else {
-        const body = parseJsonBody(new Uint8Array(await c.req.arrayBuffer()));
-        c.set('bodyRead', true);
+        const body = parseJsonBody(c.get('body'));
         if (!body.ok) {
           const record =
             body.code === 'E_INVALID_JSON'
@@ -67,7 +94,7 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
       }
       const pathParams = paramsFromText(definition.params, toLists(c.req.param() as Record<string, string>));
       const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind });
-      return replyResponse(c, reply);
+      return replyResponse(c, ctx, definition, reply);
     });
   }
 }

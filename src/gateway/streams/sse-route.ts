@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { DaemonContext } from '../../daemon/context.js';
 import type { GatewayEnv } from '../env.js';
-import { refusalFromError } from '../errors.js';
+import { appendAudit, errorBody, internalErrorMessage, logError, refusalFromError, rejectionRecord } from '../errors.js';
 import type { EventStreamDefinition, StreamEvent, StreamSink } from './definition.js';
 
 /** A client that reads slower than events arrive is cut off past this many queued events. */
@@ -98,6 +98,9 @@ export function mountEventStream(
     let stop: () => void;
     try {
       ctx.authorizer.require(caller, definition.authorize(params), definition.name);
+      // hono answers HEAD from this GET route and drops the body: open nothing that would
+      // never be read (nor ever closed).
+      if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       stop = definition.open(ctx, caller, params, sink);
     } catch (error) {
       return refusalFromError(c, ctx, definition.name, error);
@@ -111,15 +114,22 @@ export function mountEventStream(
         return false; // the database is gone: the daemon is stopping
       }
     };
+    // An error while streaming cannot change the status any more: it is logged, audited and
+    // told to the client as a last `event: error` carrying the error object, then the stream ends.
+    const failed = (error: unknown, what: string) => {
+      logError(ctx, { err: error, stream: definition.name, token_prefix: caller.tokenPrefix }, what);
+      appendAudit(ctx, rejectionRecord(c, ctx, definition.name, 'E_INTERNAL', true));
+    };
     return streamSSE(c, async (stream) => {
-      stream.onAbort(() => sink.close());
-      const timer = setInterval(() => {
-        if (closed) return;
-        queue.push('heartbeat');
-        signal();
-      }, heartbeatMs);
-      timer.unref();
+      let timer: NodeJS.Timeout | undefined;
       try {
+        stream.onAbort(() => sink.close());
+        timer = setInterval(() => {
+          if (closed) return;
+          queue.push('heartbeat');
+          signal();
+        }, heartbeatMs);
+        timer.unref();
         await stream.write(': connected\n\n');
         while (!closed) {
           const item = queue.shift();
@@ -134,7 +144,8 @@ export function mountEventStream(
           else await stream.writeSSE({ event: item.event, ...(item.id === undefined ? {} : { id: item.id }), data: JSON.stringify(item.data) });
         }
       } catch (error) {
-        ctx.log.error({ err: error, stream: definition.name }, 'event stream failed');
+        failed(error, 'event stream failed');
+        await stream.writeSSE({ event: 'error', data: JSON.stringify(errorBody('E_INTERNAL', internalErrorMessage(ctx))) }).catch(() => undefined);
       } finally {
         closed = true;
         clearInterval(timer);
@@ -142,7 +153,7 @@ export function mountEventStream(
         try {
           stop();
         } catch (error) {
-          ctx.log.error({ err: error, stream: definition.name }, 'could not stop an event stream source');
+          failed(error, 'could not stop an event stream source');
         }
       }
     });

@@ -1,0 +1,57 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { DaemonContext } from '../daemon/context.js';
+import type { GatewayEnv } from './env.js';
+import { appendAudit, errorBody, internalErrorMessage, internalErrorResponse, logError } from './errors.js';
+import { redactPath } from './redact-path.js';
+
+/** What is left to say about a request when hono's own handling failed: no context, no caller. */
+function auditUnhandled(ctx: DaemonContext, error: unknown, method: string | undefined, url: string | undefined): void {
+  const path = url === undefined ? null : redactPath(url.split('?')[0] ?? '');
+  logError(ctx, { err: error, method, path }, 'http gateway: an error escaped the request handling');
+  appendAudit(ctx, {
+    issuer: ctx.identity.agentId,
+    kind: 'request_rejected',
+    payload: { transport: 'http', request_kind: null, code: 'E_INTERNAL', token_prefix: null, method: method?.slice(0, 16) ?? null, path },
+  });
+}
+
+/**
+ * The node request listener of the gateway, with the last boundary of one request: what the
+ * hono app itself did not turn into an answer (a rejected fetch, a throw of the adapter) is
+ * answered E_INTERNAL, audited and logged; nothing reaches the process as an unhandled
+ * rejection.
+ */
+export function gatewayListener(ctx: DaemonContext, app: Hono<GatewayEnv>, hostname: string): RequestListener {
+  const listener = getRequestListener(app.fetch, {
+    hostname,
+    // Leave the process-wide Request/Response alone: the daemon hosts other code.
+    overrideGlobalObjects: false,
+    errorHandler: (error) => {
+      auditUnhandled(ctx, error, undefined, undefined);
+      return internalErrorResponse(ctx);
+    },
+  });
+  const lastResort = (error: unknown, incoming: IncomingMessage, outgoing: ServerResponse) => {
+    auditUnhandled(ctx, error, incoming.method, incoming.url);
+    try {
+      if (outgoing.headersSent) {
+        outgoing.destroy();
+        return;
+      }
+      const body = JSON.stringify(errorBody('E_INTERNAL', internalErrorMessage(ctx)));
+      outgoing.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      outgoing.end(body);
+    } catch {
+      outgoing.destroy();
+    }
+  };
+  return (incoming, outgoing) => {
+    try {
+      listener(incoming, outgoing).catch((error: unknown) => lastResort(error, incoming, outgoing));
+    } catch (error) {
+      lastResort(error, incoming, outgoing);
+    }
+  };
+}

@@ -1,0 +1,38 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { DaemonContext } from '../../daemon/context.js';
+import type { GatewayEnv } from '../env.js';
+import { auditedRefusal, auditPath, rejectionRecord } from '../errors.js';
+import type { RouteMethods } from '../routes/match.js';
+
+/**
+ * Answers requests no route serves before any body is read: a path served with other
+ * methods gets 405 E_METHOD_NOT_ALLOWED with `Allow`, an unknown path 404 E_NOT_FOUND; both
+ * audited as `request_rejected` with the method and the redacted path. HEAD is served by GET
+ * routes (hono answers it from them).
+ */
+export function checkRoute(ctx: DaemonContext, routes: RouteMethods): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const allowed = routes.allowed(c.req.path);
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    if (allowed.includes(method)) return next();
+    return refuseRoute(c, ctx, allowed);
+  };
+}
+
+/** The 404 or 405 refusal of a request no route serves. */
+export function refuseRoute(c: Context<GatewayEnv>, ctx: DaemonContext, allowed: readonly string[]): Response {
+  const asked = `${c.req.method.slice(0, 16)} ${auditPath(c)}`;
+  if (allowed.length === 0) {
+    return auditedRefusal(c, ctx, rejectionRecord(c, ctx, null, 'E_NOT_FOUND', true), 'E_NOT_FOUND', `no route ${asked}; see docs/http-gateway.md for the routes`);
+  }
+  // hono answers HEAD from GET routes, so a GET path allows HEAD too.
+  const list = allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ');
+  return auditedRefusal(
+    c,
+    ctx,
+    rejectionRecord(c, ctx, null, 'E_METHOD_NOT_ALLOWED', true),
+    'E_METHOD_NOT_ALLOWED',
+    `${asked} is not served; this path answers ${list}`,
+    { Allow: list },
+  );
+}
