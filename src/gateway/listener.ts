@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { DaemonContext } from '../daemon/context.js';
 import type { GatewayEnv } from './env.js';
@@ -18,6 +18,23 @@ function auditUnhandled(ctx: DaemonContext, error: unknown, method: string | und
 }
 
 /**
+ * A request the adapter cannot turn into a URL (a backslash in the path, a bad Host header):
+ * 400, audited like a malformed socket frame.
+ */
+function malformedRequest(ctx: DaemonContext, error: RequestError): Response {
+  const reason = `malformed request: ${error.message.slice(0, 80)}`;
+  appendAudit(ctx, {
+    issuer: ctx.identity.agentId,
+    kind: 'frame_rejected',
+    payload: { transport: 'http', reason, authenticated: false, token_prefix: null, path: null },
+  });
+  return new Response(JSON.stringify(errorBody('E_BAD_REQUEST', `${reason}; send an origin-form path and a valid Host header`)), {
+    status: 400,
+    headers: { 'content-type': 'application/json', connection: 'close' },
+  });
+}
+
+/**
  * The node request listener of the gateway, with the last boundary of one request: what the
  * hono app itself did not turn into an answer (a rejected fetch, a throw of the adapter) is
  * answered E_INTERNAL, audited and logged; nothing reaches the process as an unhandled
@@ -29,6 +46,7 @@ export function gatewayListener(ctx: DaemonContext, app: Hono<GatewayEnv>, hostn
     // Leave the process-wide Request/Response alone: the daemon hosts other code.
     overrideGlobalObjects: false,
     errorHandler: (error) => {
+      if (error instanceof RequestError) return malformedRequest(ctx, error);
       auditUnhandled(ctx, error, undefined, undefined);
       return internalErrorResponse(ctx);
     },

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Hono } from 'hono';
 import type { AuditEvent } from '../../src/audit/index.js';
@@ -144,6 +144,30 @@ test('what escapes the hono app (a rejected or throwing fetch) is answered E_INT
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  assert.deepEqual(escaped, []);
+});
+
+/** Writes raw bytes and reads until the server closes the connection. */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+test('a request the adapter cannot parse (bad Host, backslash in the path) is 400 E_BAD_REQUEST, audited', async () => {
+  for (const head of ['GET /ping HTTP/1.1\r\nHost: a b\r\n', 'GET /pi\\ng HTTP/1.1\r\nHost: 127.0.0.1\r\n']) {
+    const from = lastSeq(f.ctx);
+    const answer = await rawExchange(f.gw.port, `${head}Connection: close\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 400 /, JSON.stringify(answer));
+    const body = errorShape(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    assert.equal(body.code, 'E_BAD_REQUEST');
+    assert.deepEqual(rowsAfter(f.ctx, from).map((row) => [row.kind, row.payload.transport, row.payload.authenticated]), [['frame_rejected', 'http', false]]);
   }
   assert.deepEqual(escaped, []);
 });
