@@ -1,7 +1,6 @@
 import { CovenantError } from '../../core/index.js';
-import { writePrivateFile } from '../../home/index.js';
 import { resolvePurgeCutoff } from '../../ipc/index.js';
-import { mintToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
+import { mintToken, rotateOperatorToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 
@@ -45,17 +44,12 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
   },
 
   peers_rotate: (_params, caller, ctx) => {
-    const token = mintToken();
-    // Persist first: if the daemon dies after this line the old token still works and the new
-    // file's token is registered at the next start.
-    writePrivateFile(ctx.paths.operatorToken, `${token}\n`);
-    ctx.db.transaction(() => {
-      ctx.peers.register(token, ctx.identity.agentId, 'operator');
-      ctx.peerQueries.revoke(caller.tokenHash, ctx.clock.now());
-      ctx.audit.append(caller.agentId, 'operator_token_rotated', { old_prefix: caller.tokenPrefix, new_prefix: tokenPrefix(token) });
-    })();
-    ctx.disconnect.token(caller.tokenHash);
-    return { kind: 'operator_token_rotated', old_prefix: caller.tokenPrefix, new_prefix: tokenPrefix(token), token_b58: token };
+    const rotated = rotateOperatorToken(
+      { paths: ctx.paths, db: ctx.db, registry: ctx.peers, audit: ctx.audit, operator: ctx.identity.agentId, now: () => ctx.clock.now() },
+      caller,
+    );
+    for (const hash of rotated.revokedHashes) ctx.disconnect.token(hash);
+    return { kind: 'operator_token_rotated', old_prefix: rotated.oldPrefix, new_prefix: rotated.newPrefix, token_b58: rotated.token };
   },
 
   peers_revoke: (params, caller, ctx) => {
