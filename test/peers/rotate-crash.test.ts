@@ -114,3 +114,19 @@ test('a token file the database never registered is not made a second live opera
     assert.equal(f.ctx.peers.liveOperatorTokens().length, 1, 'still one after another start');
   });
 });
+
+test('a rotation on a home with a stray second live operator token leaves exactly one, and says so', async () => {
+  await withFixture(async (f) => {
+    const old = f.operatorToken();
+    const stray = mintToken();
+    f.ctx.peers.register(stray, f.operator, 'operator'); // what the old crash window left behind
+    const rotated = await f.call({ kind: 'peers_rotate' }, old);
+    assert.equal(rotated.kind, 'operator_token_rotated', JSON.stringify(rotated));
+    await assertSingleOperator(f, [old, stray]);
+    assert.deepEqual(f.audit('operator_token_rotated').at(-1)!.payload, {
+      old_prefix: old.slice(0, 6),
+      new_prefix: String(rotated.token_b58).slice(0, 6),
+      also_revoked_prefixes: [stray.slice(0, 6)],
+    });
+  });
+});
