@@ -1,4 +1,4 @@
-import { CovenantError } from '../core/index.js';
+import { CovenantError, redact } from '../core/index.js';
 
 /**
  * Action names are dotted paths: segments of `[A-Za-z0-9_@-]` joined by `.`, e.g.
@@ -16,7 +16,7 @@ export const ACTION_FORM =
 export function actionSyntaxError(action: unknown, options: { allowWildcard?: boolean } = {}): string | null {
   const allowWildcard = options.allowWildcard ?? true;
   if (typeof action !== 'string' || action.length === 0) return 'action must be a non-empty string';
-  const shown = JSON.stringify(action.length > 80 ? `${action.slice(0, 80)}…` : action);
+  const shown = redact(JSON.stringify(action.length > 80 ? `${action.slice(0, 80)}…` : action));
   if (action.length > MAX_ACTION_LENGTH) return `action ${shown} is longer than ${MAX_ACTION_LENGTH} characters`;
   const segments = action.split('.');
   const wildcard = segments[segments.length - 1] === '*';

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, fromBase58, newId, type Clock } from '../core/index.js';
+import { CovenantError, fromBase58, newId, redact, secretPrefix, type Clock } from '../core/index.js';
 import { AgentIdSchema, sameAgent, type AgentId, type KeyPair } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import { actionMatches, assertValidAction, grantCommandFor, OPERATOR_DEFAULT_ACTIONS } from './actions.js';
@@ -35,6 +35,13 @@ export interface GrantInput {
   action: string;
   /** Defaults to the caller. */
   subject?: AgentId;
+  /**
+   * `--to` as the caller gave it (a display name or pubkey prefix), resolved by `resolveTo`
+   * only once the caller may grant to others: a caller who may not gets one refusal, whatever
+   * the name, before any lookup (no peer enumeration, no pubkey prefix probing).
+   */
+  to?: string;
+  resolveTo?: (name: string) => AgentId;
   /** Defaults to `{}`. */
   scope?: unknown;
   /** Epoch ms; null or absent = perpetual. */
@@ -64,12 +71,24 @@ export interface RevokeResult {
   removed: string[];
 }
 
+/** Caller input quoted in a message or an audit row: at most `max` characters, secrets cut. */
 function shorten(text: string, max = 200): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return redact(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
 function rejected(reason: string): CovenantError {
-  return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${reason}`);
+  return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${redact(reason)}`);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A revoke target as shown in a refusal and its audit row: a capability id whole, anything
+ * else (a signature, or a token pasted by mistake) by its first 6 characters.
+ */
+function revokeTarget(target: unknown): string {
+  const text = String(target);
+  return UUID.test(text) || text.length <= 6 ? text : `${secretPrefix(text)}…`;
 }
 
 /**
@@ -109,18 +128,20 @@ export class CapabilityService {
    * as `capability_grant_rejected`.
    */
   grant(input: GrantInput): Capability {
+    const resolved: { subject?: AgentId } = {};
     const outcome = this.db.transaction((): { ok: true; cap: Capability } | { ok: false; error: CovenantError } => {
       try {
-        return { ok: true, cap: this.grantInTransaction(input) };
+        return { ok: true, cap: this.grantInTransaction(input, resolved) };
       } catch (error) {
         if (!(error instanceof CovenantError) || (error.code !== 'E_GRANT_REJECTED' && error.code !== 'E_CAPABILITY_INVALID')) {
           throw error;
         }
-        const subject = input.subject ?? input.caller;
+        const subject = input.to !== undefined ? resolved.subject ?? null : input.subject ?? input.caller;
         this.audit.append(input.caller, 'capability_grant_rejected', {
           action: typeof input.action === 'string' ? shorten(input.action) : null,
           subject: subject && typeof subject === 'object' ? { display: String(subject.display), pubkey: String(subject.pubkey) } : null,
-          reason: error.message,
+          ...(input.to !== undefined ? { target: secretPrefix(String(input.to)) } : {}),
+          reason: redact(error.message),
         });
         return { ok: false, error };
       }
@@ -129,12 +150,27 @@ export class CapabilityService {
     return outcome.cap;
   }
 
-  private grantInTransaction(input: GrantInput): Capability {
+  /** Whether the caller holds a live capability for `action` that it may delegate. */
+  private mayDelegate(caller: AgentId, action: string, now: number): boolean {
+    return this.store.liveFor(caller.pubkey, action, now).some((c) => scopeError(c.scope) === null && (c.scope as Scope).delegate === true);
+  }
+
+  private grantInTransaction(input: GrantInput, resolved: { subject?: AgentId }): Capability {
     const now = this.clock.now();
     assertValidAction(input.action);
     const action = input.action;
     const scope = parseScope(input.scope ?? {});
-    const subjectInput = input.subject ?? input.caller;
+    const isOperator = this.isOperator(input.caller, input.callerIsOperator);
+    if (input.to !== undefined) {
+      if (!isOperator && !this.mayDelegate(input.caller, action, now)) {
+        throw rejected(
+          `${input.caller.display} holds no delegable capability for ${action}; only the operator can grant it to another peer, or a peer holding it with "delegate": true`,
+        );
+      }
+      if (!input.resolveTo) throw new CovenantError('E_CAPABILITY_INVALID', 'a grant --to a name needs a way to resolve it');
+      resolved.subject = input.resolveTo(input.to);
+    }
+    const subjectInput = resolved.subject ?? input.subject ?? input.caller;
     const parsedSubject = AgentIdSchema.safeParse(subjectInput);
     const subjectKey = parsedSubject.success ? fromBase58(parsedSubject.data.pubkey) : null;
     if (!parsedSubject.success || !subjectKey || subjectKey.length !== 32) {
@@ -147,7 +183,7 @@ export class CapabilityService {
     }
 
     let cap: Capability;
-    if (this.isOperator(input.caller, input.callerIsOperator)) {
+    if (isOperator) {
       const unsigned: UnsignedCapability = {
         id: newId(),
         subject,
@@ -305,11 +341,11 @@ export class CapabilityService {
     const passed = passedId !== undefined;
     reason = passed ? undefined : (reason ?? `${input.caller.display} holds no live capability for ${input.required}`);
     this.audit.append(input.caller, 'capability_check', {
-      required: input.required,
-      missing: passed ? null : input.required,
+      required: redact(input.required),
+      missing: passed ? null : redact(input.required),
       passed,
       capability_id: passedId ?? null,
-      reason: reason ?? null,
+      reason: reason === undefined ? null : redact(reason),
     });
     return passed ? { passed, capability_id: passedId } : { passed, missing: input.required, reason };
   }
@@ -321,7 +357,7 @@ export class CapabilityService {
       const to = this.isOperator(input.caller, input.callerIsOperator) ? undefined : input.caller.display;
       throw new CovenantError(
         'E_CAPABILITY_MISSING',
-        `missing capability ${input.required}; grant it with: ${grantCommandFor(input.required, to)}`,
+        redact(`missing capability ${input.required}; grant it with: ${grantCommandFor(input.required, to)}`),
         { audited: true },
       );
     }
@@ -339,7 +375,7 @@ export class CapabilityService {
     const outcome = this.db.transaction((): { ok: true; result: RevokeResult } | { ok: false; error: CovenantError } => {
       const refuse = (error: CovenantError) => {
         this.audit.append(input.caller, 'capability_revoke_rejected', {
-          target: shorten(String(input.idOrSignature), 100),
+          target: revokeTarget(input.idOrSignature),
           reason: error.message,
         });
         return { ok: false as const, error };
@@ -351,7 +387,7 @@ export class CapabilityService {
         record = null;
       }
       if (!record) {
-        return refuse(new CovenantError('E_NOT_FOUND', `no capability with id or signature ${shorten(String(input.idOrSignature), 100)}; list yours with: covenant capabilities recent`));
+        return refuse(new CovenantError('E_NOT_FOUND', `no capability with id or signature ${revokeTarget(input.idOrSignature)}; list yours with: covenant capabilities recent`));
       }
       if (!this.mayRevoke(input.caller, record, input.callerIsOperator)) {
         return refuse(

@@ -1,4 +1,5 @@
 import { CovenantError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 
 export interface GlobalFlags {
   home?: string;
@@ -42,10 +43,12 @@ export async function present(json: boolean | undefined, produce: () => Promise<
     process.exitCode = outcome.exitCode ?? 0;
   } catch (error) {
     const failure = toFailure(error);
+    // A failure may quote a path or an argument that holds a token: print at most 6 characters of it.
+    const message = redact(failure.message);
     if (json) {
-      process.stdout.write(`${JSON.stringify({ kind: 'error', code: failure.code, message: failure.message })}\n`);
+      process.stdout.write(`${JSON.stringify({ kind: 'error', code: failure.code, message })}\n`);
     } else {
-      process.stderr.write(`covenant: ${failure.message} (${failure.code})\n`);
+      process.stderr.write(`covenant: ${message} (${failure.code})\n`);
     }
     process.exitCode = 1;
   }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { COVENANT_VERSION } from '../core/version.js';
+import { redact } from '../core/redact.js';
 import { registerAuditCommands } from './register/audit.js';
 import { registerCapabilityCommands } from './register/capabilities.js';
 import { registerDaemonCommands } from './register/daemon.js';
@@ -21,6 +22,8 @@ export function buildProgram(): Command {
     .option('--token-file <file>', 'act as the peer whose token is in this file (default: the operator token)')
     .version(COVENANT_VERSION, '-V, --cli-version', 'print the CLI version only')
     .showHelpAfterError('(run with --help for usage)')
+    // Usage errors quote the offending argument, which may be a pasted token.
+    .configureOutput({ outputError: (text, write) => write(redact(text)) })
     .exitOverride();
   registerDaemonCommands(program);
   registerIntentCommands(program);

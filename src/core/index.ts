@@ -4,3 +4,4 @@ export * from './base58-pattern.js';
 export * from './clock.js';
 export * from './canonical.js';
 export * from './version.js';
+export * from './redact.js';

@@ -70,7 +70,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         writeState(db, OPERATOR_BOOTSTRAPPED, String(clock.now()), clock.now());
       })();
     }
-    if (operatorToken === 'missing' || operatorToken === 'revoked') {
+    if (operatorToken === 'missing' || operatorToken === 'revoked' || operatorToken === 'unknown') {
       logger.log.warn(`the operator token in ${paths.operatorToken} is ${operatorToken}; run \`covenantd --recover-operator\``);
     }
     const disconnect = new TokenDisconnector();

@@ -1,22 +1,26 @@
 import { OPERATOR_DEFAULT_ACTIONS, type Capability, type CapabilityRecord } from '../../capabilities/index.js';
-import { CovenantError } from '../../core/index.js';
+import { CovenantError, redact } from '../../core/index.js';
 import type { AgentId } from '../../identity/index.js';
 import { resolvePurgeCutoff } from '../../ipc/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 
-/** `--to` accepts a display name or a pubkey prefix; it must name exactly one live identity. */
+/**
+ * `--to` accepts a display name or a pubkey prefix; it must name exactly one live identity.
+ * Called by the capability service only for a caller who may grant to others.
+ */
 function resolveSubject(ctx: DaemonContext, name: string): AgentId {
+  const shown = redact(name);
   // The operator is one candidate among the peers: a short pubkey prefix may match both.
   const operator = ctx.identity.agentId;
   const distinct = new Map<string, AgentId>();
   if (name === operator.display || operator.pubkey.startsWith(name)) distinct.set(operator.pubkey, operator);
   for (const match of ctx.peerQueries.resolveSubject(name)) distinct.set(match.agent_id.pubkey, match.agent_id);
   if (distinct.size === 0) {
-    throw new CovenantError('E_NOT_FOUND', `no live peer is named or has a pubkey starting with "${name}"; list peers with \`covenant peers list\``);
+    throw new CovenantError('E_NOT_FOUND', `no live peer is named or has a pubkey starting with "${shown}"; list peers with \`covenant peers list\``);
   }
   if (distinct.size > 1) {
-    throw new CovenantError('E_BAD_REQUEST', `"${name}" matches ${distinct.size} peers; give a longer pubkey prefix`);
+    throw new CovenantError('E_BAD_REQUEST', `"${shown}" matches ${distinct.size} peers; give a longer pubkey prefix`);
   }
   return [...distinct.values()][0]!;
 }
@@ -52,7 +56,7 @@ export const capabilityHandlers: HandlerGroup<
       caller: caller.agentId,
       callerIsOperator: caller.role === 'operator',
       action: params.action,
-      subject: params.to === undefined ? undefined : resolveSubject(ctx, params.to),
+      ...(params.to === undefined ? {} : { to: params.to, resolveTo: (name: string) => resolveSubject(ctx, name) }),
       scope: params.scope ?? {},
       expiresAt,
     });

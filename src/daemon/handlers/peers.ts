@@ -1,7 +1,6 @@
-import { CovenantError } from '../../core/index.js';
-import { writePrivateFile } from '../../home/index.js';
+import { CovenantError, redact, secretPrefix } from '../../core/index.js';
 import { resolvePurgeCutoff } from '../../ipc/index.js';
-import { mintToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
+import { mintToken, rotateOperatorToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 
@@ -35,7 +34,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     return {
       kind: 'peer_list',
       limit: params.limit,
-      filter_pubkey_prefix: params.prefix ?? null,
+      filter_pubkey_prefix: params.prefix === undefined ? null : redact(params.prefix),
       status_filter: params.status,
       matched_count: matched,
       truncated: matched > peers.length,
@@ -45,30 +44,27 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
   },
 
   peers_rotate: (_params, caller, ctx) => {
-    const token = mintToken();
-    // Persist first: if the daemon dies after this line the old token still works and the new
-    // file's token is registered at the next start.
-    writePrivateFile(ctx.paths.operatorToken, `${token}\n`);
-    ctx.db.transaction(() => {
-      ctx.peers.register(token, ctx.identity.agentId, 'operator');
-      ctx.peerQueries.revoke(caller.tokenHash, ctx.clock.now());
-      ctx.audit.append(caller.agentId, 'operator_token_rotated', { old_prefix: caller.tokenPrefix, new_prefix: tokenPrefix(token) });
-    })();
-    ctx.disconnect.token(caller.tokenHash);
-    return { kind: 'operator_token_rotated', old_prefix: caller.tokenPrefix, new_prefix: tokenPrefix(token), token_b58: token };
+    const rotated = rotateOperatorToken(
+      { paths: ctx.paths, db: ctx.db, registry: ctx.peers, audit: ctx.audit, operator: ctx.identity.agentId, now: () => ctx.clock.now() },
+      caller,
+    );
+    for (const hash of rotated.revokedHashes) ctx.disconnect.token(hash);
+    return { kind: 'operator_token_rotated', old_prefix: rotated.oldPrefix, new_prefix: rotated.newPrefix, token_b58: rotated.token };
   },
 
   peers_revoke: (params, caller, ctx) => {
+    // What the caller typed may be a whole token: answers and audit rows show 6 characters.
+    const shown = params.token_prefix.length > 6 ? `${secretPrefix(params.token_prefix)}…` : params.token_prefix;
     const matches = ctx.peerQueries.byTokenPrefix(params.token_prefix, params.limit_matches + 1);
     const audit = (outcome: string, extra: Record<string, unknown> = {}) =>
       ctx.audit.append(caller.agentId, outcome === 'revoked' ? 'peer_revoked' : 'peer_revoke_rejected', {
-        prefix: params.token_prefix.slice(0, 6),
+        prefix: secretPrefix(params.token_prefix),
         outcome,
         ...extra,
       });
     if (matches.length === 0) {
       audit('not_found');
-      return { kind: 'peer_revoke', outcome: { type: 'not_found', prefix: params.token_prefix } };
+      return { kind: 'peer_revoke', outcome: { type: 'not_found', prefix: shown } };
     }
     if (matches.length > 1) {
       audit('ambiguous', { matches: Math.min(matches.length, params.limit_matches) });
@@ -76,7 +72,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
         kind: 'peer_revoke',
         outcome: {
           type: 'ambiguous',
-          prefix: params.token_prefix,
+          prefix: shown,
           matches: matches.slice(0, params.limit_matches).map(view),
           truncated: matches.length > params.limit_matches,
         },
@@ -93,7 +89,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
         kind: 'peer_revoke',
         outcome: {
           type: 'self_revoke_forbidden',
-          prefix: params.token_prefix,
+          prefix: shown,
           message: 'this is the token you are using; rotate it with `covenant peers rotate`, or pass --force (then recover with `covenantd --recover-operator`)',
         },
       };

@@ -1,0 +1,23 @@
+import { secretPrefix } from './ids.js';
+
+const BASE58_RUN = /[1-9A-HJ-NP-Za-km-z]{16,}/g;
+
+/**
+ * Token-shaped: a run of the base58 alphabet of 32 or more characters with a letter (tokens and
+ * keys are 43-44, signatures 87-88), or of 16 or more that mixes digits, upper and lower case
+ * (a piece of one). Words, numbers, camelCase names, UUID segments (12) and hex cut by its
+ * zeros are not.
+ */
+function tokenShaped(run: string): boolean {
+  if (!/[A-Za-z]/.test(run)) return false;
+  return run.length >= 32 || (/[0-9]/.test(run) && /[A-Z]/.test(run) && /[a-z]/.test(run));
+}
+
+/**
+ * Cuts every token-shaped run in `text` to its first 6 characters followed by `…`. Used on
+ * arguments, paths and messages that may carry a secret a caller passed (audit rows, logs,
+ * error messages): at most 6 characters of a secret are ever shown.
+ */
+export function redact(text: string): string {
+  return text.replace(BASE58_RUN, (run) => (tokenShaped(run) ? `${secretPrefix(run)}…` : run));
+}
