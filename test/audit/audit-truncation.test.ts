@@ -8,7 +8,7 @@ import { chainHash, eventHash, GENESIS_CHAIN_HASH, headMessage } from '../../src
 import { startDaemon } from '../../src/daemon/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { signMark } from '../../src/audit/signed-mark.js';
-import { DaemonFixture, withDaemonFixture } from '../helpers/daemon-fixture.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { runCli, spawnDaemon } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { grantIfGated } from './audit-test-helpers.js';
@@ -81,6 +81,15 @@ class Home extends DaemonFixture {
   }
 }
 
+async function withHome(fn: (h: Home) => Promise<void>): Promise<void> {
+  const h = await Home.start();
+  try {
+    await fn(h);
+  } finally {
+    await h.dispose();
+  }
+}
+
 function lastSeq(db: Database.Database): number {
   return (db.prepare('SELECT max(seq) AS s FROM audit_events').get() as { s: number }).s;
 }
@@ -125,7 +134,7 @@ function failureAt(report: Report, seq: number, pattern: RegExp): AuditFailure {
 
 describe('audit verify detects multi-row truncation', () => {
   test('deleting rows 1..C where a checkpoint sits at C (no audit_purged row) is reported at C+1', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(20);
       const cut = await h.checkpoint();
       h.rows(20);
@@ -141,7 +150,7 @@ describe('audit verify detects multi-row truncation', () => {
   });
 
   test('deleting every row after a checkpoint, with the later checkpoints, is reported against the signed head', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(10);
       const kept = await h.checkpoint();
       h.rows(40);
@@ -167,7 +176,7 @@ describe('audit verify detects multi-row truncation', () => {
   });
 
   test('delete, renumber and rehash with the later checkpoints dropped is reported at the head seq', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(10);
       await h.checkpoint();
       h.rows(20);
@@ -199,7 +208,7 @@ describe('audit verify detects multi-row truncation', () => {
   });
 
   test('a head signed by another key, or edited, is reported', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(5);
       const seq = await h.checkpoint();
       const stranger = keyPairFromSeed(generateSeed());
@@ -214,12 +223,12 @@ describe('audit verify detects multi-row truncation', () => {
 
 describe('what must still verify', () => {
   test('a clean chain across restarts: valid, and the head follows the shutdown checkpoint', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(30);
       await h.checkpoint();
       h.rows(5);
-      const end = await h.editStopped((db) => lastSeq(db));
-      const head = h.head();
+      // Read while the daemon is stopped: the shutdown signed the last row.
+      const { end, head } = await h.editStopped((db) => ({ end: lastSeq(db), head: h.head() }));
       assert.equal(head.state, 'valid');
       assert.equal(head.state === 'valid' && head.head.seq, end, 'the shutdown signs the last row');
       h.rows(3);
@@ -231,7 +240,7 @@ describe('what must still verify', () => {
   });
 
   test('a legitimate purge verifies, moves the head, and survives restarts', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       grantIfGated(h.ctx, h.operator, 'audit.purge');
       h.rows(20);
       await h.checkpoint();
@@ -254,7 +263,7 @@ describe('what must still verify', () => {
   });
 
   test('a database ahead of the head (killed after a commit, before the head write) verifies and the head catches up at start', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(10);
       const { head, last } = await h.editStopped((db) => {
         const before = readAuditHead(h.headPath, h.pubkey);
@@ -274,7 +283,7 @@ describe('what must still verify', () => {
   });
 
   test('a home from the previous version (no head file) gets one on first start and verifies from there', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(10);
       await h.stopDaemon();
       rmSync(h.headPath);
@@ -285,7 +294,7 @@ describe('what must still verify', () => {
   });
 
   test('a previous-version purge (cut checkpoint, audit_purged row, no anchor) is adopted on first start; a bare checkpoint cut is not', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       grantIfGated(h.ctx, h.operator, 'audit.purge');
       h.rows(10);
       const reply = await h.call({ kind: 'audit_purge', before_ms: Date.now() });
@@ -316,7 +325,7 @@ describe('what must still verify', () => {
   });
 
   test('a checkpoint inside a rolled-back transaction never becomes the head', async () => {
-    await withDaemonFixture(Home, async (h) => {
+    await withHome(async (h) => {
       h.rows(3);
       await h.checkpoint();
       const committed = (h.ctx.db.prepare('SELECT max(seq) AS s FROM audit_events').get() as { s: number }).s;
