@@ -1,7 +1,11 @@
 import { newId, toBase58, type Clock } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
 import { statement, type Db } from '../store/index.js';
+import { writePurgeAnchor } from './anchor.js';
 import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
+import { auditHeadPath } from './head.js';
+import { AuditHeadKeeper } from './head-keeper.js';
+import type { SignedMark } from './signed-mark.js';
 
 export const CHECKPOINT_EVERY = 1000;
 
@@ -49,17 +53,22 @@ export type AuditListener = (event: AuditEvent) => void;
 
 /**
  * The hash-chained audit log. `append` must run inside the transaction of the change it
- * records; listeners hear about a row only once that transaction has committed.
+ * records; listeners hear about a row only once that transaction has committed. The signed
+ * head (`audit.head` next to the database, see head-keeper.ts) follows the committed rows.
  */
 export class AuditLog {
   private readonly listeners = new Set<AuditListener>();
   private pending: AuditEvent[] = [];
+  private readonly head: AuditHeadKeeper;
 
   constructor(
     private readonly db: Db,
     private readonly daemonKeys: KeyPair,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.head = new AuditHeadKeeper(db, daemonKeys, clock, auditHeadPath(db));
+    this.head.open();
+  }
 
   private newestRow(): { seq: number; chain_hash: string } | undefined {
     return statement(this.db, NEWEST_ROW).get() as { seq: number; chain_hash: string } | undefined;
@@ -81,24 +90,39 @@ export class AuditLog {
     if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
     const event: AuditEvent = { ...content, event_hash, chain_hash };
     this.queueNotification(event);
+    this.head.noteAppend();
     return event;
   }
 
   /** Signs a checkpoint of the newest row; returns null on an empty log. */
   checkpoint(): { seq: number; chain_hash: string; timestamp_ms: number; signature_b58: string } | null {
-    return this.db.transaction(() => {
+    const signed = this.db.transaction(() => {
       const last = this.newestRow();
       return last ? this.writeCheckpoint(last.seq, last.chain_hash) : null;
     })();
+    this.head.refreshAfterCommit();
+    return signed;
   }
 
   /** Signs a checkpoint of the stored row `seq` (its own chain hash); throws when there is no such row. */
   checkpointAt(seq: number): { seq: number; chain_hash: string; timestamp_ms: number; signature_b58: string } {
-    return this.db.transaction(() => {
+    const signed = this.db.transaction(() => {
       const row = this.db.prepare('SELECT chain_hash FROM audit_events WHERE seq = ?').get(seq) as { chain_hash: string } | undefined;
       if (!row) throw new Error(`cannot checkpoint audit seq ${seq}: no such row`);
       return this.writeCheckpoint(seq, row.chain_hash);
     })();
+    this.head.refreshAfterCommit();
+    return signed;
+  }
+
+  /** Signs the purge cut at `seq` as the chain's new start (call inside the purge's transaction). */
+  signPurgeAnchor(seq: number, chain: string): SignedMark {
+    return writePurgeAnchor(this.db, this.daemonKeys, this.clock.now(), seq, chain);
+  }
+
+  /** Brings the signed head up to the newest committed row (now, or right after the open transaction). */
+  refreshHead(): void {
+    this.head.refreshAfterCommit();
   }
 
   subscribe(listener: AuditListener): () => void {
@@ -118,6 +142,7 @@ export class AuditLog {
     const timestamp_ms = this.clock.now();
     const signature_b58 = toBase58(signBytes(this.daemonKeys, checkpointMessage(seq, chain, timestamp_ms)));
     statement(this.db, 'INSERT OR REPLACE INTO audit_checkpoints (seq, chain_hash, timestamp_ms, signature_b58) VALUES (?, ?, ?, ?)').run(seq, chain, timestamp_ms, signature_b58);
+    this.head.refreshAfterCommit();
     return { seq, chain_hash: chain, timestamp_ms, signature_b58 };
   }
 

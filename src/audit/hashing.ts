@@ -30,3 +30,13 @@ export function chainHash(previousChainHash: string, event: string): string {
 export function checkpointMessage(seq: number, chain: string, timestampMs: number): Buffer {
   return Buffer.from(canonicalJson({ kind: 'audit_checkpoint', seq, chain_hash: chain, timestamp_ms: timestampMs }));
 }
+
+/** The bytes the signed audit head covers (its own domain: a checkpoint signature cannot pass as a head). */
+export function headMessage(seq: number, chain: string, timestampMs: number): Buffer {
+  return Buffer.from(canonicalJson({ kind: 'audit_head', seq, chain_hash: chain, timestamp_ms: timestampMs }));
+}
+
+/** The bytes a purge anchor signature covers (its own domain: a checkpoint cannot pass as a purge cut). */
+export function purgeAnchorMessage(seq: number, chain: string, timestampMs: number): Buffer {
+  return Buffer.from(canonicalJson({ kind: 'audit_purge_anchor', seq, chain_hash: chain, timestamp_ms: timestampMs }));
+}

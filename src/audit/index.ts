@@ -3,3 +3,5 @@ export * from './verify.js';
 export * from './queries.js';
 export * from './purge.js';
 export { GENESIS_CHAIN_HASH } from './hashing.js';
+export { AUDIT_HEAD_FILE, auditHeadPath, readAuditHead } from './head.js';
+export { HEAD_REFRESH_MS } from './head-keeper.js';

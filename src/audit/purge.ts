@@ -37,10 +37,12 @@ export function assertAuditCutoff(beforeMs: number, now: number): void {
  * prefix of the chain: the cut C is the highest seq such that every row up to C is older than
  * the cutoff, so a row older than the cutoff that follows a newer one stays (no hole is ever
  * punched). In one transaction: the rows to be cut must verify; a checkpoint signed by the daemon
- * key is ensured at C; rows <= C and checkpoints < C are deleted; and an
+ * key is ensured at C and a purge anchor signed at C (the only start other than seq 1 that
+ * verify accepts); rows <= C and checkpoints < C are deleted; and an
  * `audit_purged {before_ms, cut_seq, cut_chain_hash, purged}` row is appended. The remaining
  * log then starts at C+1 and verifies from the signed cut, and new rows continue the chain
- * even when every row was purged (the AuditLog anchors on the latest checkpoint).
+ * even when every row was purged (the AuditLog anchors on the latest checkpoint). After the
+ * commit the signed head moves to the `audit_purged` row.
  *
  * A chain that already fails verification at or before the cut is not purged (E_CONFLICT):
  * purging it would delete the evidence and sign over a tampered hash.
@@ -48,7 +50,7 @@ export function assertAuditCutoff(beforeMs: number, now: number): void {
 export function purgeAudit(deps: AuditPurgeDeps, input: { caller: AgentId; beforeMs: number }): AuditPurgeResult {
   const { db, audit } = deps;
   assertAuditCutoff(input.beforeMs, deps.clock.now());
-  return db.transaction((): AuditPurgeResult => {
+  const result = db.transaction((): AuditPurgeResult => {
     const bounds = db.prepare('SELECT min(seq) AS first, max(seq) AS last FROM audit_events').get() as {
       first: number | null;
       last: number | null;
@@ -83,6 +85,7 @@ export function purgeAudit(deps: AuditPurgeDeps, input: { caller: AgentId; befor
         | { chain_hash: string }
         | undefined;
       if (existing?.chain_hash !== cut.chain_hash) audit.checkpointAt(cutSeq);
+      audit.signPurgeAnchor(cutSeq, cut.chain_hash);
       purged = db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(cutSeq).changes;
       db.prepare('DELETE FROM audit_checkpoints WHERE seq < ?').run(cutSeq);
     }
@@ -94,4 +97,6 @@ export function purgeAudit(deps: AuditPurgeDeps, input: { caller: AgentId; befor
     });
     return { before_ms: input.beforeMs, cut_seq: cut?.seq ?? null, cut_chain_hash: cut?.chain_hash ?? null, purged, event };
   })();
+  audit.refreshHead();
+  return result;
 }
