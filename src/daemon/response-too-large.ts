@@ -10,6 +10,6 @@ export function responseTooLarge(requestKind: string | null, bytes: number, limi
   return new CovenantError(
     'E_RESPONSE_TOO_LARGE',
     `${what} would be ${size}, over the ${limit}-byte (${Math.round(limit / 1024 / 1024)} MiB) limit; ask for less: ` +
-      'fewer rows (e.g. `-n 50`, or "limit": 50), a tier, a query or a time window that matches fewer records',
+      'fewer rows (e.g. `-n 50`, or "limit": 50) or a narrower filter (a tier, a query, a kind)',
   );
 }

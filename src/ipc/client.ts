@@ -49,6 +49,7 @@ export class IpcClient {
 
   async protocolInfo(): Promise<ProtocolInfo> {
     const reply = await this.request({ kind: 'protocol_info' });
+    if (reply.kind === 'error' && typeof reply.code === 'string' && isErrorCode(reply.code)) throw new CovenantError(reply.code, String(reply.message));
     if (reply.kind !== 'protocol_info' || typeof reply.info !== 'object' || reply.info === null) {
       throw new CovenantError('E_PROTOCOL', `unexpected answer to protocol_info: ${String(reply.kind)}`);
     }

@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { IpcServer, type IpcServerOptions } from '../../src/daemon/ipc-server.js';
+import { RefusalCounter } from '../../src/daemon/refusal-counter.js';
 import { IpcClient, MAX_FRAME_BYTES, PRE_AUTH_MAX_FRAME_BYTES } from '../../src/ipc/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 import { RawSocket, rawFrame } from '../helpers/raw-socket.js';
@@ -165,11 +166,13 @@ test('idle connections under the cap do not block a ping; one over the cap is re
     const client = await IpcClient.connect(path, { timeoutMs: 30_000 });
     await assert.rejects(client.authenticate(t.operatorToken), { code: 'E_TOO_MANY_CONNECTIONS' });
     client.close();
+    const prober = await IpcClient.connect(path, { timeoutMs: 30_000 }); // `covenant version`
+    await assert.rejects(prober.protocolInfo(), { code: 'E_TOO_MANY_CONNECTIONS' });
+    prober.close();
     // One row at once, the rest counted into rows at most one a second: every refusal is counted.
     const total = () => rowsAfter(seq, 'connection_refused').reduce((sum, row) => sum + Number(row.refused), 0);
-    assert.ok(await waitFor(() => total() === 6, 30_000), `refusals counted: ${total()}`);
+    assert.ok(await waitFor(() => total() === 7, 30_000), `refusals counted: ${total()}`);
     const rows = rowsAfter(seq, 'connection_refused');
-    assert.ok(rows.length >= 1 && rows.length < 6, `rows: ${rows.length}`);
     assert.deepEqual({ ...rows[0], refused: 0 }, { transport: 'ipc', code: 'E_TOO_MANY_CONNECTIONS', limit: idleCount + 1, refused: 0 });
 
     // Once a slot is free, a new client is served again.
@@ -195,4 +198,20 @@ test('a client that sends probes before authentication without reading the answe
     assert.match(String(rows[0]!.reason), /answers left unread before authentication/);
     socket.destroy();
   });
+});
+
+test('refusals in a flood are written as one row at once and one row per window with the count', () => {
+  let now = 1_000;
+  const rows: number[] = [];
+  const counter = new RefusalCounter((count) => rows.push(count), 60_000, () => now);
+  for (let i = 0; i < 100; i += 1) counter.note();
+  assert.deepEqual(rows, [1]); // the rest wait for the window to end
+  now += 60_000;
+  counter.flush(); // what the window's timer (or shutdown) does
+  assert.deepEqual(rows, [1, 99]);
+  counter.flush();
+  assert.deepEqual(rows, [1, 99]);
+  now += 60_001;
+  counter.note();
+  assert.deepEqual(rows, [1, 99, 1]);
 });
