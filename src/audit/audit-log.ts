@@ -1,4 +1,4 @@
-import { newId, toBase58, type Clock } from '../core/index.js';
+import { newId, toBase58, wellFormedJson, type Clock } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
 import { statement, type Db } from '../store/index.js';
 import { writePurgeAnchor } from './anchor.js';
@@ -75,6 +75,7 @@ export class AuditLog {
   }
 
   append(issuer: AgentId, kind: string, payload: Record<string, unknown>): AuditEvent {
+    payload = wellFormedJson(payload); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
     const previous = this.newestRow() ?? this.anchor();
     const seq = previous.seq + 1;
     // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is

@@ -27,7 +27,7 @@
  * parent's, and `delegate: true` needs the parent's `delegate: true`.
  */
 import { z } from 'zod';
-import { canonicalJson, CovenantError } from '../core/index.js';
+import { canonicalJson, CovenantError, cutInput, quoteInput } from '../core/index.js';
 
 export const SCOPE_KEYS = ['delegate', 'tier', 'arguments', 'max_before_ms', 'agents'] as const;
 export type ScopeKey = (typeof SCOPE_KEYS)[number];
@@ -66,14 +66,14 @@ export function scopeError(scope: unknown): string | null {
   if (!isPlainObject(scope)) return 'scope must be a JSON object, e.g. {"tier":"working"} or {}';
   for (const key of Object.keys(scope)) {
     if (!(SCOPE_KEYS as readonly string[]).includes(key)) {
-      return `unknown scope key ${JSON.stringify(key)}; allowed keys: ${SCOPE_KEYS.join(', ')}`;
+      return `unknown scope key ${quoteInput(key)}; allowed keys: ${SCOPE_KEYS.join(', ')}`;
     }
   }
   const parsed = ScopeSchema.safeParse(scope);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'scope';
-    return `invalid scope key ${JSON.stringify(where)}: ${issue?.message ?? 'invalid value'}`;
+    return `invalid scope key ${quoteInput(where)}: ${cutInput(issue?.message ?? 'invalid value')}`;
   }
   let text: string;
   try {
@@ -121,8 +121,8 @@ export function scopeRefusal(scope: Scope, facts: RequestFacts = {}): string | n
     const args = facts.arguments;
     if (!isPlainObject(args)) return 'scope pins tool arguments and the request carries none';
     for (const [key, pinned] of Object.entries(scope.arguments)) {
-      if (!Object.hasOwn(args, key)) return `scope pins argument ${JSON.stringify(key)} and the request omits it`;
-      if (!jsonEqual(args[key], pinned)) return `scope pins argument ${JSON.stringify(key)} to ${canonicalJson(pinned)}`;
+      if (!Object.hasOwn(args, key)) return `scope pins argument ${quoteInput(key)} and the request omits it`;
+      if (!jsonEqual(args[key], pinned)) return `scope pins argument ${quoteInput(key)} to ${cutInput(canonicalJson(pinned))}`;
     }
   }
   if (scope.max_before_ms !== undefined) {
@@ -162,8 +162,8 @@ export function wideningReason(child: Scope, parent: Scope): string | null {
   if (parent.arguments !== undefined) {
     if (child.arguments === undefined) return "scope drops the parent's pinned arguments";
     for (const [key, pinned] of Object.entries(parent.arguments)) {
-      if (!Object.hasOwn(child.arguments, key)) return `scope drops the parent's pin on argument ${JSON.stringify(key)}`;
-      if (!jsonEqual(child.arguments[key], pinned)) return `scope changes the parent's pin on argument ${JSON.stringify(key)}`;
+      if (!Object.hasOwn(child.arguments, key)) return `scope drops the parent's pin on argument ${quoteInput(key)}`;
+      if (!jsonEqual(child.arguments[key], pinned)) return `scope changes the parent's pin on argument ${quoteInput(key)}`;
     }
   }
   if (parent.max_before_ms !== undefined) {

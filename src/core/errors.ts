@@ -7,7 +7,10 @@ export const ERROR_CATALOGUE = {
   E_INVALID_JSON: { status: 400 },
   E_UNKNOWN_KIND: { status: 400 },
   E_FRAME_TOO_LARGE: { status: 413 },
+  // The request asks for more than one reply may carry (8 MiB): narrow it (docs/ipc-limits.md).
   E_RESPONSE_TOO_LARGE: { status: 413 },
+  // The socket already holds its maximum of connections; retry once some have closed.
+  E_TOO_MANY_CONNECTIONS: { status: 503 },
   E_AUTH_REQUIRED: { status: 401 },
   E_AUTH_FAILED: { status: 401 },
   E_FORBIDDEN: { status: 403 },

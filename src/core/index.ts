@@ -5,3 +5,5 @@ export * from './clock.js';
 export * from './canonical.js';
 export * from './version.js';
 export * from './redact.js';
+export * from './quote.js';
+export * from './well-formed.js';

@@ -1,17 +1,26 @@
+import { basename } from 'node:path';
 import { z } from 'zod';
-import { CovenantError } from '../core/index.js';
+import { CovenantError, cutInput, quoteInput } from '../core/index.js';
+import type { HomePaths } from '../home/index.js';
 import { isRequestKind, requestDefinition, type WireMessage } from '../ipc/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { HANDLERS } from './handlers/index.js';
+import { checkRequestShape } from './request-shape.js';
 
 type ErrorReply = { kind: 'error'; code: string; message: string };
 export type Reply = WireMessage | ErrorReply;
 
+/** What every caller is told about an internal error: the log's name, never its absolute path. */
+export function internalErrorMessage(paths: Pick<HomePaths, 'daemonLog'>): string {
+  return `internal error; details are in ${basename(paths.daemonLog)} in the logs/ directory of the daemon's home`;
+}
+
 function describeIssues(error: z.ZodError): string {
+  // Paths and messages may carry a caller's keys (an unrecognised key, a record key): cut each.
   return error.issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => cutInput(issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
     .join('; ');
 }
 
@@ -28,9 +37,10 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
     if (typeof kind !== 'string' || !isRequestKind(kind)) {
       throw new CovenantError(
         'E_UNKNOWN_KIND',
-        `unknown request kind ${JSON.stringify(kind)}; compare versions with \`covenant version\` (this daemon speaks covenant.ipc v1)`,
+        `unknown request kind ${quoteInput(kind)}; compare versions with \`covenant version\` (this daemon speaks covenant.ipc v1)`,
       );
     }
+    checkRequestShape(kind, rest);
     const definition = requestDefinition(kind);
     const parsed = definition.params.safeParse(rest);
     if (!parsed.success) {
@@ -46,12 +56,8 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
 
 function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: unknown): ErrorReply {
   const known = error instanceof CovenantError ? error : null;
-  if (!known) {
-    ctx.log.error({ err: error, transport: caller.transport }, 'request failed with an internal error');
-  }
-  const reply: ErrorReply = known
-    ? known.toWire()
-    : { kind: 'error', code: 'E_INTERNAL', message: `internal error; details are in ${ctx.paths.daemonLog}` };
+  if (!known) ctx.log.error({ err: error, transport: caller.transport }, 'request failed with an internal error');
+  const reply: ErrorReply = known ? known.toWire() : { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(ctx.paths) };
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
   if (!known?.audited) {
     try {

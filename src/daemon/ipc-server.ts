@@ -1,29 +1,79 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CovenantError } from '../core/index.js';
-import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES, type DecodedFrame } from '../ipc/index.js';
+import {
+  encodeFrame,
+  FrameDecoder,
+  FrameTooLargeError,
+  MAX_FRAME_BYTES,
+  PRE_AUTH_MAX_FRAME_BYTES,
+  type DecodedFrame,
+} from '../ipc/index.js';
 import { auditTokenPrefix } from '../peers/index.js';
 import { protocolInfo } from './protocol-info.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
-import { executeRequest } from './execute-request.js';
+import { executeRequest, internalErrorMessage } from './execute-request.js';
 import { InFlightTracker } from './in-flight.js';
+import { RefusalCounter } from './refusal-counter.js';
+import { responseTooLarge } from './response-too-large.js';
+
+/** Socket limits (docs/ipc-limits.md). */
+export interface IpcServerOptions {
+  /** Connections open at once, authenticated or not; the next one is refused with E_TOO_MANY_CONNECTIONS. */
+  maxConnections?: number;
+  /** How long a new connection may take to authenticate before it is closed. */
+  preAuthTimeoutMs?: number;
+  /** The frame limit until the connection has authenticated. */
+  preAuthMaxFrameBytes?: number;
+}
+
+export const IPC_LIMIT_DEFAULTS: Required<IpcServerOptions> = {
+  maxConnections: 256,
+  preAuthTimeoutMs: 10_000,
+  preAuthMaxFrameBytes: PRE_AUTH_MAX_FRAME_BYTES,
+};
 
 interface Connection {
   socket: Socket;
+  decoder: FrameDecoder;
   caller: Caller | null;
   queue: Promise<void>;
+  authTimer: NodeJS.Timeout | null;
+}
+
+type RequestId = string | number | undefined;
+
+/** What one frame gets back, and whether the connection closes once it is sent. */
+interface Answer {
+  message: Record<string, unknown>;
+  close?: boolean;
+  /** The request kind, for the audit row if the answer cannot be sent as it is. */
+  requestKind?: string | null;
+  id?: RequestId;
 }
 
 const PRE_AUTH_FAILURE = 'first frame must be authenticate';
 const UNKNOWN_TOKEN = 'unknown or revoked token';
-/** The Unix-socket server of SPEC section 1. */
+
+/**
+ * The Unix-socket server of SPEC section 1. Each connection is one failure boundary: whatever
+ * throws or rejects while its frames are handled is answered E_INTERNAL, audited and logged there,
+ * and never reaches the process.
+ */
 export class IpcServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
+  private readonly limits: Required<IpcServerOptions>;
+  private readonly refusedConnections: RefusalCounter;
   readonly inFlight = new InFlightTracker();
 
-  constructor(private readonly ctx: DaemonContext) {
+  constructor(
+    private readonly ctx: DaemonContext,
+    options: IpcServerOptions = {},
+  ) {
+    this.limits = { ...IPC_LIMIT_DEFAULTS, ...options };
+    this.refusedConnections = new RefusalCounter((refused) => this.auditRefusedConnections(refused));
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -42,7 +92,11 @@ export class IpcServer {
   async shutdown(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.inFlight.drain(graceMs);
-    for (const connection of this.connections) connection.socket.destroy();
+    for (const connection of this.connections) {
+      this.stopAuthTimer(connection);
+      connection.socket.destroy();
+    }
+    this.refusedConnections.flush();
     await closed;
   }
 
@@ -60,63 +114,113 @@ export class IpcServer {
     }
   }
 
+  /** Open connections, how many have not authenticated, and the bytes of unfinished frames they hold. */
+  stats(): { connections: number; unauthenticated: number; bufferedBytes: number } {
+    let unauthenticated = 0;
+    let bufferedBytes = 0;
+    for (const connection of this.connections) {
+      if (!connection.caller) unauthenticated += 1;
+      bufferedBytes += connection.decoder.pendingBytes;
+    }
+    return { connections: this.connections.size, unauthenticated, bufferedBytes };
+  }
+
   private accept(socket: Socket): void {
-    const connection: Connection = { socket, caller: null, queue: Promise.resolve() };
+    socket.on('error', (error) => quietly(() => this.ctx.log.debug({ err: error }, 'ipc connection error')));
+    if (this.connections.size >= this.limits.maxConnections) {
+      this.refuseConnection(socket);
+      return;
+    }
+    const connection: Connection = {
+      socket,
+      decoder: new FrameDecoder(this.limits.preAuthMaxFrameBytes),
+      caller: null,
+      queue: Promise.resolve(),
+      authTimer: null,
+    };
     this.connections.add(connection);
-    const decoder = new FrameDecoder();
-    socket.on('data', (chunk) => {
-      for (const frame of decoder.push(chunk)) {
-        connection.queue = connection.queue.then(() => this.onFrame(connection, frame));
-      }
-    });
-    socket.on('error', (error) => this.ctx.log.debug({ err: error }, 'ipc connection error'));
+    connection.authTimer = setTimeout(() => this.guard(connection, () => this.onAuthTimeout(connection)), this.limits.preAuthTimeoutMs);
+    connection.authTimer.unref();
+    socket.on('data', (chunk: Buffer) => this.guard(connection, () => this.onData(connection, chunk)));
     socket.on('close', () => {
       this.connections.delete(connection);
-      if (decoder.pendingBytes > 0) this.ctx.log.debug({ bytes: decoder.pendingBytes }, 'client left mid-frame');
+      this.stopAuthTimer(connection);
+      const pending = connection.decoder.pendingBytes;
+      connection.decoder.discard(); // the unfinished frame's memory goes with the connection
+      if (pending > 0) quietly(() => this.ctx.log.debug({ bytes: pending }, 'client left mid-frame'));
     });
   }
 
-  private async onFrame(connection: Connection, frame: DecodedFrame): Promise<void> {
+  private onData(connection: Connection, chunk: Buffer): void {
+    const { decoder } = connection;
+    decoder.feed(chunk);
+    // Frames before authentication are answered at once, one by one, so the frame limit is
+    // raised only for the frames that follow a successful `authenticate`.
+    for (let frame = decoder.next(); frame; frame = decoder.next()) {
+      if (!connection.caller) {
+        this.deliver(connection, this.preAuthAnswer(connection, frame));
+        // A peer that sends probes without reading the answers holds our memory: not before it authenticates.
+        if (connection.socket.writableLength > this.limits.preAuthMaxFrameBytes && !connection.socket.destroyed) {
+          this.auditFrameRejection(connection, `more than ${this.limits.preAuthMaxFrameBytes} bytes of answers left unread before authentication`);
+          connection.socket.destroy();
+        }
+        continue;
+      }
+      const queued = frame;
+      connection.queue = connection.queue.then(() => this.serve(connection, queued)).catch((error: unknown) => this.lastResort(connection, error));
+    }
+  }
+
+  private async serve(connection: Connection, frame: DecodedFrame): Promise<void> {
     if (connection.socket.destroyed || connection.socket.writableEnded) return;
-    if (frame.type === 'too_large') {
-      this.auditFrameRejection(connection, `frame of ${frame.length} bytes exceeds ${MAX_FRAME_BYTES}`);
-      this.send(connection, new CovenantError('E_FRAME_TOO_LARGE', `frames are limited to ${MAX_FRAME_BYTES} bytes (8 MiB); split the request`).toWire());
-      connection.socket.end();
-      return;
-    }
-    if (!connection.caller) {
-      this.onPreAuthFrame(connection, frame);
-      return;
-    }
-    if (frame.type === 'invalid_json') {
-      this.auditFrameRejection(connection, 'invalid JSON');
-      this.send(connection, new CovenantError('E_INVALID_JSON', `the frame is not valid UTF-8 JSON (${frame.detail}); send one JSON object per frame`).toWire());
-      return;
-    }
-    const id = requestId(frame.value);
-    // The disconnector closes a revoked token's connections on the next turn of the event loop;
-    // a frame that slips in before that must not be served with the revoked token.
-    if (!this.ctx.peers.isLive(connection.caller.tokenHash)) {
-      this.refuseRevoked(connection, frame.value, id);
-      return;
-    }
     const done = this.inFlight.start();
     try {
-      const reply = await executeRequest(this.ctx, connection.caller, frame.value);
-      // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
-      this.send(connection, id === undefined || 'id' in reply ? reply : { ...reply, id });
+      let answer: Answer;
+      try {
+        answer = await this.answer(connection, connection.caller!, frame);
+      } catch (error) {
+        const id = frame.type === 'message' ? requestId(frame.value) : undefined;
+        answer = this.internalAnswer(connection, error, frame.type === 'message' ? kindOf(frame.value) : null, id);
+      }
+      this.deliver(connection, answer);
     } finally {
       done();
     }
   }
 
-  private onPreAuthFrame(connection: Connection, frame: DecodedFrame): void {
+  private async answer(connection: Connection, caller: Caller, frame: DecodedFrame): Promise<Answer> {
+    if (frame.type === 'too_large') return this.refuseLargeFrame(connection, frame);
+    if (frame.type === 'invalid_json') {
+      this.auditFrameRejection(connection, 'invalid JSON');
+      return {
+        message: new CovenantError('E_INVALID_JSON', `the frame is not valid UTF-8 JSON (${frame.detail}); send one JSON object per frame`).toWire(),
+      };
+    }
+    const id = requestId(frame.value);
+    const requestKind = kindOf(frame.value);
+    // The disconnector closes a revoked token's connections on the next turn of the event loop;
+    // a frame that slips in before that must not be served with the revoked token.
+    if (!this.ctx.peers.isLive(caller.tokenHash)) return this.refuseRevoked(caller, requestKind, id);
+    const reply = await executeRequest(this.ctx, caller, frame.value);
+    // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
+    return { message: id === undefined || 'id' in reply ? reply : { ...reply, id }, requestKind, id };
+  }
+
+  private preAuthAnswer(connection: Connection, frame: DecodedFrame): Answer {
+    try {
+      return this.preAuthenticate(connection, frame);
+    } catch (error) {
+      return { ...this.internalAnswer(connection, error, frame.type === 'message' ? kindOf(frame.value) : null, undefined), close: true };
+    }
+  }
+
+  private preAuthenticate(connection: Connection, frame: DecodedFrame): Answer {
+    if (frame.type === 'too_large') return this.refuseLargeFrame(connection, frame);
     const message = frame.type === 'message' ? frame.value : null;
     const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
     const id = requestId(message);
     if (kind === 'protocol_info') {
-      this.send(connection, { kind: 'protocol_info', ...(id === undefined ? {} : { id }), info: protocolInfo(this.ctx.daemonVersion) });
-      return;
+      return { message: { kind: 'protocol_info', ...(id === undefined ? {} : { id }), info: protocolInfo(this.ctx.daemonVersion) } };
     }
     const token = kind === 'authenticate' ? (message as { token_b58?: unknown }).token_b58 : undefined;
     const peer = typeof token === 'string' && token.length <= 256 ? this.ctx.peers.resolve(token) : null;
@@ -128,31 +232,37 @@ export class IpcServer {
         tokenPrefix: peer.token_prefix,
         transport: 'ipc',
       };
-      this.send(connection, { kind: 'authenticated', ...(id === undefined ? {} : { id }), ...peer.agent_id });
-      return;
+      this.stopAuthTimer(connection);
+      connection.decoder.maxFrameBytes = MAX_FRAME_BYTES;
+      return { message: { kind: 'authenticated', ...(id === undefined ? {} : { id }), ...peer.agent_id } };
     }
     const reason = kind === 'authenticate' ? UNKNOWN_TOKEN : PRE_AUTH_FAILURE;
-    try {
-      this.ctx.audit.append(this.ctx.identity.agentId, 'authentication_failed', {
-        transport: 'ipc',
-        reason,
-        token_prefix: auditTokenPrefix(token),
-        first_kind: typeof kind === 'string' ? kind.slice(0, 64) : null,
-      });
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'could not audit a failed authentication');
-    }
-    this.send(connection, { kind: 'authentication_failed', ...(id === undefined ? {} : { id }), reason });
-    connection.socket.end();
+    this.auditFailedAuthentication(reason, auditTokenPrefix(token), typeof kind === 'string' ? kind.slice(0, 64) : null);
+    return { message: { kind: 'authentication_failed', ...(id === undefined ? {} : { id }), reason }, close: true };
   }
 
-  private refuseRevoked(connection: Connection, message: unknown, id: string | number | undefined): void {
-    const caller = connection.caller!;
-    const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
+  private onAuthTimeout(connection: Connection): void {
+    connection.authTimer = null;
+    if (connection.caller || connection.socket.destroyed) return;
+    const reason = `no authenticate frame within ${this.limits.preAuthTimeoutMs} ms`;
+    this.auditFailedAuthentication(reason, null, null);
+    this.deliver(connection, { message: { kind: 'authentication_failed', reason }, close: true });
+  }
+
+  private refuseLargeFrame(connection: Connection, frame: { length: number; limit: number }): Answer {
+    const before = connection.caller ? '' : ' before authentication';
+    this.auditFrameRejection(connection, `frame of ${frame.length} bytes exceeds the ${frame.limit}-byte limit${before}`);
+    const advice = connection.caller
+      ? `frames are limited to ${frame.limit} bytes (8 MiB); split the request`
+      : `frames are limited to ${frame.limit} bytes before authentication; send {"kind":"authenticate","token_b58":...} first`;
+    return { message: new CovenantError('E_FRAME_TOO_LARGE', advice).toWire(), close: true };
+  }
+
+  private refuseRevoked(caller: Caller, requestKind: string | null, id: RequestId): Answer {
     try {
       this.ctx.audit.append(caller.agentId, 'request_rejected', {
         transport: 'ipc',
-        request_kind: typeof kind === 'string' ? kind.slice(0, 64) : null,
+        request_kind: requestKind,
         code: 'E_AUTH_FAILED',
         token_prefix: caller.tokenPrefix,
       });
@@ -160,8 +270,114 @@ export class IpcServer {
       this.ctx.log.error({ err: error }, 'could not audit a request on a revoked token');
     }
     const error = new CovenantError('E_AUTH_FAILED', 'the token of this connection was revoked; reconnect with a live token').toWire();
-    this.send(connection, id === undefined ? error : { ...error, id });
-    connection.socket.end();
+    return { message: id === undefined ? error : { ...error, id }, close: true };
+  }
+
+  /** A connection over the cap gets one error frame and is closed; refusals are audited in aggregate. */
+  private refuseConnection(socket: Socket): void {
+    try {
+      this.refusedConnections.note();
+      const refusal = new CovenantError(
+        'E_TOO_MANY_CONNECTIONS',
+        `covenantd already has ${this.limits.maxConnections} open connections, its limit; close idle clients or retry shortly`,
+      );
+      socket.end(encodeFrame(refusal.toWire()), () => socket.destroy());
+    } catch (error) {
+      socket.destroy();
+      this.ctx.log.error({ err: error }, 'could not refuse a connection over the limit');
+    }
+  }
+
+  /**
+   * Sends an answer. Never throws: an answer too large for one frame becomes E_RESPONSE_TOO_LARGE,
+   * one that cannot be encoded at all becomes E_INTERNAL (each audited).
+   */
+  private deliver(connection: Connection, answer: Answer): void {
+    const { socket } = connection;
+    if (socket.destroyed || !socket.writable) return;
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame(answer.message);
+    } catch (error) {
+      const replacement =
+        error instanceof FrameTooLargeError
+          ? this.tooLargeAnswer(connection, answer, error)
+          : this.internalAnswer(connection, error, answer.requestKind ?? null, answer.id);
+      bytes = encodeFrame(replacement.message);
+    }
+    socket.write(bytes);
+    if (answer.close) this.end(connection);
+  }
+
+  private tooLargeAnswer(connection: Connection, answer: Answer, error: FrameTooLargeError): Answer {
+    const requestKind = answer.requestKind ?? null;
+    this.auditRejected(connection, requestKind, 'E_RESPONSE_TOO_LARGE', { reply_bytes: error.bytes });
+    const reply = responseTooLarge(requestKind, error.bytes, error.limit).toWire();
+    return { message: answer.id === undefined ? reply : { ...reply, id: answer.id } };
+  }
+
+  /** Logs the error, audits it, and answers E_INTERNAL naming the log file (not its path). */
+  private internalAnswer(connection: Connection, error: unknown, requestKind: string | null, id: RequestId): Answer {
+    quietly(() => this.ctx.log.error({ err: error, transport: 'ipc', request_kind: requestKind }, 'internal error while serving a socket request'));
+    this.auditRejected(connection, requestKind, 'E_INTERNAL', {});
+    const reply = { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(this.ctx.paths) };
+    return { message: id === undefined ? reply : { ...reply, id } };
+  }
+
+  /** The boundary's own boundary: an error that escaped everything above. Answers, then closes. */
+  private lastResort(connection: Connection, error: unknown): void {
+    try {
+      this.deliver(connection, { ...this.internalAnswer(connection, error, null, undefined), close: true });
+    } catch {
+      connection.socket.destroy();
+    }
+  }
+
+  private guard(connection: Connection, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.lastResort(connection, error);
+    }
+  }
+
+  private end(connection: Connection): void {
+    this.stopAuthTimer(connection);
+    connection.decoder.discard();
+    // Destroy once the last frame is flushed, so a peer that never closes its side holds nothing.
+    connection.socket.end(() => connection.socket.destroy());
+  }
+
+  private stopAuthTimer(connection: Connection): void {
+    if (connection.authTimer) clearTimeout(connection.authTimer);
+    connection.authTimer = null;
+  }
+
+  private auditFailedAuthentication(reason: string, tokenPrefix: string | null, firstKind: string | null): void {
+    try {
+      this.ctx.audit.append(this.ctx.identity.agentId, 'authentication_failed', {
+        transport: 'ipc',
+        reason,
+        token_prefix: tokenPrefix,
+        first_kind: firstKind,
+      });
+    } catch (error) {
+      this.ctx.log.error({ err: error }, 'could not audit a failed authentication');
+    }
+  }
+
+  private auditRejected(connection: Connection, requestKind: string | null, code: string, extra: Record<string, unknown>): void {
+    try {
+      this.ctx.audit.append(connection.caller?.agentId ?? this.ctx.identity.agentId, 'request_rejected', {
+        transport: 'ipc',
+        request_kind: requestKind,
+        code,
+        token_prefix: connection.caller?.tokenPrefix ?? null,
+        ...extra,
+      });
+    } catch (error) {
+      this.ctx.log.error({ err: error }, `could not audit a ${code} answer`);
+    }
   }
 
   private auditFrameRejection(connection: Connection, reason: string): void {
@@ -177,13 +393,35 @@ export class IpcServer {
     }
   }
 
-  private send(connection: Connection, message: unknown): void {
-    if (connection.socket.destroyed || !connection.socket.writable) return;
-    connection.socket.write(encodeFrame(message));
+  private auditRefusedConnections(refused: number): void {
+    try {
+      this.ctx.audit.append(this.ctx.identity.agentId, 'connection_refused', {
+        transport: 'ipc',
+        code: 'E_TOO_MANY_CONNECTIONS',
+        limit: this.limits.maxConnections,
+        refused,
+      });
+    } catch (error) {
+      this.ctx.log.error({ err: error }, 'could not audit refused connections');
+    }
   }
 }
 
-function requestId(message: unknown): string | number | undefined {
+/** For logging from places that must not throw (socket events, the boundary itself). */
+function quietly(run: () => void): void {
+  try {
+    run();
+  } catch {
+    // nothing left to tell
+  }
+}
+
+function kindOf(message: unknown): string | null {
+  const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
+  return typeof kind === 'string' ? kind.slice(0, 64) : null;
+}
+
+function requestId(message: unknown): RequestId {
   if (typeof message !== 'object' || message === null) return undefined;
   const id = (message as { id?: unknown }).id;
   if (typeof id === 'string' && id.length <= 128) return id;

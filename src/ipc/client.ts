@@ -1,5 +1,5 @@
 import { createConnection, type Socket } from 'node:net';
-import { CovenantError } from '../core/errors.js';
+import { CovenantError, isErrorCode } from '../core/errors.js';
 import type { ProtocolInfo } from './constants.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
@@ -49,6 +49,7 @@ export class IpcClient {
 
   async protocolInfo(): Promise<ProtocolInfo> {
     const reply = await this.request({ kind: 'protocol_info' });
+    if (reply.kind === 'error' && typeof reply.code === 'string' && isErrorCode(reply.code)) throw new CovenantError(reply.code, String(reply.message));
     if (reply.kind !== 'protocol_info' || typeof reply.info !== 'object' || reply.info === null) {
       throw new CovenantError('E_PROTOCOL', `unexpected answer to protocol_info: ${String(reply.kind)}`);
     }
@@ -58,6 +59,8 @@ export class IpcClient {
   async authenticate(token: string): Promise<{ display: string; pubkey: string }> {
     const reply = await this.request({ kind: 'authenticate', token_b58: token });
     if (reply.kind === 'authenticated') return { display: String(reply.display), pubkey: String(reply.pubkey) };
+    // A refusal that is not about the token (too many connections, a frame too large) keeps its own code.
+    if (reply.kind === 'error' && typeof reply.code === 'string' && isErrorCode(reply.code)) throw new CovenantError(reply.code, String(reply.message));
     const reason = reply.kind === 'authentication_failed' ? String(reply.reason) : `unexpected ${String(reply.kind)}`;
     throw new CovenantError(
       'E_AUTH_FAILED',

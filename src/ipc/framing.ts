@@ -1,11 +1,26 @@
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Frames a client may send before it has authenticated (`authenticate` is a few hundred bytes). */
+export const PRE_AUTH_MAX_FRAME_BYTES = 64 * 1024;
 const HEADER_BYTES = 4;
 
-export function encodeFrame(message: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(message), 'utf8');
-  if (body.length > MAX_FRAME_BYTES) {
-    throw new RangeError(`frame of ${body.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+/** A message whose JSON is longer than the frame limit: it cannot be sent as one frame. */
+export class FrameTooLargeError extends RangeError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`frame of ${bytes} bytes exceeds the ${limit}-byte limit`);
+    this.name = 'FrameTooLargeError';
   }
+}
+
+/** Throws FrameTooLargeError past the limit, and whatever JSON.stringify throws (a cycle, a BigInt). */
+export function encodeFrame(message: unknown, limit = MAX_FRAME_BYTES): Buffer {
+  const text = JSON.stringify(message);
+  // UTF-8 takes at least one byte per UTF-16 unit: a text this long is over the limit without encoding it.
+  if (text.length > limit) throw new FrameTooLargeError(Buffer.byteLength(text, 'utf8'), limit);
+  const body = Buffer.from(text, 'utf8');
+  if (body.length > limit) throw new FrameTooLargeError(body.length, limit);
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt32BE(body.length, 0);
   return Buffer.concat([header, body]);
@@ -16,41 +31,61 @@ export type DecodedFrame =
   /** The frame boundary is intact; the connection can go on. */
   | { type: 'invalid_json'; detail: string }
   /** The stream cannot be resynchronised; the connection must close. */
-  | { type: 'too_large'; length: number };
+  | { type: 'too_large'; length: number; limit: number };
 
 /**
  * Splits a byte stream into length-prefixed JSON frames (4-byte big-endian length, then
- * UTF-8 JSON). Chunks are kept in a list and joined once per frame.
+ * UTF-8 JSON). Chunks are kept in a list and joined once per frame. A length over
+ * `maxFrameBytes` is refused from its header alone, so no more than one frame's worth under the
+ * limit is ever held; the limit may change between frames (the server raises it once the peer
+ * has authenticated).
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private broken = false;
 
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Adds bytes and returns every frame they complete. */
   push(chunk: Buffer): DecodedFrame[] {
-    if (this.broken) return [];
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.feed(chunk);
     const frames: DecodedFrame[] = [];
-    while (this.buffered >= HEADER_BYTES) {
-      const length = this.peekLength();
-      if (length > MAX_FRAME_BYTES) {
-        this.broken = true;
-        this.chunks = [];
-        this.buffered = 0;
-        frames.push({ type: 'too_large', length });
-        break;
-      }
-      if (this.buffered < HEADER_BYTES + length) break;
-      const joined = this.take(HEADER_BYTES + length);
-      frames.push(parseBody(joined.subarray(HEADER_BYTES)));
-    }
+    for (let frame = this.next(); frame; frame = this.next()) frames.push(frame);
     return frames;
   }
 
-  /** Bytes of a frame that has started but not finished (a client that hung up mid-frame). */
+  /** Adds bytes without decoding them; take frames one at a time with next(). */
+  feed(chunk: Buffer): void {
+    if (this.broken) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next complete frame under the current limit, or null when none is complete yet. */
+  next(): DecodedFrame | null {
+    if (this.broken || this.buffered < HEADER_BYTES) return null;
+    const length = this.peekLength();
+    if (length > this.maxFrameBytes) {
+      this.discard();
+      this.broken = true;
+      return { type: 'too_large', length, limit: this.maxFrameBytes };
+    }
+    if (this.buffered < HEADER_BYTES + length) return null;
+    const joined = this.take(HEADER_BYTES + length);
+    return parseBody(joined.subarray(HEADER_BYTES));
+  }
+
+  /** Bytes held: a frame that has started but not finished (a client that hung up mid-frame). */
   get pendingBytes(): number {
     return this.buffered;
+  }
+
+  /** Drops everything held; later bytes are ignored (the connection is closing). */
+  discard(): void {
+    this.chunks = [];
+    this.buffered = 0;
+    this.broken = true;
   }
 
   private peekLength(): number {

@@ -40,6 +40,7 @@ test('GET /health and GET /version answer without a token and write no audit row
   assert.equal(version.status, 200);
   const client = await f.t.connect();
   const info = await client.protocolInfo();
+  client.close(); // left open, it would be closed (and audited) by the 10 s authentication timeout
   assert.deepEqual(await json(version), info);
   assert.equal((info as { protocol: string }).protocol, 'covenant.ipc');
   assert.deepEqual(rowsAfter(f.ctx, before), []);

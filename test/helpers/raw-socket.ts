@@ -49,12 +49,16 @@ export class RawSocket {
     return this.frames;
   }
 
+  /** Waits for the close event (the deadline only bounds a test that would otherwise hang). */
   async waitClosed(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('socket did not close');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    if (this.closed) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   destroy(): void {

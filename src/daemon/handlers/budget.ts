@@ -1,4 +1,4 @@
-import { CovenantError } from '../../core/index.js';
+import { CovenantError, quoteInput } from '../../core/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'budget_set' | 'intents_resume'> = {
@@ -13,7 +13,7 @@ export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'bu
   budget_set: (params, caller, ctx) => {
     // A typo must not create a budget for nothing: the agent is installed, or already has one.
     if (!ctx.runtime.agents.get(params.agent) && !ctx.budget.store.bucket(params.agent)) {
-      throw new CovenantError('E_NOT_FOUND', `no installed agent ${JSON.stringify(params.agent)}; see \`covenant agents list\``);
+      throw new CovenantError('E_NOT_FOUND', `no installed agent ${quoteInput(params.agent)}; see \`covenant agents list\``);
     }
     const result = ctx.budget.set(caller.agentId, params.agent, params.credits_per_hour);
     return { kind: 'budget_set', agent: result.agent, credits_per_hour: result.credits_per_hour, previous: result.previous };

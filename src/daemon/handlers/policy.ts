@@ -1,10 +1,10 @@
-import { CovenantError } from '../../core/index.js';
+import { CovenantError, quoteInput } from '../../core/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const policyHandlers: HandlerGroup<'ignore_check'> = {
   ignore_check: (params, _caller, ctx) => {
     if (params.agent !== undefined && !ctx.ignore.agentInstalled(params.agent)) {
-      throw new CovenantError('E_NOT_FOUND', `no installed agent ${JSON.stringify(params.agent)}; see \`covenant agents list\``);
+      throw new CovenantError('E_NOT_FOUND', `no installed agent ${quoteInput(params.agent)}; see \`covenant agents list\``);
     }
     const verdict = ctx.ignore.check(params.text, params.agent ?? null);
     return {

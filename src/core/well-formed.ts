@@ -1,0 +1,47 @@
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const HAS_LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string is well-formed UTF-16 (no lone surrogate), so it has a UTF-8 form and a canonical JSON form. */
+export function isWellFormedText(text: string): boolean {
+  return !HAS_LONE_SURROGATE.test(text);
+}
+
+/** The string with every lone surrogate replaced by U+FFFD, as a UTF-8 encoder would. */
+export function wellFormedText(text: string): string {
+  return isWellFormedText(text) ? text : text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+// Deeper values are left as they are (requests are refused past a much smaller depth).
+const MAX_DEPTH = 512;
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A JSON-shaped value whose strings (values and keys, at any depth) are well-formed. Returns the
+ * value itself when nothing needed replacing; values that are not plain JSON pass unchanged.
+ */
+export function wellFormedJson<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return wellFormedText(value) as T;
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    value.forEach((item, index) => {
+      const fixed = wellFormedJson(item, depth + 1);
+      if (fixed !== item) (copy ??= [...value])[index] = fixed;
+    });
+    return (copy ?? value) as T;
+  }
+  if (!isPlainObject(value)) return value;
+  let changed = false;
+  const entries = Object.entries(value).map(([key, item]) => {
+    const fixedKey = wellFormedText(key);
+    const fixed = wellFormedJson(item, depth + 1);
+    if (fixedKey !== key || fixed !== item) changed = true;
+    return [fixedKey, fixed] as const;
+  });
+  return (changed ? Object.fromEntries(entries) : value) as T;
+}

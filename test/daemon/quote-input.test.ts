@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { canonicalJson, cutInput, MAX_QUOTED_CHARS, quoteInput, wellFormedJson, wellFormedText } from '../../src/core/index.js';
+
+test('quoteInput quotes short input whole and cuts long input to 200 characters with a marker', () => {
+  assert.equal(quoteInput('launch'), '"launch"');
+  assert.equal(quoteInput('a'.repeat(200)), `"${'a'.repeat(200)}"`);
+  assert.equal(quoteInput('a'.repeat(5_000_000)), `"${'a'.repeat(MAX_QUOTED_CHARS)}"…(4999800 more characters)`);
+  assert.equal(cutInput('b'.repeat(201)), `${'b'.repeat(200)}…(1 more characters)`);
+});
+
+test('quoteInput never cuts a surrogate pair in two, shows non-strings as JSON and never throws', () => {
+  const text = `${'a'.repeat(199)}😀tail`;
+  assert.equal(quoteInput(text), `"${'a'.repeat(199)}"…(6 more characters)`);
+  assert.equal(quoteInput(42), '42');
+  assert.equal(quoteInput(undefined), 'undefined');
+  assert.equal(quoteInput(Array.from({ length: 1000 }, () => 1)).length < 250, true);
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  assert.equal(quoteInput(cycle), '(a object)');
+  assert.equal(quoteInput(10n), '(a bigint)');
+  assert.equal(quoteInput('\ud800'), '"\\ud800"');
+});
+
+test('wellFormedJson replaces lone surrogates in values and keys at any depth, and keeps what is already well-formed', () => {
+  const clean = { a: ['ok', { b: 'fine 😀' }], n: 1, nothing: null };
+  assert.equal(wellFormedJson(clean), clean);
+  assert.equal(wellFormedText('x\ud800y\udfffz😀'), 'x\ufffdy\ufffdz😀');
+  const fixed = wellFormedJson({ 'k\udc00': ['x\ud83d', { deep: '\ud800' }], same: 'same' });
+  assert.deepEqual(fixed, { 'k\ufffd': ['x\ufffd', { deep: '\ufffd' }], same: 'same' });
+  assert.doesNotThrow(() => canonicalJson(fixed));
+  assert.throws(() => canonicalJson({ x: '\ud800' }));
+});
