@@ -21,3 +21,8 @@ function tokenShaped(run: string): boolean {
 export function redact(text: string): string {
   return text.replace(BASE58_RUN, (run) => (tokenShaped(run) ? `${secretPrefix(run)}…` : run));
 }
+
+/** A request kind as audit rows record it: at most 64 characters, token-shaped runs cut. */
+export function recordedKind(kind: unknown): string | null {
+  return typeof kind === 'string' ? redact(kind.slice(0, 64)) : null;
+}

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { CovenantError, cutInput, quoteInput } from '../core/index.js';
+import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
 import type { HomePaths } from '../home/index.js';
 import { isRequestKind, requestDefinition, type WireMessage } from '../ipc/index.js';
 import type { Caller } from './caller.js';
@@ -63,7 +63,7 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
     try {
       ctx.audit.append(caller.agentId, 'request_rejected', {
         transport: caller.transport,
-        request_kind: typeof kind === 'string' ? kind.slice(0, 64) : null,
+        request_kind: recordedKind(kind),
         code: reply.code,
         token_prefix: caller.tokenPrefix,
       });

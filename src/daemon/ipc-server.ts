@@ -1,6 +1,6 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { CovenantError } from '../core/index.js';
+import { CovenantError, recordedKind } from '../core/index.js';
 import {
   encodeFrame,
   FrameDecoder,
@@ -237,7 +237,7 @@ export class IpcServer {
       return { message: { kind: 'authenticated', ...(id === undefined ? {} : { id }), ...peer.agent_id } };
     }
     const reason = kind === 'authenticate' ? UNKNOWN_TOKEN : PRE_AUTH_FAILURE;
-    this.auditFailedAuthentication(reason, auditTokenPrefix(token), typeof kind === 'string' ? kind.slice(0, 64) : null);
+    this.auditFailedAuthentication(reason, auditTokenPrefix(token), recordedKind(kind));
     return { message: { kind: 'authentication_failed', ...(id === undefined ? {} : { id }), reason }, close: true };
   }
 
@@ -418,7 +418,7 @@ function quietly(run: () => void): void {
 
 function kindOf(message: unknown): string | null {
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
-  return typeof kind === 'string' ? kind.slice(0, 64) : null;
+  return recordedKind(kind);
 }
 
 function requestId(message: unknown): RequestId {

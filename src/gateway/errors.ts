@@ -1,8 +1,8 @@
-import { basename } from 'node:path';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf, type ErrorCode } from '../core/index.js';
 import type { DaemonContext } from '../daemon/context.js';
+import { internalErrorMessage as daemonInternalErrorMessage } from '../daemon/execute-request.js';
 import type { AgentId } from '../identity/index.js';
 import type { GatewayEnv } from './env.js';
 import { redactPath } from './redact-path.js';
@@ -64,7 +64,7 @@ export function appendAudit(ctx: DaemonContext, record: AuditRecord): boolean {
  * path (it names the operator's home, and a caller is not necessarily the operator).
  */
 export function internalErrorMessage(ctx: DaemonContext): string {
-  return `internal error; see ${basename(ctx.paths.daemonLog)} in the home's logs/ directory`;
+  return daemonInternalErrorMessage(ctx.paths);
 }
 
 /** Logs without ever throwing: a failing logger must not turn an answer into a crash. */

@@ -28,7 +28,7 @@
  *   intent and the answer, never the text.
  */
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, newId, sha256Hex, type Clock, type ErrorCode } from '../core/index.js';
+import { CovenantError, newId, quoteInput, sha256Hex, type Clock, type ErrorCode } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { MemoryRecords, memoryCredits, type Embedder } from '../memory/index.js';
 import {
@@ -282,7 +282,7 @@ export class DispatchPipeline {
     if (request.agent !== undefined) {
       const agent = catalog?.get(request.agent);
       if (!agent) {
-        throw new CovenantError('E_NOT_FOUND', `no installed agent ${JSON.stringify(request.agent)}; see \`covenant agents list\``);
+        throw new CovenantError('E_NOT_FOUND', `no installed agent ${quoteInput(request.agent)}; see \`covenant agents list\``);
       }
       return { agent, by: 'agent_flag', score: null };
     }

@@ -30,7 +30,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, type Clock } from '../core/index.js';
+import { CovenantError, quoteInput, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import { AgentManifestSchema, loadAgentPackage, type AgentManifest, type AgentPackage } from './manifest.js';
@@ -366,7 +366,7 @@ export class InstalledAgents {
     const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
     const known = this.agents.get(id);
     if (!row && !known) {
-      throw new CovenantError('E_NOT_FOUND', `no installed agent ${JSON.stringify(id)}; see \`covenant agents list\``);
+      throw new CovenantError('E_NOT_FOUND', `no installed agent ${quoteInput(id)}; see \`covenant agents list\``);
     }
     await this.hooks.beforeChange?.(id);
     const version = known?.manifest.agent.version ?? (JSON.parse(row?.manifest ?? '{}') as { agent?: { version?: string } }).agent?.version ?? null;

@@ -3,7 +3,7 @@
  * flushing unbatched receipts into a signed Merkle batch, batch listing and inclusion proofs.
  */
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, newId, type Clock } from '../core/index.js';
+import { CovenantError, newId, quoteInput, type Clock } from '../core/index.js';
 import type { AgentId, DaemonIdentity } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import type { ChainBackend } from './backends.js';
@@ -186,7 +186,7 @@ export class SettlementService {
     const { db } = this.deps;
     const receipt = db.prepare('SELECT * FROM receipts WHERE id = ?').get(receiptId) as Record<string, unknown> | undefined;
     if (!receipt || (visibleTo !== null && receipt.payer !== visibleTo)) {
-      throw new CovenantError('E_NOT_FOUND', `no receipt ${receiptId} of yours; list yours with \`covenant receipts recent\``);
+      throw new CovenantError('E_NOT_FOUND', `no receipt ${quoteInput(receiptId)} of yours; list yours with \`covenant receipts recent\``);
     }
     if (receipt.batch_id === null) {
       throw new CovenantError(

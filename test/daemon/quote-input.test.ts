@@ -4,14 +4,22 @@ import { canonicalJson, cutInput, MAX_QUOTED_CHARS, quoteInput, wellFormedJson, 
 
 test('quoteInput quotes short input whole and cuts long input to 200 characters with a marker', () => {
   assert.equal(quoteInput('launch'), '"launch"');
-  assert.equal(quoteInput('a'.repeat(200)), `"${'a'.repeat(200)}"`);
-  assert.equal(quoteInput('a'.repeat(5_000_000)), `"${'a'.repeat(MAX_QUOTED_CHARS)}"…(4999800 more characters)`);
-  assert.equal(cutInput('b'.repeat(201)), `${'b'.repeat(200)}…(1 more characters)`);
+  assert.equal(quoteInput('l'.repeat(200)), `"${'l'.repeat(200)}"`);
+  assert.equal(quoteInput('l'.repeat(5_000_000)), `"${'l'.repeat(MAX_QUOTED_CHARS)}"…(4999800 more characters)`);
+  assert.equal(cutInput('l'.repeat(201)), `${'l'.repeat(200)}…(1 more characters)`);
+});
+
+test('quoteInput and cutInput show at most 6 characters of a token, also one that crosses the cut', () => {
+  const token = '4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi';
+  assert.equal(quoteInput(`revoke ${token}`), `"revoke ${token.slice(0, 6)}…"`);
+  const across = `${'l'.repeat(190)} ${token}`;
+  assert.equal(quoteInput(across).includes(token.slice(0, 7)), false);
+  assert.equal(cutInput(`${token}${'l'.repeat(5_000_000)}`).includes(token.slice(0, 7)), false);
 });
 
 test('quoteInput never cuts a surrogate pair in two, shows non-strings as JSON and never throws', () => {
-  const text = `${'a'.repeat(199)}😀tail`;
-  assert.equal(quoteInput(text), `"${'a'.repeat(199)}"…(6 more characters)`);
+  const text = `${'l'.repeat(199)}😀tail`;
+  assert.equal(quoteInput(text), `"${'l'.repeat(199)}"…(6 more characters)`);
   assert.equal(quoteInput(42), '42');
   assert.equal(quoteInput(undefined), 'undefined');
   assert.equal(quoteInput(Array.from({ length: 1000 }, () => 1)).length < 250, true);

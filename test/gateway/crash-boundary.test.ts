@@ -92,7 +92,7 @@ test('an error thrown while serving a request is 500 E_INTERNAL, audited and log
   const body = errorShape(answer.body);
   assert.equal(body.code, 'E_INTERNAL');
   assert.ok(!body.message.includes(f.t.home), body.message);
-  assert.match(body.message, /see covenantd\.log in the home's logs\/ directory/);
+  assert.match(body.message, /details are in covenantd\.log in the logs\/ directory of the daemon's home/);
   assert.deepEqual(rowsAfter(f.ctx, from).map((row) => [row.kind, row.payload.code, row.payload.path]), [['request_rejected', 'E_INTERNAL', '/ping']]);
   const { readFileSync } = await import('node:fs');
   assert.match(readFileSync(f.t.daemon.paths.daemonLog, 'utf8'), /http request failed with an internal error/);
@@ -110,7 +110,7 @@ test('an event stream that fails mid-stream ends with an error event, audited an
   // An event JSON cannot encode: the stream's writer throws a TypeError.
   captured({ seq: 1, issuer: f.ctx.identity.agentId, kind: 'unencodable', payload: { n: 1n } } as unknown as AuditEvent);
   assert.ok(await sse.ended(), `the stream did not end: ${sse.text}`);
-  assert.match(sse.text, /event: error\ndata: \{"kind":"error","code":"E_INTERNAL","message":"internal error; see covenantd\.log in the home's logs\/ directory"\}/);
+  assert.match(sse.text, /event: error\ndata: \{"kind":"error","code":"E_INTERNAL","message":"internal error; details are in covenantd\.log in the logs\/ directory of the daemon's home"\}/);
   assert.ok(await waitFor(() => rowsAfter(f.ctx, from).some((row) => row.kind === 'request_rejected'), 5000));
   assert.deepEqual(
     rowsAfter(f.ctx, from).filter((row) => row.kind === 'request_rejected').map((row) => [row.payload.request_kind, row.payload.code]),

@@ -139,7 +139,7 @@ describe('one boundary per request: E_INTERNAL, audited, logged (items 1 and 8)'
       assert.equal(result.response.status, 500);
       const body = await errorOf(result.response);
       assert.equal(body.code, 'E_INTERNAL');
-      assert.equal(body.message, "internal error; see covenantd.log in the home's logs/ directory");
+      assert.equal(body.message, "internal error; details are in covenantd.log in the logs/ directory of the daemon's home");
       assert.ok(!body.message.includes(t.home), 'the message shows the home path');
       const rejected = result.rows.filter((row) => row.kind === 'request_rejected');
       assert.equal(rejected.length, 1, `rows: ${result.rows.map((row) => row.kind).join(', ')}`);
@@ -183,8 +183,8 @@ describe('an answer over 8 MiB is refused with E_RESPONSE_TOO_LARGE (item 1)', (
     const body = JSON.parse(raw) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body).sort(), ['code', 'kind', 'message']);
     assert.equal(body.code, 'E_RESPONSE_TOO_LARGE');
-    assert.match(String(body.message), /would be 9\.\d MB, over the 8388608 bytes \(8 MiB\)/);
-    assert.match(String(body.message), /fewer rows \(a smaller `limit`\) or narrow it with a filter/);
+    assert.match(String(body.message), /would be 9\.\d MB, over the 8388608-byte \(8 MiB\) limit/);
+    assert.match(String(body.message), /fewer rows \(e\.g\. `-n 50`, or "limit": 50\) or a narrower filter/);
     assert.deepEqual(
       rows.filter((row) => row.kind === 'request_rejected').map((row) => row.payload),
       [{ transport: 'http', request_kind: 'memory_recent', code: 'E_RESPONSE_TOO_LARGE', token_prefix: t.operatorToken.slice(0, 6) }],

@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { statusOf } from '../../core/index.js';
 import { executeRequest, type Reply } from '../../daemon/execute-request.js';
 import type { DaemonContext } from '../../daemon/context.js';
+import { responseTooLarge } from '../../daemon/response-too-large.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../ipc/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord } from '../errors.js';
@@ -24,12 +25,6 @@ export function requestRoutes(): RouteEntry[] {
   });
 }
 
-/** How the caller of a request kind can ask for less: a smaller `limit` where the kind has one. */
-function narrowingHint(definition: RequestDefinition): string {
-  const shape = (definition.params as { shape?: Record<string, unknown> }).shape ?? {};
-  return Object.hasOwn(shape, 'limit') ? 'ask for fewer rows (a smaller `limit`) or narrow it with a filter' : 'narrow the request with a filter';
-}
-
 /**
  * The answer to a reply of `executeRequest`: 200, or the catalogue status of its error code.
  * A success over MAX_RESPONSE_BYTES is refused with 413 E_RESPONSE_TOO_LARGE (audited),
@@ -45,13 +40,12 @@ export function replyResponse(c: Context<GatewayEnv>, ctx: DaemonContext, defini
   const text = JSON.stringify(reply);
   const bytes = Buffer.byteLength(text);
   if (bytes > maxBytes) {
-    const size = `${(bytes / 1_000_000).toFixed(1)} MB`;
     return auditedRefusal(
       c,
       ctx,
       rejectionRecord(c, ctx, definition.kind, 'E_RESPONSE_TOO_LARGE', false),
       'E_RESPONSE_TOO_LARGE',
-      `the ${definition.kind} answer would be ${size}, over the ${maxBytes} bytes (8 MiB) one answer may carry; ${narrowingHint(definition)}`,
+      responseTooLarge(definition.kind, bytes, maxBytes).message,
     );
   }
   return c.body(text, 200, { 'content-type': 'application/json' });
