@@ -45,7 +45,7 @@ describe('linux-bwrap command line', () => {
     assert.deepEqual(bwrapArgs(launch(), MERGED), [
       '--unshare-all',
       '--unshare-user', '--uid', '65534', '--gid', '65534', '--cap-drop', 'ALL',
-      '--die-with-parent',
+      '--die-with-parent', '--as-pid-1',
       '--ro-bind', '/usr', '/usr',
       '--symlink', 'usr/bin', '/bin',
       '--symlink', 'usr/lib', '/lib',

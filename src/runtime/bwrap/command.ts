@@ -10,7 +10,10 @@
  * $COVENANT_HOME but the package. New user, pid, ipc, uts, cgroup and network namespaces
  * (`--unshare-all`; the network only loopback unless `[resources] network` asks for more, then
  * `--share-net` and the resolver files of /etc). Inside it is uid/gid 65534 with no
- * capabilities. `--die-with-parent` ends it with the daemon. No `--new-session`: the daemon
+ * capabilities. `--die-with-parent` ends it with the daemon. `--as-pid-1`: the agent is pid 1
+ * of its namespace and bwrap's direct child, so nothing of the sandbox outlives bwrap in the
+ * process group (bwrap's own reaper would linger as an orphan zombie, and the runner would scan
+ * /proc after every run to see it gone). No `--new-session`: the daemon
  * spawns bwrap in its own session and process group (setsid), and a second session would take
  * the agent out of the group the runner kills on timeout.
  */
@@ -69,7 +72,7 @@ export function bwrapArgs(launch: SandboxLaunch, host: BwrapHost): string[] {
   const args = ['--unshare-all'];
   if (launch.profile.network !== 'off') args.push('--share-net');
   args.push('--unshare-user', '--uid', String(BWRAP_UID), '--gid', String(BWRAP_GID), '--cap-drop', 'ALL');
-  args.push('--die-with-parent');
+  args.push('--die-with-parent', '--as-pid-1');
   args.push('--ro-bind', '/usr', '/usr');
   for (const entry of host.rootEntries) {
     if (entry.kind === 'symlink') args.push('--symlink', entry.target, `/${entry.name}`);
