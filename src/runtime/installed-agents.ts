@@ -73,7 +73,8 @@ export function selectDefaultBackend(value: string | undefined, bwrapPath: strin
 }
 
 /**
- * Installed copies are readable (not writable) by others, so an agent run as an unprivileged
+ * Installed copies are readable (not writable) by others, executables executable by all (the
+ * package hash records only "any execute bit"), so an agent run as an unprivileged
  * user (trusted-local under a root daemon) can read its own package; the 0700 home still keeps
  * every other user out of the tree.
  */
@@ -84,7 +85,7 @@ export function shareInstalledTree(root: string): void {
       const full = path.join(dir, name);
       const st = lstatSync(full);
       if (st.isDirectory()) walk(full);
-      else if (st.isFile()) chmodSync(full, (st.mode & 0o755) | 0o444);
+      else if (st.isFile()) chmodSync(full, (st.mode & 0o111) !== 0 ? 0o755 : 0o644);
     }
   };
   walk(root);
@@ -270,6 +271,11 @@ export class InstalledAgents {
         this.log?.warn({ agent: row.id }, 'installed agent package directory is missing; reinstall it');
         skipped.push(row.id);
         continue;
+      }
+      try {
+        shareInstalledTree(dir); // packages installed before trusted-local ran as nobody under root
+      } catch (err) {
+        this.log?.warn({ agent: row.id, err }, 'could not make the installed package readable for an unprivileged agent user');
       }
       const agent = this.toAgent(parsed.data, realpathSync(dir), row.installed_at, row.package_sha256);
       this.agents.set(agent.id, agent);

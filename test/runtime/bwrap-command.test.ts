@@ -161,3 +161,25 @@ describe('default runtime backend', () => {
     assert.throws(() => selectDefaultBackend('bwrap', '/usr/bin/bwrap'), /COVENANT_RUNTIME_BACKEND="bwrap" is not a runtime backend; use "trusted-local", "linux-bwrap" or "linux-gvisor"/);
   });
 });
+
+describe('installed package modes', () => {
+  it('shareInstalledTree makes the copy readable and never writable by others, keeping execute bits', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, statSync, chmodSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { shareInstalledTree } = await import('../../src/runtime/index.js');
+    const root = mkdtempSync(join(tmpdir(), 'covenant-share-'));
+    try {
+      mkdirSync(join(root, 'lib'), { mode: 0o700 });
+      writeFileSync(join(root, 'main.js'), '', { mode: 0o600 });
+      writeFileSync(join(root, 'lib', 'tool'), '', { mode: 0o700 });
+      writeFileSync(join(root, 'lib', 'open.txt'), '');
+      chmodSync(join(root, 'lib', 'open.txt'), 0o4666);
+      shareInstalledTree(root);
+      const mode = (p: string) => (statSync(join(root, p)).mode & 0o7777).toString(8);
+      assert.deepEqual([mode('.'), mode('lib'), mode('main.js'), mode('lib/tool'), mode('lib/open.txt')], ['755', '755', '644', '755', '644']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
