@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js';
 import { tempDir } from '../../test/helpers/temp-home.js';
+import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
 import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     // The bench measures latency, not the per-token rate limit.
     COVENANT_HTTP_RATE: '100000',
     COVENANT_HTTP_BURST: '100000',
+    // The default is linux-bwrap where bwrap is installed; `hello` stays trusted-local for the
+    // trusted-local ratio, and the bwrap ratio names both backends in its manifests.
+    COVENANT_RUNTIME_BACKEND: 'trusted-local',
     ...(process.env.COVENANT_GVISOR_ROOTFS ? { COVENANT_GVISOR_ROOTFS: process.env.COVENANT_GVISOR_ROOTFS } : {}),
   };
   const daemon = await spawnDaemon(home, env, []);
@@ -52,6 +56,9 @@ async function main(): Promise<void> {
     ratios.push(await benchHttpVsIpc(daemon.sock, `http://127.0.0.1:${httpPort}`, token));
     ratios.push(benchMemorySearch(dir));
     ratios.push(benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, env));
+    const bwrap = await benchBwrapDispatch(REPO_ROOT, CLI_BIN, env, daemon.sock, token, dir);
+    if (typeof bwrap === 'string') skipped.push(bwrap);
+    else ratios.push(bwrap);
     const gvisor = await benchGvisorDispatch(REPO_ROOT, CLI_BIN, env, dir);
     if (typeof gvisor === 'string') skipped.push(gvisor);
     else ratios.push(gvisor);

@@ -6,6 +6,7 @@
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { COVENANT_VERSION } from '../core/index.js';
+import { probeBwrap } from '../runtime/bwrap/index.js';
 import { checkGvisorReadiness } from '../runtime/gvisor/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';
 import type { DaemonContext } from './context.js';
@@ -117,6 +118,37 @@ function installedAgents(ctx: DaemonContext): DoctorCheck {
   };
 }
 
+/** Which backend is the default and why; whether bwrap works when agents need it. */
+async function runtimeBackend(ctx: DaemonContext): Promise<DoctorCheck> {
+  const runtime = ctx.runtime;
+  const agents = runtime.agents.list();
+  const bwrapUsers = agents.filter((a) => a.backend === 'linux-bwrap').map((a) => a.id);
+  const trustedUsers = agents.filter((a) => a.backend === 'trusted-local').map((a) => a.id);
+  const head = `default runtime backend ${runtime.defaultBackend}: ${runtime.defaultBackendReason}`;
+  const trustedNote =
+    trustedUsers.length > 0
+      ? `; trusted-local (no isolation: the agent runs on the host${process.getuid?.() === 0 ? ', as nobody unless its manifest opts in to root' : ' as the daemon\'s user and can read the home'}) for ${trustedUsers.join(', ')}`
+      : '';
+  if (runtime.defaultBackend === 'linux-bwrap' || bwrapUsers.length > 0) {
+    const problem = await probeBwrap(runtime.bwrapHost);
+    return {
+      name: 'runtime_backend',
+      ok: problem === null,
+      detail: `${head}; ${problem === null ? 'bwrap starts a sandbox here' : `bwrap cannot start a sandbox: ${problem}`}${trustedNote}`,
+      fix: problem === null ? null : 'install bubblewrap (`apt-get install bubblewrap`) and allow user namespaces, or set COVENANT_RUNTIME_BACKEND; see docs/bwrap-runner.md',
+    };
+  }
+  if (runtime.defaultBackend === 'trusted-local') {
+    return {
+      name: 'runtime_backend',
+      ok: null,
+      detail: `${head}; trusted-local is no isolation${trustedNote}`,
+      fix: runtime.bwrapHost.bwrap === null ? 'install bubblewrap (`apt-get install bubblewrap`) to sandbox agents; see docs/bwrap-runner.md' : null,
+    };
+  }
+  return { name: 'runtime_backend', ok: true, detail: `${head}${trustedNote}`, fix: null };
+}
+
 async function gvisorChecks(ctx: DaemonContext): Promise<DoctorCheck[]> {
   const runtime = ctx.runtime;
   const users = runtime.agents.list().filter((a) => a.backend === 'linux-gvisor').map((a) => a.id);
@@ -215,5 +247,14 @@ export async function runDoctor(ctx: DaemonContext): Promise<DoctorCheck[]> {
     detail: `covenantd ${COVENANT_VERSION} (pid ${process.pid}) answers on ${ctx.paths.sock}; default runtime backend ${ctx.runtime.defaultBackend}`,
     fix: null,
   };
-  return [daemon, homeModes(ctx), schema(ctx), storeIntegrity(ctx), installedAgents(ctx), ...(await gvisorChecks(ctx)), await modelEndpoint(ctx)];
+  return [
+    daemon,
+    homeModes(ctx),
+    schema(ctx),
+    storeIntegrity(ctx),
+    installedAgents(ctx),
+    await runtimeBackend(ctx),
+    ...(await gvisorChecks(ctx)),
+    await modelEndpoint(ctx),
+  ];
 }

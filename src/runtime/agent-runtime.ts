@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../core/index.js';
 import type { Db } from '../store/index.js';
-import { InstalledAgents, parseRuntimeBackend, type InstalledAgent, type RuntimeBackend, type RuntimeLog } from './installed-agents.js';
+import { detectBwrapHost, type BwrapHost } from './bwrap/index.js';
+import { InstalledAgents, selectDefaultBackend, type InstalledAgent, type RuntimeBackend, type RuntimeLog } from './installed-agents.js';
 import { RunnerPool } from './runner-pool.js';
 
 export interface AgentRuntimeOptions {
@@ -17,12 +18,17 @@ export interface AgentRuntimeOptions {
   killGraceMs?: number;
   /** runsc binary (default `runsc` on PATH). */
   runscPath?: string;
+  /** Host facts for linux-bwrap; default: detected (bwrap on the daemon's PATH). */
+  bwrapHost?: BwrapHost;
 }
 
 export interface AgentRuntime {
   agents: InstalledAgents;
   runners: RunnerPool;
   defaultBackend: RuntimeBackend;
+  /** Why that backend is the default (`covenant doctor`). */
+  defaultBackendReason: string;
+  bwrapHost: BwrapHost;
   gvisorRootfs: string | undefined;
   /** Kills warm processes and running sandboxes. Idempotent. */
   close(): Promise<void>;
@@ -43,7 +49,8 @@ export function openAgentRuntime(
   options: AgentRuntimeOptions = {},
 ): AgentRuntime {
   const env = options.env ?? process.env;
-  const defaultBackend = parseRuntimeBackend(env.COVENANT_RUNTIME_BACKEND);
+  const bwrapHost = options.bwrapHost ?? detectBwrapHost(env.PATH);
+  const { backend: defaultBackend, reason: defaultBackendReason } = selectDefaultBackend(env.COVENANT_RUNTIME_BACKEND, bwrapHost.bwrap);
   const gvisorRootfs = env.COVENANT_GVISOR_ROOTFS?.trim() || undefined;
   const agentsOptions: ConstructorParameters<typeof InstalledAgents>[0] = {
     db: deps.db,
@@ -59,6 +66,8 @@ export function openAgentRuntime(
     gvisorStateRoot: path.join(deps.runtimeDir, 'gvisor'),
     baseEnv: env,
     warm: (id) => agents.get(id)?.manifest.resources.warm === true,
+    manifest: (id) => agents.get(id)?.manifest,
+    bwrapHost,
   };
   if (gvisorRootfs !== undefined) poolOptions.gvisorRootfs = gvisorRootfs;
   if (options.killGraceMs !== undefined) poolOptions.killGraceMs = options.killGraceMs;
@@ -72,5 +81,5 @@ export function openAgentRuntime(
     },
   });
   agents.load();
-  return { agents, runners, defaultBackend, gvisorRootfs, close: () => runners.close() };
+  return { agents, runners, defaultBackend, defaultBackendReason, bwrapHost, gvisorRootfs, close: () => runners.close() };
 }

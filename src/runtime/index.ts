@@ -21,16 +21,23 @@ export {
 export type { AgentManifest, AgentRuntimeKind, AgentPackage } from './manifest.js';
 export {
   TrustedLocalRunner,
+  SandboxUnavailableError,
+  UNPRIVILEGED_UID,
+  UNPRIVILEGED_GID,
   buildAgentEnv,
   parseAnswer,
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_STDOUT_BYTES,
   DEFAULT_MAX_STDERR_BYTES,
 } from './local-runner.js';
-export type { TrustedLocalRunnerOptions, AgentLaunch } from './local-runner.js';
+export type { TrustedLocalRunnerOptions, AgentLaunch, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
+export { AGENT_PROTOCOL_VARS, declaredEnvProblem } from './agent-env.js';
+export { createBwrapRunner, detectBwrapHost, locateBwrap, bwrapArgs, type BwrapHost } from './bwrap/index.js';
 export {
   InstalledAgents,
   parseRuntimeBackend,
+  selectDefaultBackend,
+  shareInstalledTree,
   effectiveBackend,
   scanPackage,
   hashPackageTree,

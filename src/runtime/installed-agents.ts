@@ -17,6 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   lstatSync,
@@ -35,25 +36,59 @@ import type { AgentId } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import { AgentManifestSchema, loadAgentPackage, type AgentManifest, type AgentPackage } from './manifest.js';
 
-export type RuntimeBackend = 'trusted-local' | 'linux-gvisor';
-export const RUNTIME_BACKENDS: readonly RuntimeBackend[] = ['trusted-local', 'linux-gvisor'];
+export type RuntimeBackend = 'trusted-local' | 'linux-bwrap' | 'linux-gvisor';
+export const RUNTIME_BACKENDS: readonly RuntimeBackend[] = ['trusted-local', 'linux-bwrap', 'linux-gvisor'];
+/** The default when bwrap is not installed (or not on Linux). */
 export const DEFAULT_RUNTIME_BACKEND: RuntimeBackend = 'trusted-local';
 
 export const MAX_PACKAGE_FILES = 10_000;
 export const MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
 
 /**
- * `COVENANT_RUNTIME_BACKEND`: unset or empty means trusted-local; anything but the two backend
- * names is refused (the daemon does not start with a misspelt backend).
+ * `COVENANT_RUNTIME_BACKEND`: unset or empty means the default (linux-bwrap when bwrap is
+ * installed, see `selectDefaultBackend`, else trusted-local); anything but a backend name is
+ * refused (the daemon does not start with a misspelt backend).
  */
-export function parseRuntimeBackend(value: string | undefined): RuntimeBackend {
-  if (value === undefined || value.trim() === '') return DEFAULT_RUNTIME_BACKEND;
+export function parseRuntimeBackend(value: string | undefined, fallback: RuntimeBackend = DEFAULT_RUNTIME_BACKEND): RuntimeBackend {
+  if (value === undefined || value.trim() === '') return fallback;
   const v = value.trim();
   if ((RUNTIME_BACKENDS as readonly string[]).includes(v)) return v as RuntimeBackend;
   throw new CovenantError(
     'E_BAD_REQUEST',
-    `COVENANT_RUNTIME_BACKEND=${JSON.stringify(v)} is not a runtime backend; use "trusted-local" or "linux-gvisor" (or unset it)`,
+    `COVENANT_RUNTIME_BACKEND=${JSON.stringify(v.slice(0, 200))} is not a runtime backend; use "trusted-local", "linux-bwrap" or "linux-gvisor" (or unset it)`,
   );
+}
+
+/** The daemon's default backend and why (`covenant doctor` says it). */
+export function selectDefaultBackend(value: string | undefined, bwrapPath: string | null): { backend: RuntimeBackend; reason: string } {
+  if (value !== undefined && value.trim() !== '') {
+    const backend = parseRuntimeBackend(value);
+    return { backend, reason: `COVENANT_RUNTIME_BACKEND=${backend}` };
+  }
+  if (bwrapPath !== null) return { backend: 'linux-bwrap', reason: `bubblewrap is installed (${bwrapPath})` };
+  return {
+    backend: DEFAULT_RUNTIME_BACKEND,
+    reason: 'bubblewrap (bwrap) is not installed, so agents run unsandboxed as trusted-local; install it (`apt-get install bubblewrap`) to sandbox them',
+  };
+}
+
+/**
+ * Installed copies are readable (not writable) by others, executables executable by all (the
+ * package hash records only "any execute bit"), so an agent run as an unprivileged
+ * user (trusted-local under a root daemon) can read its own package; the 0700 home still keeps
+ * every other user out of the tree.
+ */
+export function shareInstalledTree(root: string): void {
+  const walk = (dir: string) => {
+    chmodSync(dir, 0o755);
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      const st = lstatSync(full);
+      if (st.isDirectory()) walk(full);
+      else if (st.isFile()) chmodSync(full, (st.mode & 0o111) !== 0 ? 0o755 : 0o644);
+    }
+  };
+  walk(root);
 }
 
 /**
@@ -237,6 +272,11 @@ export class InstalledAgents {
         skipped.push(row.id);
         continue;
       }
+      try {
+        shareInstalledTree(dir); // packages installed before trusted-local ran as nobody under root
+      } catch (err) {
+        this.log?.warn({ agent: row.id, err }, 'could not make the installed package readable for an unprivileged agent user');
+      }
       const agent = this.toAgent(parsed.data, realpathSync(dir), row.installed_at, row.package_sha256);
       this.agents.set(agent.id, agent);
       this.hooks.loaded?.(agent);
@@ -306,6 +346,7 @@ export class InstalledAgents {
       } catch (err) {
         throw new CovenantError('E_BAD_REQUEST', `could not copy the agent package: ${(err as Error).message.split(source.dir).join('<package>')}`);
       }
+      shareInstalledTree(staging);
       const copy = await loadAgentPackage(staging);
       const id = copy.manifest.agent.id;
       if (id !== source.manifest.agent.id) {

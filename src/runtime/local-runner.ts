@@ -1,17 +1,22 @@
 /**
  * Trusted-local runner (SPEC 12): runs an agent as an ordinary child process of the daemon,
- * in its own process group, with a cleared environment, the intent as one JSON line on stdin
- * and the answer as the first non-empty JSON line on stdout.
+ * in its own process group, with an allowlisted environment, the intent as one JSON line on
+ * stdin and the answer as the first non-empty JSON line on stdout.
  *
- * "Trusted" means there is no sandbox: the agent runs with the daemon's uid. What this runner
- * does guarantee is hygiene and containment of the process tree: no inherited secrets, bounded
- * output, and every process the agent started is gone when `run` returns.
+ * "Trusted" means there is no sandbox: the agent runs with the daemon's uid (or, when the
+ * daemon is root, as an unprivileged user: `runAs`) and can read whatever that user can. What
+ * this runner does guarantee is hygiene and containment of the process tree: no inherited
+ * secrets, bounded output, and every process the agent started is gone when `run` returns.
+ *
+ * The same process supervision serves the `linux-bwrap` backend: a `sandbox` planner only
+ * changes the command line (bwrap wrapping the interpreter), see `./bwrap/`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import { buildAgentEnv } from './agent-env.js';
 import type {
   AgentAnswer,
   AgentFailureReason,
@@ -20,15 +25,53 @@ import type {
   AgentRunner,
 } from './runner.js';
 
+export { buildAgentEnv } from './agent-env.js';
+
 export const DEFAULT_KILL_GRACE_MS = 2000;
 export const DEFAULT_MAX_STDOUT_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_STDERR_BYTES = 64 * 1024;
 /** How long to wait for a killed process group to disappear before giving up waiting. */
 const REAP_WAIT_MS = 2000;
 const POLL_MS = 10;
+/** `nobody`/`nogroup` on Debian: who trusted-local agents run as when the daemon is root. */
+export const UNPRIVILEGED_UID = 65534;
+export const UNPRIVILEGED_GID = 65534;
 
 /** What is needed to start an agent process (everything in a run request but the intent). */
 export type AgentLaunch = Pick<AgentRunRequest, 'agentId' | 'packageDir' | 'runtime' | 'entry' | 'memoryMb' | 'env'>;
+
+/** What the manifest says about how an agent is launched (looked up per launch). */
+export interface LaunchProfile {
+  /** `[resources] network` */
+  network: 'off' | 'outbound-https-only' | 'full';
+  /** `[agent] env`: variables taken from the daemon's environment. */
+  envNames: readonly string[];
+}
+
+/** A validated launch: resolved package directory, entry relative to it (POSIX separators). */
+export interface SandboxLaunch {
+  agentId: string;
+  packageDir: string;
+  entry: string;
+  runtime: AgentLaunch['runtime'];
+  memoryMb: number;
+  profile: LaunchProfile;
+  /** The allowlisted environment built from the daemon's (the sandbox decides what to keep). */
+  env: Record<string, string>;
+  /** Interpreter for python3 agents. */
+  python3Command: string;
+}
+
+/** The process to spawn for a sandboxed launch. */
+export interface SandboxCommand {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** A sandbox that cannot run at all (binary missing): the run fails as `sandbox_unavailable`. */
+export class SandboxUnavailableError extends Error {}
 
 export interface TrustedLocalRunnerOptions {
   /**
@@ -46,6 +89,16 @@ export interface TrustedLocalRunnerOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** Interpreter for `runtime = "python3"`, looked up on the agent's PATH. Default `python3`. */
   python3Command?: string;
+  /** The manifest's launch settings for an agent. Default: network off, no declared variables. */
+  profile?: (launch: AgentLaunch) => Partial<LaunchProfile> | undefined;
+  /**
+   * Host runs only: the user an agent runs as (spawn `uid`/`gid`). The daemon passes nobody
+   * (65534) when it runs as root, unless the manifest opts in to the daemon's user. Default:
+   * the daemon's own user.
+   */
+  runAs?: (launch: AgentLaunch) => { uid: number; gid: number } | undefined;
+  /** Wraps every launch in a sandbox (the linux-bwrap backend). Default: none (trusted-local). */
+  sandbox?: { backend: 'linux-bwrap'; command: (launch: SandboxLaunch) => SandboxCommand };
 }
 
 const AgentAnswerSchema = z.object({
@@ -53,35 +106,6 @@ const AgentAnswerSchema = z.object({
   sources: z.array(z.string()).optional(),
   files: z.array(z.string()).optional(),
 });
-
-/** Variable names never handed to an agent, even when they match the allowlist. */
-const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD/i;
-const PASSTHROUGH = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
-
-/**
- * The agent's environment: `PATH`, `HOME`, `LANG`, `TZ` and `COVENANT_*` from `base`, minus
- * any name containing TOKEN, SECRET, KEY or PASSWORD, plus `extra` (already filtered by the
- * caller). Nothing else is inherited.
- */
-export function buildAgentEnv(base: NodeJS.ProcessEnv, extra?: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of PASSTHROUGH) {
-    const value = base[name];
-    if (typeof value === 'string') env[name] = value;
-  }
-  for (const [name, value] of Object.entries(base)) {
-    if (typeof value !== 'string') continue;
-    if (!name.startsWith('COVENANT_')) continue;
-    if (SECRET_NAME.test(name)) continue;
-    env[name] = value;
-  }
-  if (extra) {
-    for (const [name, value] of Object.entries(extra)) {
-      if (typeof value === 'string') env[name] = value;
-    }
-  }
-  return env;
-}
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -150,7 +174,9 @@ interface LaunchSpec {
   command: string;
   args: string[];
   cwd: string;
-  extraEnv: Record<string, string> | undefined;
+  env: Record<string, string>;
+  uid: number | undefined;
+  gid: number | undefined;
 }
 
 /** One spawned agent process with its output buffers. Collects from the moment it starts. */
@@ -174,16 +200,17 @@ class AgentProcess {
 
   constructor(
     spec: LaunchSpec,
-    env: Record<string, string>,
     private readonly maxStdout: number,
     private readonly maxStderr: number,
   ) {
     this.child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env,
+      env: spec.env,
       detached: true, // setsid(): own session and process group, pgid = pid
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
+      // libuv enters cwd before it drops to uid/gid (and clears supplementary groups).
+      ...(spec.uid !== undefined && spec.gid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
     });
     this.pid = this.child.pid;
 
@@ -279,7 +306,7 @@ interface WarmEntry {
 }
 
 export class TrustedLocalRunner implements AgentRunner {
-  readonly backend = 'trusted-local' as const;
+  readonly backend: 'trusted-local' | 'linux-bwrap';
 
   private readonly warm: (request: AgentLaunch) => boolean;
   private readonly killGraceMs: number;
@@ -287,6 +314,9 @@ export class TrustedLocalRunner implements AgentRunner {
   private readonly maxStderrBytes: number;
   private readonly baseEnv: NodeJS.ProcessEnv | undefined;
   private readonly python3Command: string;
+  private readonly profile: TrustedLocalRunnerOptions['profile'];
+  private readonly runAs: TrustedLocalRunnerOptions['runAs'];
+  private readonly sandbox: TrustedLocalRunnerOptions['sandbox'];
   private readonly pool = new Map<string, WarmEntry>();
   private closed = false;
 
@@ -298,6 +328,10 @@ export class TrustedLocalRunner implements AgentRunner {
     this.maxStderrBytes = options.maxStderrBytes ?? DEFAULT_MAX_STDERR_BYTES;
     this.baseEnv = options.baseEnv;
     this.python3Command = options.python3Command ?? 'python3';
+    this.profile = options.profile;
+    this.runAs = options.runAs;
+    this.sandbox = options.sandbox;
+    this.backend = options.sandbox?.backend ?? 'trusted-local';
   }
 
   /** Number of idle warm processes (for status and tests). */
@@ -325,6 +359,7 @@ export class TrustedLocalRunner implements AgentRunner {
     try {
       spec = this.launchSpec(request);
     } catch (err) {
+      if (err instanceof SandboxUnavailableError) return fail('sandbox_unavailable', `agent ${id}: ${err.message}`);
       return fail('spawn_failed', `agent ${id}: ${(err as Error).message}`);
     }
 
@@ -381,44 +416,66 @@ export class TrustedLocalRunner implements AgentRunner {
     if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
       throw new Error(`entry "${launch.entry}" escapes the package directory`);
     }
-    let command: string;
-    let args: string[];
-    switch (launch.runtime) {
-      case 'node': {
+    if (!['node', 'python3', 'bin'].includes(launch.runtime)) throw new Error(`unknown runtime ${JSON.stringify(launch.runtime)}`);
+    const given = this.profile?.(launch) ?? {};
+    const profile: LaunchProfile = { network: given.network ?? 'off', envNames: given.envNames ?? [] };
+    const base = this.baseEnv ?? process.env;
+
+    let plan: { command: string; args: string[]; cwd: string; env: Record<string, string>; uid?: number; gid?: number };
+    if (this.sandbox) {
+      const env = buildAgentEnv(base, launch.env, { declared: profile.envNames });
+      plan = this.sandbox.command({
+        agentId: launch.agentId,
+        packageDir,
+        entry: rel.split(path.sep).join('/'),
+        runtime: launch.runtime,
+        memoryMb: launch.memoryMb,
+        profile,
+        env,
+        python3Command: this.python3Command,
+      });
+    } else {
+      const user = this.runAs?.(launch);
+      // An unprivileged user cannot search a 0700 $COVENANT_HOME: it reaches its package through
+      // its cwd (entered before the uid drop), so paths go through /proc/self/cwd.
+      const entryArg = user ? `/proc/self/cwd/${rel.split(path.sep).join('/')}` : entryPath;
+      const fixed: Record<string, string> = user ? { HOME: '/tmp' } : {};
+      const env = buildAgentEnv(base, launch.env, { declared: profile.envNames, fixed });
+      let command: string;
+      let args: string[] = [];
+      if (launch.runtime === 'node') {
         command = process.execPath;
-        args = [];
-        if (Number.isInteger(launch.memoryMb) && launch.memoryMb > 0) {
-          args.push(`--max-old-space-size=${launch.memoryMb}`);
-        }
-        args.push(entryPath);
-        break;
-      }
-      case 'python3':
+        if (Number.isInteger(launch.memoryMb) && launch.memoryMb > 0) args.push(`--max-old-space-size=${launch.memoryMb}`);
+        if (user) args.push('--preserve-symlinks', '--preserve-symlinks-main');
+        args.push(entryArg);
+      } else if (launch.runtime === 'python3') {
         command = this.python3Command;
-        args = [entryPath];
-        break;
-      case 'bin':
-        command = entryPath;
-        args = [];
-        break;
-      default:
-        throw new Error(`unknown runtime ${JSON.stringify(launch.runtime)}`);
+        args = [entryArg];
+      } else {
+        command = entryArg;
+      }
+      plan = { command, args, cwd: packageDir, env };
+      if (user) {
+        plan.uid = user.uid;
+        plan.gid = user.gid;
+      }
     }
-    const envEntries = Object.entries(launch.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const envEntries = Object.entries(plan.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return {
       key: poolKey(launch.agentId, launch.packageDir),
-      fingerprint: JSON.stringify([command, args, packageDir, envEntries]),
+      fingerprint: JSON.stringify([plan.command, plan.args, plan.cwd, envEntries, plan.uid ?? null, plan.gid ?? null]),
       agentId: launch.agentId,
-      command,
-      args,
-      cwd: packageDir,
-      extraEnv: launch.env,
+      command: plan.command,
+      args: plan.args,
+      cwd: plan.cwd,
+      env: plan.env,
+      uid: plan.uid,
+      gid: plan.gid,
     };
   }
 
   private start(spec: LaunchSpec): AgentProcess {
-    const env = buildAgentEnv(this.baseEnv ?? process.env, spec.extraEnv);
-    return new AgentProcess(spec, env, this.maxStdoutBytes, this.maxStderrBytes);
+    return new AgentProcess(spec, this.maxStdoutBytes, this.maxStderrBytes);
   }
 
   private takeWarm(spec: LaunchSpec): AgentProcess | undefined {

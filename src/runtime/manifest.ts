@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { CovenantError } from '../core/index.js';
+import { declaredEnvProblem } from './agent-env.js';
 import type { AgentIntent, AgentRunRequest } from './runner.js';
 
 /** Agent ids: lowercase, start with a letter, at most 63 characters. */
@@ -78,6 +79,17 @@ export const AgentSectionSchema = z.strictObject(
       .string({ error: expect('a string') })
       .max(2000, { error: 'expected at most 2000 characters' })
       .optional(),
+    /** Variables the agent receives from the daemon's environment (see agent-env.ts). */
+    env: z
+      .array(
+        z.string({ error: expect('a variable name') }).superRefine((name, ctx) => {
+          const problem = declaredEnvProblem(name);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name.slice(0, 64))}: ${problem}` });
+        }),
+        { error: expect('an array of variable names') },
+      )
+      .max(32, { error: 'expected at most 32 variable names' })
+      .default([]),
   },
   { error: section },
 );
@@ -108,8 +120,13 @@ export const SandboxSectionSchema = z
   .strictObject(
     {
       required: z.boolean({ error: expect('true or false') }).default(false),
-      /** Absent: the daemon's default backend (`COVENANT_RUNTIME_BACKEND`). */
-      backend: enumOf(['trusted-local', 'linux-gvisor'] as const).optional(),
+      /** Absent: the daemon's default backend (`COVENANT_RUNTIME_BACKEND`, else linux-bwrap when bwrap is installed). */
+      backend: enumOf(['trusted-local', 'linux-bwrap', 'linux-gvisor'] as const).optional(),
+      /**
+       * trusted-local under a root daemon runs the agent as nobody (65534); `true` keeps the
+       * daemon's user (root) instead. Only meaningful for trusted-local.
+       */
+      run_as_daemon_user: z.boolean({ error: expect('true or false') }).default(false),
     },
     { error: expect('a table') },
   )
@@ -161,7 +178,14 @@ export const AgentManifestSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['sandbox', 'backend'],
-        message: '"trusted-local" is not a sandbox; with sandbox.required = true use "linux-gvisor" or leave it unset',
+        message: '"trusted-local" is not a sandbox; with sandbox.required = true use "linux-bwrap" or "linux-gvisor", or leave it unset',
+      });
+    }
+    if (m.sandbox.run_as_daemon_user && (m.sandbox.required || (m.sandbox.backend !== undefined && m.sandbox.backend !== 'trusted-local'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sandbox', 'run_as_daemon_user'],
+        message: 'only applies to the "trusted-local" backend; remove it, or set sandbox.backend = "trusted-local" and sandbox.required = false',
       });
     }
   });

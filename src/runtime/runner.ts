@@ -1,5 +1,5 @@
 /**
- * The contract every agent runner (trusted-local, linux-gvisor) fulfils. The dispatch
+ * The contract every agent runner (trusted-local, linux-bwrap, linux-gvisor) fulfils. The dispatch
  * pipeline only ever talks to this interface.
  */
 export interface AgentIntent {
@@ -45,7 +45,7 @@ export type AgentRunResult =
   | { ok: false; reason: AgentFailureReason; message: string; wallMs: number; exitCode?: number | null };
 
 export interface AgentRunner {
-  readonly backend: 'trusted-local' | 'linux-gvisor';
+  readonly backend: 'trusted-local' | 'linux-bwrap' | 'linux-gvisor';
   run(request: AgentRunRequest): Promise<AgentRunResult>;
   /** Releases warm processes or containers. */
   close?(): Promise<void>;

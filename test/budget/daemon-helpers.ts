@@ -29,7 +29,7 @@ export async function startBudgetDaemon(): Promise<BudgetDaemon> {
   const packages = join(dir, 'packages');
   const pidfile = join(dir, 'pids.txt');
   mkdirSync(packages);
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, COVENANT_FIXTURE_PIDFILE: pidfile };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, FIXTURE_PIDFILE: pidfile };
   const daemon = await startDaemon({ home, agentRuntime: { env, killGraceMs: 300 } });
   const operatorToken = readFileSync(daemon.paths.operatorToken, 'utf8').trim();
   const clients: IpcClient[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /**
  * A fixture agent package: answers `done: <text>` at once, or after N ms when the text
- * contains `sleep:N`. With COVENANT_FIXTURE_PIDFILE set it appends its pid there, so a test
+ * contains `sleep:N`. With FIXTURE_PIDFILE set (declared in its manifest) it appends its pid there, so a test
  * can check the process is gone after a preemption.
  */
 export function writeFixtureAgent(root: string, id: string, options: { creditsPerHour: number; cpuMsPerTask?: number; ignoreRules?: string }): string {
@@ -18,11 +18,17 @@ version = "0.1.0"
 runtime = "node"
 entry = "main.js"
 description = "test fixture: answers, optionally after sleeping"
+env = ["FIXTURE_PIDFILE"]
 
 [resources]
 cpu_ms_per_task = ${options.cpuMsPerTask ?? 30000}
 memory_mb = 64
 warm = false
+
+[sandbox]
+# Host pids and a pid file in a root-only temp dir: the daemon's own user, no sandbox.
+backend = "trusted-local"
+run_as_daemon_user = true
 
 [settlement]
 budget_credits_per_hour = ${options.creditsPerHour}
@@ -43,7 +49,7 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (c) => { input += c; });
 process.stdin.on('end', () => {
   const intent = JSON.parse(input.split('\\n').find((l) => l.trim() !== ''));
-  const pidfile = process.env.COVENANT_FIXTURE_PIDFILE;
+  const pidfile = process.env.FIXTURE_PIDFILE;
   if (pidfile) fs.appendFileSync(pidfile, process.pid + '\\n');
   const m = /sleep:(\\d+)/.exec(intent.text);
   const answer = () => process.stdout.write(JSON.stringify({ text: 'done: ' + intent.text, sources: ['fixture'] }) + '\\n');

@@ -26,10 +26,14 @@ export interface RuntimeDaemon {
   stop(): Promise<void>;
 }
 
-/** An in-process covenantd with a controlled agent-runtime environment and a short kill grace. */
+/**
+ * An in-process covenantd with a controlled agent-runtime environment and a short kill grace.
+ * Agents run trusted-local unless `env` names another backend (the linux-bwrap backend has its
+ * own tests in test/runtime and test/live).
+ */
 export async function startRuntimeDaemon(env: NodeJS.ProcessEnv = {}): Promise<RuntimeDaemon> {
   const { home, cleanup } = tempHome();
-  const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+  const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, COVENANT_RUNTIME_BACKEND: 'trusted-local', ...env };
   const daemon = await startDaemon({ home, agentRuntime: { env: baseEnv, killGraceMs: 300 } });
   const token = readFileSync(daemon.paths.operatorToken, 'utf8').trim();
   const client = await IpcClient.connect(daemon.paths.sock, { timeoutMs: 60_000 });

@@ -11,7 +11,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
   const pidfile = join(mkdtempSync(join(tmpdir(), 'covenant-pids-')), 'pids.json');
 
   before(async () => {
-    t = await startRuntimeDaemon({ COVENANT_FIXTURE_PIDFILE: pidfile, COVENANT_GVISOR_ROOTFS: '/nonexistent/covenant-rootfs' });
+    t = await startRuntimeDaemon({ FIXTURE_PIDFILE: pidfile, COVENANT_GVISOR_ROOTFS: '/nonexistent/covenant-rootfs' });
   });
   after(async () => {
     await t.stop();

@@ -106,11 +106,12 @@ describe('TrustedLocalRunner', () => {
       }
       const env = JSON.parse(printed) as Record<string, string>;
       assert.equal(env.PATH, process.env.PATH);
-      assert.equal(env.COVENANT_VISIBLE, 'visible-value');
+      assert.equal(env.COVENANT_VISIBLE, undefined, 'COVENANT_* variables of the daemon never pass (allowlist)');
+      assert.ok(!printed.includes('visible-value'));
       assert.equal(env.COVENANT_EXTRA, 'from-request');
-      const allowed = new Set(['PATH', 'HOME', 'LANG', 'TZ']);
+      const allowed = new Set(['PATH', 'HOME', 'LANG', 'TZ', 'NODE_ENV', 'COVENANT_EXTRA']);
       for (const name of Object.keys(env)) {
-        assert.ok(allowed.has(name) || name.startsWith('COVENANT_'), `unexpected variable ${name}`);
+        assert.ok(allowed.has(name) || /^LC_[A-Z]+$/.test(name), `unexpected variable ${name}`);
         assert.ok(!/TOKEN|SECRET|KEY|PASSWORD/i.test(name), `secret-looking variable ${name}`);
       }
     } finally {
@@ -119,12 +120,35 @@ describe('TrustedLocalRunner', () => {
     }
   });
 
-  it('buildAgentEnv filters names case-insensitively and adds request env', () => {
+  it('buildAgentEnv is an allowlist: no COVENANT_* but the model settings, no secrets, plus request env', () => {
     const env = buildAgentEnv(
-      { PATH: '/bin', HOME: '/h', LANG: 'C', TZ: 'UTC', SHELL: '/bin/sh', COVENANT_HOME: '/c', COVENANT_peer_token: 't', COVENANT_SIGNING_KEY: 'k' },
+      {
+        PATH: '/bin',
+        HOME: '/h',
+        LANG: 'C',
+        LC_ALL: 'C.UTF-8',
+        TZ: 'UTC',
+        SHELL: '/bin/sh',
+        NODE_OPTIONS: '--require /evil.js',
+        LD_PRELOAD: '/evil.so',
+        NODE_EXTRA_CA_CERTS: '/host/ca.pem',
+        COVENANT_HOME: '/c',
+        COVENANT_SOCKET: '/c/sock',
+        COVENANT_peer_token: 't',
+        COVENANT_SIGNING_KEY: 'k',
+        COVENANT_OLLAMA_ENDPOINT: 'http://127.0.0.1:11434',
+      },
       { COVENANT_MODEL_CHAT: 'm' },
     );
-    assert.deepEqual(env, { PATH: '/bin', HOME: '/h', LANG: 'C', TZ: 'UTC', COVENANT_HOME: '/c', COVENANT_MODEL_CHAT: 'm' });
+    assert.deepEqual(env, {
+      PATH: '/bin',
+      HOME: '/h',
+      LANG: 'C',
+      LC_ALL: 'C.UTF-8',
+      TZ: 'UTC',
+      COVENANT_OLLAMA_ENDPOINT: 'http://127.0.0.1:11434',
+      COVENANT_MODEL_CHAT: 'm',
+    });
   });
 
   it('takes only the first non-empty stdout line and keeps text, sources, files', async () => {

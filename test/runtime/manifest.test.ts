@@ -68,13 +68,21 @@ describe('parseManifest', () => {
   it('applies the documented defaults to a minimal manifest', () => {
     const m = parseManifest(MINIMAL, 'agent.toml');
     assert.deepEqual(m, {
-      agent: { id: 'demo-agent', name: 'Demo', version: '1.2.3', runtime: 'node', entry: 'main.js' },
+      agent: { id: 'demo-agent', name: 'Demo', version: '1.2.3', runtime: 'node', entry: 'main.js', env: [] },
       capabilities: { required: [], optional: [] },
       resources: { cpu_ms_per_task: 30000, memory_mb: 512, network: 'off', warm: true },
-      sandbox: { required: false },
+      sandbox: { required: false, run_as_daemon_user: false },
       settlement: { budget_credits_per_hour: 0, priority: 'normal' },
       router: {},
     });
+  });
+
+  it('accepts declared variables, linux-bwrap and the trusted-local opt-in to the daemon user', () => {
+    const bwrap = parseManifest(`${MINIMAL.replace('[agent]', '[agent]\nenv = ["AGENT_MODE", "LC_ALL"]')}[sandbox]\nrequired = true\nbackend = "linux-bwrap"\n`, 'agent.toml');
+    assert.deepEqual(bwrap.agent.env, ['AGENT_MODE', 'LC_ALL']);
+    assert.deepEqual(bwrap.sandbox, { required: true, backend: 'linux-bwrap', run_as_daemon_user: false });
+    const local = parseManifest(`${MINIMAL}[sandbox]\nbackend = "trusted-local"\nrun_as_daemon_user = true\n`, 'agent.toml');
+    assert.deepEqual(local.sandbox, { required: false, backend: 'trusted-local', run_as_daemon_user: true });
   });
 
   it('accepts a full manifest', () => {
@@ -103,7 +111,7 @@ keywords = ["demo", "test"]
     assert.equal(m.agent.description, 'does things');
     assert.deepEqual(m.capabilities.required, ['memory.read', 'tool.call.search']);
     assert.deepEqual(m.resources, { cpu_ms_per_task: 1000, memory_mb: 64, network: 'outbound-https-only', warm: false });
-    assert.deepEqual(m.sandbox, { required: true, backend: 'linux-gvisor' });
+    assert.deepEqual(m.sandbox, { required: true, backend: 'linux-gvisor', run_as_daemon_user: false });
     assert.deepEqual(m.settlement, { budget_credits_per_hour: 120, priority: 'high' });
     assert.deepEqual(m.router.keywords, ['demo', 'test']);
   });
@@ -128,8 +136,16 @@ keywords = ["demo", "test"]
     ['actions not a list', `${MINIMAL}[capabilities]\noptional = "memory.read"\n`, /agent\.toml: capabilities\.optional: expected an array/],
     ['bad budget', `${MINIMAL}[settlement]\nbudget_credits_per_hour = -1\n`, /agent\.toml: settlement\.budget_credits_per_hour: expected a non-negative integer/],
     ['bad priority', `${MINIMAL}[settlement]\npriority = "urgent"\n`, /agent\.toml: settlement\.priority: expected one of "low", "normal", "high"/],
-    ['bad backend', `${MINIMAL}[sandbox]\nbackend = "docker"\n`, /agent\.toml: sandbox\.backend: expected one of "trusted-local", "linux-gvisor"/],
+    ['bad backend', `${MINIMAL}[sandbox]\nbackend = "docker"\n`, /agent\.toml: sandbox\.backend: expected one of "trusted-local", "linux-bwrap", "linux-gvisor"/],
     ['required sandbox on trusted-local', `${MINIMAL}[sandbox]\nrequired = true\nbackend = "trusted-local"\n`, /agent\.toml: sandbox\.backend: "trusted-local" is not a sandbox/],
+    ['a COVENANT_* variable in agent.env', MINIMAL.replace('[agent]', '[agent]\nenv = ["COVENANT_HOME"]'), /agent\.toml: agent\.env\[0\]: "COVENANT_HOME": COVENANT_\*, loader/],
+    ['a secret-shaped variable in agent.env', MINIMAL.replace('[agent]', '[agent]\nenv = ["MY_API_TOKEN"]'), /agent\.toml: agent\.env\[0\]: "MY_API_TOKEN": secret-shaped/],
+    ['a loader variable in agent.env', MINIMAL.replace('[agent]', '[agent]\nenv = ["OK_NAME", "LD_PRELOAD"]'), /agent\.toml: agent\.env\[1\]: "LD_PRELOAD": COVENANT_\*, loader/],
+    ['a lower-case name in agent.env', MINIMAL.replace('[agent]', '[agent]\nenv = ["path"]'), /agent\.toml: agent\.env\[0\]: "path": expected an upper-case variable name/],
+    ['agent.env not a list', MINIMAL.replace('[agent]', '[agent]\nenv = "MODE"'), /agent\.toml: agent\.env: expected an array of variable names/],
+    ['run_as_daemon_user not a boolean', `${MINIMAL}[sandbox]\nrun_as_daemon_user = "yes"\n`, /agent\.toml: sandbox\.run_as_daemon_user: expected true or false/],
+    ['run_as_daemon_user on bwrap', `${MINIMAL}[sandbox]\nbackend = "linux-bwrap"\nrun_as_daemon_user = true\n`, /agent\.toml: sandbox\.run_as_daemon_user: only applies to the "trusted-local" backend/],
+    ['run_as_daemon_user with a required sandbox', `${MINIMAL}[sandbox]\nrequired = true\nrun_as_daemon_user = true\n`, /agent\.toml: sandbox\.run_as_daemon_user: only applies/],
     ['bad keywords', `${MINIMAL}[router]\nkeywords = ["ok", 3]\n`, /agent\.toml: router\.keywords\[1\]: expected a string/],
     ['unknown key', `${MINIMAL}[resources]\ngpu = true\n`, /agent\.toml: resources\.gpu: unknown key/],
     ['unknown agent key', MINIMAL.replace('[agent]', '[agent]\nauthor = "me"'), /agent\.toml: agent\.author: unknown key/],
