@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CovenantError } from '../core/index.js';
 import { isRequestKind, requestDefinition, type WireMessage } from '../ipc/index.js';
+import { asStorageFull } from '../store/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { HANDLERS } from './handlers/index.js';
@@ -45,7 +46,7 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
 }
 
 function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: unknown): ErrorReply {
-  const known = error instanceof CovenantError ? error : null;
+  const known = error instanceof CovenantError ? error : asStorageFull(error);
   if (!known) {
     ctx.log.error({ err: error, transport: caller.transport }, 'request failed with an internal error');
   }
@@ -63,7 +64,7 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
       });
     } catch (auditError) {
       ctx.log.error({ err: auditError }, 'could not audit a refused request');
-      return { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
+      return asStorageFull(auditError)?.toWire() ?? { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
     }
   }
   return reply;
