@@ -33,6 +33,9 @@ export const ERROR_CATALOGUE = {
   // Raised by covenantd at start-up.
   E_HOME_UNSAFE: { status: 500 },
   E_ALREADY_RUNNING: { status: 409 },
+  E_HOME_NOT_WRITABLE: { status: 500 },
+  // Raised by covenantd while running: the disk holding $COVENANT_HOME is full.
+  E_STORAGE_FULL: { status: 507 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

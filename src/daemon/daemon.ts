@@ -1,27 +1,30 @@
-import { existsSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { AuditLog } from '../audit/index.js';
 import { BudgetService } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
 import { IgnoreGate } from '../policy/index.js';
-import { COVENANT_VERSION, systemClock, type Clock } from '../core/index.js';
-import { acquireInstanceLock, ensurePrivateDir, homePaths, type HomePaths } from '../home/index.js';
+import { COVENANT_VERSION, CovenantError, systemClock, type Clock } from '../core/index.js';
+import { acquireInstanceLock, ensurePrivateDir, homePaths, homeWriteError, prepareHome, type HomePaths } from '../home/index.js';
 import { loadOrCreateDaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
 import { LocalEmbedder, MemoryService } from '../memory/index.js';
-import { openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
+import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { intentAuthorize } from './intent-authorize.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
-import { migrate, openDatabase, readState, writeState } from '../store/index.js';
+import { isStorageFull, migrate, openDatabase, readState, writeState } from '../store/index.js';
 import { createAuthorizer } from './authorization.js';
 import type { DaemonContext } from './context.js';
 import { TokenDisconnector } from './disconnector.js';
 import { IpcServer } from './ipc-server.js';
 import { createDaemonLogger } from './logger.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
 const OPERATOR_BOOTSTRAPPED = 'operator_bootstrapped_at';
+const SOCKET_PROBE_MS = 1000;
 
 export interface DaemonOptions {
   home: string;
@@ -45,9 +48,9 @@ export interface RunningDaemon {
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   process.umask(0o077); // every file the daemon creates is private to its user
   const paths = homePaths(options.home);
-  ensurePrivateDir(paths.home);
-  const lock = acquireInstanceLock(paths.lock, paths.home);
-  const cleanups: Array<() => void> = [() => lock.release()];
+  prepareHome(paths.home);
+  const lock = await acquireInstanceLock(paths);
+  const cleanups: Array<() => unknown> = [() => lock.release()];
   try {
     ensurePrivateDir(paths.logsDir);
     const logger = createDaemonLogger(paths.daemonLog, { stderr: options.logToStderr ?? false });
@@ -102,7 +105,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
       options.agentRuntime,
     );
-    cleanups.push(() => void agentRuntime.close());
+    cleanups.push(() => agentRuntime.close());
     const ctx: DaemonContext = {
       paths,
       db,
@@ -133,21 +136,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       memory,
       daemonVersion: COVENANT_VERSION,
     };
-    if (existsSync(paths.sock)) unlinkSync(paths.sock); // we hold the lock: no live daemon owns it
+    // We hold the lock, so a socket left here is stale; one that answers means the lock was
+    // bypassed (its covenantd.lock deleted under a running daemon): refuse rather than steal it.
+    if (await socketAnswers(paths.sock)) {
+      throw new CovenantError('E_ALREADY_RUNNING', `a covenantd already answers on ${paths.sock}; stop it first or use another --home`);
+    }
+    removeSocket(paths.sock);
     const ipc = new IpcServer(ctx);
     await ipc.listen(paths.sock);
+    cleanups.push(async () => {
+      await ipc.shutdown(0);
+      removeSocket(paths.sock);
+    });
     disconnect.add(ipc);
     let gateway: RunningGateway | null = null;
     if (options.http) {
-      try {
-        gateway = await startGateway(ctx, options.http);
-        const running = gateway;
-        // HTTP requests re-resolve their token every time; only open SSE streams need closing.
-        disconnect.add({ count: (tokenHash) => running.countToken(tokenHash), close: (tokenHash) => running.disconnectToken(tokenHash) });
-      } catch (error) {
-        await ipc.shutdown(0);
-        throw error;
-      }
+      gateway = await startGateway(ctx, options.http);
+      const running = gateway;
+      cleanups.push(() => running.close());
+      // HTTP requests re-resolve their token every time; only open SSE streams need closing.
+      disconnect.add({ count: (tokenHash) => running.countToken(tokenHash), close: (tokenHash) => running.disconnectToken(tokenHash) });
     }
     audit.append(identity.agentId, 'daemon_started', { version: COVENANT_VERSION, schema_version: schema, pid: process.pid });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
@@ -155,31 +163,62 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     let stopping: Promise<void> | null = null;
     const stop = (reason = 'stop') => {
-      stopping ??= (async () => {
-        logger.log.info({ reason }, 'covenantd shutting down');
-        memory.stopRetentionTimer();
-        await gateway?.close();
-        await ipc.shutdown(options.shutdownGraceMs ?? 10_000);
-        await ctx.intents.close(); // runs still in flight are aborted and settled (failed receipts)
-        await agentRuntime.close(); // warm agent processes and running sandboxes
-        try {
+      stopping ??= shutDown({
+        reason,
+        log: logger.log,
+        graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+        killGraceMs: options.agentRuntime?.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+        stopTimers: () => memory.stopRetentionTimer(),
+        closeGateway: async () => gateway?.close(),
+        closeIpc: (graceMs) => ipc.shutdown(graceMs),
+        abortRuns: () => ctx.intents.close(),
+        closeRuntime: () => agentRuntime.close(),
+        recordStop: () => {
           audit.append(identity.agentId, 'daemon_stopped', { reason });
           audit.checkpoint();
-        } catch (error) {
-          logger.log.error({ err: error }, 'could not write the shutdown checkpoint');
-        }
-        try {
-          unlinkSync(paths.sock);
-        } catch {
-          // already gone
-        }
-        for (const cleanup of cleanups.reverse()) cleanup();
-      })();
+        },
+        removeSocket: () => removeSocket(paths.sock),
+        cleanups, // each idempotent: what the steps above already closed stays closed
+      });
       return stopping;
     };
     return { ctx, paths, stop };
   } catch (error) {
-    for (const cleanup of cleanups.reverse()) cleanup();
-    throw error;
+    await runCleanups(cleanups);
+    throw startRefusal(error, paths.home);
   }
+}
+
+/** A start that failed on a full or read-only disk says so and what to do; anything else as is. */
+function startRefusal(error: unknown, home: string): unknown {
+  if (isStorageFull(error)) {
+    return new CovenantError(
+      'E_STORAGE_FULL',
+      `the disk holding ${home} is full, so covenantd cannot record its start in the audit log and does not serve; free space there (old logs/covenantd.log.N can go), then start covenantd again`,
+    );
+  }
+  return homeWriteError(error, home) ?? error;
+}
+
+function removeSocket(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether something accepts connections on the Unix socket at `path`. */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    const done = (answers: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answers);
+    };
+    const timer = setTimeout(() => done(true), SOCKET_PROBE_MS); // accepted but silent: someone is there
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

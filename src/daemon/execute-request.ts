@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
 import type { HomePaths } from '../home/index.js';
 import { isRequestKind, requestDefinition, type WireMessage } from '../ipc/index.js';
+import { asStorageFull } from '../store/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { HANDLERS } from './handlers/index.js';
@@ -55,7 +56,7 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
 }
 
 function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: unknown): ErrorReply {
-  const known = error instanceof CovenantError ? error : null;
+  const known = error instanceof CovenantError ? error : asStorageFull(error);
   if (!known) ctx.log.error({ err: error, transport: caller.transport }, 'request failed with an internal error');
   const reply: ErrorReply = known ? known.toWire() : { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(ctx.paths) };
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
@@ -69,7 +70,7 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
       });
     } catch (auditError) {
       ctx.log.error({ err: auditError }, 'could not audit a refused request');
-      return { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
+      return asStorageFull(auditError)?.toWire() ?? { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
     }
   }
   return reply;

@@ -1,5 +1,6 @@
 import { renameSync, statSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { LogFile } from './log-file.js';
 
 export type { Logger };
 
@@ -12,14 +13,29 @@ export interface DaemonLogger {
   close(): void;
 }
 
+let stderrGuarded = false;
+
 /**
  * pino to `logs/covenantd.log` and stderr. The file is rotated by size (covenantd.log.1 ..
- * .5); pino's destination reopens the path after the rename.
+ * .5) and reopened after the rename. Neither a full disk nor a closed stderr ends the daemon:
+ * lines that cannot be written are dropped (docs/operations.md, "Disk full").
  */
 export function createDaemonLogger(logFile: string, options: { stderr?: boolean; level?: string } = {}): DaemonLogger {
-  const file = pino.destination({ dest: logFile, mkdir: true, sync: true, mode: 0o600 });
+  const stderr = options.stderr !== false;
+  const file = new LogFile(logFile, (error) => {
+    if (stderr) {
+      const code = (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+      process.stderr.write(`covenantd: cannot write ${logFile} (${code}); log lines are dropped until it can be written again\n`);
+    }
+  });
   const streams: pino.StreamEntry[] = [{ stream: file }];
-  if (options.stderr !== false) streams.push({ stream: process.stderr });
+  if (stderr) {
+    if (!stderrGuarded) {
+      stderrGuarded = true;
+      process.stderr.on('error', () => undefined); // EPIPE or ENOSPC on stderr: the file still has the log
+    }
+    streams.push({ stream: process.stderr });
+  }
   const log = pino(
     {
       level: options.level ?? process.env.COVENANT_LOG_LEVEL ?? 'info',
@@ -35,26 +51,24 @@ export function createDaemonLogger(logFile: string, options: { stderr?: boolean;
     log,
     close() {
       clearInterval(timer);
-      file.flushSync?.();
+      file.close();
     },
   };
 }
 
 function rotateIfLarge(path: string, reopen: () => void): void {
-  let size = 0;
   try {
-    size = statSync(path).size;
-  } catch {
-    return;
-  }
-  if (size < ROTATE_AT_BYTES) return;
-  for (let index = KEEP_FILES - 1; index >= 1; index -= 1) {
-    try {
-      renameSync(`${path}.${index}`, `${path}.${index + 1}`);
-    } catch {
-      // that generation does not exist yet
+    if (statSync(path).size < ROTATE_AT_BYTES) return;
+    for (let index = KEEP_FILES - 1; index >= 1; index -= 1) {
+      try {
+        renameSync(`${path}.${index}`, `${path}.${index + 1}`);
+      } catch {
+        // that generation does not exist yet
+      }
     }
+    renameSync(path, `${path}.1`);
+    reopen();
+  } catch {
+    // no log file yet, or the rename failed: try again at the next check
   }
-  renameSync(path, `${path}.1`);
-  reopen();
 }

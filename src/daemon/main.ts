@@ -33,22 +33,39 @@ async function main(argv: string[]): Promise<number> {
   if (flags.recoverOperator) return runRecoverOperator(home);
 
   const http = flags.http ? gatewayOptionsFromEnv(process.env) : false;
-  const daemon = await startDaemon({ home, logToStderr: true, http });
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      daemon.stop(signal).then(resolve, resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  // Listen for signals before starting: one that arrives during start-up stops the daemon as
+  // soon as it is up, through the same complete shutdown.
+  let signalled: NodeJS.Signals | null = null;
+  let wake: () => void = () => undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    signalled = signal;
+    wake();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const daemon = await startDaemon({ home, logToStderr: true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
+  if (signalled === null) await new Promise<void>((resolve) => (wake = resolve));
+  await daemon.stop(signalled ?? 'SIGTERM');
   return 0;
+}
+
+/** `COVENANT_SHUTDOWN_GRACE_MS`: how long requests in flight may run on after SIGTERM (default 10 s). */
+function shutdownGraceFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.COVENANT_SHUTDOWN_GRACE_MS?.trim();
+  if (!raw) return undefined;
+  if (!/^\d{1,7}$/.test(raw)) {
+    throw new CovenantError('E_BAD_REQUEST', `COVENANT_SHUTDOWN_GRACE_MS must be a number of milliseconds (0 to 9999999), not ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  return Number(raw);
 }
 
 main(process.argv).then(
   (code) => {
-    process.exitCode = code;
+    // Shutdown has released everything it owns; a handle some library left open must not keep
+    // a daemon that has already removed its socket and pid file alive.
+    process.exit(code);
   },
   (error: unknown) => {
     if (error instanceof CovenantError) {

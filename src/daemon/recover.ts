@@ -1,15 +1,15 @@
 import { AuditLog } from '../audit/index.js';
 import { systemClock } from '../core/index.js';
-import { acquireInstanceLock, ensurePrivateDir, homePaths } from '../home/index.js';
+import { acquireInstanceLock, ensurePrivateDir, homePaths, prepareHome } from '../home/index.js';
 import { loadOrCreateDaemonIdentity } from '../identity/index.js';
 import { PeerRegistry, recoverOperator } from '../peers/index.js';
 import { migrate, openDatabase } from '../store/index.js';
 
 /** `covenantd --recover-operator`: needs the daemon stopped (it takes the instance lock). */
-export function runRecoverOperator(home: string): number {
+export async function runRecoverOperator(home: string): Promise<number> {
   const paths = homePaths(home);
-  ensurePrivateDir(paths.home);
-  const lock = acquireInstanceLock(paths.lock, paths.home);
+  prepareHome(paths.home);
+  const lock = await acquireInstanceLock(paths);
   try {
     const identity = loadOrCreateDaemonIdentity(paths);
     const db = openDatabase(paths.db);

@@ -1,3 +1,4 @@
 export * from './layout.js';
 export * from './permissions.js';
 export * from './instance-lock.js';
+export * from './writable.js';

@@ -6,6 +6,7 @@ export interface HomePaths {
   db: string;
   sock: string;
   lock: string;
+  lockName: string;
   identityDir: string;
   localKey: string;
   peersDir: string;
@@ -31,6 +32,7 @@ export function homePaths(home: string): HomePaths {
     db: join(home, 'covenant.db'),
     sock: join(home, 'sock'),
     lock: join(home, 'covenantd.pid'),
+    lockName: join(home, 'covenantd.lock'),
     identityDir: join(home, 'identity'),
     localKey: join(home, 'identity', 'local.key'),
     peersDir: join(home, 'peers'),

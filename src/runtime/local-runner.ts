@@ -293,6 +293,7 @@ class AgentProcess {
 
   /** SIGKILL the group, wait for the leader and the group to be gone. */
   async kill(): Promise<void> {
+    this.setRef(true); // an unref'd warm process would let the loop end before its exit is seen
     signalGroup(this.pid, 'SIGKILL');
     await this.exited;
     await waitGroupGone(this.pid, REAP_WAIT_MS);
