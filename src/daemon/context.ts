@@ -10,7 +10,7 @@ import type { MemoryService } from '../memory/index.js';
 import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
-import type { Db } from '../store/index.js';
+import type { Db, StorageReserve } from '../store/index.js';
 import type { ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { TokenDisconnector } from './disconnector.js';
@@ -42,5 +42,7 @@ export interface DaemonContext {
   memory: MemoryService;
   /** Receipts, batches, proofs and the chain backend (SPEC 15). */
   settlement: SettlementService;
+  /** Read-only mode on a full disk (docs/operations.md, "Disk full"). */
+  storage: StorageReserve;
   daemonVersion: string;
 }

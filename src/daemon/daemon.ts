@@ -15,7 +15,7 @@ import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
-import { isStorageFull, migrate, openDatabase, readState, writeState } from '../store/index.js';
+import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
 import { createAuthorizer } from './authorization.js';
 import type { DaemonContext } from './context.js';
 import { TokenDisconnector } from './disconnector.js';
@@ -106,6 +106,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       options.agentRuntime,
     );
     cleanups.push(() => agentRuntime.close());
+    const storage = new StorageReserve(paths.storageReserve);
+    storage.ensure();
     const ctx: DaemonContext = {
       paths,
       db,
@@ -134,6 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       budget,
       settlement,
       memory,
+      storage,
       daemonVersion: COVENANT_VERSION,
     };
     // We hold the lock, so a socket left here is stale; one that answers means the lock was
@@ -191,7 +194,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
 /** A start that failed on a full or read-only disk says so and what to do; anything else as is. */
 function startRefusal(error: unknown, home: string): unknown {
-  if (isStorageFull(error)) {
+  if (failedOnFullDisk(error, home)) {
     return new CovenantError(
       'E_STORAGE_FULL',
       `the disk holding ${home} is full, so covenantd cannot record its start in the audit log and does not serve; free space there (old logs/covenantd.log.N can go), then start covenantd again`,

@@ -47,6 +47,7 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
     if (!parsed.success) {
       throw new CovenantError('E_BAD_REQUEST', `invalid ${kind} request: ${describeIssues(parsed.error)}`);
     }
+    if (definition.mutates) ctx.storage.admitWrite();
     ctx.authorizer.require(caller, definition.authorize(parsed.data), kind);
     const handler = HANDLERS[kind] as (params: unknown, caller: Caller, ctx: DaemonContext) => unknown;
     return (await handler(parsed.data, caller, ctx)) as Reply;
@@ -57,6 +58,7 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
 
 function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: unknown): ErrorReply {
   const known = error instanceof CovenantError ? error : asStorageFull(error);
+  if (known?.code === 'E_STORAGE_FULL') ctx.storage.release();
   if (!known) ctx.log.error({ err: error, transport: caller.transport }, 'request failed with an internal error');
   const reply: ErrorReply = known ? known.toWire() : { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(ctx.paths) };
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
@@ -70,7 +72,9 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
       });
     } catch (auditError) {
       ctx.log.error({ err: auditError }, 'could not audit a refused request');
-      return asStorageFull(auditError)?.toWire() ?? { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
+      const full = asStorageFull(auditError);
+      if (full) ctx.storage.release();
+      return full?.toWire() ?? { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
     }
   }
   return reply;

@@ -17,6 +17,8 @@ export interface HomePaths {
   runtimeDir: string;
   config: string;
   ignoreFile: string;
+  /** Space given up when the disk fills, so reads and refusals can still be audited. */
+  storageReserve: string;
 }
 
 /** `--home` wins, then `$COVENANT_HOME`, then `~/.covenant`. */
@@ -43,5 +45,6 @@ export function homePaths(home: string): HomePaths {
     runtimeDir: join(home, 'runtime'),
     config: join(home, 'config.toml'),
     ignoreFile: join(home, '.covenantignore'),
+    storageReserve: join(home, 'storage.reserve'),
   };
 }

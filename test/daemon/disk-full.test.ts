@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
@@ -52,7 +52,7 @@ test('a full disk under $COVENANT_HOME: writes refused with E_STORAGE_FULL, read
   const { dir, cleanup } = tempDir('covenant-diskfull-');
   const mountPoint = join(dir, 'small');
   mkdirSync(mountPoint);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m,mode=0700', 'tmpfs', mountPoint], { stdio: 'ignore' }).status !== 0) {
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint], { stdio: 'ignore' }).status !== 0) {
     t.skip('cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN) to fill a disk');
     cleanup();
     return;
@@ -83,29 +83,45 @@ test('a full disk under $COVENANT_HOME: writes refused with E_STORAGE_FULL, read
       const peer = await call(home, { kind: 'peers_add', name: `full-${attempt}` });
       assert.equal(peer.code, 'E_STORAGE_FULL', JSON.stringify(peer));
     }
-    // Reads that need no audit row, ping and audit verify keep working; the daemon is still there.
+    // Reads, capability-checked ones included (their audit rows use the released reserve), ping and audit verify keep working.
     assert.equal((await call(home, { kind: 'ping' })).kind, 'daemon_ping');
     const peers = await call(home, { kind: 'peers_list' });
     assert.ok(JSON.stringify(peers).includes('"before-the-fill@peer"'), JSON.stringify(peers));
-    // A capability-checked request, a read included, is not served unaudited (its capability_check row cannot be written).
-    const unaudited = await call(home, { kind: 'memory_recent', tier: 'longterm', limit: 10 });
-    assert.equal(unaudited.code, 'E_STORAGE_FULL', JSON.stringify(unaudited));
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const read = await call(home, { kind: 'memory_recent', tier: 'longterm', limit: 10 });
+      assert.deepEqual((read.records as Array<{ text: string }>).map((record) => record.text).sort(), [...acknowledged].sort(), JSON.stringify(read));
+    }
+    // The reserve is gone (it carries those rows); a write is still refused although some space is free now.
+    assert.equal(existsSync(homePaths(home).storageReserve), false);
+    assert.equal((await call(home, { kind: 'memory_write', text: 'after the reserve was released', tier: 'longterm' })).code, 'E_STORAGE_FULL');
+    const refusals = await call(home, { kind: 'audit_recent', kinds: ['request_rejected'], limit: 100 });
+    assert.ok((refusals.events as Array<{ payload: { code: string } }>).filter((row) => row.payload.code === 'E_STORAGE_FULL').length >= 1, JSON.stringify(refusals).slice(0, 500));
     const verified = await call(home, { kind: 'audit_verify' });
     assert.equal((verified.report as { valid: boolean }).valid, true, JSON.stringify(verified));
     assert.equal(daemon.child.exitCode, null, 'covenantd is still running');
-    assert.match(daemon.stderr(), /cannot write .*covenantd\.log \(ENOSPC\); log lines are dropped/);
 
     // Stopping on the full disk still ends cleanly.
     assert.equal(await daemon.stop('SIGTERM'), 0, daemon.stderr());
     daemon = null;
 
-    // A start on the still-full disk is refused, clearly, and is not a crash.
+    // A restart on the still-full disk: the space the reserve gave back lets it start, read-only.
+    daemon = await spawnDaemon(home, env);
+    const readOnly = await call(home, { kind: 'memory_recent', tier: 'longterm', limit: 10 });
+    assert.equal((readOnly.records as unknown[]).length, acknowledged.length, JSON.stringify(readOnly));
+    assert.equal((await call(home, { kind: 'memory_write', text: 'on the restart', tier: 'longterm' })).code, 'E_STORAGE_FULL');
+    assert.equal(await daemon.stop('SIGTERM'), 0, daemon.stderr());
+    daemon = null;
+
+    // With not a byte left, a start is refused, clearly, and is not a crash.
+    const lastBytes = join(mountPoint, 'last-bytes');
+    fill(lastBytes);
     const refusedStart = spawnSync(process.execPath, [DAEMON_BIN, '--home', home, '--no-http'], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(refusedStart.status, 1, refusedStart.stderr);
     assert.match(refusedStart.stderr, /covenantd: the disk holding .* is full.*free space there.*then start covenantd again \(E_STORAGE_FULL\)/);
     assert.doesNotMatch(refusedStart.stderr, /SqliteError|at .*\.js:\d+/);
 
     // Space freed: the daemon serves again and every acknowledged write is there.
+    rmSync(lastBytes);
     rmSync(filler);
     daemon = await spawnDaemon(home, env);
     const after = await call(home, { kind: 'memory_recent', tier: 'longterm', limit: 10 });
@@ -119,10 +135,15 @@ test('a full disk under $COVENANT_HOME: writes refused with E_STORAGE_FULL, read
     assert.equal((reverified.report as { valid: boolean }).valid, true, JSON.stringify(reverified));
 
     // Log lines dropped while full are noted in the log once it can be written again.
+    // (The first refusal gives up the reserve; the second fill takes that space too.)
     fill(filler);
+    assert.equal((await call(home, { kind: 'peers_add', name: 'again' })).code, 'E_STORAGE_FULL');
+    fill(lastBytes);
     for (let attempt = 0; attempt < 10; attempt += 1) {
       assert.equal((await call(home, { kind: 'peers_add', name: `again-${attempt}` })).code, 'E_STORAGE_FULL');
     }
+    assert.match(daemon.stderr(), /cannot write .*covenantd\.log \(ENOSPC\); log lines are dropped/);
+    rmSync(lastBytes);
     rmSync(filler);
     assert.equal(await daemon.stop('SIGTERM'), 0, daemon.stderr());
     daemon = null;
