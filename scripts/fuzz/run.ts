@@ -209,6 +209,7 @@ class FuzzRun {
       lane: 'http',
       category: `${fuzzCase.auth} ${fuzzCase.category}`,
       kind: `${method} ${path.slice(0, 60)}`,
+      full: `${method} ${path.slice(0, 4000)}`,
       bytes: body?.length ?? 0,
     };
     this.tally.frames.http += 1;
@@ -240,7 +241,7 @@ class FuzzRun {
   private sent(label: CaseLabel): void {
     this.previous = label;
     this.unreachableInARow = 0;
-    if (this.trace) process.stderr.write(`#${label.n} ${label.lane} ${label.category} ${JSON.stringify(label.kind)} ${label.bytes}\n`);
+    if (this.trace) process.stderr.write(`#${label.n} ${label.lane} ${label.category} ${JSON.stringify(label.full ?? label.kind)} ${label.bytes}\n`);
   }
 
   private judged(label: CaseLabel, verdict: { internal: boolean; shapeProblem: string | null; refusalText: string | null }): void {
@@ -340,8 +341,10 @@ class FuzzRun {
 
   private async crashed(label: CaseLabel): Promise<void> {
     const exit = await this.target.daemon.exited;
-    // What the process printed on its way out (an uncaught exception), not its JSON log lines.
-    const stderr = this.target.daemon.stderr().split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{')).slice(-4).join(' | ') || 'no crash output';
+    // What the process printed on its way out: the uncaught exception's first lines, not its JSON log lines.
+    const printed = this.target.daemon.stderr().split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
+    const at = printed.findIndex((line) => /^\w*Error\b|^Uncaught|^node:internal/.test(line.trim()));
+    const stderr = (at >= 0 ? printed.slice(at, at + 3) : printed.slice(-3)).map((l) => l.trim()).join(' | ') || 'no crash output';
     this.tally.crashes += 1;
     this.tally.sample('crashes', label, `exit ${exit.code ?? exit.signal}: ${stderr}`);
     await this.restart();

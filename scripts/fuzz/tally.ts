@@ -5,6 +5,8 @@ export interface CaseLabel {
   category: string;
   kind: string;
   bytes: number;
+  /** The whole method and path of an HTTP case, for --trace. */
+  full?: string;
 }
 
 export const SAMPLE_LIMIT = 8;
@@ -35,7 +37,8 @@ export class FuzzTally {
 
   sample(which: keyof FuzzTally['samples'], label: CaseLabel, detail: string): void {
     const list = this.samples[which];
-    if (list.length < SAMPLE_LIMIT) list.push({ ...label, detail: detail.slice(0, 300) });
+    const { full: _full, ...short } = label;
+    if (list.length < SAMPLE_LIMIT) list.push({ ...short, detail: detail.slice(0, 300) });
   }
 
   get framesSent(): number {

@@ -66,7 +66,7 @@ export class Values {
   }
 
   number(): number {
-    return this.rng.pick([0, -1, 1, 2, 10, 1000, 1001, 100_000, 2 ** 31, 2 ** 32 + 1, 2 ** 53, -(2 ** 53), 1e308, -1e308, 0.5, -0.0, 86_400_000, Date.now(), Date.now() + 1e12, this.rng.int(-1e9, 1e9)]);
+    return this.rng.pick([0, -1, 1, 2, 10, 1000, 1001, 100_000, 2 ** 31, 2 ** 32 + 1, 2 ** 53, -(2 ** 53), 1e308, -1e308, 0.5, -0.0, 86_400_000, 1_795_531_000_000, 2_795_531_000_000, this.rng.int(-1e9, 1e9)]);
   }
 
   /** Any JSON value, nested at most `depth` levels (deep nesting comes from `deep`). */
