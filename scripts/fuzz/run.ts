@@ -25,6 +25,8 @@ export interface FuzzOptions {
   trace: boolean;
   /** Self-test: SIGKILL covenantd once, halfway, to show a crash is counted and survived. */
   injectCrash: boolean;
+  /** Examples kept per finding (default 8). */
+  samples: number;
 }
 
 export interface FuzzReport {
@@ -58,7 +60,7 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
   assertBuilt();
   const { dir, cleanup } = tempDir('covenant-fuzz-');
   const target = new FuzzTarget(dir, options.boundMs);
-  const run = new FuzzRun(target, new Rng(options.seed), options.trace);
+  const run = new FuzzRun(target, new Rng(options.seed), options.trace, options.samples);
   try {
     await target.start();
     await run.loop(options.frames, progress, options.injectCrash ? Math.max(1, Math.floor(options.frames / 2)) : null);
@@ -103,7 +105,7 @@ function closesConnection(frame: DecodedFrame): boolean {
 }
 
 class FuzzRun {
-  readonly tally = new FuzzTally();
+  readonly tally: FuzzTally;
   aborted: string | null = null;
   private readonly values: Values;
   private readonly golden: Message[] = goldenRequests();
@@ -116,7 +118,9 @@ class FuzzRun {
     private readonly target: FuzzTarget,
     private readonly rng: Rng,
     private readonly trace: boolean,
+    samples: number,
   ) {
+    this.tally = new FuzzTally(samples);
     this.values = new Values(rng, () => [target.tokens.operator, target.tokens.guest, target.tokens.revoked]);
   }
 

@@ -9,9 +9,12 @@ export interface CaseLabel {
   full?: string;
 }
 
-export const SAMPLE_LIMIT = 8;
+export const DEFAULT_SAMPLES = 8;
 
 export class FuzzTally {
+  /** Examples kept per finding. */
+  constructor(private readonly sampleLimit = DEFAULT_SAMPLES) {}
+
   readonly frames = { ipc_pre_auth: 0, ipc_guest: 0, ipc_operator: 0, http: 0 };
   replies = 0;
   refusals = 0;
@@ -38,7 +41,7 @@ export class FuzzTally {
   sample(which: keyof FuzzTally['samples'], label: CaseLabel, detail: string): void {
     const list = this.samples[which];
     const { full: _full, ...short } = label;
-    if (list.length < SAMPLE_LIMIT) list.push({ ...short, detail: detail.slice(0, 300) });
+    if (list.length < this.sampleLimit) list.push({ ...short, detail: detail.slice(0, 300) });
   }
 
   get framesSent(): number {

@@ -61,7 +61,8 @@ export async function runTorture(options: TortureOptions, progress: (line: strin
   const { dir, cleanup } = tempDir('covenant-torture-');
   const home = join(dir, 'home');
   const paths = homePaths(home);
-  const env = harnessEnv(dir, home, { COVENANT_RUNTIME_BACKEND: 'trusted-local' });
+  // The agent backend is the caller's COVENANT_RUNTIME_BACKEND, else trusted-local (named, as it must be).
+  const env = harnessEnv(dir, home, { COVENANT_RUNTIME_BACKEND: process.env.COVENANT_RUNTIME_BACKEND || 'trusted-local' });
   const ledger = new Ledger();
   const peers: LoadState['peers'] = [];
   const problems: string[] = [];
@@ -126,6 +127,9 @@ export async function runTorture(options: TortureOptions, progress: (line: strin
   const acknowledged = Object.values(writes).reduce((sum, w) => sum + w.acknowledged, 0);
   const lost = Object.values(writes).reduce((sum, w) => sum + w.lost, 0);
   for (const example of ledger.examples) problem(example);
+  if (tally.completed >= 3 && writes.intent_receipt.acknowledged === 0) {
+    problem(`no intent to the hello agent was acknowledged in ${tally.completed} cycles: check the agent runtime backend (${env.COVENANT_RUNTIME_BACKEND})`);
+  }
   const ok =
     lost === 0 &&
     auditVerify.failures === 0 &&
