@@ -67,7 +67,7 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
   } finally {
     if (target.daemon) await stopDaemon(target.daemon, options.boundMs);
     await target.stop();
-    if (options.keep) progress(`kept ${dir}`);
+    if (options.keep) process.stderr.write(`kept ${dir}\n`);
     else cleanup();
   }
   const t = run.tally;

@@ -119,7 +119,7 @@ export async function runTorture(options: TortureOptions, progress: (line: strin
       finalShutdown = { code: stopped.exit.code, signal: stopped.exit.signal, clean: stopped.clean };
     }
     tally.orphans += await reapOrphans(dir);
-    if (options.keep) progress(`kept ${dir}`);
+    if (options.keep) process.stderr.write(`kept ${dir}\n`);
     else cleanup();
   }
 
