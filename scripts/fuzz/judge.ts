@@ -53,10 +53,10 @@ export function judgeIpcReply(frame: DecodedFrame): IpcVerdict {
   const reply = value as Record<string, unknown>;
   if (typeof reply.kind !== 'string') return { refusal: false, internal: false, shapeProblem: 'reply has no string kind', refusalText: null };
   if (reply.kind === 'authentication_failed') {
-    return { refusal: true, internal: false, shapeProblem: typeof reply.reason === 'string' ? null : 'authentication_failed without a reason', refusalText: JSON.stringify(reply) };
+    return { refusal: true, internal: false, shapeProblem: typeof reply.reason === 'string' ? null : 'authentication_failed without a reason', refusalText: withoutEchoedId(reply) };
   }
   if (reply.kind !== 'error') return { refusal: false, internal: false, shapeProblem: null, refusalText: null };
-  return { refusal: true, internal: reply.code === 'E_INTERNAL', shapeProblem: errorShapeProblem(reply), refusalText: JSON.stringify(reply) };
+  return { refusal: true, internal: reply.code === 'E_INTERNAL', shapeProblem: errorShapeProblem(reply), refusalText: withoutEchoedId(reply) };
 }
 
 export function errorShapeProblem(reply: Record<string, unknown>): string | null {
@@ -114,4 +114,10 @@ export function auditFindings(rows: ReadonlyArray<{ kind: string; payload: strin
     if (leakedTokens(row.payload, known).length > 0) leakingRows.push(row.kind);
   }
   return { unaudited: Math.max(0, refusals - refusalRows), leakingRows };
+}
+
+/** The reply as searched for leaked tokens: the request's own `id`, echoed back to the connection that chose it, is correlation, not a leak. */
+function withoutEchoedId(reply: Record<string, unknown>): string {
+  const { id: _id, ...rest } = reply;
+  return JSON.stringify(rest);
 }

@@ -198,7 +198,7 @@ describe('npm run fuzz (300 frames, compiled covenantd)', () => {
   // Enable once issue 8 items 1, 6, 7 and 8 are merged (no crash from one frame, no token in
   // audit rows or errors, every refusal audited, HTTP 405 instead of 500): then the only crash
   // is the injected one.
-  test('no crash but the injected one, no hang, no unaudited refusal', { todo: 'issue 8 items 1, 6, 7, 8' }, () => {
+  test('no crash but the injected one, no hang, no unaudited refusal', () => {
     const { report } = run;
     assert.equal(report.daemon_crashes, 1, JSON.stringify(report.samples.crashes));
     assert.equal(report.hangs, 0);
