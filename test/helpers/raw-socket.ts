@@ -32,12 +32,13 @@ export class RawSocket {
     this.socket.write(encodeFrame(message));
   }
 
-  sendBytes(bytes: Buffer): void {
-    this.socket.write(bytes);
+  /** Resolves once the bytes are handed to the kernel. */
+  sendBytes(bytes: Buffer): Promise<void> {
+    return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
   }
 
   /** Waits until `count` frames have arrived or the socket closed. */
-  async waitFrames(count: number, timeoutMs = 5000): Promise<unknown[]> {
+  async waitFrames(count: number, timeoutMs = 60_000): Promise<unknown[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length < count && !this.closed) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} frames (got ${this.frames.length})`);
@@ -49,7 +50,7 @@ export class RawSocket {
     return this.frames;
   }
 
-  async waitClosed(timeoutMs = 5000): Promise<void> {
+  async waitClosed(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('socket did not close');
