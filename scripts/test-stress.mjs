@@ -40,6 +40,10 @@ function parseArgs(argv) {
 }
 
 const hogs = [];
+/** Process group of the suite running now (its runner and every test process under it). */
+let running = null;
+/** Run once at the end, however the script ends. */
+const cleanups = [];
 function startHogs(count) {
   for (let i = 0; i < count; i++) {
     const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
@@ -55,10 +59,21 @@ function killHogs() {
     }
   }
 }
-process.on('exit', killHogs);
+function cleanUp() {
+  killHogs();
+  for (const cleanup of cleanups.splice(0)) cleanup();
+}
+process.on('exit', cleanUp);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    killHogs();
+    if (running !== null) {
+      try {
+        process.kill(-running, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    cleanUp();
     process.exit(130);
   });
 }
@@ -97,8 +112,11 @@ function runSuite(suite, run, extraEnv) {
       cwd: root,
       env: { ...process.env, ...extraEnv },
       stdio: ['ignore', out, out],
+      detached: true,
     });
+    running = child.pid;
     child.once('exit', (code, signal) => {
+      running = null;
       fs.closeSync(out);
       const seconds = (performance.now() - started) / 1000;
       let counts = null;
@@ -128,6 +146,7 @@ async function main(argv) {
     return 2;
   }
   const live = options.suites.includes('live') ? liveEnvironment() : { env: {}, note: null, cleanup: () => {} };
+  cleanups.push(live.cleanup);
   const results = [];
   try {
     startHogs(options.hogs);
@@ -146,8 +165,7 @@ async function main(argv) {
       }
     }
   } finally {
-    killHogs();
-    live.cleanup();
+    cleanUp();
   }
   const failed = results.filter((r) => !r.ok);
   process.stdout.write(`${TOOL}: ${results.length - failed.length} of ${results.length} runs green\n`);
@@ -159,7 +177,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error) => {
-    killHogs();
+    cleanUp();
     process.stderr.write(`${TOOL}: ${error.message}\n`);
     process.exitCode = 1;
   },
