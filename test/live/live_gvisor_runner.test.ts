@@ -240,14 +240,20 @@ test('live_gvisor_warm_run_serves_one_intent_and_is_replaced', { skip }, async (
     const [first] = runscContainers(stateRoot);
     assert.match(first ?? '', /^warm-/);
 
-    const started = Date.now();
+    // Counts cold starts: the intent must go to the booted sandbox, not to a fresh `runsc run`.
+    // (How much faster that is belongs to `npm run bench`, not to a test on a busy machine.)
+    let coldRuns = 0;
+    const internals = runner as unknown as { runCold: (...args: unknown[]) => Promise<AgentRunResult> };
+    const runCold = internals.runCold.bind(runner);
+    internals.runCold = (...args) => {
+      coldRuns += 1;
+      return runCold(...args);
+    };
     const result = await runner.run(request(packageDir, 'warm ping', { intent: { intent_id: 'live-warm-1', text: 'warm ping' } }));
-    const elapsed = Date.now() - started;
     assert.equal(answerOf(result), 'hello from gvisor: warm ping');
+    assert.equal(coldRuns, 0, 'the intent was served by the warm sandbox');
     assert.ok(!runscContainers(stateRoot).includes(first as string), 'the used sandbox is gone');
     assert.ok(!leftoverBundles(stateRoot).includes(first as string), 'the used bundle is removed');
-    // Dispatch to a booted sandbox skips sandbox and node start-up (cold: ~300 ms on the CI host).
-    assert.ok(elapsed < 2000, `warm dispatch took ${elapsed} ms`);
 
     assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1), 'a replacement is prepared');
     const [second] = runscContainers(stateRoot);
