@@ -196,12 +196,12 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     const cp = checkpoints().find((c) => c.agent_id === 'slowpoke');
     assert.ok(cp);
     assert.equal(cp.reason, 'preempted');
-    assert.equal(cp.text, 'slowpoke sleep:20000');
+    assert.equal(cp.text, 'slowpoke sleep:120000');
     assert.equal(cp.claimed_at, null);
     const [row] = t.auditRows('budget_preempted');
     assert.equal(row!.intent_id, cp.intent_id);
     assert.equal(row!.agent, 'slowpoke');
-    assert.equal(row!.requested, 3);
+    assert.equal(row!.requested, settlement.credits_consumed, 'the preempted run asks for what it was charged');
     assert.ok((row!.remaining as number) <= 0, 'balance went negative by the final run only');
     assert.ok((row!.remaining as number) > -1.01);
     assert.equal(debits(cp.intent_id), 1);
