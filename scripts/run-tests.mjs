@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 // Runs the deterministic suite (`unit`) or the live suite (`live [name-pattern]`) with node's
 // test runner. Node 20's --test takes no globs, so the files are listed here.
+// A full run (no name pattern) also saves the runner's summary in .test-results/<suite>.json
+// (scripts/test-summary-reporter.mjs), which `npm run test:stats` and `npm run test:stress` read.
+// Usage: node scripts/run-tests.mjs unit|live [name-pattern...] [--root DIR]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const [suite = 'unit', ...rest] = process.argv.slice(2);
+const project = fileURLToPath(new URL('..', import.meta.url));
+const argv = process.argv.slice(2);
+let root = project;
+const positional = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--root' && argv[i + 1] !== undefined) root = resolve(argv[++i]);
+  else if (argv[i].startsWith('--root=')) root = resolve(argv[i].slice('--root='.length));
+  else positional.push(argv[i]);
+}
+const [suite = 'unit', ...rest] = positional;
 
 function testFiles(dir) {
   const found = [];
@@ -22,12 +33,30 @@ function testFiles(dir) {
 
 const all = testFiles(join(root, 'test')).map((p) => relative(root, p)).sort();
 const live = all.filter((p) => p.startsWith('test/live/'));
-const files = suite === 'live' ? live : all.filter((p) => !live.includes(p));
+const files = (suite === 'live' ? live : all.filter((p) => !live.includes(p))).map((p) => join(root, p));
 const args = ['--import', 'tsx', '--test', '--test-concurrency=2'];
 const env = { ...process.env };
+// Set when this runs inside another node:test run (the test of this script): not our parent.
+delete env.NODE_TEST_CONTEXT;
+const patterns = suite === 'live' ? rest.filter((a) => !a.startsWith('-')) : [];
 if (suite === 'live') {
   env.COVENANT_LIVE = '1';
-  for (const pattern of rest.filter((a) => !a.startsWith('-'))) args.push(`--test-name-pattern=${pattern}`);
+  for (const pattern of patterns) args.push(`--test-name-pattern=${pattern}`);
 }
-const result = spawnSync(process.execPath, [...args, ...files], { cwd: root, env, stdio: 'inherit' });
+args.push('--test-reporter', process.stdout.isTTY ? 'spec' : 'tap', '--test-reporter-destination', 'stdout');
+const resultsDir = join(root, '.test-results');
+const summaryTmp = join(resultsDir, `${suite}.json.tmp-${process.pid}`);
+if (patterns.length === 0) {
+  mkdirSync(resultsDir, { recursive: true });
+  args.push('--test-reporter', join(project, 'scripts', 'test-summary-reporter.mjs'), '--test-reporter-destination', summaryTmp);
+}
+// tsx is resolved from the project, wherever the test files are.
+const result = spawnSync(process.execPath, [...args, ...files], { cwd: project, env, stdio: 'inherit' });
+if (patterns.length === 0) {
+  try {
+    renameSync(summaryTmp, join(resultsDir, `${suite}.json`));
+  } catch {
+    rmSync(summaryTmp, { force: true });
+  }
+}
 process.exit(result.status ?? 1);

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Counts mock and live tests under test/ (SPEC section 17).
+// Counts mock and live tests (SPEC section 17) as the test runner counted them: it reads the
+// summaries that the last full `npm test` (unit) and `npm run test:live` (live) runs saved in
+// .test-results/, so the numbers are the runner's own `tests N` lines (describe/it, loops and
+// subtests included), never a count of `test(` in the source.
 // Usage: node scripts/test-stats.mjs [--root DIR] [--json]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findTestCalls } from './validate-live-coverage.mjs';
 
 const TOOL = 'test-stats';
-const TEST_FILE = /\.test\.ts$/;
-const LIVE_PREFIX = 'test/live/';
+const SUITES = { mock: { file: 'unit.json', command: 'npm test' }, live: { file: 'live.json', command: 'npm run test:live' } };
 
 function parseArgs(argv) {
   const options = { root: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), json: false };
@@ -22,31 +23,38 @@ function parseArgs(argv) {
   return options;
 }
 
-/** Repo-relative posix paths of every *.test.ts under dir, sorted for stable output. */
-function walkTestFiles(root, dir) {
-  const abs = path.join(root, dir);
-  if (!fs.existsSync(abs)) return [];
-  const found = [];
-  for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
-    const rel = `${dir}/${entry.name}`;
-    if (entry.isDirectory() && entry.name !== 'node_modules') found.push(...walkTestFiles(root, rel));
-    else if (entry.isFile() && TEST_FILE.test(entry.name)) found.push(rel);
+/** The saved summary of one suite, or a reason it cannot be used. */
+function readSummary(root, { file, command }) {
+  const abs = path.join(root, '.test-results', file);
+  let summary;
+  try {
+    summary = JSON.parse(fs.readFileSync(abs, 'utf8'));
+  } catch {
+    return { problem: `no summary of the last full run in .test-results/${file}: run \`${command}\` first` };
   }
-  return found.sort();
+  if (!Number.isInteger(summary?.counts?.tests)) {
+    return { problem: `.test-results/${file} has no "tests" count (the run did not finish): run \`${command}\` again` };
+  }
+  return { summary };
 }
 
 function collectStats(root) {
-  let mock = 0;
-  const liveTests = [];
-  for (const file of walkTestFiles(root, 'test')) {
-    const names = findTestCalls(fs.readFileSync(path.join(root, file), 'utf8')).map((c) => c.name);
-    if (file.startsWith(LIVE_PREFIX)) liveTests.push(...names);
-    else mock += names.length;
-  }
-  const live = liveTests.length;
-  const total = mock + live;
-  const liveShare = total === 0 ? 0 : Math.round((live / total) * 1000) / 10;
-  return { kind: 'test_stats', total, mock, live, live_share: liveShare, live_tests: liveTests };
+  const mock = readSummary(root, SUITES.mock);
+  const live = readSummary(root, SUITES.live);
+  const problems = [mock.problem, live.problem].filter(Boolean);
+  if (problems.length > 0) return { problems };
+  const total = mock.summary.counts.tests + live.summary.counts.tests;
+  const liveShare = total === 0 ? 0 : Math.round((live.summary.counts.tests / total) * 1000) / 10;
+  return {
+    stats: {
+      kind: 'test_stats',
+      total,
+      mock: mock.summary.counts.tests,
+      live: live.summary.counts.tests,
+      live_share: liveShare,
+      live_tests: live.summary.tests,
+    },
+  };
 }
 
 function formatText(stats) {
@@ -66,7 +74,11 @@ function main(argv) {
     process.stderr.write(`${TOOL}: ${options.usageError}\nusage: node scripts/${TOOL}.mjs [--root DIR] [--json]\n`);
     return 2;
   }
-  const stats = collectStats(options.root);
+  const { stats, problems } = collectStats(options.root);
+  if (problems) {
+    for (const problem of problems) process.stderr.write(`${TOOL}: ${problem}\n`);
+    return 1;
+  }
   process.stdout.write(`${options.json ? JSON.stringify(stats) : formatText(stats)}\n`);
   return 0;
 }

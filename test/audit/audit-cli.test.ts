@@ -190,10 +190,13 @@ describe('covenant audit recent --follow (compiled CLI)', () => {
     const daemon = await spawnDaemon(h.home, h.env);
     try {
       const follow = new FollowChild(['--kind', 'intent_echoed'], h.env);
-      await new Promise((r) => setTimeout(r, 700));
+      // Rows of other kinds are written between the two intents; the second one arriving means
+      // the follower has read past them.
       assert.equal(h.cli(['intent', 'only', 'this']).code, 0);
-      await follow.waitFor((e) => e.kind === 'intent_echoed');
-      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(h.cli(['peers', 'list', '--json']).code, 0);
+      assert.equal(h.cli(['intent', 'and', 'this']).code, 0);
+      await follow.waitFor((e) => e.kind === 'intent_echoed' && e.payload.text_bytes === Buffer.byteLength('and this'));
+      assert.equal(follow.events.length, 2, follow.stdout);
       assert.ok(follow.events.every((e) => e.kind === 'intent_echoed'), follow.stdout);
       assert.equal((await follow.stop('SIGINT')).code, 0);
     } finally {

@@ -37,7 +37,7 @@ export class FollowChild {
   }
 
   /** Waits until an event satisfies `predicate` (or throws after `timeoutMs` with what was seen). */
-  async waitFor(predicate: (event: FollowedEvent) => boolean, timeoutMs = 10_000): Promise<FollowedEvent> {
+  async waitFor(predicate: (event: FollowedEvent) => boolean, timeoutMs = 60_000): Promise<FollowedEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.events.find(predicate);
@@ -50,7 +50,7 @@ export class FollowChild {
     }
   }
 
-  async waitForStderr(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  async waitForStderr(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this.stderr)) {
       if (Date.now() > deadline) throw new Error(`stderr never matched ${pattern}: ${this.stderr}`);
@@ -59,7 +59,7 @@ export class FollowChild {
   }
 
   /** Sends a signal (when given) and waits for the exit. */
-  async stop(signal?: NodeJS.Signals, timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(signal?: NodeJS.Signals, timeoutMs = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (signal && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     try {

@@ -132,8 +132,7 @@ test('an unknown kind, a non-object and a bad parameter each get a stable error 
 test('a client that disconnects mid-frame leaves the daemon serving', async () => {
   const raw = await RawSocket.open(t.daemon.paths.sock);
   const body = Buffer.from(JSON.stringify({ kind: 'protocol_info' }));
-  raw.sendBytes(rawFrame(body).subarray(0, 9));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await raw.sendBytes(rawFrame(body).subarray(0, 9));
   raw.destroy();
   await stillServing();
 });

@@ -120,7 +120,7 @@ export class SseReader {
   }
 
   /** Waits until the text satisfies `predicate` (or the stream ends, or the timeout passes). */
-  async until(predicate: (text: string) => boolean, timeoutMs = 5000): Promise<boolean> {
+  async until(predicate: (text: string) => boolean, timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.text) && !this.done) {
       const left = deadline - Date.now();
@@ -131,7 +131,7 @@ export class SseReader {
   }
 
   /** Waits for the end of the stream; true when it ended within the timeout. */
-  async ended(timeoutMs = 5000): Promise<boolean> {
+  async ended(timeoutMs = 60_000): Promise<boolean> {
     await this.until(() => false, timeoutMs);
     return this.done;
   }

@@ -51,7 +51,7 @@ export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArg
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolvePromise) => child.once('exit', (code) => resolvePromise(code)));
   const sock = join(home, 'sock');
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`covenantd exited early (${child.exitCode}): ${stderr}`);
     if (existsSync(sock)) {
@@ -66,7 +66,7 @@ export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArg
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`covenantd did not start within 20 s: ${stderr}`);
+      throw new Error(`covenantd did not start within 60 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -49,7 +49,7 @@ export class DaemonFixture {
 
   /** A new connection, not yet authenticated; closed when the daemon stops. */
   async connect(): Promise<IpcClient> {
-    const client = await IpcClient.connect(this.paths.sock, { timeoutMs: 10_000 });
+    const client = await IpcClient.connect(this.paths.sock, { timeoutMs: 60_000 });
     this.clients.push(client);
     return client;
   }

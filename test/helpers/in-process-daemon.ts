@@ -20,7 +20,7 @@ export async function startTestDaemon(): Promise<TestDaemon> {
   const operatorToken = readFileSync(daemon.paths.operatorToken, 'utf8').trim();
   const clients: IpcClient[] = [];
   const connect = async () => {
-    const client = await IpcClient.connect(daemon.paths.sock, { timeoutMs: 10_000 });
+    const client = await IpcClient.connect(daemon.paths.sock, { timeoutMs: 60_000 });
     clients.push(client);
     return client;
   };

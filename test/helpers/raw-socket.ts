@@ -32,12 +32,13 @@ export class RawSocket {
     this.socket.write(encodeFrame(message));
   }
 
-  sendBytes(bytes: Buffer): void {
-    this.socket.write(bytes);
+  /** Resolves once the bytes are handed to the kernel. */
+  sendBytes(bytes: Buffer): Promise<void> {
+    return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
   }
 
   /** Waits until `count` frames have arrived or the socket closed. */
-  async waitFrames(count: number, timeoutMs = 5000): Promise<unknown[]> {
+  async waitFrames(count: number, timeoutMs = 60_000): Promise<unknown[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length < count && !this.closed) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} frames (got ${this.frames.length})`);
@@ -50,7 +51,7 @@ export class RawSocket {
   }
 
   /** Waits for the close event (the deadline only bounds a test that would otherwise hang). */
-  async waitClosed(timeoutMs = 5000): Promise<void> {
+  async waitClosed(timeoutMs = 60_000): Promise<void> {
     if (this.closed) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);

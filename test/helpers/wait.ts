@@ -10,8 +10,11 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Polls `check` every `pollMs` until it holds or `ms` have passed; returns its last answer. */
-export async function waitFor(check: () => boolean, ms: number, pollMs = 25): Promise<boolean> {
+/**
+ * Polls `check` every `pollMs` until it holds or `ms` have passed; returns its last answer.
+ * The deadline only bounds a failing test: it is generous so that a busy machine never hits it.
+ */
+export async function waitFor(check: () => boolean, ms = 60_000, pollMs = 25): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (check()) return true;

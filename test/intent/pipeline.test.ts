@@ -40,7 +40,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
       ['hello'],
     );
     // Prewarmed on install: one idle process waiting on stdin.
-    assert.ok(await waitFor(() => t.daemon.ctx.runtime.runners.warmCount === 1, 2000), 'hello has a warm process');
+    assert.ok(await waitFor(() => t.daemon.ctx.runtime.runners.warmCount === 1), 'hello has a warm process');
 
     const reply = await t.ok({ kind: 'submit_intent', text: 'hello there, covenant' });
     assert.equal(reply.kind, 'intent_result');
@@ -166,15 +166,16 @@ describe('dispatch pipeline through the in-process daemon', () => {
     const started = Date.now();
     const reply = await t.ok({ kind: 'submit_intent', text: 'take your time', agent: 'slow' });
     assert.equal(reply.status, 'failed');
-    assert.match(String(reply.text), /agent slow: timed out after 400 ms/);
-    assert.ok(Date.now() - started < 10_000);
+    assert.match(String(reply.text), /agent slow: timed out after 3000 ms/);
+    const elapsed = Date.now() - started;
     const receipt = t.daemon.ctx.db
       .prepare('SELECT failure_reason, credits_consumed FROM receipts WHERE id = ?')
       .get((reply.settlement as { receipt_id: string }).receipt_id) as { failure_reason: string; credits_consumed: number };
     assert.equal(receipt.failure_reason, 'timeout');
-    assert.equal(receipt.credits_consumed, 1);
+    // 1 credit per started second of wall time: more than the 3000 ms timeout, at most what the caller waited.
+    assert.ok(receipt.credits_consumed >= 4 && receipt.credits_consumed <= Math.ceil(elapsed / 1000), `${receipt.credits_consumed} credits in ${elapsed} ms`);
     const pids = JSON.parse(readFileSync(pidfile, 'utf8')) as { agent: number; grandchild: number };
-    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild), 3000), 'agent and grandchild are gone');
+    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild)), 'agent and grandchild are gone');
   });
 
   it('sandbox.required with gVisor unavailable fails (never falls back) and charges nothing', async () => {

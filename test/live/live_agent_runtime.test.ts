@@ -148,10 +148,10 @@ liveTest('live_agent_timeout_kills_group', async () => {
     const intent = h.cli(['intent', '--json', '--agent', 'slow', 'never', 'finishes']);
     assert.equal(intent.code, 1);
     assert.equal(intent.json!.status, 'failed');
-    assert.match(String(intent.json!.text), /agent slow: timed out after 400 ms; its process group was killed/);
-    assert.ok(Date.now() - started < 20_000);
+    assert.match(String(intent.json!.text), /agent slow: timed out after 3000 ms; its process group was killed/);
+    assert.ok(Date.now() - started < 60_000, 'ended by the timeout, not by the agent');
     const pids = JSON.parse(readFileSync(pidfile, 'utf8')) as { agent: number; grandchild: number };
-    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild), 5000, 50), 'the agent and its grandchild are gone');
+    assert.ok(await waitFor(() => !pidAlive(pids.agent) && !pidAlive(pids.grandchild), 60_000, 50), 'the agent and its grandchild are gone');
     const receipt = readDb(h.home, (db) => db.prepare('SELECT failure_reason FROM receipts WHERE intent_id = ?').get(intent.json!.intent_id)) as {
       failure_reason: string;
     };

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
 import { addPeer, auditEvents, errorJson, okJson, sleep } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface CapView {
   id: string;
@@ -109,10 +110,12 @@ liveTest('live_cli_capability_grant_with_expiry', async () => {
       assert.equal(bad.stdout, '');
     }
 
-    // An expiring grant stops working once it expires.
-    okJson(live.cli(['capabilities', 'grant', 'peers.list', '--to', 'alice@peer', '--expires-in', '1500ms', '--json']), 'capability_granted');
+    // An expiring grant stops working once it expires. It lives long enough to be used once even
+    // when every core is busy; then the test waits for the clock to pass its expires_at.
+    const expiring = okJson(live.cli(['capabilities', 'grant', 'peers.list', '--to', 'alice@peer', '--expires-in', '15s', '--json']), 'capability_granted');
     okJson(live.cli(['peers', 'list', '--json'], { COVENANT_TOKEN: alice.token }), 'peer_list');
-    await sleep(1700);
+    const expiringAt = Number(expiring.expires_at);
+    assert.ok(await waitFor(() => Date.now() > expiringAt + 1), 'the grant has expired');
     errorJson(live.cli(['peers', 'list', '--json'], { COVENANT_TOKEN: alice.token }), 'E_CAPABILITY_MISSING');
   } finally {
     await live.dispose();

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { startDaemon } from '../../src/daemon/index.js';
 import { tempHome } from '../helpers/temp-home.js';
 import { memoryConsistency, memoryFixture, sleep, write, type MemoryFixture } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 let f: MemoryFixture;
 before(async () => {
@@ -139,8 +140,7 @@ test('the retention timer applies the policy and audits as the daemon', async ()
   const memory = f.t.daemon.ctx.memory;
   memory.stopRetentionTimer();
   memory.startRetentionTimer({ firstMs: 5, everyMs: 60_000 });
-  const deadline = Date.now() + 5000;
-  while (f.count('memory_records', "tier = 'working'") > 1 && Date.now() < deadline) await sleep(20);
+  assert.ok(await waitFor(() => f.count('memory_records', "tier = 'working'") <= 1), 'the retention timer ran');
   memory.stopRetentionTimer();
   assert.equal(f.count('memory_records', "tier = 'working'"), 1);
   const row = f.t.daemon.ctx.db

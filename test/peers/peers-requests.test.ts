@@ -184,7 +184,7 @@ test('peers rotate: the new token is persisted, the old one refused and its conn
     assert.equal(reply.new_prefix, newToken.slice(0, 6));
     assert.equal(f.operatorToken(), newToken, 'peers/operator.token holds the new token');
 
-    await watcher.waitClosed(2000);
+    await watcher.waitClosed();
     assert.equal(watcher.closed, true, 'the open connection of the old token was closed');
 
     await f.authFails(oldToken);
@@ -223,8 +223,8 @@ test('peers revoke: revoked, then already_revoked; the open connection closes at
     assert.equal(outcome.peer.agent_id.pubkey, alice.agent.pubkey);
     assert.equal(typeof outcome.peer.revoked_at, 'number');
     assert.equal(outcome.connections_closed, 2);
-    await aliceConnection.waitClosed(1000);
-    await second.waitClosed(1000);
+    await aliceConnection.waitClosed();
+    await second.waitClosed();
     assert.equal(bystanderConnection.closed, false, 'another token keeps its connection');
     bystanderConnection.send({ kind: 'ping', id: 'still' });
     const frames = (await bystanderConnection.waitFrames(2)) as Array<Record<string, unknown>>;
@@ -317,7 +317,7 @@ test('a connection whose token was revoked without the disconnector is refused o
     // Revoke in the registry only: no disconnect is scheduled, so the connection stays open.
     assert.equal(f.ctx.peerQueries.revoke(hashToken(peer.token), Date.now()), true);
     raw.send({ kind: 'ping', id: 9 });
-    await raw.waitClosed(2000);
+    await raw.waitClosed();
     const frames = raw.frames as Array<Record<string, unknown>>;
     assert.equal(frames.length, 2);
     assert.equal(frames[1]!.kind, 'error');

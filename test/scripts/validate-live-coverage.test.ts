@@ -9,7 +9,6 @@ import { SURFACE_IDS } from '../../scripts/validate-live-coverage.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VALIDATOR = path.join(REPO, 'scripts/validate-live-coverage.mjs');
-const TEST_STATS = path.join(REPO, 'scripts/test-stats.mjs');
 
 interface Surface {
   id: string;
@@ -29,7 +28,7 @@ const IPC_LIVE = 'test/live/live_daemon_ipc.test.ts';
 const GVISOR_LIVE = 'test/live/live_gvisor.test.ts';
 
 // Fixture test calls are assembled at run time so that this file's own source does not
-// contain them: test-stats scans this file too and must count only its real tests.
+// contain them: the live-coverage validator scans test sources for test calls.
 function call(callee: string, name: string, quote = "'", options = ''): string {
   return `${callee}(${quote}${name}${quote}, ${options}async () => {});\n`;
 }
@@ -264,22 +263,4 @@ test('--write-docs writes the table even when a listed path is missing', () => {
   assert.ok(r.stderr.includes('"test/live/live_peer_auth.test.ts" does not exist'), r.stderr);
   const docs = fs.readFileSync(path.join(root, 'docs/live-coverage.md'), 'utf8');
   assert.ok(docs.includes('| peer-auth | Surface peer-auth | covered | live_peer_auth.test.ts |'), docs);
-});
-
-test('test-stats --json counts mock and live tests', () => {
-  const root = makeFixture();
-  const r = run(TEST_STATS, root, '--json');
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), {
-    kind: 'test_stats',
-    total: 6,
-    mock: 3,
-    live: 3,
-    live_share: 50,
-    live_tests: [
-      'live_cli_version_reads_protocol_info_without_token',
-      'live_ping_answers_pong',
-      'live_gvisor_runner_dispatches_with_runsc',
-    ],
-  });
 });

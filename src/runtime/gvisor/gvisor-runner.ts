@@ -659,15 +659,19 @@ export class GvisorRunner implements AgentRunner {
         }
         if (cause !== null) return;
         cause = why;
-        void this.control(runsc, ['kill', runId, 'TERM']);
-        later(this.graceMs, hardKill);
+        // KILL only once `runsc kill TERM` has returned, so the two never arrive out of order.
+        const termSent = this.control(runsc, ['kill', runId, 'TERM']);
+        later(this.graceMs, () => void termSent.then(hardKill));
       };
 
       const run: ActiveRun = { terminate, done };
       this.active.add(run);
+      // close() or an abort that came while the bundle was being written finds no run to stop.
+      if (this.closed) terminate('aborted');
 
       const onAbort = (): void => terminate('aborted');
       request.signal?.addEventListener('abort', onAbort, { once: true });
+      if (request.signal?.aborted) terminate('aborted');
       later(Math.max(1, request.timeoutMs), () => terminate('timeout'));
 
       const finish = async (): Promise<void> => {
