@@ -95,7 +95,7 @@ function liveEnvironment() {
     throw new Error(`scripts/make-rootfs.sh failed: ${built.stderr.trim()}`);
   }
   env.COVENANT_LIVE_GVISOR_ROOTFS = built.stdout.trim();
-  env.COVENANT_LIVE_REQUIRE = process.env.COVENANT_LIVE_REQUIRE ?? 'runtime-linux-gvisor';
+  env.COVENANT_LIVE_REQUIRE = process.env.COVENANT_LIVE_REQUIRE ?? 'runtime-linux-gvisor,runtime-agent-subprocess';
   return { env, note: `gVisor rootfs built in ${env.COVENANT_LIVE_GVISOR_ROOTFS} (as .ci/run does)`, cleanup };
 }
 
