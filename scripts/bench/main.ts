@@ -1,9 +1,9 @@
 // `npm run bench`: every ratio an issue names, measured side by side in one run.
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js';
 import { tempDir } from '../../test/helpers/temp-home.js';
+import { freePort } from '../harness/daemon.js';
 import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
@@ -13,17 +13,6 @@ import { benchIpcPing } from './ipc-ping.js';
 import { benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
 import { formatRatio, type Ratio } from './stats.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const { dir, cleanup } = tempDir('covenant-bench-');

@@ -36,6 +36,18 @@ export interface AuditRow {
   chain_hash: string;
 }
 
+/** The event hash of a stored row, recomputed from its content (verify, and tests that rehash as an attacker would). */
+export function recomputedEventHash(row: AuditRow): string {
+  return eventHash({
+    seq: row.seq,
+    id: row.id,
+    timestamp_ms: row.timestamp_ms,
+    issuer: { display: row.issuer_display, pubkey: row.issuer_pubkey },
+    kind: row.kind,
+    payload: JSON.parse(row.payload),
+  });
+}
+
 export function rowToEvent(row: AuditRow): AuditEvent {
   return {
     seq: row.seq,

@@ -2,8 +2,8 @@ import { fromBase58 } from '../core/index.js';
 import { verifySignature } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import { readPurgeAnchor } from './anchor.js';
-import type { AuditRow } from './audit-log.js';
-import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
+import { recomputedEventHash, type AuditRow } from './audit-log.js';
+import { chainHash, checkpointMessage, GENESIS_CHAIN_HASH } from './hashing.js';
 import { AUDIT_HEAD_FILE, auditHeadPath, readAuditHead } from './head.js';
 import type { SignedMark } from './signed-mark.js';
 
@@ -80,14 +80,7 @@ export function verifyAuditChain(db: Db, daemonPubkeyB58: string, options: Audit
     }
     let recomputed: string;
     try {
-      recomputed = eventHash({
-        seq: row.seq,
-        id: row.id,
-        timestamp_ms: row.timestamp_ms,
-        issuer: { display: row.issuer_display, pubkey: row.issuer_pubkey },
-        kind: row.kind,
-        payload: JSON.parse(row.payload),
-      });
+      recomputed = recomputedEventHash(row);
     } catch {
       recomputed = '';
     }

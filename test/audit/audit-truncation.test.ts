@@ -8,6 +8,7 @@ import { chainHash, eventHash, GENESIS_CHAIN_HASH, headMessage } from '../../src
 import { startDaemon } from '../../src/daemon/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { signMark } from '../../src/audit/signed-mark.js';
+import { recomputedEventHash, type AuditRow } from '../../src/audit/audit-log.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { runCli, spawnDaemon } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/temp-home.js';
@@ -20,17 +21,6 @@ interface Report {
   failures: AuditFailure[];
 }
 
-interface StoredRow {
-  seq: number;
-  id: string;
-  timestamp_ms: number;
-  issuer_display: string;
-  issuer_pubkey: string;
-  kind: string;
-  payload: string;
-  event_hash: string;
-  chain_hash: string;
-}
 
 /** A daemon on a home the test can stop, edit with better-sqlite3 (as an attacker would) and start again. */
 class Home extends DaemonFixture {
@@ -101,15 +91,8 @@ function rechain(db: Database.Database, fromSeq: number): void {
     | undefined;
   let previous = before?.chain_hash ?? GENESIS_CHAIN_HASH;
   const update = db.prepare('UPDATE audit_events SET event_hash = ?, chain_hash = ? WHERE seq = ?');
-  for (const row of db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq').all(fromSeq) as StoredRow[]) {
-    const event = eventHash({
-      seq: row.seq,
-      id: row.id,
-      timestamp_ms: row.timestamp_ms,
-      issuer: { display: row.issuer_display, pubkey: row.issuer_pubkey },
-      kind: row.kind,
-      payload: JSON.parse(row.payload),
-    });
+  for (const row of db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq').all(fromSeq) as AuditRow[]) {
+    const event = recomputedEventHash(row);
     previous = chainHash(previous, event);
     update.run(event, previous, row.seq);
   }

@@ -1,21 +1,12 @@
 /** Host facts the bwrap command line depends on: where bwrap is, how / is laid out, node. */
-import { accessSync, constants, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { BwrapHost, RootEntry } from './command.js';
+import { isExecutableFile } from '../executable.js';
 
 const ROOT_NAMES = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'] as const;
 /** Looked at after PATH: where distributions install bwrap. */
 const STANDARD_DIRS = ['/usr/bin', '/usr/local/bin', '/bin'];
-
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The bwrap binary on PATH (absolute entries only) or in the standard directories; null when absent. */
 export function locateBwrap(envPath: string | undefined = process.env.PATH, platform: NodeJS.Platform = process.platform): string | null {

@@ -3,9 +3,10 @@
  * shares with it: where runsc is, and whether a rootfs is usable.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants as fsc, lstatSync, readlinkSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { lstatSync, readlinkSync, readFileSync, statSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isExecutableFile } from '../executable.js';
 
 export const RUNSC_INSTALL_FIX = 'install gVisor with `apt-get install runsc` (Debian 12+), or point runscPath at the binary';
 
@@ -15,16 +16,6 @@ export interface RunscLocation {
   path: string | null;
   /** Why it was not found (for messages). */
   message: string;
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, fsc.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Finds runsc: the explicit path if given, otherwise the first `runsc` on PATH. */
