@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { fsyncDir, writePrivateFile } from '../home/index.js';
 import type { Db } from '../store/index.js';
 import { headMessage } from './hashing.js';
 import { markVerifies, SignedMarkSchema, type SignedMark } from './signed-mark.js';
@@ -49,30 +50,8 @@ export function readAuditHead(path: string | null, daemonPubkeyB58: string): Hea
 
 /** Replaces the head atomically: a crash leaves either the old head or the new one, never a torn file. */
 export function writeAuditHead(path: string, head: SignedMark): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify({ kind: 'audit_head', ...head })}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created
-    }
-    throw error;
-  }
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writePrivateFile(path, `${JSON.stringify({ kind: 'audit_head', ...head })}\n`);
+  fsyncDir(dirname(path));
 }
 
 /** Removes temporary head files a killed writer left behind (they hold nothing secret). */

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { CovenantError } from '../core/index.js';
+import { writePrivateFile } from './permissions.js';
 import { homeWriteError } from './writable.js';
 
 export interface InstanceLock {
@@ -117,21 +118,10 @@ function readSecret(path: string): string | null {
 
 /** Information only: a failure to write it (full or read-only disk) does not stop the daemon. */
 function writePidFile(path: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
   try {
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      writeSync(fd, `${process.pid}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
+    writePrivateFile(path, `${process.pid}\n`);
   } catch {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // never created
-    }
+    // the daemon serves without it
   }
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { CovenantError } from '../core/index.js';
 
 /** Creates a directory with mode 0700, or checks an existing one is private and not a link. */
@@ -33,15 +33,30 @@ export function assertPrivateFile(path: string): void {
   }
 }
 
-/** Writes a 0600 file atomically (temporary file, fsync, rename). */
+/** Writes a 0600 file atomically (temporary file, fsync, rename); a failed write leaves no temporary file. */
 export function writePrivateFile(path: string, data: string | Uint8Array): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w', 0o600);
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Makes a rename or a new file in `dir` durable (fsync of the directory). */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(temporary, path);
 }

@@ -1,18 +1,10 @@
 import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDir } from '../home/index.js';
 
 /** The steps of replacing the operator token file; tests kill the process at each one. */
 export type TokenFileStep = 'tmp_created' | 'tmp_synced' | 'committed' | 'renamed';
 export type StepHook = (step: TokenFileStep) => void;
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Replaces `path` with `token` so that a SIGKILL at any point leaves either the old file or the
