@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
+import type { WireMessage } from '../../src/ipc/index.js';
 import { homePaths } from '../../src/home/index.js';
-import { DAEMON_BIN, REPO_ROOT, spawnDaemon, type DaemonProcess } from '../helpers/binaries.js';
+import { DAEMON_BIN, REPO_ROOT, operatorClient, spawnDaemon, type DaemonProcess } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/temp-home.js';
 
 /** Fills the filesystem at `dir` with one file until it refuses more (ENOSPC). */
@@ -32,15 +32,8 @@ function fill(path: string): void {
   }
 }
 
-async function session(home: string): Promise<IpcClient> {
-  const paths = homePaths(home);
-  const client = await IpcClient.connect(paths.sock, { timeoutMs: 30_000 });
-  await client.authenticate(readFileSync(paths.operatorToken, 'utf8').trim());
-  return client;
-}
-
 async function call(home: string, message: WireMessage): Promise<WireMessage> {
-  const client = await session(home);
+  const client = await operatorClient(home, 30_000);
   try {
     return await client.request(message);
   } finally {

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { homePaths } from '../../src/home/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
-import { REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
+import { operatorClient, REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 
@@ -40,13 +40,6 @@ function verySlowAgent(dir: string): string {
   const manifest = join(copy, 'agent.toml');
   writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('cpu_ms_per_task = 400', 'cpu_ms_per_task = 600000'));
   return copy;
-}
-
-async function operatorSession(home: string): Promise<IpcClient> {
-  const paths = homePaths(home);
-  const client = await IpcClient.connect(paths.sock, { timeoutMs: 120_000 });
-  await client.authenticate(readFileSync(paths.operatorToken, 'utf8').trim());
-  return client;
 }
 
 async function ok(client: IpcClient, message: WireMessage): Promise<WireMessage> {
@@ -118,7 +111,7 @@ test('in process, idle: stop() settles with daemon_stopped, a checkpoint, no soc
 test('in process, warm: stop() settles and kills the prewarmed agent process', async () => {
   const s = scene();
   const daemon = await startDaemon({ home: s.home, agentRuntime: { env: s.env, killGraceMs: 300 } });
-  const client = await operatorSession(s.home);
+  const client = await operatorClient(s.home, 120_000);
   await ok(client, { kind: 'agents_install', dir: HELLO });
   client.close();
   assert.ok(await waitFor(() => daemon.ctx.runtime.runners.warmCount === 1, 30_000), 'hello has a warm process');
@@ -133,7 +126,7 @@ test('in process, warm: stop() settles and kills the prewarmed agent process', a
 test('in process, busy: an intent still running when the grace ends is answered, then stop() finishes', async () => {
   const s = scene();
   const daemon: RunningDaemon = await startDaemon({ home: s.home, shutdownGraceMs: 200, agentRuntime: { env: s.env, killGraceMs: 300 } });
-  const client = await operatorSession(s.home);
+  const client = await operatorClient(s.home, 120_000);
   await ok(client, { kind: 'agents_install', dir: verySlowAgent(s.dir) });
   const reply = client.request({ kind: 'submit_intent', text: 'take all the time you need', agent: 'slow' });
   const pids = await runningAgentPids(s.pidfile);
@@ -161,7 +154,7 @@ test('binary, warm: SIGTERM with a prewarmed agent and no recent intent finishes
   const s = scene();
   const daemon = await spawnDaemon(s.home, s.env);
   const pid = daemon.child.pid!;
-  const client = await operatorSession(s.home);
+  const client = await operatorClient(s.home, 120_000);
   await ok(client, { kind: 'agents_install', dir: HELLO });
   client.close();
   assert.ok(await waitFor(() => childrenOf(pid).length > 0, 30_000), 'hello has a warm process');
@@ -175,7 +168,7 @@ test('binary, warm: SIGTERM with a prewarmed agent and no recent intent finishes
 test('binary, busy: SIGTERM with an intent in flight answers it, then exits 0', async () => {
   const s = scene();
   const daemon = await spawnDaemon(s.home, { ...s.env, COVENANT_SHUTDOWN_GRACE_MS: '200' });
-  const client = await operatorSession(s.home);
+  const client = await operatorClient(s.home, 120_000);
   await ok(client, { kind: 'agents_install', dir: verySlowAgent(s.dir) });
   const reply = client.request({ kind: 'submit_intent', text: 'take your time', agent: 'slow' });
   const pids = await runningAgentPids(s.pidfile);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
@@ -79,4 +79,11 @@ export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArg
       return exited;
     },
   };
+}
+
+/** A socket client of a running daemon on `home`, authenticated with its operator token file. */
+export async function operatorClient(home: string, timeoutMs = 60_000): Promise<IpcClient> {
+  const client = await IpcClient.connect(join(home, 'sock'), { timeoutMs });
+  await client.authenticate(readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim());
+  return client;
 }
