@@ -1,15 +1,11 @@
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const HAS_LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** Whether a string is well-formed UTF-16 (no lone surrogate), so it has a UTF-8 form and a canonical JSON form. */
 export function isWellFormedText(text: string): boolean {
-  return !HAS_LONE_SURROGATE.test(text);
+  return text.isWellFormed();
 }
 
 /** The string with every lone surrogate replaced by U+FFFD, as a UTF-8 encoder would. */
 export function wellFormedText(text: string): string {
-  return isWellFormedText(text) ? text : text.replace(LONE_SURROGATE, '\uFFFD');
+  return text.toWellFormed();
 }
 
 // Deeper values are left as they are (requests are refused past a much smaller depth).
