@@ -11,7 +11,7 @@ import {
   roundCredits,
   type BucketState,
 } from './bucket.js';
-import { BudgetStore, type BucketRow, type BudgetSource, type CheckpointRow, type PauseReason } from './store.js';
+import { BudgetStore, type BucketRow, type BudgetSource, type PauseReason } from './store.js';
 
 export interface BudgetServiceDeps {
   db: Db;
@@ -138,11 +138,6 @@ export class BudgetService {
     return total;
   }
 
-  /** True when the agent has a bucket (credits_per_hour > 0). */
-  isLimited(agentId: string): boolean {
-    return this.current(agentId) !== null;
-  }
-
   /**
    * Configures an agent's bucket from its manifest (install, daemon start). An operator's
    * `budget set` wins over the manifest and is left alone. 0 = unlimited: the bucket is removed.
@@ -257,13 +252,6 @@ export class BudgetService {
         `(refill_eta_ms ${refusal.refill_eta_ms}); then run \`covenant intents resume ${intent.intentId}\`, or top up with \`covenant budget topup ${intent.agent} <credits>\``,
       { audited: true },
     );
-  }
-
-  /** `admit`, and on refusal pause the intent and throw E_BUDGET_EXHAUSTED. */
-  admitOrPause(intent: PausableIntent): Extract<AdmitResult, { ok: true }> {
-    const verdict = this.admit(intent.agent, intent.intentId);
-    if (!verdict.ok) throw this.pauseExhausted(intent, verdict);
-    return verdict;
   }
 
   /**

@@ -31,10 +31,6 @@ export function actionSyntaxError(action: unknown, options: { allowWildcard?: bo
   return null;
 }
 
-export function isValidAction(action: unknown, options: { allowWildcard?: boolean } = {}): action is string {
-  return actionSyntaxError(action, options) === null;
-}
-
 /** Throws E_CAPABILITY_INVALID naming the allowed form when the action is malformed. */
 export function assertValidAction(action: unknown, options: { allowWildcard?: boolean } = {}): asserts action is string {
   const error = actionSyntaxError(action, options);
@@ -66,33 +62,6 @@ export const OPERATOR_DEFAULT_ACTIONS = [
   'peers.list',
   'chain.receipts',
   'chain.batches',
-] as const;
-
-/** Every action the daemon checks (SPEC 5); `<name>`/`<peer>` parts are filled in per request. */
-export const KNOWN_ACTIONS = [
-  'intent.submit',
-  'memory.read',
-  'memory.read.<tier>',
-  'memory.write',
-  'memory.purge',
-  'memory.repair.*',
-  'memory.compact.*',
-  'tool.call.<name>',
-  'a2a.send.<peer>',
-  'a2a.recv.<peer>',
-  'a2a.respond.<peer>',
-  'a2a.repair.*',
-  'a2a.compact',
-  'audit.read',
-  'audit.purge',
-  'capabilities.purge',
-  'peers.list',
-  'peers.revoke',
-  'peers.purge',
-  'chain.receipts',
-  'chain.flush',
-  'chain.batches',
-  'budget.topup',
 ] as const;
 
 function shellWord(word: string): string {

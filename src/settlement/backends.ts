@@ -17,7 +17,6 @@ import type { BatchHeader } from './proof.js';
 import { SolanaBackend } from './solana.js';
 
 export type ChainBackendName = 'local' | 'solana';
-export const CHAIN_BACKENDS: readonly ChainBackendName[] = ['local', 'solana'];
 
 export interface ChainReadiness {
   ready: boolean;

@@ -13,9 +13,7 @@ import { receiptLeafHash, receiptView, signBatch } from './proof.js';
 import type { Receipt, ReceiptResource, ReceiptStatus } from './receipts.js';
 
 export const DEFAULT_RECENT_RECEIPTS = 50;
-export const MAX_RECENT_RECEIPTS = 1000;
 export const DEFAULT_BATCH_LIST = 20;
-export const MAX_BATCH_LIST = 1000;
 /** One flush batches at most this many receipts (the oldest first). */
 export const MAX_FLUSH_RECEIPTS = 10_000;
 
