@@ -49,7 +49,7 @@ try {
   covenant('audit', 'verify');
 } catch (error) {
   failed = true;
-  process.stderr.write(`demo failed: ${error.message}\n`);
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
 } finally {
   if (keep && !failed) {
     daemon.unref();

@@ -14,9 +14,13 @@ const argv = process.argv.slice(2);
 let root = project;
 const positional = [];
 for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--root' && argv[i + 1] !== undefined) root = resolve(argv[++i]);
-  else if (argv[i].startsWith('--root=')) root = resolve(argv[i].slice('--root='.length));
-  else positional.push(argv[i]);
+  const arg = argv[i] ?? '';
+  const next = argv[i + 1];
+  if (arg === '--root' && next !== undefined) {
+    root = resolve(next);
+    i++;
+  } else if (arg.startsWith('--root=')) root = resolve(arg.slice('--root='.length));
+  else positional.push(arg);
 }
 const [suite = 'unit', ...rest] = positional;
 

@@ -77,7 +77,7 @@ function loadCoverage(root) {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    return fail(`${COVERAGE_FILE} is not valid JSON: ${err.message}`);
+    return fail(`${COVERAGE_FILE} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -335,7 +335,7 @@ function main(argv) {
     const doc = loadCoverage(options.root);
     if (options.writeDocs) {
       // Only the structure is needed to render; missing test files must not block the table.
-      for (const check of STRUCTURE_CHECKS) check(doc, options.root);
+      for (const check of STRUCTURE_CHECKS) check(doc);
       writeDocs(doc, options.root);
       process.stdout.write(`${TOOL}: wrote the table in ${DOCS_FILE} (${doc.surfaces.length} surfaces)\n`);
     }

@@ -7,7 +7,7 @@ import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.
 async function bareEchoServer(path: string): Promise<() => Promise<void>> {
   const script = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
   const child = spawn(process.execPath, [script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   return () =>
     new Promise((resolve) => {
       child.once('exit', () => resolve());

@@ -1,4 +1,5 @@
-import { FrameDecoder, MAX_FRAME_BYTES } from '../../src/ipc/framing.js';
+import { FrameDecoder } from '../../src/ipc/index.js';
+import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import type { Rng } from '../harness/rng.js';
 import { hugeRequest, mutatedRequest, randomRequest, surrogateRequest, type Message } from './requests.js';
 import type { Values } from './values.js';
@@ -44,7 +45,7 @@ export function frame(body: Buffer): Buffer {
 }
 
 export function ipcCase(rng: Rng, values: Values, golden: readonly Message[], lane: IpcLane, token: () => string): IpcCase {
-  const category = rng.weighted(CATEGORY_WEIGHTS) as Category;
+  const category = rng.weighted<Category>(CATEGORY_WEIGHTS);
   const { bytes, kind } = build(category, rng, values, golden, lane, token);
   const decoder = new FrameDecoder();
   const frames = decoder.push(bytes);

@@ -37,7 +37,7 @@ export async function startDaemon(home: string, env: NodeJS.ProcessEnv, args: st
       resolve(exit);
     });
   });
-  return { child, sock: daemon.sock, exited, alive: () => exit === null, stderr: daemon.stderr };
+  return { child, sock: daemon.sock, exited, alive: () => exit === null, stderr: () => daemon.stderr() };
 }
 
 /** SIGTERM, then SIGKILL if the daemon has not exited within `graceMs`; says which ended it. */

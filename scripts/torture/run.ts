@@ -199,7 +199,7 @@ async function loadAndKill(daemon: HarnessDaemon, home: string, ledger: Ledger, 
     killedByUs = true;
     daemon.child.kill('SIGKILL');
   };
-  let watchdog = setTimeout(() => {
+  const watchdog = setTimeout(() => {
     stalled = true;
     kill();
   }, STALL_MS);

@@ -65,7 +65,7 @@ export const OPERATOR_DEFAULT_ACTIONS = [
 ] as const;
 
 function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@.:\/+=-]+$/.test(word) && !word.startsWith('-') ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  return /^[A-Za-z0-9_@.:/+=-]+$/.test(word) && !word.startsWith('-') ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The exact CLI line that grants `action` (to `subjectDisplay` when given). */

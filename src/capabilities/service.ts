@@ -26,7 +26,7 @@ export interface CapabilityServiceDeps {
   daemon: { agentId: AgentId; keys: KeyPair };
   clock: Clock;
   /** The keypair the daemon holds for a peer (used to sign that peer's delegated grants). */
-  keyFor(pubkey: string): KeyPair | null;
+  keyFor: (pubkey: string) => KeyPair | null;
 }
 
 export interface GrantInput {
@@ -302,7 +302,7 @@ export class CapabilityService {
       if (!actionMatches(parent.action, current.action)) {
         return { ok: false, reason: `parent ${parent.id} (${parent.action}) does not cover ${current.action}` };
       }
-      const widening = wideningReason(current.scope as Scope, parentScope);
+      const widening = wideningReason(current.scope, parentScope);
       if (widening !== null) return { ok: false, reason: `capability ${current.id} widens its parent: ${widening}` };
       if (parent.expires_at !== null && (current.expires_at === null || current.expires_at > parent.expires_at)) {
         return { ok: false, reason: `capability ${current.id} outlives its parent ${parent.id}` };
@@ -325,7 +325,7 @@ export class CapabilityService {
         reason ??= `capability ${candidate.id} has an invalid scope`;
         continue;
       }
-      const refusal = scopeRefusal(candidate.scope as Scope, facts);
+      const refusal = scopeRefusal(candidate.scope, facts);
       if (refusal !== null) {
         reason ??= `capability ${candidate.id}: ${refusal}`;
         continue;
@@ -452,7 +452,7 @@ export class CapabilityService {
       for (const action of OPERATOR_DEFAULT_ACTIONS) {
         const held = this.store
           .liveFor(operator.pubkey, action, now)
-          .some((c) => scopeError(c.scope) === null && isUnrestricted(c.scope as Scope) && this.verifyChain(c, now).ok);
+          .some((c) => scopeError(c.scope) === null && isUnrestricted(c.scope) && this.verifyChain(c, now).ok);
         if (held) continue;
         granted.push(
           this.grant({ caller: this.daemon.agentId, callerIsOperator: true, action, subject: operator, scope: {}, expiresAt: null }),

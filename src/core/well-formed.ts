@@ -24,10 +24,11 @@ export function wellFormedJson<T>(value: T, depth = 0): T {
   if (typeof value === 'string') return wellFormedText(value) as T;
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {
+    const items: readonly unknown[] = value;
     let copy: unknown[] | null = null;
-    value.forEach((item, index) => {
+    items.forEach((item, index) => {
       const fixed = wellFormedJson(item, depth + 1);
-      if (fixed !== item) (copy ??= [...value])[index] = fixed;
+      if (fixed !== item) (copy ??= [...items])[index] = fixed;
     });
     return (copy ?? value) as T;
   }

@@ -6,9 +6,8 @@
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { COVENANT_VERSION } from '../core/index.js';
-import { probeBwrap } from '../runtime/bwrap/index.js';
-import { checkGvisorReadiness } from '../runtime/gvisor/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';
+import { checkGvisorReadiness, probeBwrap } from '../runtime/index.js';
 import type { DaemonContext } from './context.js';
 
 export interface DoctorCheck {

@@ -71,7 +71,7 @@ function isTable(value: unknown): value is Record<string, unknown> {
 export function parseRetentionConfig(text: string, source = 'config.toml'): RetentionPolicy {
   let document: Record<string, unknown>;
   try {
-    document = parseToml(text) as Record<string, unknown>;
+    document = parseToml(text);
   } catch (error) {
     const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -25,7 +25,7 @@ import type { Embedder } from './embedder.js';
 import { MAX_MEMORY_LIMIT, MEMORY_TIERS, type MemoryTier } from '../protocol/index.js';
 import { MemoryRecords } from './records.js';
 import { DEFAULT_RETENTION, loadRetentionPolicy, type RetentionPolicy } from './retention.js';
-import { MemoryIndex, type IndexedRecord } from './search-index.js';
+import { MemoryIndex } from './search-index.js';
 
 /** The longest text a memory_write accepts, in UTF-8 bytes. */
 export const MAX_MEMORY_TEXT_BYTES = 64 * 1024;
@@ -272,7 +272,7 @@ export class MemoryService {
       });
       return { rows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();
-    this.index.applyDeletes(outcome.rows as IndexedRecord[], outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
+    this.index.applyDeletes(outcome.rows, outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
     return { purged: outcome.rows.length };
   }
 
@@ -402,7 +402,7 @@ export class MemoryService {
       return { outcome, doomedRows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();
     if (input.apply) {
-      this.index.applyDeletes(result.doomedRows as IndexedRecord[], result.epochBefore, result.epochAfter, result.rowidAfter);
+      this.index.applyDeletes(result.doomedRows, result.epochBefore, result.epochAfter, result.rowidAfter);
     }
     return result.outcome;
   }

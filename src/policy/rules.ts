@@ -26,7 +26,7 @@ export function positiveForm(rule: string): string {
 
 /** Case-insensitive on every platform: for a secrets gate `.ENV` is `.env`. */
 export function matcher(rules: readonly string[]): Ignore {
-  return ignore({ ignorecase: true }).add(rules as string[]);
+  return ignore({ ignorecase: true }).add(rules);
 }
 
 /**

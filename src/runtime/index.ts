@@ -32,7 +32,8 @@ export {
 } from './local-runner.js';
 export type { TrustedLocalRunnerOptions, AgentLaunch, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
 export { AGENT_PROTOCOL_VARS, declaredEnvProblem } from './agent-env.js';
-export { createBwrapRunner, detectBwrapHost, locateBwrap, bwrapArgs, type BwrapHost } from './bwrap/index.js';
+export { createBwrapRunner, detectBwrapHost, locateBwrap, bwrapArgs, probeBwrap, type BwrapHost } from './bwrap/index.js';
+export { checkGvisorReadiness } from './gvisor/index.js';
 export {
   InstalledAgents,
   parseRuntimeBackend,

@@ -161,7 +161,7 @@ async function waitGroupGone(pid: number | undefined, ms: number): Promise<boole
 
 /** Makes text safe to embed in a one-line message: control characters become '?'. */
 function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are replaced
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 }
 

@@ -4,8 +4,7 @@
  * Kept free of the database and the daemon so `covenant receipts verify-proof` can check a
  * proof offline with nothing but this file, the Merkle code, canonical JSON and ed25519.
  */
-import { canonicalJson } from '../core/canonical.js';
-import { fromBase58, toBase58 } from '../core/ids.js';
+import { canonicalJson, fromBase58, quoteInput, toBase58 } from '../core/index.js';
 import { signBytes, verifySignature, type KeyPair } from '../identity/keys.js';
 import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
 import { checkMerkleProof, isHashHex, sha256 } from './merkle.js';
@@ -130,10 +129,10 @@ export function verifyReceiptProof(proof: ReceiptProof, options: { expectedPubke
     }
   }
   if (receipt.batch_id != null && receipt.batch_id !== proof.batch.batch_id) {
-    failures.push({ check: 'receipt_batch', reason: `the receipt names batch ${String(receipt.batch_id)}, the proof batch ${proof.batch.batch_id}` });
+    failures.push({ check: 'receipt_batch', reason: `the receipt names batch ${quoteInput(receipt.batch_id)}, the proof batch ${proof.batch.batch_id}` });
   }
   if (receipt.merkle_root != null && receipt.merkle_root !== proof.merkle_root) {
-    failures.push({ check: 'receipt_batch', reason: `the receipt names root ${String(receipt.merkle_root)}, the proof root ${proof.merkle_root}` });
+    failures.push({ check: 'receipt_batch', reason: `the receipt names root ${quoteInput(receipt.merkle_root)}, the proof root ${proof.merkle_root}` });
   }
   if (options.expectedPubkey !== undefined && options.expectedPubkey !== proof.daemon_pubkey) {
     failures.push({ check: 'daemon_pubkey', reason: `the proof is signed for daemon ${proof.daemon_pubkey}, not for ${options.expectedPubkey}` });

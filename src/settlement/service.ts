@@ -187,16 +187,17 @@ export class SettlementService {
     if (!receipt || (visibleTo !== null && receipt.payer !== visibleTo)) {
       throw new CovenantError('E_NOT_FOUND', `no receipt ${quoteInput(receiptId)} of yours; list yours with \`covenant receipts recent\``);
     }
-    if (receipt.batch_id === null) {
+    const batchId = receipt.batch_id;
+    if (typeof batchId !== 'string') {
       throw new CovenantError(
         'E_NOT_FOUND',
         `receipt ${receiptId} is not in a batch yet; flush first (\`covenant chain flush-receipts\`, operator), then prove it`,
       );
     }
-    const batch = this.batch(String(receipt.batch_id));
+    const batch = this.batch(batchId);
     const rows = db
       .prepare('SELECT receipt_id, leaf_hash FROM receipt_batch_leaves WHERE batch_id = ? ORDER BY leaf_index')
-      .all(String(receipt.batch_id)) as Array<{ receipt_id: string; leaf_hash: string }>;
+      .all(batchId) as Array<{ receipt_id: string; leaf_hash: string }>;
     const index = rows.findIndex((row) => row.receipt_id === receiptId);
     if (!batch || index < 0 || rows.length !== batch.receipt_count) {
       throw new CovenantError('E_CONFLICT', `the batch of receipt ${receiptId} is incomplete in the store; run \`covenant verify\``);

@@ -14,8 +14,7 @@
  * The RPC URL may carry an API key, so messages name its host only; the keypair never appears.
  */
 import { readFileSync } from 'node:fs';
-import { CovenantError } from '../core/errors.js';
-import { fromBase58, toBase58 } from '../core/ids.js';
+import { CovenantError, fromBase58, toBase58 } from '../core/index.js';
 import { keyPairFromSeed, signBytes, type KeyPair } from '../identity/keys.js';
 import type { ChainBackend, ChainReadiness, SignedBatchHeader } from './backends.js';
 

@@ -331,7 +331,7 @@ class Planner {
       | undefined;
     if (!cap || !this.mine(cap.subject_pubkey)) throw this.notFound(id, 'memory record or capability');
     if (this.reader.grantedFor([id]).has(id)) return { changes: [], execute: () => undefined, facts: {} };
-    let scope: unknown = {};
+    let scope: unknown;
     try {
       scope = JSON.parse(cap.scope);
     } catch {

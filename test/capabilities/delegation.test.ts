@@ -253,7 +253,7 @@ describe('capability delegation', () => {
       ['action not covered', forge(delegable, bob, { action: 'memory.purge', scope: { tier: 'working' } }), /does not cover/],
       ['scope widened', forge(delegable, bob, { scope: {} }), /widens its parent/],
       ['grantor does not hold the parent', forge(delegable, mallory, { scope: { tier: 'working' } }), /does not hold its parent/],
-      ['parent not delegable', forge(plain as Capability, bob, {}), /is not delegable/],
+      ['parent not delegable', forge(plain, bob, {}), /is not delegable/],
       ['outlives the parent', forge(delegable, bob, { scope: { tier: 'working' }, expires_at: null }), /outlives its parent/],
     ];
     for (const [name, { subject, cap }, expected] of cases) {

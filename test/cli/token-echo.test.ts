@@ -40,13 +40,13 @@ test('a token passed to any command, flag, path or request appears nowhere but i
   delete env.COVENANT_TOKEN;
   const daemon = await spawnDaemon(home, env);
   const outputs: Array<{ label: string; text: string }> = [];
-  let token = '';
-  let operatorToken = '';
+  let token: string;
+  let operatorToken: string;
   try {
     operatorToken = readFileSync(homePaths(home).operatorToken, 'utf8').trim();
     const minted = runCli(['peers', 'add', 'bob', '--json'], env);
     assert.equal(minted.json?.kind, 'peer_added', minted.stdout + minted.stderr);
-    token = String(minted.json!.token_b58);
+    token = String(minted.json.token_b58);
     const bobFile = join(scratch, 'bob.token');
     writeFileSync(bobFile, `${token}\n`, { mode: 0o600 });
     const wrongFile = join(scratch, 'wrong.token');

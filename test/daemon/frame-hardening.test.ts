@@ -254,7 +254,7 @@ test('a request nested past 64 levels is refused E_BAD_REQUEST and audited, with
   const body = Buffer.from(`{"kind":"capabilities_grant","action":"tools.call","scope":{"arguments":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}}`);
   const raw = await RawSocket.open(t.daemon.paths.sock);
   raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
-  raw.sendBytes(rawFrame(body));
+  void raw.sendBytes(rawFrame(body));
   const frames = (await raw.waitFrames(2, 60_000)) as Reply[];
   raw.destroy();
   assert.equal(frames[1]!.code, 'E_BAD_REQUEST');

@@ -77,7 +77,7 @@ test('an unknown token is refused with its prefix audited, never the token', asy
 
 test('a garbage frame before authentication closes the connection', async () => {
   const raw = await RawSocket.open(t.daemon.paths.sock);
-  raw.sendBytes(rawFrame(Buffer.from('\u0000\u0001 not json')));
+  void raw.sendBytes(rawFrame(Buffer.from('\u0000\u0001 not json')));
   await raw.waitClosed();
   assert.equal((raw.frames[0] as { kind: string }).kind, 'authentication_failed');
   await stillServing();
@@ -87,7 +87,7 @@ test('an oversize length header gets E_FRAME_TOO_LARGE and a closed connection',
   const raw = await RawSocket.open(t.daemon.paths.sock);
   const header = Buffer.alloc(4);
   header.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
-  raw.sendBytes(header);
+  void raw.sendBytes(header);
   await raw.waitClosed();
   assert.equal((raw.frames[0] as { code: string }).code, 'E_FRAME_TOO_LARGE');
   assert.match(lastAudit('frame_rejected').reason as string, /exceeds/);
@@ -98,7 +98,7 @@ test('invalid JSON after authentication is an error and the connection goes on',
   const client = await t.session();
   const raw = await RawSocket.open(t.daemon.paths.sock);
   raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
-  raw.sendBytes(rawFrame(Buffer.from('{"kind": "ping",')));
+  void raw.sendBytes(rawFrame(Buffer.from('{"kind": "ping",')));
   raw.send({ kind: 'ping' });
   const frames = (await raw.waitFrames(3)) as Array<{ kind: string; code?: string }>;
   assert.equal(frames[0]!.kind, 'authenticated');
@@ -140,7 +140,7 @@ test('a client that disconnects mid-frame leaves the daemon serving', async () =
 test('a frame split across many writes is reassembled', async () => {
   const raw = await RawSocket.open(t.daemon.paths.sock);
   const bytes = rawFrame(Buffer.from(JSON.stringify({ kind: 'protocol_info', id: 'split' })));
-  for (const byte of bytes) raw.sendBytes(Buffer.from([byte]));
+  for (const byte of bytes) void raw.sendBytes(Buffer.from([byte]));
   const frames = (await raw.waitFrames(1)) as Array<{ id: string }>;
   assert.equal(frames[0]!.id, 'split');
   raw.destroy();

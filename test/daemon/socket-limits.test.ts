@@ -64,7 +64,7 @@ test('before authentication a frame over 64 KiB is refused from its header, audi
   await withServer({}, async (_server, path) => {
     const seq = lastSeq();
     const raw = await RawSocket.open(path);
-    raw.sendBytes(Buffer.concat([header(PRE_AUTH_MAX_FRAME_BYTES + 1), Buffer.alloc(1024, 0x20)]));
+    void raw.sendBytes(Buffer.concat([header(PRE_AUTH_MAX_FRAME_BYTES + 1), Buffer.alloc(1024, 0x20)]));
     await raw.waitClosed(30_000);
     const reply = raw.frames[0] as Reply;
     assert.equal(reply.code, 'E_FRAME_TOO_LARGE');
@@ -88,7 +88,7 @@ test('an authenticate frame just under the pre-authentication cap is read, and a
     // Sent in the same write as `authenticate`: the larger limit applies from the next frame on.
     const big = { kind: 'submit_intent', text: 'x'.repeat(100), pad: 'y'.repeat(PRE_AUTH_MAX_FRAME_BYTES * 4) };
     const raw = await RawSocket.open(path);
-    raw.sendBytes(Buffer.concat([rawFrame(Buffer.from(JSON.stringify({ kind: 'authenticate', token_b58: t.operatorToken }))), rawFrame(Buffer.from(JSON.stringify(big)))]));
+    void raw.sendBytes(Buffer.concat([rawFrame(Buffer.from(JSON.stringify({ kind: 'authenticate', token_b58: t.operatorToken }))), rawFrame(Buffer.from(JSON.stringify(big)))]));
     const frames = (await raw.waitFrames(2, 30_000)) as Reply[];
     assert.equal(frames[0]!.kind, 'authenticated');
     assert.notEqual(frames[1]!.code, 'E_FRAME_TOO_LARGE');
@@ -102,7 +102,7 @@ test('connections each holding an unfinished large frame before authentication a
   await withServer({}, async (server, path) => {
     const seq = lastSeq();
     const sockets = await Promise.all(Array.from({ length: 48 }, () => RawSocket.open(path)));
-    for (const raw of sockets) raw.sendBytes(Buffer.concat([header(MAX_FRAME_BYTES), Buffer.alloc(32 * 1024, 0x20)]));
+    for (const raw of sockets) void raw.sendBytes(Buffer.concat([header(MAX_FRAME_BYTES), Buffer.alloc(32 * 1024, 0x20)]));
     for (const raw of sockets) await raw.waitClosed(30_000);
     for (const raw of sockets) assert.equal((raw.frames[0] as Reply).code, 'E_FRAME_TOO_LARGE');
     assert.equal(rowsAfter(seq, 'frame_rejected').length, 48);
@@ -116,7 +116,7 @@ test('unfinished frames under the cap hold at most the cap each, and are given b
     const count = 20;
     const sent = 4 + PRE_AUTH_MAX_FRAME_BYTES - 100;
     const sockets = await Promise.all(Array.from({ length: count }, () => RawSocket.open(path)));
-    for (const raw of sockets) raw.sendBytes(Buffer.concat([header(PRE_AUTH_MAX_FRAME_BYTES), Buffer.alloc(PRE_AUTH_MAX_FRAME_BYTES - 100, 0x20)]));
+    for (const raw of sockets) void raw.sendBytes(Buffer.concat([header(PRE_AUTH_MAX_FRAME_BYTES), Buffer.alloc(PRE_AUTH_MAX_FRAME_BYTES - 100, 0x20)]));
     assert.ok(await waitFor(() => server.stats().bufferedBytes === count * sent, 30_000), JSON.stringify(server.stats()));
     assert.equal(server.stats().unauthenticated, count);
     for (const raw of sockets) raw.destroy();
@@ -150,7 +150,7 @@ test('idle connections under the cap do not block a ping; one over the cap is re
     const seq = lastSeq();
     const idle = await Promise.all(Array.from({ length: idleCount }, () => RawSocket.open(path)));
     // Half of them mid-frame.
-    idle.slice(0, idleCount / 2).forEach((raw) => raw.sendBytes(header(200)));
+    for (const raw of idle.slice(0, idleCount / 2)) void raw.sendBytes(header(200));
     assert.ok(await waitFor(() => server.stats().connections === idleCount, 30_000));
     await ping(path);
     assert.ok(await waitFor(() => server.stats().connections === idleCount, 30_000)); // the ping's connection has gone

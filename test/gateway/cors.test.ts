@@ -61,7 +61,7 @@ test('COVENANT_HTTP_* settings: defaults, origins list, rate limit, bad values r
     burst: 1000,
   });
   assert.equal(gatewayOptionsFromEnv({ COVENANT_HTTP_RATE: '0.5' }).ratePerSecond, 0.5);
-  for (const [name, value] of [['COVENANT_HTTP_RATE', '0'], ['COVENANT_HTTP_RATE', '-5'], ['COVENANT_HTTP_BURST', '1.5'], ['COVENANT_HTTP_BURST', 'lots']]) {
+  for (const [name, value] of [['COVENANT_HTTP_RATE', '0'], ['COVENANT_HTTP_RATE', '-5'], ['COVENANT_HTTP_BURST', '1.5'], ['COVENANT_HTTP_BURST', 'lots']] as const) {
     assert.throws(() => gatewayOptionsFromEnv({ [name]: value }), new RegExp(name), `${name}=${value}`);
   }
   for (const origins of ['*', 'http://a.example/path', 'a.example']) {

@@ -77,8 +77,10 @@ test('bodiless DELETE, PUT and PATCH and chunked bodies are answered, not 500 (i
 });
 
 test('an error thrown while serving a request is 500 E_INTERNAL, audited and logged; the server keeps serving', async () => {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back, never called
   const resolve = f.ctx.peers.resolve;
   f.ctx.peers.resolve = () => {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the test is about a thrown non-Error
     throw 'a thrown string, which hono does not hand to onError';
   };
   const from = lastSeq(f.ctx);
@@ -123,6 +125,7 @@ test('an event stream that fails mid-stream ends with an error event, audited an
 test('what escapes the hono app (a rejected or throwing fetch) is answered E_INTERNAL and audited by the listener', async () => {
   const failures: Array<() => unknown> = [
     () => Promise.reject(new Error('fetch rejected')),
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the test is about a rejection without an Error
     () => Promise.reject(undefined),
     () => {
       throw new TypeError('fetch threw');

@@ -84,7 +84,7 @@ test('an unknown token is 401, audited with a 6-character prefix only, and never
   const response = await fetch(`${f.url}/ping`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(response.status, 401);
   const text = await response.text();
-  assert.equal(JSON.parse(text).code, 'E_AUTH_FAILED');
+  assert.equal((JSON.parse(text) as { code: string }).code, 'E_AUTH_FAILED');
   assert.ok(!text.includes(token.slice(0, 7)), 'the answer quotes the token');
   const rows = rowsAfter(f.ctx, before);
   assert.equal(rows.length, 1);
@@ -238,7 +238,7 @@ test('a body over 8 MiB is 413 E_FRAME_TOO_LARGE and audited; 8 MiB of JSON is r
       controller.enqueue(chunk);
     },
   });
-  const chunked = await fetch(`${f.url}/intent`, { method: 'POST', headers: f.bearer(), body: stream, duplex: 'half' } as RequestInit);
+  const chunked = await fetch(`${f.url}/intent`, { method: 'POST', headers: f.bearer(), body: stream, duplex: 'half' });
   assert.equal(chunked.status, 413);
   assert.equal((await json(chunked)).code, 'E_FRAME_TOO_LARGE');
 

@@ -37,7 +37,7 @@ async function errorOf(response: Response): Promise<{ kind: string; code: string
 }
 
 /** Runs `request`, returning the answer and the audit rows it wrote. */
-async function audited(request: () => Promise<Response>): Promise<{ response: Response; rows: AuditRowJson[] }> {
+async function audited(request: () => Response | Promise<Response>): Promise<{ response: Response; rows: AuditRowJson[] }> {
   const from = lastSeq(t.daemon.ctx);
   const response = await request();
   return { response, rows: rowsAfter(t.daemon.ctx, from) };
@@ -105,6 +105,7 @@ describe('one boundary per request: E_INTERNAL, audited, logged (items 1 and 8)'
       path: '/ping',
       method: 'GET',
       breakIt: () => patch(ctx().peers, 'resolve', () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test
         throw 'not an error object';
       }),
     },
@@ -113,6 +114,7 @@ describe('one boundary per request: E_INTERNAL, audited, logged (items 1 and 8)'
       path: '/ping',
       method: 'GET',
       breakIt: () => patch(ctx().peers, 'resolve', () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test
         throw undefined;
       }),
     },
@@ -234,6 +236,7 @@ function spyLog(): { calls: unknown[][]; restore: () => void } {
   const calls: unknown[][] = [];
   const restore = patch(log, 'error', (...args: unknown[]) => {
     calls.push(args);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: log.error is overloaded
     return (original as (...a: unknown[]) => void)(...args);
   });
   return { calls, restore };

@@ -65,7 +65,7 @@ test('the sum of the rows\' counts equals the number of 429 answers, exactly', a
       audit.append = ((issuer, kind, payload) => {
         if (kind === 'rate_limited') throw new Error('disk full');
         return append(issuer, kind, payload);
-      }) as typeof audit.append;
+      });
     }
     try {
       await answer(i);

@@ -109,7 +109,7 @@ test('revoking a peer over HTTP (POST /peers/revoke) closes its open stream at o
   const peer = reader('revoked-over-http');
   const { sse } = await openStream(peer.token);
   const disconnected: string[] = [];
-  const disconnectToken = f.gw.disconnectToken;
+  const disconnectToken = f.gw.disconnectToken.bind(f.gw);
   f.gw.disconnectToken = (hash) => {
     disconnected.push(hash);
     return disconnectToken(hash);

@@ -24,7 +24,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: 
     encoding: 'utf8',
     timeout: 60_000,
   });
-  let json: Record<string, unknown> | null = null;
+  let json: Record<string, unknown> | null;
   try {
     json = JSON.parse(result.stdout) as Record<string, unknown>;
   } catch {
@@ -45,10 +45,10 @@ export interface DaemonProcess {
 export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArgs: string[] = ['--no-http'], cwd = REPO_ROOT): Promise<DaemonProcess> {
   const child = spawn(process.execPath, [DAEMON_BIN, '--home', home, ...extraArgs], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   const exited = new Promise<number | null>((resolvePromise) => child.once('exit', (code) => resolvePromise(code)));
   const sock = join(home, 'sock');
   const deadline = Date.now() + 60_000;

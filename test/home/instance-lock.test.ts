@@ -26,7 +26,7 @@ function startRacer(home: string): Promise<Outcome> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   return new Promise((resolve) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (stderr.includes('"msg":"covenantd listening"')) resolve({ serving: true, child, exited });
     });

@@ -77,11 +77,12 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal(memoryReceipt.intent_id, null, 'a memory receipt names its record, not the intent');
     assert.equal(t.count('receipts', 'intent_id = ?', reply.intent_id), 1, 'one receipt pays for the run');
     assert.equal(memoryReceipt.status, 'ok');
-    assert.equal(JSON.parse(String(memory.metadata)).compute_receipt_id, settlement.receipt_id);
+    const metadata = JSON.parse(String(memory.metadata)) as { compute_receipt_id: string; agent: string };
+    assert.equal(metadata.compute_receipt_id, settlement.receipt_id);
     assert.equal(memory.parent, null);
     assert.equal(memory.stale, 0);
     assert.equal((memory.embedding as Buffer).length, 256 * 4);
-    assert.equal(JSON.parse(String(memory.metadata)).agent, 'hello');
+    assert.equal(metadata.agent, 'hello');
 
     const dispatched = t.auditRows('intent_dispatched');
     assert.equal(dispatched.length, 1);

@@ -35,7 +35,7 @@ function install(h: LiveHome, dir: string): Record<string, unknown> {
   assert.equal(result.code, 0, `install ${dir}: ${result.stdout}${result.stderr}`);
   assert.equal(result.stderr, '');
   assert.equal(result.json?.kind, 'agent_installed');
-  return result.json!;
+  return result.json;
 }
 
 liveTest('live_research_agent_via_stdio', async () => {

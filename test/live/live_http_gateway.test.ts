@@ -186,7 +186,7 @@ liveTest('live_http_audit_stream_closes_when_the_token_is_revoked', async () => 
     const response = await fetch(`${url}/audit/stream`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
-    const reader = response.body!.getReader();
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body!.getReader();
     const decoder = new TextDecoder();
     let text = '';
     let ended = false;

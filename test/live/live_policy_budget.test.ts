@@ -144,7 +144,9 @@ liveTest('live_budget_topup_then_resume_succeeds', async () => {
     assert.equal(live.cli(['intent', '--json', '--agent', 'meter', 'first']).code, 0);
     const paused = live.cli(['intent', '--json', '--agent', 'meter', 'resume', 'me', 'later']);
     assert.equal(paused.json?.code, 'E_BUDGET_EXHAUSTED');
-    const [{ intent_id: intentId }] = query<{ intent_id: string }>(live.home, 'SELECT intent_id FROM budget_checkpoints');
+    const [checkpoint] = query<{ intent_id: string }>(live.home, 'SELECT intent_id FROM budget_checkpoints');
+    assert.ok(checkpoint, 'the paused intent has a budget checkpoint');
+    const intentId = checkpoint.intent_id;
 
     const early = live.cli(['intents', 'resume', 'latest', '--json']);
     assert.equal(early.code, 1, 'ok:false exits 1');

@@ -171,13 +171,13 @@ liveTest('live_targeted_repair_round_trip', async () => {
     // Without memory.repair.* the repair is refused (exit 1, error object on stdout).
     const refused = runRepair(h, report.drift[0]!.repair.command, ' --json');
     assert.equal(refused.code, 1);
-    assert.equal(JSON.parse(refused.stdout).code, 'E_CAPABILITY_MISSING');
+    assert.equal((JSON.parse(refused.stdout) as { code: string }).code, 'E_CAPABILITY_MISSING');
 
     ok(h, ['capabilities', 'grant', 'memory.repair.*']);
     for (const item of report.drift) {
       const dry = runRepair(h, item.repair.command.replace(/ --apply$/, ''), ' --json');
       assert.equal(dry.code, 0, dry.stdout + dry.stderr);
-      assert.equal(JSON.parse(dry.stdout).applied, false);
+      assert.equal((JSON.parse(dry.stdout) as { applied: boolean }).applied, false);
       assert.equal(verify(h).report.orphans_total, 2, 'a dry run changes nothing');
     }
     for (const item of report.drift) {

@@ -147,7 +147,7 @@ test('the retention timer applies the policy and audits as the daemon', async ()
     .prepare("SELECT issuer_pubkey, payload FROM audit_events WHERE kind = 'memory_compacted' ORDER BY seq DESC LIMIT 1")
     .get() as { issuer_pubkey: string; payload: string };
   assert.equal(row.issuer_pubkey, f.t.daemon.ctx.identity.agentId.pubkey);
-  assert.equal(JSON.parse(row.payload).reason, 'retention policy (timer)');
+  assert.equal((JSON.parse(row.payload) as { reason: string }).reason, 'retention policy (timer)');
   config('');
 });
 

@@ -90,7 +90,7 @@ test('peers add: a live duplicate name is refused with E_CONFLICT and audited; t
 
 test('peers list: newest first, filters before the limit, truncation and matched_count', async () => {
   await withFixture(async (f) => {
-    const added = [];
+    const added: Awaited<ReturnType<DaemonFixture['addPeer']>>[] = [];
     for (const name of ['p1', 'p2', 'p3', 'p4']) added.push(await f.addPeer(name));
     // Revoke p2 and p3.
     for (const peer of [added[1]!, added[2]!]) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bwrapArgs, bwrapCommand, BWRAP_PATH, type BwrapHost } from '../../src/runtime/bwrap/index.js';
 import {
@@ -166,7 +167,6 @@ describe('installed package modes', () => {
   it('shareInstalledTree makes the copy readable and never writable by others, keeping execute bits', async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, statSync, chmodSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const { shareInstalledTree } = await import('../../src/runtime/index.js');
     const root = mkdtempSync(join(tmpdir(), 'covenant-share-'));
     try {

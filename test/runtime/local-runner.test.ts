@@ -172,7 +172,7 @@ describe('TrustedLocalRunner', () => {
     const pids = await readPids(file);
     assert.ok(pids.grandchild, 'fixture recorded its grandchild');
     assert.equal(alive(pids.agent), false, 'agent pid is gone');
-    assert.equal(alive(pids.grandchild!), false, 'grandchild pid is gone');
+    assert.equal(alive(pids.grandchild), false, 'grandchild pid is gone');
   });
 
   it('timeout: an agent that ignores SIGTERM is SIGKILLed after the grace period', async () => {

@@ -29,7 +29,8 @@ interface RpcCall {
 function stubRpc(answers: Record<string, (params: unknown[]) => unknown>): { fetch: typeof fetch; calls: RpcCall[] } {
   const calls: RpcCall[] = [];
   const stub = (async (_url: string | URL | Request, init?: RequestInit) => {
-    const body = JSON.parse(String(init?.body)) as { id: number; method: string; params: unknown[] };
+    if (typeof init?.body !== 'string') throw new Error('the backend posts a JSON string body');
+    const body = JSON.parse(init.body) as { id: number; method: string; params: unknown[] };
     calls.push({ method: body.method, params: body.params });
     const answer = answers[body.method];
     if (!answer) return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id, error: { code: -32601, message: 'Method not found' } }));

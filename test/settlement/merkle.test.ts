@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   checkMerkleProof,
@@ -121,7 +122,6 @@ describe('merkle proofs', () => {
 describe('proof format', () => {
   test('the golden receipt_proof (a real daemon proof) still verifies offline, and an edit breaks it', async () => {
     const { readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
     const { REPO_ROOT } = await import('../helpers/binaries.js');
     const { verifyReceiptProof } = await import('../../src/settlement/index.js');
     const { ReceiptProofSchema } = await import('../../src/protocol/index.js');

@@ -12,8 +12,8 @@ import {
   receiptLeafHash,
   verifyBatchSignature,
   verifyReceiptProof,
-  type ReceiptProof,
 } from '../../src/settlement/index.js';
+import type { ReceiptProof } from '../../src/protocol/index.js';
 import { execFile } from 'node:child_process';
 import { CLI_BIN, runCli, type CliResult } from '../helpers/binaries.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
@@ -25,7 +25,7 @@ type Row = Record<string, unknown>;
 function runCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI_BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      let json: Record<string, unknown> | null = null;
+      let json: Record<string, unknown> | null;
       try {
         json = JSON.parse(stdout) as Record<string, unknown>;
       } catch {
@@ -134,7 +134,7 @@ describe('settlement receipts and chain gates (in-process daemon)', () => {
         memory_record_id: null,
         failure_reason: null,
         ...over,
-      } as Parameters<Receipts['insert']>[0]);
+      });
     insert({ intent_id: intentId, settled_at: base });
     insert({ intent_id: intentId, resource: 'memory', memory_record_id: intentId, credits_consumed: 0, settled_at: base + 1 });
     insert({ status: 'failed', failure_reason: 'timeout', settled_at: base + 2 });

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { REQUESTS } from '../../src/protocol/index.js';
-import { REPAIR_ACTIONS, repairCommand, splitCommandLine } from '../../src/verifier/index.js';
+import { REPAIR_ACTIONS, REQUESTS } from '../../src/protocol/index.js';
+import { repairCommand, splitCommandLine } from '../../src/verifier/index.js';
 import { CLI_REPAIR_ACTIONS } from '../../src/cli/register/verify.js';
 import {
   assertClean,

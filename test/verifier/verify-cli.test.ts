@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { VerifyReport } from '../../src/verifier/index.js';
+import type { VerifyReport } from '../../src/protocol/index.js';
 import { CLI_BIN, REPO_ROOT } from '../helpers/binaries.js';
 import { fixture, writtenRecord, type Fixture } from './helpers.js';
 
@@ -28,7 +28,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<R
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
-      let json: Record<string, unknown> | null = null;
+      let json: Record<string, unknown> | null;
       try {
         json = JSON.parse(stdout) as Record<string, unknown>;
       } catch {
@@ -86,7 +86,7 @@ describe('covenant verify / memory repair (compiled CLI)', () => {
     const line = item.repair.command.replace(/^covenant /, `"${process.execPath}" "${CLI_BIN}" `);
     const dry = await runShell(`${line.replace(/ --apply$/, '')} --json`, env);
     assert.equal(dry.code, 0, dry.stdout + dry.stderr);
-    assert.equal(JSON.parse(dry.stdout).applied, false);
+    assert.equal((JSON.parse(dry.stdout) as { applied: boolean }).applied, false);
     const applied = await runShell(line, env);
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
     assert.match(applied.stdout, /detach-parent .*: applied 1 change\(s\)/);

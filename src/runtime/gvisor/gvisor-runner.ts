@@ -117,7 +117,7 @@ function escapeRegExp(text: string): string {
 
 /** Makes text safe to embed in a one-line message: control characters become '?'. */
 function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are replaced
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 }
 
@@ -264,7 +264,7 @@ export class GvisorRunner implements AgentRunner {
     if (unavailable !== null) return fail('sandbox_unavailable', `agent ${agent}: cannot run in gVisor: ${unavailable}`);
     const runsc = locateRunsc(this.runscPath).path as string;
 
-    let packageOk = false;
+    let packageOk: boolean;
     try {
       packageOk = statSync(request.packageDir).isDirectory();
     } catch {

@@ -108,7 +108,7 @@ export function inspectRootfs(rootfs: string | undefined | null): RootfsInspecti
       fixes: [`set COVENANT_GVISOR_ROOTFS to an absolute path; ${makeRootfsFix(path.resolve(rootfs))}`],
     };
   }
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(rootfs).isDirectory();
   } catch {
