@@ -22,7 +22,7 @@ export const LAYERS = [
   { name: 'daemon wiring', modules: ['daemon'] },
 ];
 
-/** Packages a module may import, where it is restricted (protocol is the zod-only leaf). */
+/** npm packages a module may import, where it is restricted (protocol is the zod-only leaf); Node's built-ins are always allowed. */
 export const ALLOWED_PACKAGES = { core: ['canonicalize', 'bs58'], protocol: ['zod'] };
 
 /**
@@ -37,7 +37,6 @@ export const LIGHT_ENTRIES = {
   'core/version.ts': 'covenant version',
   'core/base58-pattern.ts': 'CLI argument parsers and protocol patterns',
   'home/layout.ts': 'the CLI finds the socket and token',
-  'ipc/client.ts': 'the CLI socket client',
   'protocol/constants.ts': 'frame limits for the socket client without zod',
   'identity/keys.ts': 'ed25519 for the offline proof check (covenant receipts verify-proof)',
 };
@@ -65,10 +64,11 @@ function packageName(specifier) {
 export function checkImport(srcDir, filename, specifier, typeOnly = false) {
   const from = place(srcDir, filename);
   if (!from) return undefined;
+  if (specifier.startsWith('node:')) return undefined;
   if (!specifier.startsWith('.')) {
     const allowed = ALLOWED_PACKAGES[from.module];
     if (allowed && !allowed.includes(packageName(specifier))) {
-      return `${from.module} may import only ${allowed.join(', ')} and its own layer's modules, not '${specifier}'`;
+      return `${from.module} may import only the packages ${allowed.join(', ')} (and Node built-ins), not '${specifier}'`;
     }
     return undefined;
   }

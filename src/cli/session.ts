@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CovenantError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../home/layout.js';
-import { IpcClient, type WireMessage } from '../ipc/client.js';
+import { IpcClient, type WireMessage } from '../ipc/index.js';
 import { CliFailure, type GlobalFlags } from './output.js';
 
 export function socketPath(flags: GlobalFlags): string {

@@ -1,4 +1,4 @@
-import { grantCommandFor, scopeError, scopeRefusal, type CapabilityService, type RequestFacts, type Scope } from '../capabilities/index.js';
+import { grantCommandFor, scopeError, scopeRefusal, type CapabilityService } from '../capabilities/index.js';
 import { CovenantError } from '../core/index.js';
 import type { Authorization } from '../protocol/index.js';
 import type { Authorizer } from './authorizer.js';
@@ -24,7 +24,7 @@ export function createAuthorizer(capabilities: CapabilityService): Authorizer {
       capabilities.require({
         caller: caller.agentId,
         required: authorization.action,
-        facts: authorization.facts as RequestFacts | undefined,
+        facts: authorization.facts,
         callerIsOperator: isOperator,
       });
     },
@@ -37,7 +37,7 @@ type Option = { action: string; facts?: Record<string, unknown> | undefined };
 function mayHold(capabilities: CapabilityService, pubkey: string, option: Option): boolean {
   return capabilities.store
     .liveFor(pubkey, option.action, 0)
-    .some((c) => scopeError(c.scope) === null && scopeRefusal(c.scope as Scope, (option.facts ?? {}) as RequestFacts) === null);
+    .some((c) => scopeError(c.scope) === null && scopeRefusal(c.scope, option.facts ?? {}) === null);
 }
 
 /**
@@ -54,13 +54,13 @@ function requireAny(capabilities: CapabilityService, caller: Caller, primary: Op
     const result = capabilities.check({
       caller: caller.agentId,
       required: option.action,
-      facts: option.facts as RequestFacts | undefined,
+      facts: option.facts,
       callerIsOperator: caller.role === 'operator',
     });
     if (result.passed) return;
   }
   if (plausible.length === 0) {
-    capabilities.check({ caller: caller.agentId, required: primary.action, facts: primary.facts as RequestFacts | undefined });
+    capabilities.check({ caller: caller.agentId, required: primary.action, facts: primary.facts });
   }
   const to = caller.role === 'operator' ? undefined : caller.agentId.display;
   throw new CovenantError(

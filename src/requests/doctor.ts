@@ -194,7 +194,7 @@ export function configuredModelEndpoint(configPath: string, env: NodeJS.ProcessE
   if (!existsSync(configPath)) return null;
   let config: Record<string, unknown>;
   try {
-    config = parseToml(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    config = parseToml(readFileSync(configPath, 'utf8'));
   } catch (error) {
     return { error: `config.toml does not parse: ${(error as Error).message.split('\n')[0]}` };
   }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { AuditLog, CHECKPOINT_EVERY, purgeAudit, verifyAuditChain, type AuditPurgeDeps } from '../../src/audit/index.js';
 import { CovenantError, randomBase58 } from '../../src/core/index.js';
 import type { IpcClient } from '../../src/ipc/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { capabilityService, grantIfGated, logHarness, newAgent, type LogHarness } from './audit-test-helpers.js';
 
 const T0 = 1_700_000_000_000;
@@ -181,11 +181,11 @@ describe('purgeAudit', () => {
 });
 
 describe('audit_purge over the socket', () => {
-  let t: TestDaemon;
+  let t: DaemonFixture;
   let operator: IpcClient;
 
   before(async () => {
-    t = await startTestDaemon();
+    t = await DaemonFixture.start();
     grantIfGated(t.daemon.ctx, t.daemon.ctx.identity.agentId, 'audit.purge');
     operator = await t.session();
     await operator.request({ kind: 'submit_intent', text: 'something to purge' });
@@ -194,7 +194,7 @@ describe('audit_purge over the socket', () => {
     await t.stop();
   });
 
-  const count = () => (t.daemon.ctx.db.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
+  const count = () => t.count('audit_events');
   const purgedRows = () => t.auditKinds().filter((k) => k === 'audit_purged').length;
 
   test('bad cutoffs are refused with E_BAD_REQUEST, audited, nothing deleted', async () => {

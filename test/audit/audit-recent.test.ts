@@ -4,7 +4,7 @@ import { queryAuditEvents, type AuditEvent } from '../../src/audit/index.js';
 import { randomBase58 } from '../../src/core/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { grantIfGated, logHarness, newAgent, type LogHarness } from './audit-test-helpers.js';
 
 describe('queryAuditEvents', () => {
@@ -72,13 +72,13 @@ describe('queryAuditEvents', () => {
 });
 
 describe('audit_recent over the socket', () => {
-  let t: TestDaemon;
+  let t: DaemonFixture;
   let bob: AgentId;
   let bobToken: string;
   let operator: IpcClient;
 
   before(async () => {
-    t = await startTestDaemon();
+    t = await DaemonFixture.start();
     bob = newAgent('bob@peer');
     bobToken = randomBase58(32);
     t.daemon.ctx.peers.register(bobToken, bob, 'peer');

@@ -76,7 +76,7 @@ async function withHome(fn: (h: Home) => Promise<void>): Promise<void> {
   try {
     await fn(h);
   } finally {
-    await h.dispose();
+    await h.stop();
   }
 }
 

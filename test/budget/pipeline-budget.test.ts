@@ -48,7 +48,7 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     );
     assert.deepEqual((await t.ok({ kind: 'budget_status', agent: 'free' })).budgets, []);
     assert.deepEqual(
-      t.auditRows('budget_configured').map((r) => r.agent),
+      t.auditPayloads('budget_configured').map((r) => r.agent),
       ['meter', 'slowpoke'],
     );
   });
@@ -79,16 +79,16 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     assert.equal(cp.claimed_at, null);
     assert.ok(String(reply.message).includes(pausedId));
 
-    const [row] = t.auditRows('budget_exhausted');
+    const [row] = t.auditPayloads('budget_exhausted');
     assert.deepEqual(Object.keys(row!).sort(), ['agent', 'intent_id', 'refill_eta_ms', 'remaining', 'requested']);
     assert.equal(row!.intent_id, pausedId);
     assert.equal(row!.agent, 'meter');
     assert.equal(row!.requested, 1);
     assert.ok((row!.refill_eta_ms as number) > 29 * 60_000 && (row!.refill_eta_ms as number) <= 30 * 60_000);
-    assert.ok(!JSON.stringify(t.auditRows('budget_exhausted')).includes('three please'), 'the text is never audited');
+    assert.ok(!JSON.stringify(t.auditPayloads('budget_exhausted')).includes('three please'), 'the text is never audited');
     assert.equal(t.count('receipts'), receiptsBefore, 'a paused intent has no receipt');
     assert.equal(debits(pausedId), 0);
-    assert.equal(t.auditRows('request_rejected').filter((r) => r.code === 'E_BUDGET_EXHAUSTED').length, 0, 'one audit row, not two');
+    assert.equal(t.auditPayloads('request_rejected').filter((r) => r.code === 'E_BUDGET_EXHAUSTED').length, 0, 'one audit row, not two');
     const status = await t.ok({ kind: 'budget_status', agent: 'meter' });
     assert.equal((status.budgets as Array<{ paused_intents: number }>)[0]!.paused_intents, 1);
   });
@@ -101,7 +101,7 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     assert.equal(reply.status, 'paused');
     assert.ok((reply.refill_eta_ms as number) > 0);
     assert.equal(checkpoints()[0]!.claimed_at, null);
-    assert.equal(t.auditRows('intent_resume_deferred').length, 1);
+    assert.equal(t.auditPayloads('intent_resume_deferred').length, 1);
     assert.equal(debits(pausedId), 0);
   });
 
@@ -112,7 +112,7 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     const topped = await t.ok({ kind: 'budget_topup', agent: 'meter', credits: 3 });
     assert.equal(topped.kind, 'budget_topped_up');
     assert.ok(Math.abs((topped.balance as number) - 3) < 0.01);
-    assert.equal(t.auditRows('budget_topped_up').length, 1);
+    assert.equal(t.auditPayloads('budget_topped_up').length, 1);
 
     // Two sessions race to resume: exactly one claim wins.
     const other = await t.session();
@@ -137,7 +137,7 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     assert.equal(debits(pausedId), 1, 'exactly one debit for the resumed run');
     assert.equal(t.count('receipts', "resource = 'compute' AND intent_id = ?", pausedId), 1);
     assert.equal(t.count('memory_records', 'id = ?', pausedId), 1);
-    assert.equal(t.auditRows('intent_resumed').length, 1);
+    assert.equal(t.auditPayloads('intent_resumed').length, 1);
 
     const again = await t.call({ kind: 'intents_resume', intent_id: pausedId });
     assert.equal(again.code, 'E_CONFLICT', 'a checkpoint is claimed once');
@@ -171,7 +171,7 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     // The operator raises the rate: admitted again once the new rate refills (set keeps the balance).
     const setOk = await t.ok({ kind: 'budget_set', agent: 'meter', credits_per_hour: 7200 });
     assert.deepEqual(setOk, { kind: 'budget_set', agent: 'meter', credits_per_hour: 7200, previous: 2 });
-    assert.deepEqual(t.auditRows('budget_set').at(-1), { agent: 'meter', credits_per_hour: 7200, previous: 2 });
+    assert.deepEqual(t.auditPayloads('budget_set').at(-1), { agent: 'meter', credits_per_hour: 7200, previous: 2 });
   });
 
   it('a run that outlives its budget is preempted: killed, charged, checkpointed, budget_preempted audited', async () => {
@@ -198,14 +198,14 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     assert.equal(cp.reason, 'preempted');
     assert.equal(cp.text, 'slowpoke sleep:120000');
     assert.equal(cp.claimed_at, null);
-    const [row] = t.auditRows('budget_preempted');
+    const [row] = t.auditPayloads('budget_preempted');
     assert.equal(row!.intent_id, cp.intent_id);
     assert.equal(row!.agent, 'slowpoke');
     assert.equal(row!.requested, settlement.credits_consumed, 'the preempted run asks for what it was charged');
     assert.ok((row!.remaining as number) <= 0, 'balance went negative by the final run only');
     assert.ok((row!.remaining as number) > -1.01);
     assert.equal(debits(cp.intent_id), 1);
-    const [failed] = t.auditRows('intent_failed').filter((r) => r.intent_id === cp.intent_id);
+    const [failed] = t.auditPayloads('intent_failed').filter((r) => r.intent_id === cp.intent_id);
     assert.equal(failed!.reason, 'budget_preempted');
   });
 });

@@ -14,7 +14,7 @@ import type { Authorizer } from '../../src/requests/index.js';
 import { HANDLERS } from '../../src/requests/handlers/index.js';
 import { REQUESTS } from '../../src/protocol/index.js';
 import { hashToken, mintToken } from '../../src/peers/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 
 const GOLDEN_REQUESTS = join(import.meta.dirname, '..', 'golden', 'requests');
@@ -28,14 +28,14 @@ function sampleRequest(kind: string): Record<string, unknown> {
   return sample;
 }
 
-let t: TestDaemon;
+let t: DaemonFixture;
 let revokedToken: string;
 const unknownToken = mintToken();
 const handlerCalls = new Map<string, number>();
 const authorizerCalls = new Map<string, number>();
 
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
   const ctx = t.daemon.ctx;
   // Spies: the socket server looks both up per request, so wrapping them here observes every call.
   const table = HANDLERS as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -83,8 +83,7 @@ function auditTableText(): string {
 }
 
 function tableCounts(): Record<string, number> {
-  const count = (table: string) => (t.daemon.ctx.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-  return { peers: count('peers'), capabilities: count('capabilities'), identity_keys: count('identity_keys') };
+  return { peers: t.count('peers'), capabilities: t.count('capabilities'), identity_keys: t.count('identity_keys') };
 }
 
 interface Case {
@@ -171,7 +170,7 @@ describe('every request kind is refused over IPC without a live token', () => {
 
 test('no token sent by this file ever reached the audit table whole', () => {
   const text = auditTableText();
-  for (const token of [unknownToken, revokedToken, t.operatorToken, '9'.repeat(300), '0OIl']) {
+  for (const token of [unknownToken, revokedToken, t.operatorToken(), '9'.repeat(300), '0OIl']) {
     assert.equal(text.includes(token), false, `${token.slice(0, 6)}… found in the audit table`);
   }
 });

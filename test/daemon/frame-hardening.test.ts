@@ -3,13 +3,13 @@ import { after, before, test } from 'node:test';
 import { verifyAuditChain } from '../../src/audit/index.js';
 import { HANDLERS } from '../../src/requests/handlers/index.js';
 import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { RawSocket, rawFrame } from '../helpers/raw-socket.js';
 
-let t: TestDaemon;
+let t: DaemonFixture;
 
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
 });
 after(async () => {
   await t.stop();
@@ -35,7 +35,7 @@ function lastSeq(): number {
 /** An authenticated raw socket: the daemon's answers to each frame, in order. */
 async function exchange(...messages: unknown[]): Promise<Reply[]> {
   const raw = await RawSocket.open(t.daemon.paths.sock);
-  raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+  raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
   for (const message of messages) raw.send(message);
   const frames = (await raw.waitFrames(messages.length + 1, 60_000)) as Reply[];
   raw.destroy();
@@ -140,7 +140,7 @@ test('an exception outside the handler (the token liveness check) is answered E_
   };
   try {
     const raw = await RawSocket.open(t.daemon.paths.sock);
-    raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+    raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
     await raw.waitFrames(1);
     armed = true;
     raw.send({ kind: 'ping', id: 'a' });
@@ -167,7 +167,7 @@ test('an exception before authentication (the token lookup) is answered E_INTERN
   };
   try {
     const raw = await RawSocket.open(t.daemon.paths.sock);
-    raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+    raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
     await raw.waitClosed();
     assert.equal((raw.frames[0] as Reply).code, 'E_INTERNAL');
     assertNamesLogWithoutPath((raw.frames[0] as Reply).message);
@@ -189,7 +189,7 @@ test('when the audit log cannot be written either, a failing request is still an
   try {
     await withHandler('doctor', () => ({ kind: 'doctor_report', value: 1n }), async () => {
       const raw = await RawSocket.open(t.daemon.paths.sock);
-      raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+      raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
       await raw.waitFrames(1);
       failing = true;
       raw.send({ kind: 'doctor' });
@@ -220,12 +220,12 @@ test('a lone surrogate in kind is refused E_UNKNOWN_KIND and audited', async () 
 test('a lone surrogate in the token is refused and audited with a well-formed prefix', async () => {
   const seq = lastSeq();
   const raw = await RawSocket.open(t.daemon.paths.sock);
-  raw.send({ kind: 'authenticate', token_b58: `ab\udc00${t.operatorToken.slice(3)}` });
+  raw.send({ kind: 'authenticate', token_b58: `ab\udc00${t.operatorToken().slice(3)}` });
   await raw.waitClosed();
   assert.deepEqual(raw.frames, [{ kind: 'authentication_failed', reason: 'unknown or revoked token' }]);
   const rows = rowsAfter(seq, 'authentication_failed');
   assert.equal(rows.length, 1);
-  assert.equal(rows[0]!.token_prefix, `ab\ufffd${t.operatorToken.slice(3, 6)}`);
+  assert.equal(rows[0]!.token_prefix, `ab\ufffd${t.operatorToken().slice(3, 6)}`);
   assert.equal(verifyAuditChain(t.daemon.ctx.db, t.daemon.ctx.identity.agentId.pubkey).valid, true);
 });
 
@@ -253,7 +253,7 @@ test('a request nested past 64 levels is refused E_BAD_REQUEST and audited, with
   const depth = 500_000;
   const body = Buffer.from(`{"kind":"capabilities_grant","action":"tools.call","scope":{"arguments":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}}`);
   const raw = await RawSocket.open(t.daemon.paths.sock);
-  raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+  raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
   void raw.sendBytes(rawFrame(body));
   const frames = (await raw.waitFrames(2, 60_000)) as Reply[];
   raw.destroy();

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { RawSocket, rawFrame } from '../helpers/raw-socket.js';
 
-let t: TestDaemon;
+let t: DaemonFixture;
 
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
 });
 after(async () => {
   await t.stop();
@@ -72,7 +72,7 @@ test('an unknown token is refused with its prefix audited, never the token', asy
   assert.equal(audit.token_prefix, 'ZZZZZZ');
   const everything = JSON.stringify(t.daemon.ctx.db.prepare('SELECT * FROM audit_events').all());
   assert.equal(everything.includes(token), false);
-  assert.equal(everything.includes(t.operatorToken), false);
+  assert.equal(everything.includes(t.operatorToken()), false);
 });
 
 test('a garbage frame before authentication closes the connection', async () => {
@@ -97,7 +97,7 @@ test('an oversize length header gets E_FRAME_TOO_LARGE and a closed connection',
 test('invalid JSON after authentication is an error and the connection goes on', async () => {
   const client = await t.session();
   const raw = await RawSocket.open(t.daemon.paths.sock);
-  raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+  raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
   void raw.sendBytes(rawFrame(Buffer.from('{"kind": "ping",')));
   raw.send({ kind: 'ping' });
   const frames = (await raw.waitFrames(3)) as Array<{ kind: string; code?: string }>;
@@ -122,7 +122,7 @@ test('an unknown kind, a non-object and a bad parameter each get a stable error 
   client.close();
 
   const raw = await RawSocket.open(t.daemon.paths.sock);
-  raw.send({ kind: 'authenticate', token_b58: t.operatorToken });
+  raw.send({ kind: 'authenticate', token_b58: t.operatorToken() });
   raw.send([1, 2, 3]);
   const frames = (await raw.waitFrames(2)) as Array<{ code?: string }>;
   assert.equal(frames[1]!.code, 'E_BAD_REQUEST');

@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { homePaths } from '../../src/home/index.js';
-import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { operatorClient, REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
+import { requestOk } from '../helpers/daemon-fixture.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 
@@ -40,12 +40,6 @@ function verySlowAgent(dir: string): string {
   const manifest = join(copy, 'agent.toml');
   writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('cpu_ms_per_task = 400', 'cpu_ms_per_task = 600000'));
   return copy;
-}
-
-async function ok(client: IpcClient, message: WireMessage): Promise<WireMessage> {
-  const reply = await client.request(message);
-  assert.notEqual(reply.kind, 'error', `${String(message.kind)}: ${JSON.stringify(reply)}`);
-  return reply;
 }
 
 /** Pids of the agent processes the fixture wrote down once its run started. */
@@ -112,7 +106,7 @@ test('in process, warm: stop() settles and kills the prewarmed agent process', a
   const s = scene();
   const daemon = await startDaemon({ home: s.home, agentRuntime: { env: s.env, killGraceMs: 300 } });
   const client = await operatorClient(s.home, 120_000);
-  await ok(client, { kind: 'agents_install', dir: HELLO });
+  await requestOk(client, { kind: 'agents_install', dir: HELLO });
   client.close();
   assert.ok(await waitFor(() => daemon.ctx.runtime.runners.warmCount === 1, 30_000), 'hello has a warm process');
   const warm = childrenOf(process.pid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('hello'));
@@ -127,7 +121,7 @@ test('in process, busy: an intent still running when the grace ends is answered,
   const s = scene();
   const daemon: RunningDaemon = await startDaemon({ home: s.home, shutdownGraceMs: 200, agentRuntime: { env: s.env, killGraceMs: 300 } });
   const client = await operatorClient(s.home, 120_000);
-  await ok(client, { kind: 'agents_install', dir: verySlowAgent(s.dir) });
+  await requestOk(client, { kind: 'agents_install', dir: verySlowAgent(s.dir) });
   const reply = client.request({ kind: 'submit_intent', text: 'take all the time you need', agent: 'slow' });
   const pids = await runningAgentPids(s.pidfile);
   await daemon.stop('test');
@@ -155,7 +149,7 @@ test('binary, warm: SIGTERM with a prewarmed agent and no recent intent finishes
   const daemon = await spawnDaemon(s.home, s.env);
   const pid = daemon.child.pid!;
   const client = await operatorClient(s.home, 120_000);
-  await ok(client, { kind: 'agents_install', dir: HELLO });
+  await requestOk(client, { kind: 'agents_install', dir: HELLO });
   client.close();
   assert.ok(await waitFor(() => childrenOf(pid).length > 0, 30_000), 'hello has a warm process');
   const warm = childrenOf(pid);
@@ -169,7 +163,7 @@ test('binary, busy: SIGTERM with an intent in flight answers it, then exits 0', 
   const s = scene();
   const daemon = await spawnDaemon(s.home, { ...s.env, COVENANT_SHUTDOWN_GRACE_MS: '200' });
   const client = await operatorClient(s.home, 120_000);
-  await ok(client, { kind: 'agents_install', dir: verySlowAgent(s.dir) });
+  await requestOk(client, { kind: 'agents_install', dir: verySlowAgent(s.dir) });
   const reply = client.request({ kind: 'submit_intent', text: 'take your time', agent: 'slow' });
   const pids = await runningAgentPids(s.pidfile);
   const exit = daemon.stop('SIGTERM');

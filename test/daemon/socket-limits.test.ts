@@ -6,16 +6,16 @@ import { IpcServer, type IpcServerOptions } from '../../src/daemon/ipc-server.js
 import { RefusalCounter } from '../../src/daemon/refusal-counter.js';
 import { IpcClient } from '../../src/ipc/index.js';
 import { MAX_FRAME_BYTES, PRE_AUTH_MAX_FRAME_BYTES } from '../../src/protocol/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { RawSocket, rawFrame } from '../helpers/raw-socket.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Each test runs its own IpcServer, with the limits it needs, on the daemon's context.
-let t: TestDaemon;
+let t: DaemonFixture;
 let serial = 0;
 
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
 });
 after(async () => {
   await t.stop();
@@ -47,7 +47,7 @@ function rowsAfter(seq: number, kind: string): Array<Record<string, unknown>> {
 async function ping(path: string): Promise<void> {
   const client = await IpcClient.connect(path, { timeoutMs: 30_000 });
   try {
-    await client.authenticate(t.operatorToken);
+    await client.authenticate(t.operatorToken());
     assert.deepEqual(await client.request({ kind: 'ping', id: 1 }), { kind: 'daemon_ping', status: 'ok', id: 1 });
   } finally {
     client.close();
@@ -80,7 +80,7 @@ test('before authentication a frame over 64 KiB is refused from its header, audi
 test('an authenticate frame just under the pre-authentication cap is read, and after authentication 8 MiB frames are allowed', async () => {
   await withServer({}, async (_server, path) => {
     const padded = await RawSocket.open(path);
-    const message = { kind: 'authenticate', token_b58: t.operatorToken, padding: '' };
+    const message = { kind: 'authenticate', token_b58: t.operatorToken(), padding: '' };
     message.padding = 'p'.repeat(PRE_AUTH_MAX_FRAME_BYTES - Buffer.byteLength(JSON.stringify(message)));
     padded.send(message);
     const [answer] = (await padded.waitFrames(1)) as Reply[];
@@ -88,7 +88,7 @@ test('an authenticate frame just under the pre-authentication cap is read, and a
     // Sent in the same write as `authenticate`: the larger limit applies from the next frame on.
     const big = { kind: 'submit_intent', text: 'x'.repeat(100), pad: 'y'.repeat(PRE_AUTH_MAX_FRAME_BYTES * 4) };
     const raw = await RawSocket.open(path);
-    void raw.sendBytes(Buffer.concat([rawFrame(Buffer.from(JSON.stringify({ kind: 'authenticate', token_b58: t.operatorToken }))), rawFrame(Buffer.from(JSON.stringify(big)))]));
+    void raw.sendBytes(Buffer.concat([rawFrame(Buffer.from(JSON.stringify({ kind: 'authenticate', token_b58: t.operatorToken() }))), rawFrame(Buffer.from(JSON.stringify(big)))]));
     const frames = (await raw.waitFrames(2, 30_000)) as Reply[];
     assert.equal(frames[0]!.kind, 'authenticated');
     assert.notEqual(frames[1]!.code, 'E_FRAME_TOO_LARGE');
@@ -130,7 +130,7 @@ test('a connection that does not authenticate in time is told so, audited and cl
   await withServer({ preAuthTimeoutMs: 3_000 }, async (_server, path) => {
     const seq = lastSeq();
     const authenticated = await IpcClient.connect(path, { timeoutMs: 30_000 });
-    await authenticated.authenticate(t.operatorToken);
+    await authenticated.authenticate(t.operatorToken());
     // Opened after the authenticated one: when its timer has fired, the other's would have too.
     const idle = await RawSocket.open(path);
     await idle.waitClosed(30_000);
@@ -156,7 +156,7 @@ test('idle connections under the cap do not block a ping; one over the cap is re
     assert.ok(await waitFor(() => server.stats().connections === idleCount, 30_000)); // the ping's connection has gone
 
     const holder = await IpcClient.connect(path, { timeoutMs: 30_000 });
-    await holder.authenticate(t.operatorToken);
+    await holder.authenticate(t.operatorToken());
     const refused = await Promise.all(Array.from({ length: 5 }, () => RawSocket.open(path)));
     for (const raw of refused) {
       await raw.waitClosed(30_000);
@@ -165,7 +165,7 @@ test('idle connections under the cap do not block a ping; one over the cap is re
       assert.match(String(reply.message), /already has 51 open connections/);
     }
     const client = await IpcClient.connect(path, { timeoutMs: 30_000 });
-    await assert.rejects(client.authenticate(t.operatorToken), { code: 'E_TOO_MANY_CONNECTIONS' });
+    await assert.rejects(client.authenticate(t.operatorToken()), { code: 'E_TOO_MANY_CONNECTIONS' });
     client.close();
     const prober = await IpcClient.connect(path, { timeoutMs: 30_000 }); // `covenant version`
     await assert.rejects(prober.protocolInfo(), { code: 'E_TOO_MANY_CONNECTIONS' });

@@ -63,7 +63,7 @@ test('a protected route without a token is 401 E_AUTH_REQUIRED and audited with 
 });
 
 test('a malformed Authorization header is 401 E_AUTH_FAILED and audited', async () => {
-  for (const header of ['Bearer', 'Bearer    ', 'Basic dXNlcjpwYXNz', `Bearer ${f.t.operatorToken} extra`, 'Token abc']) {
+  for (const header of ['Bearer', 'Bearer    ', 'Basic dXNlcjpwYXNz', `Bearer ${f.t.operatorToken()} extra`, 'Token abc']) {
     const before = lastSeq(f.ctx);
     const response = await fetch(`${f.url}/ping`, { headers: { authorization: header } });
     assert.equal(response.status, 401, header);
@@ -75,7 +75,7 @@ test('a malformed Authorization header is 401 E_AUTH_FAILED and audited', async 
     assert.equal(rows[0]!.payload.token_prefix, null);
     assert.equal(rows[0]!.payload.transport, 'http');
   }
-  assert.ok(!auditTableText(f.ctx).includes(f.t.operatorToken), 'the operator token reached the audit table');
+  assert.ok(!auditTableText(f.ctx).includes(f.t.operatorToken()), 'the operator token reached the audit table');
 });
 
 test('an unknown token is 401, audited with a 6-character prefix only, and never echoed', async () => {
@@ -321,5 +321,5 @@ test('the authentication_failed rows of this file all say transport http and hol
     const prefix = row.payload.token_prefix;
     assert.ok(prefix === null || (typeof prefix === 'string' && prefix.length <= 6), JSON.stringify(prefix));
   }
-  assert.ok(!auditTableText(f.ctx).includes(f.t.operatorToken));
+  assert.ok(!auditTableText(f.ctx).includes(f.t.operatorToken()));
 });

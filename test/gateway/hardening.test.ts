@@ -10,17 +10,17 @@ import { after, before, describe, test } from 'node:test';
 import type { Hono } from 'hono';
 import { buildGateway, createGatewayApp, gatewayRoutes, type GatewayEnv } from '../../src/gateway/index.js';
 import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { auditTableText, lastSeq, registerPeer, rowsAfter, type AuditRowJson } from './helpers.js';
 
-let t: TestDaemon;
+let t: DaemonFixture;
 let app: Hono<GatewayEnv>;
 let operator: Record<string, string>;
 
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
   app = createGatewayApp(t.daemon.ctx, { origins: [], ratePerSecond: 1_000_000, burst: 1_000_000 });
-  operator = { authorization: `Bearer ${t.operatorToken}` };
+  operator = { authorization: `Bearer ${t.operatorToken()}` };
 });
 after(async () => {
   await t.stop();
@@ -62,7 +62,7 @@ describe('a method no route serves is 405 with Allow, audited (item 8)', () => {
         assert.match(body.message, new RegExp(`answers ${allow}`));
         assert.deepEqual(
           rows.map((row) => [row.kind, row.payload]),
-          [['request_rejected', { transport: 'http', request_kind: null, code: 'E_METHOD_NOT_ALLOWED', token_prefix: t.operatorToken.slice(0, 6), method, path }]],
+          [['request_rejected', { transport: 'http', request_kind: null, code: 'E_METHOD_NOT_ALLOWED', token_prefix: t.operatorToken().slice(0, 6), method, path }]],
         );
       });
     }
@@ -189,7 +189,7 @@ describe('an answer over 8 MiB is refused with E_RESPONSE_TOO_LARGE (item 1)', (
     assert.match(String(body.message), /fewer rows \(e\.g\. `-n 50`, or "limit": 50\) or a narrower filter/);
     assert.deepEqual(
       rows.filter((row) => row.kind === 'request_rejected').map((row) => row.payload),
-      [{ transport: 'http', request_kind: 'memory_recent', code: 'E_RESPONSE_TOO_LARGE', token_prefix: t.operatorToken.slice(0, 6) }],
+      [{ transport: 'http', request_kind: 'memory_recent', code: 'E_RESPONSE_TOO_LARGE', token_prefix: t.operatorToken().slice(0, 6) }],
     );
     const narrowed = await app.request('/memory/recent?limit=10', { headers: operator });
     assert.equal(narrowed.status, 200);

@@ -4,10 +4,10 @@ import type { DaemonContext } from '../../src/requests/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import { hashToken, mintToken } from '../../src/peers/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 
 export interface GatewayFixture {
-  t: TestDaemon;
+  t: DaemonFixture;
   ctx: DaemonContext;
   gw: RunningGateway;
   url: string;
@@ -18,7 +18,7 @@ export interface GatewayFixture {
 
 /** A real in-process daemon with a real gateway on 127.0.0.1 and an ephemeral port. */
 export async function startGatewayFixture(options: Partial<GatewayOptions> = {}): Promise<GatewayFixture> {
-  const t = await startTestDaemon();
+  const t = await DaemonFixture.start();
   const ctx = t.daemon.ctx;
   let gw: RunningGateway;
   try {
@@ -35,7 +35,7 @@ export async function startGatewayFixture(options: Partial<GatewayOptions> = {})
     ctx,
     gw,
     url: gw.url,
-    bearer: (token = t.operatorToken) => ({ authorization: `Bearer ${token}` }),
+    bearer: (token = t.operatorToken()) => ({ authorization: `Bearer ${token}` }),
     async stop() {
       await gw.close();
       await t.stop();

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { buildGateway, type GatewayState } from '../../src/gateway/index.js';
 import type { Hono } from 'hono';
 import type { GatewayEnv } from '../../src/gateway/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { auditRows, registerPeer } from './helpers.js';
 
 class ManualClock {
@@ -19,13 +19,13 @@ class ManualClock {
   }
 }
 
-let t: TestDaemon;
+let t: DaemonFixture;
 let app: Hono<GatewayEnv>;
 let state: GatewayState;
 const clock = new ManualClock();
 
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
   ({ app, state } = buildGateway(t.daemon.ctx, { origins: [], ratePerSecond: 2, burst: 3, clock }));
 });
 after(async () => {

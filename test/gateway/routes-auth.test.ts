@@ -100,5 +100,5 @@ test('no presented token reached the audit table beyond its 6-character prefix',
   const text = auditTableText(f.ctx);
   assert.ok(!text.includes(UNKNOWN_TOKEN.slice(0, 7)));
   assert.ok(!text.includes(revoked.token.slice(0, 7)));
-  assert.ok(!text.includes(f.t.operatorToken));
+  assert.ok(!text.includes(f.t.operatorToken()));
 });

@@ -49,7 +49,7 @@ async function waitFor(predicate: () => boolean, timeoutMs = 60_000): Promise<bo
 }
 
 test('the operator stream receives a row appended after connecting, as event: audit with id: seq', async () => {
-  const { sse } = await openStream(f.t.operatorToken);
+  const { sse } = await openStream(f.t.operatorToken());
   const peer = registerPeer(f.ctx, 'someone');
   const row = f.ctx.audit.append(peer.agentId, 'sse_probe', { n: 1 });
   assert.ok(await sse.until((text) => text.includes('sse_probe')), `no event: ${sse.text}`);
@@ -78,7 +78,7 @@ test('a peer stream carries only the rows that peer issued', async () => {
 });
 
 test('heartbeat comments keep the stream alive', async () => {
-  const { sse } = await openStream(f.t.operatorToken);
+  const { sse } = await openStream(f.t.operatorToken());
   assert.ok(await sse.until((text) => text.includes(': heartbeat\n\n')), sse.text);
   await sse.cancel();
 });
@@ -86,7 +86,7 @@ test('heartbeat comments keep the stream alive', async () => {
 test('disconnectToken closes the streams of that token only', async () => {
   const peer = reader('revokee');
   const victim = await openStream(peer.token);
-  const bystander = await openStream(f.t.operatorToken);
+  const bystander = await openStream(f.t.operatorToken());
   assert.equal(f.gw.disconnectToken(peer.tokenHash), 1);
   assert.ok(await victim.sse.ended(), 'the stream of the disconnected token stayed open');
   f.ctx.audit.append(f.ctx.identity.agentId, 'after_disconnect', {});
@@ -166,7 +166,7 @@ test('a stream refused by the authorizer answers 403 and is audited as audit_str
 });
 
 test('closing the gateway ends open streams', async () => {
-  const { sse } = await openStream(f.t.operatorToken);
+  const { sse } = await openStream(f.t.operatorToken());
   await f.gw.close();
   assert.ok(await sse.ended(), 'the stream outlived the gateway');
   const refused = await fetch(`${f.url}/health`).then(

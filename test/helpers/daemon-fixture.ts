@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
+import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../src/daemon/index.js';
 import { homePaths, type HomePaths } from '../../src/home/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
@@ -8,11 +8,15 @@ import { auditRows, type AuditRow } from './audit-rows.js';
 import { RawSocket } from './raw-socket.js';
 import { tempHome } from './temp-home.js';
 
-type FixtureClass<F extends DaemonFixture> = new (home: string, cleanup: () => void) => F;
+/** How the daemon is started: startDaemon's options without the home, which the fixture makes. */
+export type FixtureOptions = Omit<DaemonOptions, 'home'>;
+
+type FixtureClass<F extends DaemonFixture> = new (home: string, cleanup: () => void, options: FixtureOptions) => F;
 
 /**
- * An in-process daemon on a temporary home that outlives it, so a test can stop and start it
- * again on the same home. Subclass it for helpers of one test file.
+ * The one in-process daemon fixture of the integration tests: a real daemon on a temporary
+ * home that outlives it (so a test can stop and start it again on the same home), with the
+ * helpers every test needs. Subclass it for helpers of one test folder.
  */
 export class DaemonFixture {
   daemon!: RunningDaemon;
@@ -22,12 +26,18 @@ export class DaemonFixture {
   constructor(
     readonly home: string,
     private readonly cleanup: () => void,
+    private readonly options: FixtureOptions,
   ) {}
 
-  static async start<F extends DaemonFixture>(this: FixtureClass<F>): Promise<F> {
+  static async start<F extends DaemonFixture>(this: FixtureClass<F>, options: FixtureOptions = {}): Promise<F> {
     const { home, cleanup } = tempHome();
-    const fixture = new this(home, cleanup);
-    fixture.daemon = await startDaemon({ home });
+    const fixture = new this(home, cleanup, options);
+    try {
+      fixture.daemon = await startDaemon({ ...options, home });
+    } catch (error) {
+      cleanup();
+      throw error;
+    }
     return fixture;
   }
 
@@ -43,6 +53,7 @@ export class DaemonFixture {
     return homePaths(this.home);
   }
 
+  /** The operator token as it is on disk now (a rotation changes it). */
   operatorToken(): string {
     return readFileSync(this.paths.operatorToken, 'utf8').trim();
   }
@@ -54,21 +65,31 @@ export class DaemonFixture {
     return client;
   }
 
+  /** A connection authenticated as the operator (or with `token`); closed when the daemon stops. */
   async session(token = this.operatorToken()): Promise<IpcClient> {
     const client = await this.connect();
     await client.authenticate(token);
     return client;
   }
 
-  /** One request on a fresh connection, authenticated as the operator unless `token` is given. */
-  async call(request: WireMessage, token = this.operatorToken()): Promise<WireMessage> {
+  /**
+   * One request: on `via` when it is a session, else on a fresh connection authenticated as the
+   * operator or with the token `via`.
+   */
+  async call(request: WireMessage, via?: IpcClient | string): Promise<WireMessage> {
+    if (via instanceof IpcClient) return via.request(request);
     const client = await this.connect();
     try {
-      await client.authenticate(token);
+      await client.authenticate(via ?? this.operatorToken());
       return await client.request(request);
     } finally {
       client.close();
     }
+  }
+
+  /** `call`, asserting the reply is not an error. */
+  async ok(request: WireMessage, via?: IpcClient | string): Promise<WireMessage> {
+    return notAnError(request, await this.call(request, via));
   }
 
   /** A raw connection authenticated with `token`, kept open (to watch it being closed). */
@@ -96,29 +117,57 @@ export class DaemonFixture {
     return this.call({ kind: 'capabilities_grant', ...params }, token);
   }
 
+  /** Rows of `table` (matching the SQL condition `where`, with its `args`). */
+  count(table: string, where?: string, ...args: unknown[]): number {
+    const sql = `SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`;
+    return (this.ctx.db.prepare(sql).get(...args) as { n: number }).n;
+  }
+
   /** The audit rows of `kind`, oldest first, payloads parsed. */
   audit(kind: string): AuditRow[] {
     return auditRows(this.ctx.db, kind);
   }
 
-  async restart(): Promise<void> {
-    await this.stopDaemon();
-    this.daemon = await startDaemon({ home: this.home });
+  /** The parsed payloads of the audit rows of `kind`, oldest first. */
+  auditPayloads(kind: string): Array<Record<string, unknown>> {
+    return this.audit(kind).map((row) => row.payload);
   }
 
+  /** Every audit row's kind, oldest first. */
+  auditKinds(): string[] {
+    return (this.ctx.db.prepare('SELECT kind FROM audit_events ORDER BY seq').all() as Array<{ kind: string }>).map((r) => r.kind);
+  }
+
+  async restart(): Promise<void> {
+    await this.stopDaemon();
+    this.daemon = await startDaemon({ ...this.options, home: this.home });
+  }
+
+  /** Stops the daemon and closes the fixture's connections; the home stays. */
   async stopDaemon(): Promise<void> {
     for (const client of this.clients.splice(0)) client.close();
     for (const raw of this.raws.splice(0)) raw.destroy();
     await this.daemon.stop('test');
   }
 
-  async dispose(): Promise<void> {
+  /** Stops the daemon and removes the home. */
+  async stop(): Promise<void> {
     await this.stopDaemon();
     this.cleanup();
   }
 }
 
-/** Starts a fixture of class `Fixture`, runs `fn` with it and disposes of it. */
+/** Sends `request` on `client` and asserts the reply is not an error. */
+export async function requestOk(client: IpcClient, request: WireMessage): Promise<WireMessage> {
+  return notAnError(request, await client.request(request));
+}
+
+function notAnError(request: WireMessage, reply: WireMessage): WireMessage {
+  assert.notEqual(reply.kind, 'error', `${String(request.kind)} failed: ${JSON.stringify(reply)}`);
+  return reply;
+}
+
+/** Starts a fixture of class `Fixture`, runs `fn` with it and stops it. */
 export async function withDaemonFixture<F extends DaemonFixture>(
   Fixture: { start(): Promise<F> },
   fn: (fixture: F) => Promise<void>,
@@ -127,6 +176,6 @@ export async function withDaemonFixture<F extends DaemonFixture>(
   try {
     await fn(fixture);
   } finally {
-    await fixture.dispose();
+    await fixture.stop();
   }
 }

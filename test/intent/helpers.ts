@@ -1,29 +1,25 @@
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
-import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
+import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
-import { tempHome } from '../helpers/temp-home.js';
-import { auditPayloads } from '../helpers/audit-rows.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 
 export const FIXTURE_AGENTS = join(REPO_ROOT, 'test', 'fixtures', 'agents');
 export const REFERENCE_AGENTS = join(REPO_ROOT, 'agents');
 
-export interface RuntimeDaemon {
-  daemon: RunningDaemon;
-  home: string;
+/** The shared fixture with one operator session that requests go through unless another is given. */
+export class RuntimeDaemon extends DaemonFixture {
   /** One authenticated operator session. */
-  client: IpcClient;
+  client!: IpcClient;
   /** The operator's identity as authenticated. */
-  self: { display: string; pubkey: string };
-  call(message: WireMessage): Promise<WireMessage>;
-  /** Calls and asserts the reply is not an error. */
-  ok(message: WireMessage): Promise<WireMessage>;
-  install(dir: string): Promise<WireMessage>;
-  count(table: string, where?: string, ...args: unknown[]): number;
-  auditRows(kind: string): Array<Record<string, unknown>>;
-  stop(): Promise<void>;
+  self!: { display: string; pubkey: string };
+
+  override call(message: WireMessage, via: IpcClient | string = this.client): Promise<WireMessage> {
+    return super.call(message, via);
+  }
+
+  install(dir: string): Promise<WireMessage> {
+    return this.ok({ kind: 'agents_install', dir });
+  }
 }
 
 /**
@@ -32,35 +28,9 @@ export interface RuntimeDaemon {
  * own tests in test/runtime and test/live).
  */
 export async function startRuntimeDaemon(env: NodeJS.ProcessEnv = {}): Promise<RuntimeDaemon> {
-  const { home, cleanup } = tempHome();
   const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, COVENANT_RUNTIME_BACKEND: 'trusted-local', ...env };
-  const daemon = await startDaemon({ home, agentRuntime: { env: baseEnv, killGraceMs: 300 } });
-  const token = readFileSync(daemon.paths.operatorToken, 'utf8').trim();
-  const client = await IpcClient.connect(daemon.paths.sock, { timeoutMs: 60_000 });
-  const self = await client.authenticate(token);
-  const db = daemon.ctx.db;
-  const call = (message: WireMessage) => client.request(message);
-  const ok = async (message: WireMessage) => {
-    const reply = await call(message);
-    assert.notEqual(reply.kind, 'error', `${String(message.kind)} failed: ${JSON.stringify(reply)}`);
-    return reply;
-  };
-  return {
-    daemon,
-    home,
-    client,
-    self,
-    call,
-    ok,
-    install: (dir) => ok({ kind: 'agents_install', dir }),
-    count(table, where, ...args) {
-      return (db.prepare(`SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`).get(...args) as { n: number }).n;
-    },
-    auditRows: (kind) => auditPayloads(db, kind),
-    async stop() {
-      client.close();
-      await daemon.stop('test');
-      cleanup();
-    },
-  };
+  const daemon = await RuntimeDaemon.start({ agentRuntime: { env: baseEnv, killGraceMs: 300 } });
+  daemon.client = await daemon.connect();
+  daemon.self = await daemon.client.authenticate(daemon.operatorToken());
+  return daemon;
 }

@@ -24,7 +24,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal(installed.replaced, false);
     assert.match(String(installed.package_sha256), /^[0-9a-f]{64}$/);
     assert.ok(existsSync(join(t.home, 'agents', 'hello', 'agent.toml')), 'the package is copied into the home');
-    const [row] = t.auditRows('agent_installed');
+    const [row] = t.auditPayloads('agent_installed');
     assert.deepEqual(row, {
       id: 'hello',
       version: '0.1.0',
@@ -84,7 +84,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal((memory.embedding as Buffer).length, 256 * 4);
     assert.equal(metadata.agent, 'hello');
 
-    const dispatched = t.auditRows('intent_dispatched');
+    const dispatched = t.auditPayloads('intent_dispatched');
     assert.equal(dispatched.length, 1);
     assert.equal(dispatched[0]!.intent_id, reply.intent_id);
     assert.equal(dispatched[0]!.agent, 'hello');
@@ -112,7 +112,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal(reply.text, 'phase 0 echo (no agent matched): zyzzyva quux');
     assert.equal(reply.settlement, null);
     assert.equal(t.count('receipts'), receiptsBefore);
-    assert.equal(t.auditRows('intent_echoed').at(-1)!.intent_id, reply.intent_id);
+    assert.equal(t.auditPayloads('intent_echoed').at(-1)!.intent_id, reply.intent_id);
   });
 
   it('--agent skips routing; an unknown agent is E_NOT_FOUND', async () => {
@@ -139,7 +139,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal(receipt.failure_reason, 'nonzero_exit');
     assert.equal(receipt.memory_record_id, null);
     assert.equal(t.count('memory_records', 'id = ?', reply.intent_id), 0, 'no memory for a failure');
-    const failed = t.auditRows('intent_failed').at(-1)!;
+    const failed = t.auditPayloads('intent_failed').at(-1)!;
     assert.equal(failed.intent_id, reply.intent_id);
     assert.equal(failed.agent, 'crash');
     assert.equal(failed.receipt_id, settlement.receipt_id);
@@ -158,7 +158,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
       .prepare('SELECT failure_reason FROM receipts WHERE id = ?')
       .get((reply.settlement as { receipt_id: string }).receipt_id) as { failure_reason: string };
     assert.equal(receipt.failure_reason, 'malformed_output');
-    assert.equal(t.auditRows('intent_failed').at(-1)!.reason, 'malformed_output');
+    assert.equal(t.auditPayloads('intent_failed').at(-1)!.reason, 'malformed_output');
   });
 
   it('a timeout kills the whole process group and is settled as failed', async () => {
@@ -195,8 +195,8 @@ describe('dispatch pipeline through the in-process daemon', () => {
   });
 
   it('every dispatch outcome so far has exactly one receipt and one dispatched/failed row', () => {
-    const dispatched = t.auditRows('intent_dispatched').length;
-    const failed = t.auditRows('intent_failed').length;
+    const dispatched = t.auditPayloads('intent_dispatched').length;
+    const failed = t.auditPayloads('intent_failed').length;
     assert.equal(t.count('receipts', "resource = 'compute'"), dispatched + failed);
     assert.equal(t.count('receipts', "resource = 'compute' AND status = 'ok'"), dispatched);
     assert.equal(t.count('receipts', "resource = 'compute' AND status = 'failed'"), failed);
@@ -204,7 +204,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal(t.count('receipts', "resource = 'memory'"), dispatched);
     assert.equal(t.count('memory_records m JOIN receipts r ON r.id = m.receipt_id', "r.resource = 'memory' AND r.memory_record_id = m.id"), dispatched);
     const receiptIds = new Set(
-      [...t.auditRows('intent_dispatched'), ...t.auditRows('intent_failed')].map((r) => String(r.receipt_id)),
+      [...t.auditPayloads('intent_dispatched'), ...t.auditPayloads('intent_failed')].map((r) => String(r.receipt_id)),
     );
     assert.equal(receiptIds.size, dispatched + failed);
   });
@@ -227,12 +227,12 @@ describe('dispatch pipeline through the in-process daemon', () => {
   it('reinstalling replaces the package (audited replaced: true); remove deletes it; unknown ids are E_NOT_FOUND', async () => {
     const again = await t.install(join(REFERENCE_AGENTS, 'hello'));
     assert.equal(again.replaced, true);
-    assert.equal(t.auditRows('agent_installed').at(-1)!.replaced, true);
+    assert.equal(t.auditPayloads('agent_installed').at(-1)!.replaced, true);
     const removed = await t.ok({ kind: 'agents_remove', agent: 'hello' });
     assert.deepEqual(removed, { kind: 'agent_removed', id: 'hello' });
     assert.ok(!existsSync(join(t.home, 'agents', 'hello')));
     assert.equal(t.count('agents', 'id = ?', 'hello'), 0);
-    assert.deepEqual(t.auditRows('agent_removed').at(-1), { id: 'hello', version: '0.1.0', package_sha256: again.package_sha256 });
+    assert.deepEqual(t.auditPayloads('agent_removed').at(-1), { id: 'hello', version: '0.1.0', package_sha256: again.package_sha256 });
     const missing = await t.call({ kind: 'agents_remove', agent: 'hello' });
     assert.equal(missing.code, 'E_NOT_FOUND');
     // Routing no longer finds it.
@@ -255,7 +255,7 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.equal(t.count('agents'), agentsBefore);
     assert.equal(t.count('agents', 'id = ?', 'broken'), 0);
     assert.deepEqual(readdirSync(join(t.home, 'agents')).sort(), entriesBefore);
-    const rejected = t.auditRows('request_rejected').at(-1)!;
+    const rejected = t.auditPayloads('request_rejected').at(-1)!;
     assert.equal(rejected.request_kind, 'agents_install');
     assert.equal(rejected.code, 'E_BAD_REQUEST');
   });

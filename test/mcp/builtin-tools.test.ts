@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { auditPayloads as auditPayloadsOf } from '../helpers/audit-rows.js';
 
-let t: TestDaemon;
+let t: DaemonFixture;
 before(async () => {
-  t = await startTestDaemon();
+  t = await DaemonFixture.start();
 });
 after(async () => {
   await t.stop();

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import { mintToken } from '../../src/peers/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
-import { auditPayloads } from '../helpers/audit-rows.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 
 export interface MemoryFixture {
-  t: TestDaemon;
+  t: DaemonFixture;
   op: IpcClient;
   call(message: WireMessage, client?: IpcClient): Promise<WireMessage>;
   ok(message: WireMessage, client?: IpcClient): Promise<WireMessage>;
@@ -23,7 +22,7 @@ export interface MemoryFixture {
 }
 
 export async function memoryFixture(): Promise<MemoryFixture> {
-  const t = await startTestDaemon();
+  const t = await DaemonFixture.start();
   const op = await t.session();
   const ctx = t.daemon.ctx;
   const db = ctx.db;
@@ -56,10 +55,8 @@ export async function memoryFixture(): Promise<MemoryFixture> {
     grant(action, subject = ctx.identity.agentId, scope = {}) {
       ctx.capabilities.grant({ caller: ctx.identity.agentId, callerIsOperator: true, action, subject, scope, expiresAt: null });
     },
-    count(table, where, ...args) {
-      return (db.prepare(`SELECT count(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`).get(...args) as { n: number }).n;
-    },
-    auditRows: (kind) => auditPayloads(db, kind),
+    count: (table, where, ...args) => t.count(table, where, ...args),
+    auditRows: (kind) => t.auditPayloads(kind),
     snapshot(options = {}) {
       return JSON.stringify({
         memory: db.prepare('SELECT id, tier, owner, text, created_at, parent, receipt_id, stale FROM memory_records ORDER BY id').all(),

@@ -38,7 +38,7 @@ describe('the ignore gate in dispatch (in-process daemon)', () => {
     assert.deepEqual(reply.sources, []);
     const written = t.auditKinds().slice(seqBefore).filter((k) => !AUTHORIZATION_ROWS.has(k));
     assert.deepEqual(written, ['intent_ignored'], 'exactly one intent_ignored row and nothing else');
-    const row = t.auditRows('intent_ignored').at(-1);
+    const row = t.auditPayloads('intent_ignored').at(-1);
     assert.deepEqual(row, { intent_id: reply.intent_id, matched_rule: rule, source });
     assert.deepEqual(tables(), before, 'no receipt, no memory record, no debit, no checkpoint');
     return reply;

@@ -16,7 +16,7 @@ import {
 import type { ReceiptProof } from '../../src/protocol/index.js';
 import { execFile } from 'node:child_process';
 import { CLI_BIN, runCli, type CliResult } from '../helpers/binaries.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { tempDir } from '../helpers/temp-home.js';
 
 type Row = Record<string, unknown>;
@@ -44,7 +44,7 @@ async function ask(client: IpcClient, request: WireMessage): Promise<WireMessage
 }
 
 describe('settlement receipts and chain gates (in-process daemon)', () => {
-  let t: TestDaemon;
+  let t: DaemonFixture;
   let op: IpcClient;
   let bob: IpcClient;
   let bobPubkey: string;
@@ -53,7 +53,7 @@ describe('settlement receipts and chain gates (in-process daemon)', () => {
   const rows = (sql: string, ...args: unknown[]) => db().prepare(sql).all(...args) as Row[];
 
   before(async () => {
-    t = await startTestDaemon();
+    t = await DaemonFixture.start();
     op = await t.session();
     operatorPubkey = t.daemon.ctx.identity.agentId.pubkey;
     const added = await ask(op, { kind: 'peers_add', name: 'bob' });

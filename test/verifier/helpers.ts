@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { DaemonContext } from '../../src/requests/index.js';
 import type { AgentId } from '../../src/identity/index.js';
-import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
+import type { IpcClient } from '../../src/ipc/index.js';
 import type { Db } from '../../src/store/index.js';
 import type { DriftItem, MemoryRepairResult, VerifyReport } from '../../src/protocol/index.js';
 import { splitCommandLine } from '../../src/verifier/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import { DaemonFixture, requestOk } from '../helpers/daemon-fixture.js';
 
 export interface Fixture {
-  t: TestDaemon;
+  t: DaemonFixture;
   ctx: DaemonContext;
   db: Db;
   client: IpcClient;
@@ -23,22 +23,17 @@ export interface Fixture {
 }
 
 export async function fixture(options: { grantRepair?: boolean } = {}): Promise<Fixture> {
-  const t = await startTestDaemon();
+  const t = await DaemonFixture.start();
   const client = await t.session();
   const ctx = t.daemon.ctx;
-  if (options.grantRepair !== false) await ok(client, { kind: 'capabilities_grant', action: 'memory.repair.*' });
+  if (options.grantRepair !== false) await requestOk(client, { kind: 'capabilities_grant', action: 'memory.repair.*' });
   return { t, ctx, db: ctx.db, client, owner: ctx.identity.agentId, stop: () => t.stop() };
 }
 
-/** Sends a request and asserts it was not refused. */
-export async function ok(client: IpcClient, request: WireMessage): Promise<WireMessage> {
-  const reply = await client.request(request);
-  assert.notEqual(reply.kind, 'error', `${String(request.kind)} refused: ${JSON.stringify(reply)}`);
-  return reply;
-}
+export { requestOk as ok } from '../helpers/daemon-fixture.js';
 
 export async function verify(client: IpcClient, window?: number): Promise<VerifyReport> {
-  const reply = await ok(client, { kind: 'verify', ...(window === undefined ? {} : { window }) });
+  const reply = await requestOk(client, { kind: 'verify', ...(window === undefined ? {} : { window }) });
   assert.equal(reply.kind, 'verify_report');
   return reply as unknown as VerifyReport;
 }
@@ -68,7 +63,7 @@ export async function runRepairCommand(client: IpcClient, command: string, optio
   const [, , , action, id, reasonFlag, reason, ...rest] = words;
   assert.equal(reasonFlag, '--reason', command);
   assert.deepEqual(rest, ['--apply'], command);
-  const reply = await ok(client, { kind: 'memory_repair', action, target_id: id, reason, apply: options.dryRun !== true });
+  const reply = await requestOk(client, { kind: 'memory_repair', action, target_id: id, reason, apply: options.dryRun !== true });
   return reply as unknown as MemoryRepairResult;
 }
 

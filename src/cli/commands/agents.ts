@@ -15,7 +15,7 @@ export async function agentsInstallCommand(flags: GlobalFlags, dir: string): Pro
   const { id: _id, ...json } = reply;
   const agent = reply.agent as AgentSummary;
   const verb = reply.replaced ? 'replaced' : 'installed';
-  return { json: json as CommandOutcome['json'], human: `${verb} ${agent.id} ${agent.version} (${agent.runtime}, ${agent.backend})` };
+  return { json: json, human: `${verb} ${agent.id} ${agent.version} (${agent.runtime}, ${agent.backend})` };
 }
 
 export async function agentsListCommand(flags: GlobalFlags): Promise<CommandOutcome> {
@@ -23,7 +23,7 @@ export async function agentsListCommand(flags: GlobalFlags): Promise<CommandOutc
   const { id: _id, ...json } = reply;
   const agents = reply.agents as AgentSummary[];
   const human = agents.length === 0 ? ['no agents installed (covenant agents install <dir>)'] : agents.map((a) => [a.id, a.version, a.runtime, a.backend, a.name].join('\t'));
-  return { json: json as CommandOutcome['json'], human };
+  return { json: json, human };
 }
 
 export async function agentsRemoveCommand(flags: GlobalFlags, id: string): Promise<CommandOutcome> {

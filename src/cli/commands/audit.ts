@@ -1,5 +1,5 @@
 import { CovenantError } from '../../core/errors.js';
-import { IpcClient, type WireMessage } from '../../ipc/client.js';
+import { IpcClient, type WireMessage } from '../../ipc/index.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
 import { callDaemon, readToken, socketPath } from '../session.js';
@@ -76,7 +76,7 @@ export async function auditRecentCommand(flags: GlobalFlags, options: AuditRecen
   const { id: _id, ...json } = reply;
   const events = reply.events as AuditEventLine[];
   // The daemon answers newest first; lines read better oldest to newest.
-  return { json: json as CommandOutcome['json'], human: [...events].reverse().map((event) => JSON.stringify(event)) };
+  return { json: json, human: [...events].reverse().map((event) => JSON.stringify(event)) };
 }
 
 interface FollowSession {
@@ -120,9 +120,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Waits up to FOLLOW_RECONNECT_WINDOW_MS for covenantd to answer again; null when stopped meanwhile. */
-async function reconnect(flags: GlobalFlags, signal: AbortSignal, lost: unknown): Promise<FollowSession | null> {
+async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<FollowSession | null> {
   const deadline = Date.now() + FOLLOW_RECONNECT_WINDOW_MS;
-  let last = toFailure(lost).message;
+  let last: string;
   while (!signal.aborted) {
     try {
       return await openSession(flags);
@@ -190,7 +190,7 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
         if (!isConnectionLoss(error)) throw error;
         session.client.close();
         process.stderr.write(`covenant: lost the connection to covenantd (${toFailure(error).message}); reconnecting\n`);
-        const next = await reconnect(flags, stop.signal, error);
+        const next = await reconnect(flags, stop.signal);
         if (!next) break;
         session = next;
         process.stderr.write(`covenant: reconnected to covenantd; following after seq ${cursor}\n`);
@@ -213,5 +213,5 @@ export async function auditPurgeCommand(flags: GlobalFlags, options: PurgeFlags)
     purged > 0
       ? `purged ${purged} audit row(s) older than ${String(reply.before_ms)}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
       : `no audit rows to purge before ${String(reply.before_ms)} (only the oldest rows, up to the first newer one, are purged)`;
-  return { json: json as CommandOutcome['json'], human };
+  return { json: json, human };
 }

@@ -21,7 +21,7 @@ export async function grantCommand(flags: GlobalFlags, act: string, options: Gra
     ...(options.expiresAt ? { expires_at: options.expiresAt } : {}),
     ...(options.expiresIn ? { expires_in_ms: options.expiresIn } : {}),
   });
-  const expiry = reply.expires_at === null ? 'perpetual' : `expires ${String(reply.expires_at)}`;
+  const expiry = reply.expires_at === null ? 'perpetual' : `expires ${Number(reply.expires_at)}`;
   return {
     json: reply,
     human: `granted ${String(reply.action)} to ${String(reply.subject_display)} [${expiry}] id ${String(reply.id)}`,

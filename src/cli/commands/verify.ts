@@ -27,7 +27,7 @@ export async function verifyCommand(flags: GlobalFlags, options: VerifyFlags): P
     human.push(`  repair (${d.repair.safe ? 'safe' : 'review first'}): ${d.repair.command}`);
   }
   human.push(total === 0 ? `clean: no drift in the newest ${String(reply.window)} rows of each store` : `${total} drift item(s)`);
-  return { json: json as CommandOutcome['json'], human, exitCode: total > 0 ? 1 : 0 };
+  return { json: json, human, exitCode: total > 0 ? 1 : 0 };
 }
 
 interface ChangeView {
@@ -40,7 +40,7 @@ interface ChangeView {
 export async function memoryRepairCommand(flags: GlobalFlags, act: string, id: string, options: MemoryRepairFlags): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, { kind: 'memory_repair', action: act, target_id: id, reason: options.reason, apply: options.apply === true });
   // The answer's `id` is the repaired id (the CLI sends no request id to echo).
-  const json = reply as CommandOutcome['json'];
+  const json = reply;
   const changes = reply.changes as ChangeView[];
   const head =
     changes.length === 0

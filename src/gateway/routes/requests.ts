@@ -86,7 +86,7 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
           );
         }
       }
-      const pathParams = paramsFromText(definition.params, toLists(c.req.param() as Record<string, string>));
+      const pathParams = paramsFromText(definition.params, toLists(c.req.param()));
       const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind }, c.req.raw.signal);
       return replyResponse(c, ctx, definition, reply);
     });

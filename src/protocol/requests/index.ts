@@ -69,5 +69,5 @@ export function isRequestKind(kind: string): kind is RequestKind {
 }
 
 export function requestDefinition(kind: RequestKind): RequestDefinition {
-  return REQUESTS[kind] as unknown as RequestDefinition;
+  return REQUESTS[kind];
 }
