@@ -17,9 +17,7 @@ export { BudgetStore } from './store.js';
 export type { BucketRow, BudgetSource, CheckpointRow, PauseReason } from './store.js';
 export {
   ADMIT_CREDITS,
-  MS_PER_CREDIT,
   MS_PER_HOUR,
-  creditsForWallMs,
   deadlineForBalance,
   msUntil,
   refill,

@@ -1,10 +1,10 @@
 import type { AuditLog } from '../audit/index.js';
 import { CovenantError, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
+import { computeCredits } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import {
   ADMIT_CREDITS,
-  creditsForWallMs,
   deadlineForBalance,
   msUntil,
   refill,
@@ -303,7 +303,7 @@ export class BudgetService {
   }
 
   /**
-   * After a run: charges its credits (use `creditsForWallMs`). The balance may go below zero
+   * After a run: charges its credits (settlement's `computeCredits`). The balance may go below zero
    * only by this run's overshoot. Releases the intent's reservation. Returns the new balance,
    * or null for an unlimited agent (nothing is charged).
    */
@@ -334,7 +334,7 @@ export class BudgetService {
     const current = this.current(intent.agent);
     const remaining = roundCredits(current?.balance ?? 0);
     const eta = wireEta(current ? msUntil(current, ADMIT_CREDITS) : 0);
-    const requested = run.credits ?? creditsForWallMs(run.wallMs);
+    const requested = run.credits ?? computeCredits(run.wallMs);
     this.tx(() => {
       this.saveCheckpoint(intent, 'preempted', requested, remaining, eta);
       this.deps.audit.append(intent.caller, 'budget_preempted', {
@@ -469,5 +469,3 @@ export class BudgetService {
     return { ...outcome, ok: true, mode: 'resumed', refill_eta_ms: null };
   }
 }
-
-export { creditsForWallMs };
