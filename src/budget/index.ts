@@ -4,7 +4,9 @@
  */
 export { BudgetService } from './service.js';
 export type {
+  AdmitRefusal,
   AdmitResult,
+  BudgetStep,
   BudgetEntry,
   BudgetServiceDeps,
   PausableIntent,

@@ -56,6 +56,23 @@ export interface RunGuard {
   dispose(): void;
 }
 
+/** An admission `admit` refused: what was needed, what is left and when it refills. */
+export type AdmitRefusal = Extract<AdmitResult, { ok: false }>;
+
+/**
+ * The dispatch pipeline's budget step (SPEC 14), one interface: `admit` before the run (a
+ * refusal is paused with `pauseExhausted`), a deadline `guard` during it, then `debit` (inside
+ * the settle transaction) or `release`, and `preempted` for a run stopped at its deadline.
+ */
+export interface BudgetStep {
+  admit(agentId: string, intentId: string): AdmitResult;
+  pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError;
+  guard(agentId: string, intentId: string): RunGuard;
+  debit(agentId: string, credits: number, intentId: string): number | null;
+  release(intentId: string): void;
+  preempted(intent: PausableIntent, run: { wallMs: number; credits?: number }): CovenantError;
+}
+
 /** Anything shaped like the pipeline's outcome. */
 export interface ResumedOutcome {
   intent_id: string;
@@ -101,7 +118,7 @@ function wireEta(ms: number): number {
  * run (`admit`), debited after it (`debit`), with paused-intent checkpoints that the owner
  * resumes once. State changes and refusals write their audit rows in the same transaction.
  */
-export class BudgetService {
+export class BudgetService implements BudgetStep {
   readonly store: BudgetStore;
   private readonly reservations = new Map<string, Reservation>();
 
@@ -233,13 +250,7 @@ export class BudgetService {
    * An intent refused by `admit`: saves its checkpoint and audits `budget_exhausted` in one
    * transaction, and returns the E_BUDGET_EXHAUSTED error (already audited) to answer with.
    */
-  pauseExhausted(intent: PausableIntent, admission: Readonly<Record<string, unknown>>): CovenantError {
-    const num = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
-    const refusal = {
-      requested: num(admission.requested, ADMIT_CREDITS),
-      remaining: num(admission.remaining, 0),
-      refill_eta_ms: num(admission.refill_eta_ms, -1),
-    };
+  pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError {
     this.tx(() => {
       this.saveCheckpoint(intent, 'exhausted', refusal.requested, refusal.remaining, refusal.refill_eta_ms);
       this.deps.audit.append(intent.caller, 'budget_exhausted', {

@@ -17,6 +17,7 @@ import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.j
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
 import { createAuthorizer } from './authorization.js';
+import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { TokenDisconnector } from './disconnector.js';
 import { IpcServer } from './ipc-server.js';
@@ -122,7 +123,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       disconnect,
       tools: new ToolRegistry(builtinTools(clock)),
       authorizer: createAuthorizer(capabilities),
-      intents: new IntentService(db, audit, clock, {
+      intents: new IntentService<Caller>(db, audit, clock, {
         agents: agentRuntime.agents,
         runners: agentRuntime.runners,
         // An agent's [capabilities] required are checked against the caller like any request.
@@ -130,6 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log: logger.log,
         ignore: ignoreGate,
         budget,
+        memory,
       }),
       runtime: agentRuntime,
       ignore: ignoreGate,
