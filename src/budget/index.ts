@@ -10,7 +10,6 @@ export type {
   BudgetEntry,
   BudgetServiceDeps,
   PausableIntent,
-  ResumedOutcome,
   ResumeResult,
   ResumeSubmit,
   RunGuard,

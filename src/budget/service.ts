@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/index.js';
 import { CovenantError, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
+import type { IntentOutcome } from '../protocol/index.js';
 import { computeCredits } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import {
@@ -73,21 +74,11 @@ export interface BudgetStep {
   preempted(intent: PausableIntent, run: { wallMs: number; credits?: number }): CovenantError;
 }
 
-/** Anything shaped like the pipeline's outcome. */
-export interface ResumedOutcome {
-  intent_id: string;
-  status: 'ok' | 'ignored' | 'failed' | 'paused';
-  agent: string | null;
-  text: string;
-  sources: string[];
-  settlement: { receipt_id: string; resource: string; status: string; credits_consumed: number } | null;
-}
-
-export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<ResumedOutcome>;
+export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<IntentOutcome>;
 
 export type ResumeResult =
-  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & ResumedOutcome)
-  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & ResumedOutcome);
+  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & IntentOutcome)
+  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & IntentOutcome);
 
 interface Reservation {
   agent: string;
@@ -461,7 +452,7 @@ export class BudgetService implements BudgetStep {
       throw new CovenantError('E_CONFLICT', `intent ${checkpoint.intent_id} was already resumed; a paused intent can be resumed once`);
     }
     const intent = { caller: { display: checkpoint.caller_display, pubkey: checkpoint.caller_pubkey }, text: checkpoint.text };
-    let outcome: ResumedOutcome;
+    let outcome: IntentOutcome;
     try {
       outcome = await submit({ ...intent, agent: checkpoint.agent_id, intentId: checkpoint.intent_id });
     } catch (error) {

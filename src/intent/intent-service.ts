@@ -2,10 +2,11 @@ import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../core/index.js';
 import { LocalEmbedder, type Embedder } from '../memory/index.js';
 import type { Db } from '../store/index.js';
-import { DispatchPipeline, type IntentOutcome, type IntentPrincipal, type IntentRequest, type PipelineDeps } from './pipeline.js';
+import type { IntentOutcome } from '../protocol/index.js';
+import { DispatchPipeline, type IntentPrincipal, type IntentRequest, type PipelineDeps } from './pipeline.js';
 import { IntentRouter } from './router.js';
 
-export type { IntentOutcome, IntentRequest } from './pipeline.js';
+export type { IntentRequest } from './pipeline.js';
 
 /** What the daemon plugs into the pipeline: every step's dependency (none may be left out). */
 export type IntentServiceDeps<P extends IntentPrincipal> = Omit<PipelineDeps<P>, 'db' | 'audit' | 'clock' | 'router'> & {

@@ -36,6 +36,7 @@ import type { BudgetStep, PausableIntent } from '../budget/index.js';
 import { CovenantError, newId, quoteInput, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { MemoryService } from '../memory/index.js';
+import type { IntentOutcome } from '../protocol/index.js';
 import type { IgnoreGate } from '../policy/index.js';
 import {
   runRequestFor,
@@ -67,22 +68,6 @@ export interface IntentRequest<P extends IntentPrincipal> {
   agent?: string | undefined;
   /** Re-run an existing intent id (resuming a paused intent); default: a fresh id. */
   intentId?: string;
-}
-
-export interface SettlementSummary {
-  receipt_id: string;
-  resource: string;
-  status: string;
-  credits_consumed: number;
-}
-
-export interface IntentOutcome {
-  intent_id: string;
-  status: 'ok' | 'ignored' | 'failed' | 'paused';
-  agent: string | null;
-  text: string;
-  sources: string[];
-  settlement: SettlementSummary | null;
 }
 
 /** One capability action checked for the principal; throws (audited) when it is missing. */
@@ -359,7 +344,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
       { intent_id: intentId, agent: agent.id, backend: agent.backend, ok: result.ok, reason: result.ok ? null : result.reason, wall_ms: wallMs },
       result.ok ? 'intent dispatched' : 'intent failed',
     );
-    const settlement: SettlementSummary = {
+    const settlement: IntentOutcome['settlement'] = {
       receipt_id: receiptId,
       resource: 'compute',
       status: result.ok ? 'ok' : 'failed',
