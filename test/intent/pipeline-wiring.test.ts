@@ -60,7 +60,7 @@ describe('the daemon wires every pipeline step', () => {
     assert.equal(refused.code, 'E_CAPABILITY_MISSING');
     assert.match(String(refused.message), /tool\.call\.echo/);
     assert.deepEqual(trail(seq), ['capability_check intent.submit', 'capability_check tool.call.echo']);
-    assert.equal(t.auditRows('capability_check').at(-1)!.passed, false);
+    assert.equal(t.auditPayloads('capability_check').at(-1)!.passed, false);
     assert.deepEqual(await receipts({}), [], 'nothing ran, nothing is charged');
   });
 
@@ -79,7 +79,7 @@ describe('the daemon wires every pipeline step', () => {
 
     // audit: the capability step's passing check, then the settle row.
     assert.deepEqual(trail(seq), ['capability_check intent.submit', 'capability_check tool.call.echo', 'intent_dispatched']);
-    const row = t.auditRows('intent_dispatched').at(-1)!;
+    const row = t.auditPayloads('intent_dispatched').at(-1)!;
     assert.equal(row.intent_id, intentId);
     assert.equal(row.routed_by, 'keyword');
     assert.equal(row.receipt_id, settlement.receipt_id);
@@ -115,13 +115,13 @@ describe('the daemon wires every pipeline step', () => {
     assert.deepEqual([home.status, home.agent, home.settlement], ['ignored', null, null]);
     assert.equal(home.text, 'ignored by .covenantignore rule: .env');
     assert.deepEqual(trail(seq), ['capability_check intent.submit', 'intent_ignored']);
-    assert.deepEqual(t.auditRows('intent_ignored').at(-1), { intent_id: home.intent_id, matched_rule: '.env', source: 'home' });
+    assert.deepEqual(t.auditPayloads('intent_ignored').at(-1), { intent_id: home.intent_id, matched_rule: '.env', source: 'home' });
 
     seq = head();
     const scoped = await t.ok({ kind: 'submit_intent', text: 'meter: open meter-secret.txt' });
     assert.deepEqual([scoped.status, scoped.agent, scoped.settlement], ['ignored', 'meter', null]);
     assert.deepEqual(trail(seq), ['capability_check intent.submit', 'intent_ignored']);
-    assert.deepEqual(t.auditRows('intent_ignored').at(-1), { intent_id: scoped.intent_id, matched_rule: 'meter-secret.txt', source: 'agent:meter' });
+    assert.deepEqual(t.auditPayloads('intent_ignored').at(-1), { intent_id: scoped.intent_id, matched_rule: 'meter-secret.txt', source: 'agent:meter' });
 
     assert.equal((await receipts({})).length, receiptsBefore);
     assert.ok((await meterBudget()).balance >= balanceBefore, 'no debit');
@@ -136,7 +136,7 @@ describe('the daemon wires every pipeline step', () => {
     assert.equal(preempted.status, 'paused');
     assert.match(String(preempted.text), /preempted after \d+ ms: its budget ran out/);
     assert.deepEqual(trail(seq), ['capability_check intent.submit', 'capability_check tool.call.echo', 'intent_failed', 'budget_preempted']);
-    const failed = t.auditRows('intent_failed').at(-1)!;
+    const failed = t.auditPayloads('intent_failed').at(-1)!;
     assert.equal(failed.reason, 'budget_preempted');
     // Stopped by the budget's deadline (the guard), long before the agent's own 30 s timeout.
     assert.ok(Number(failed.wall_ms) < 30_000, `wall_ms ${String(failed.wall_ms)}`);
