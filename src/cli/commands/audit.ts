@@ -104,9 +104,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Waits up to FOLLOW_RECONNECT_WINDOW_MS for covenantd to answer again; null when stopped meanwhile. */
-async function reconnect(flags: GlobalFlags, signal: AbortSignal, lost: unknown): Promise<FollowSession | null> {
+async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<FollowSession | null> {
   const deadline = Date.now() + FOLLOW_RECONNECT_WINDOW_MS;
-  let last = toFailure(lost).message;
+  let last: string;
   while (!signal.aborted) {
     try {
       return await openSession(flags);
@@ -174,7 +174,7 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
         if (!isConnectionLoss(error)) throw error;
         session.client.close();
         process.stderr.write(`covenant: lost the connection to covenantd (${toFailure(error).message}); reconnecting\n`);
-        const next = await reconnect(flags, stop.signal, error);
+        const next = await reconnect(flags, stop.signal);
         if (!next) break;
         session = next;
         process.stderr.write(`covenant: reconnected to covenantd; following after seq ${cursor}\n`);
