@@ -46,8 +46,8 @@ export class CovenantError extends Error {
   /** True when the refusal has already written its own audit row. */
   readonly audited: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { audited?: boolean } = {}) {
-    super(message);
+  constructor(code: ErrorCode, message: string, options: { audited?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CovenantError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
 import type { HomePaths } from '../home/index.js';
 import { isRequestKind, requestDefinition, type WireMessage } from '../ipc/index.js';
+import { requestRejected } from '../audit/index.js';
 import { asStorageFull } from '../store/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
@@ -64,12 +65,10 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
   if (!known?.audited) {
     try {
-      ctx.audit.append(caller.agentId, 'request_rejected', {
-        transport: caller.transport,
-        request_kind: recordedKind(kind),
-        code: reply.code,
-        token_prefix: caller.tokenPrefix,
-      });
+      ctx.audit.append(
+        caller.agentId,
+        requestRejected({ transport: caller.transport, requestKind: recordedKind(kind), code: reply.code, tokenPrefix: caller.tokenPrefix }),
+      );
     } catch (auditError) {
       ctx.log.error({ err: auditError }, 'could not audit a refused request');
       const full = asStorageFull(auditError);

@@ -1,5 +1,6 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { requestRejected } from '../audit/index.js';
 import { CovenantError, recordedKind } from '../core/index.js';
 import {
   encodeFrame,
@@ -260,12 +261,10 @@ export class IpcServer {
 
   private refuseRevoked(caller: Caller, requestKind: string | null, id: RequestId): Answer {
     try {
-      this.ctx.audit.append(caller.agentId, 'request_rejected', {
-        transport: 'ipc',
-        request_kind: requestKind,
-        code: 'E_AUTH_FAILED',
-        token_prefix: caller.tokenPrefix,
-      });
+      this.ctx.audit.append(
+        caller.agentId,
+        requestRejected({ transport: 'ipc', requestKind, code: 'E_AUTH_FAILED', tokenPrefix: caller.tokenPrefix }),
+      );
     } catch (error) {
       this.ctx.log.error({ err: error }, 'could not audit a request on a revoked token');
     }
@@ -311,7 +310,7 @@ export class IpcServer {
 
   private tooLargeAnswer(connection: Connection, answer: Answer, error: FrameTooLargeError): Answer {
     const requestKind = answer.requestKind ?? null;
-    this.auditRejected(connection, requestKind, 'E_RESPONSE_TOO_LARGE', { reply_bytes: error.bytes });
+    this.auditRejected(connection, requestKind, 'E_RESPONSE_TOO_LARGE', error.bytes);
     const reply = responseTooLarge(requestKind, error.bytes, error.limit).toWire();
     return { message: answer.id === undefined ? reply : { ...reply, id: answer.id } };
   }
@@ -319,7 +318,7 @@ export class IpcServer {
   /** Logs the error, audits it, and answers E_INTERNAL naming the log file (not its path). */
   private internalAnswer(connection: Connection, error: unknown, requestKind: string | null, id: RequestId): Answer {
     quietly(() => this.ctx.log.error({ err: error, transport: 'ipc', request_kind: requestKind }, 'internal error while serving a socket request'));
-    this.auditRejected(connection, requestKind, 'E_INTERNAL', {});
+    this.auditRejected(connection, requestKind, 'E_INTERNAL');
     const reply = { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(this.ctx.paths) };
     return { message: id === undefined ? reply : { ...reply, id } };
   }
@@ -355,26 +354,23 @@ export class IpcServer {
 
   private auditFailedAuthentication(reason: string, tokenPrefix: string | null, firstKind: string | null): void {
     try {
-      this.ctx.audit.append(this.ctx.identity.agentId, 'authentication_failed', {
+      this.ctx.audit.append(this.ctx.identity.agentId, { kind: 'authentication_failed', payload: {
         transport: 'ipc',
         reason,
         token_prefix: tokenPrefix,
         first_kind: firstKind,
-      });
+      } });
     } catch (error) {
       this.ctx.log.error({ err: error }, 'could not audit a failed authentication');
     }
   }
 
-  private auditRejected(connection: Connection, requestKind: string | null, code: string, extra: Record<string, unknown>): void {
+  private auditRejected(connection: Connection, requestKind: string | null, code: string, replyBytes?: number): void {
     try {
-      this.ctx.audit.append(connection.caller?.agentId ?? this.ctx.identity.agentId, 'request_rejected', {
-        transport: 'ipc',
-        request_kind: requestKind,
-        code,
-        token_prefix: connection.caller?.tokenPrefix ?? null,
-        ...extra,
-      });
+      this.ctx.audit.append(
+        connection.caller?.agentId ?? this.ctx.identity.agentId,
+        requestRejected({ transport: 'ipc', requestKind, code, tokenPrefix: connection.caller?.tokenPrefix ?? null, replyBytes }),
+      );
     } catch (error) {
       this.ctx.log.error({ err: error }, `could not audit a ${code} answer`);
     }
@@ -382,12 +378,12 @@ export class IpcServer {
 
   private auditFrameRejection(connection: Connection, reason: string): void {
     try {
-      this.ctx.audit.append(connection.caller?.agentId ?? this.ctx.identity.agentId, 'frame_rejected', {
+      this.ctx.audit.append(connection.caller?.agentId ?? this.ctx.identity.agentId, { kind: 'frame_rejected', payload: {
         transport: 'ipc',
         reason,
         authenticated: connection.caller !== null,
         token_prefix: connection.caller?.tokenPrefix ?? null,
-      });
+      } });
     } catch (error) {
       this.ctx.log.error({ err: error }, 'could not audit a rejected frame');
     }
@@ -395,12 +391,12 @@ export class IpcServer {
 
   private auditRefusedConnections(refused: number): void {
     try {
-      this.ctx.audit.append(this.ctx.identity.agentId, 'connection_refused', {
+      this.ctx.audit.append(this.ctx.identity.agentId, { kind: 'connection_refused', payload: {
         transport: 'ipc',
         code: 'E_TOO_MANY_CONNECTIONS',
         limit: this.limits.maxConnections,
         refused,
-      });
+      } });
     } catch (error) {
       this.ctx.log.error({ err: error }, 'could not audit refused connections');
     }

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { requestRejected, type NewAuditEvent } from '../audit/index.js';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf, type ErrorCode } from '../core/index.js';
 import type { DaemonContext } from '../daemon/context.js';
@@ -24,10 +25,10 @@ export function errorResponse(c: Context<GatewayEnv>, code: ErrorCode | string, 
 
 export const AUDIT_UNAVAILABLE_MESSAGE = 'the audit log cannot be written; the request was not served';
 
+/** An audit row to write: who it is about and the catalogued event. */
 export interface AuditRecord {
   issuer: AgentId;
-  kind: string;
-  payload: Record<string, unknown>;
+  event: NewAuditEvent;
 }
 
 /**
@@ -51,10 +52,10 @@ export function auditedRefusal(
 /** Appends one row; false (and a log line) when the audit log cannot be written. */
 export function appendAudit(ctx: DaemonContext, record: AuditRecord): boolean {
   try {
-    ctx.audit.append(record.issuer, record.kind, record.payload);
+    ctx.audit.append(record.issuer, record.event);
     return true;
   } catch (error) {
-    ctx.log.error({ err: error, audit_kind: record.kind }, 'could not write an audit row for an http refusal');
+    ctx.log.error({ err: error, audit_kind: record.event.kind }, 'could not write an audit row for an http refusal');
     return false;
   }
 }
@@ -90,9 +91,10 @@ function requester(c: Context<GatewayEnv>, ctx: DaemonContext): { issuer: AgentI
  */
 export function rejectionRecord(c: Context<GatewayEnv>, ctx: DaemonContext, requestKind: string | null, code: string, where: boolean): AuditRecord {
   const { issuer, tokenPrefix } = requester(c, ctx);
-  const payload: Record<string, unknown> = { transport: 'http', request_kind: requestKind, code, token_prefix: tokenPrefix };
-  if (where) Object.assign(payload, { method: c.req.method.slice(0, 16), path: auditPath(c) });
-  return { issuer, kind: 'request_rejected', payload };
+  return {
+    issuer,
+    event: requestRejected({ transport: 'http', requestKind, code, tokenPrefix, where: where ? { method: c.req.method.slice(0, 16), path: auditPath(c) } : undefined }),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { requestRejected } from '../audit/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import type { GatewayEnv } from './env.js';
 import { appendAudit, errorBody, internalErrorMessage, internalErrorResponse, logError } from './errors.js';
@@ -12,8 +13,7 @@ function auditUnhandled(ctx: DaemonContext, error: unknown, method: string | und
   logError(ctx, { err: error, method, path }, 'http gateway: an error escaped the request handling');
   appendAudit(ctx, {
     issuer: ctx.identity.agentId,
-    kind: 'request_rejected',
-    payload: { transport: 'http', request_kind: null, code: 'E_INTERNAL', token_prefix: null, method: method?.slice(0, 16) ?? null, path },
+    event: requestRejected({ transport: 'http', requestKind: null, code: 'E_INTERNAL', tokenPrefix: null, where: { method: method?.slice(0, 16) ?? null, path } }),
   });
 }
 
@@ -25,8 +25,7 @@ function malformedRequest(ctx: DaemonContext, error: RequestError): Response {
   const reason = `malformed request: ${error.message.slice(0, 80)}`;
   appendAudit(ctx, {
     issuer: ctx.identity.agentId,
-    kind: 'frame_rejected',
-    payload: { transport: 'http', reason, authenticated: false, token_prefix: null, path: null },
+    event: { kind: 'frame_rejected', payload: { transport: 'http', reason, authenticated: false, token_prefix: null, path: null } },
   });
   return new Response(JSON.stringify(errorBody('E_BAD_REQUEST', `${reason}; send an origin-form path and a valid Host header`)), {
     status: 400,

@@ -261,11 +261,11 @@ export class DispatchPipeline {
     if (!gate) return null;
     const verdict = await gate.check(request.text, agentId);
     if (!verdict.ignored) return null;
-    this.deps.audit.append(request.caller, 'intent_ignored', {
+    this.deps.audit.append(request.caller, { kind: 'intent_ignored', payload: {
       intent_id: intentId,
       matched_rule: verdict.matched_rule,
       source: verdict.source,
-    });
+    } });
     return {
       intent_id: intentId,
       status: 'ignored',
@@ -430,7 +430,7 @@ export class DispatchPipeline {
       if (credits > 0) this.deps.budget?.debit(agent.id, credits, intentId);
       else this.deps.budget?.release?.(intentId);
       if (result.ok) {
-        audit.append(request.caller, 'intent_dispatched', {
+        audit.append(request.caller, { kind: 'intent_dispatched', payload: {
           intent_id: intentId,
           agent: agent.id,
           backend: agent.backend,
@@ -443,9 +443,9 @@ export class DispatchPipeline {
           ...intentFacts,
           answer_bytes: Buffer.byteLength(result.answer.text),
           answer_sha256: sha256Hex(result.answer.text),
-        });
+        } });
       } else {
-        audit.append(request.caller, 'intent_failed', {
+        audit.append(request.caller, { kind: 'intent_failed', payload: {
           intent_id: intentId,
           agent: agent.id,
           backend: agent.backend,
@@ -457,7 +457,7 @@ export class DispatchPipeline {
           wall_ms: wallMs,
           credits,
           ...intentFacts,
-        });
+        } });
       }
     })();
 
@@ -478,11 +478,11 @@ export class DispatchPipeline {
 
   /** No agent matched: today's echo answer and its `intent_echoed` row. */
   echo(intentId: string, request: IntentRequest): IntentOutcome {
-    this.deps.audit.append(request.caller, 'intent_echoed', {
+    this.deps.audit.append(request.caller, { kind: 'intent_echoed', payload: {
       intent_id: intentId,
       text_bytes: Buffer.byteLength(request.text),
       text_sha256: sha256Hex(request.text),
-    });
+    } });
     return { intent_id: intentId, status: 'ok', agent: null, text: echoAnswer(request.text), sources: [], settlement: null };
   }
 }

@@ -10,6 +10,7 @@ export {
   blobToEmbedding,
   type Embedder,
 } from './embedder.js';
+export { MemoryLookups, type MemoryRow } from './lookups.js';
 export { MemoryRecords, MEMORY_TIERS, type MemoryRecord, type MemoryTier } from './records.js';
 export { parseTier, unknownTierMessage, TIER_CHOICES, DEFAULT_WRITE_TIER } from './tiers.js';
 export {

@@ -186,7 +186,7 @@ export class MemoryService {
         parent,
         receipt_id: receiptId,
       });
-      audit.append(caller, 'memory_written', {
+      audit.append(caller, { kind: 'memory_written', payload: {
         id,
         tier: input.tier,
         parent,
@@ -194,7 +194,7 @@ export class MemoryService {
         credits,
         text_bytes: textBytes,
         text_sha256: sha256Hex(text),
-      });
+      } });
       return { id, tier: input.tier, owner: caller.pubkey, text, created_at: now, parent, receipt_id: receiptId };
     })();
   }
@@ -262,14 +262,14 @@ export class MemoryService {
               .all(caller.pubkey, input.tier, input.beforeMs)
       ) as DoomedRow[];
       const removal = this.deleteRecords(rows, 'purge', clock.now());
-      audit.append(caller, 'memory_purged', {
+      audit.append(caller, { kind: 'memory_purged', payload: {
         tier: input.tier ?? null,
         before_ms: input.beforeMs,
         purged: rows.length,
         ids_sha256: idsSha256(rows.map((r) => r.id)),
         parents_detached: removal.parentsDetached,
         receipts_marked: removal.receiptsMarked,
-      });
+      } });
       return { rows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();
     this.index.applyDeletes(outcome.rows as IndexedRecord[], outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
@@ -393,11 +393,11 @@ export class MemoryService {
         outcome.changed = outcome.would_change;
       }
       if (input.audit !== 'changes' || outcome.would_change > 0) {
-        audit.append(issuer, 'memory_compacted', {
+        audit.append(issuer, { kind: 'memory_compacted', payload: {
           reason: input.reason,
           ...outcome,
           deleted_ids_sha256: idsSha256(doomedRows.map((r) => r.id)),
-        });
+        } });
       }
       return { outcome, doomedRows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();

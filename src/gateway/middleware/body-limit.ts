@@ -22,8 +22,10 @@ export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandl
       ctx,
       {
         issuer: caller.agentId,
-        kind: 'frame_rejected',
-        payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
+        event: {
+          kind: 'frame_rejected',
+          payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
+        },
       },
       'E_FRAME_TOO_LARGE',
       `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`,

@@ -33,8 +33,10 @@ export function requireAuth(ctx: DaemonContext): MiddlewareHandler<GatewayEnv> {
       ctx,
       {
         issuer: ctx.identity.agentId,
-        kind: 'authentication_failed',
-        payload: { transport: 'http', reason: failure.reason, token_prefix: failure.tokenPrefix, method: c.req.method, path: auditPath(c) },
+        event: {
+          kind: 'authentication_failed',
+          payload: { transport: 'http', reason: failure.reason, token_prefix: failure.tokenPrefix, method: c.req.method, path: auditPath(c) },
+        },
       },
       failure.code,
       messageFor(failure),

@@ -1,12 +1,13 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { requestRejected } from '../../audit/index.js';
 import { statusOf } from '../../core/index.js';
 import { executeRequest, type Reply } from '../../daemon/execute-request.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { responseTooLarge } from '../../daemon/response-too-large.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../ipc/index.js';
 import type { GatewayEnv } from '../env.js';
-import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord } from '../errors.js';
+import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord, type AuditRecord } from '../errors.js';
 import { MAX_RESPONSE_BYTES } from '../options.js';
 import { paramsFromText, parseJsonBody } from './params.js';
 
@@ -69,10 +70,16 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
       } else {
         const body = parseJsonBody(c.get('body'));
         if (!body.ok) {
-          const record =
+          const record: AuditRecord =
             body.code === 'E_INVALID_JSON'
-              ? { issuer: caller.agentId, kind: 'frame_rejected', payload: { transport: 'http', reason: 'invalid JSON', authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) } }
-              : { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: kind, code: body.code, token_prefix: caller.tokenPrefix } };
+              ? {
+                  issuer: caller.agentId,
+                  event: {
+                    kind: 'frame_rejected',
+                    payload: { transport: 'http', reason: 'invalid JSON', authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
+                  },
+                }
+              : { issuer: caller.agentId, event: requestRejected({ transport: 'http', requestKind: kind, code: body.code, tokenPrefix: caller.tokenPrefix }) };
           return auditedRefusal(c, ctx, record, body.code, body.message);
         }
         params = body.value;
@@ -80,7 +87,7 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
           return auditedRefusal(
             c,
             ctx,
-            { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: kind, code: 'E_BAD_REQUEST', token_prefix: caller.tokenPrefix } },
+            { issuer: caller.agentId, event: requestRejected({ transport: 'http', requestKind: kind, code: 'E_BAD_REQUEST', tokenPrefix: caller.tokenPrefix }) },
             'E_BAD_REQUEST',
             `${definition.http.method} ${definition.http.path} serves ${kind}; drop the "kind" field from the body (the route names the request)`,
           );
