@@ -32,7 +32,7 @@ import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import { RemovalLedger } from './ledger.js';
 import { StoreReader, type ReceiptRow } from './reader.js';
-import type { MemoryRepairResult, RepairAction, RepairChange } from './schema.js';
+import type { MemoryRepairResult, RepairAction, RepairChange } from '../protocol/index.js';
 
 export interface RepairDeps {
   db: Db;
@@ -65,7 +65,6 @@ interface Plan {
   facts: RepairFacts;
 }
 
-export const MAX_REPAIR_REASON = 1000;
 
 export function memoryRepair(deps: RepairDeps, input: RepairInput): MemoryRepairResult {
   const reason = input.reason.trim();

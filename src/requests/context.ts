@@ -1,0 +1,48 @@
+import type { AuditLog } from '../audit/index.js';
+import type { BudgetService } from '../budget/index.js';
+import type { SettlementService } from '../settlement/index.js';
+import type { IgnoreGate } from '../policy/index.js';
+import type { Clock } from '../core/index.js';
+import type { HomePaths } from '../home/index.js';
+import type { DaemonIdentity } from '../identity/index.js';
+import type { IntentService } from '../intent/index.js';
+import type { MemoryService } from '../memory/index.js';
+import type { AgentRuntime } from '../runtime/index.js';
+import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
+import type { PeerQueries, PeerRegistry } from '../peers/index.js';
+import type { Db, StorageReserve } from '../store/index.js';
+import type { ToolRegistry } from '../mcp/index.js';
+import type { Authorizer } from './authorizer.js';
+import type { TokenDisconnector } from './disconnector.js';
+import type { Logger } from 'pino';
+
+/** Everything a request handler may use. Built once at start-up by `startDaemon`. */
+export interface DaemonContext {
+  paths: HomePaths;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  identity: DaemonIdentity;
+  audit: AuditLog;
+  peers: PeerRegistry;
+  peerQueries: PeerQueries;
+  identityKeys: IdentityKeyStore;
+  capabilities: CapabilityService;
+  disconnect: TokenDisconnector;
+  tools: ToolRegistry;
+  authorizer: Authorizer;
+  intents: IntentService;
+  /** Installed agents and the runners they dispatch to (SPEC 12, 13). */
+  runtime: AgentRuntime;
+  /** The `.covenantignore` gate (SPEC 7). */
+  ignore: IgnoreGate;
+  /** Agent budgets, paused intents and resume (SPEC 14). */
+  budget: BudgetService;
+  /** Memory records: write, read, search, purge, retention (SPEC 3). */
+  memory: MemoryService;
+  /** Receipts, batches, proofs and the chain backend (SPEC 15). */
+  settlement: SettlementService;
+  /** Read-only mode on a full disk (docs/operations.md, "Disk full"). */
+  storage: StorageReserve;
+  daemonVersion: string;
+}
