@@ -146,7 +146,7 @@ export class CapabilityService {
         return { ok: false, error };
       }
     })();
-    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true });
+    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true, cause: outcome.error });
     return outcome.cap;
   }
 
@@ -398,7 +398,7 @@ export class CapabilityService {
       this.audit.append(input.caller, { kind: 'capability_revoked', payload: { id: record.id, removed } });
       return { ok: true, result: { id: record.id, removed } };
     })();
-    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true });
+    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true, cause: outcome.error });
     return outcome.result;
   }
 

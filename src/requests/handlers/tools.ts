@@ -42,7 +42,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call'> = {
     } catch (error) {
       const code = error instanceof CovenantError ? error.code : 'E_INTERNAL';
       record(code === 'E_BAD_REQUEST' ? 'invalid_arguments' : code === 'E_NOT_FOUND' ? 'unknown_tool' : 'failed');
-      if (error instanceof CovenantError) throw new CovenantError(error.code, error.message, { audited: true });
+      if (error instanceof CovenantError) throw new CovenantError(error.code, error.message, { audited: true, cause: error });
       throw error;
     }
   },
