@@ -158,7 +158,6 @@ class Planner {
   private detachParent(id: string): Plan {
     const record = this.record(id);
     if (!record) throw this.notFound(id, 'memory record');
-    const db = this.deps.db;
     if (record.parent === null) return { changes: [], execute: () => undefined, facts: { parent: null } };
     const parent = record.parent;
     return {
@@ -171,7 +170,6 @@ class Planner {
   // ---- delete --------------------------------------------------------------------------------
 
   private delete(id: string): Plan {
-    const db = this.deps.db;
     const record = this.record(id);
     if (record) {
       const linked = record.receipt_id ? this.reader.receiptsByIds([record.receipt_id]).get(record.receipt_id) : undefined;
@@ -216,7 +214,6 @@ class Planner {
 
   /** Removing record `id` (present or already gone): children detached, receipts marked, loss recorded. */
   private removal(id: string, receipts: ReceiptRow[], exists: boolean, remove: () => void): Plan {
-    const db = this.deps.db;
     const children = (this.reader.memory.childrenOf([id]).get(id) ?? []).filter((child) => child !== id);
     const changes: RepairChange[] = [
       ...children.map((child) => this.detachChange(child, id)),
