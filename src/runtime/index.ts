@@ -1,5 +1,6 @@
 /**
- * Runtime: agent manifests and packages, and the runners that execute agents.
+ * Runtime: agent manifests and packages, and the one process supervisor that runs agents
+ * through its backends (trusted-local, linux-bwrap, linux-gvisor).
  * Other folders import only this file.
  */
 export type {
@@ -19,18 +20,18 @@ export {
   runRequestFor,
 } from './manifest.js';
 export type { AgentManifest, AgentRuntimeKind, AgentPackage } from './manifest.js';
+export type { AgentLaunch } from './runner.js';
 export {
-  TrustedLocalRunner,
-  SandboxUnavailableError,
-  UNPRIVILEGED_UID,
-  UNPRIVILEGED_GID,
-  buildAgentEnv,
+  AgentSupervisor,
+  LaunchRefused,
   parseAnswer,
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_STDOUT_BYTES,
   DEFAULT_MAX_STDERR_BYTES,
-} from './local-runner.js';
-export type { TrustedLocalRunnerOptions, AgentLaunch, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
+} from './supervisor/index.js';
+export type { SupervisorBackend, SupervisorOptions, SupervisedRunner, SpawnSpec } from './supervisor/index.js';
+export { TrustedLocalRunner, UNPRIVILEGED_UID, UNPRIVILEGED_GID, buildAgentEnv } from './local-runner.js';
+export type { TrustedLocalRunnerOptions, HostRunnerOptions, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
 export { AGENT_PROTOCOL_VARS, declaredEnvProblem } from './agent-env.js';
 export { createBwrapRunner, detectBwrapHost, locateBwrap, bwrapArgs, type BwrapHost } from './bwrap/index.js';
 export {
