@@ -406,7 +406,8 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       await within(proc.closed, REAP_WAIT_MS);
       proc.destroyStdio();
 
-      abnormal = cause !== undefined || proc.spawnError !== undefined || proc.exitSignal !== null || !proc.hasExited;
+      // A launch that never started has nothing to clean up beyond what prepare made.
+      abnormal = proc.pid !== undefined && (cause !== undefined || proc.exitSignal !== null || !proc.hasExited);
       const exitCode = proc.exitCode;
       if (proc.spawnError !== undefined) {
         const failure = this.impl.spawnFailure(proc.spawnError as NodeJS.ErrnoException, plan);
