@@ -3,12 +3,12 @@ import { Receipts } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call'> = {
-  tools_list: (_params, _caller, ctx) => ({
+  tools_list: (_params, _scope, ctx) => ({
     kind: 'tool_list',
     tools: ctx.tools.list().map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema, server: t.server })),
   }),
 
-  tools_call: async (params, caller, ctx) => {
+  tools_call: async (params, { caller }, ctx) => {
     // Raw arguments never reach the audit log: only their hash.
     const argumentsHash = sha256Hex(canonicalJson(params.arguments));
     // SPEC 15: the call's `tool` receipt (payer = the caller; 1 credit when the tool ran, 0 when it
