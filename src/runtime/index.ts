@@ -10,6 +10,7 @@ export type {
   AgentFailureReason,
   AgentRunResult,
   AgentRunner,
+  AgentLaunch,
 } from './runner.js';
 export {
   AGENT_ID_PATTERN,
@@ -20,18 +21,10 @@ export {
   runRequestFor,
 } from './manifest.js';
 export type { AgentManifest, AgentRuntimeKind, AgentPackage } from './manifest.js';
-export type { AgentLaunch } from './runner.js';
-export {
-  AgentSupervisor,
-  LaunchRefused,
-  parseAnswer,
-  DEFAULT_KILL_GRACE_MS,
-  DEFAULT_MAX_STDOUT_BYTES,
-  DEFAULT_MAX_STDERR_BYTES,
-} from './supervisor/index.js';
-export type { SupervisorBackend, SupervisorOptions, SupervisedRunner, SpawnSpec } from './supervisor/index.js';
+export { parseAnswer, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, DEFAULT_MAX_STDERR_BYTES } from './supervisor/index.js';
+export type { SupervisedRunner } from './supervisor/index.js';
 export { TrustedLocalRunner, UNPRIVILEGED_UID, UNPRIVILEGED_GID, buildAgentEnv } from './local-runner.js';
-export type { TrustedLocalRunnerOptions, HostRunnerOptions, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
+export type { TrustedLocalRunnerOptions, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
 export { AGENT_PROTOCOL_VARS, declaredEnvProblem } from './agent-env.js';
 export { createBwrapRunner, detectBwrapHost, locateBwrap, bwrapArgs, type BwrapHost } from './bwrap/index.js';
 export {

@@ -12,9 +12,7 @@ export type { SpawnSpec } from './agent-process.js';
 export { sanitize, summarizeStderr } from './failure-text.js';
 export {
   parseAnswer,
-  intentLine,
   classifyAgentLine,
-  AgentAnswerSchema,
   HostCallSchema,
   HostReplySchema,
   type AgentAnswer,
