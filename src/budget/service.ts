@@ -1,10 +1,11 @@
 import type { AuditLog } from '../audit/index.js';
 import { CovenantError, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
+import type { IntentOutcome } from '../protocol/index.js';
+import { computeCredits } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import {
   ADMIT_CREDITS,
-  creditsForWallMs,
   deadlineForBalance,
   msUntil,
   refill,
@@ -56,21 +57,28 @@ export interface RunGuard {
   dispose(): void;
 }
 
-/** Anything shaped like the pipeline's outcome. */
-export interface ResumedOutcome {
-  intent_id: string;
-  status: 'ok' | 'ignored' | 'failed' | 'paused';
-  agent: string | null;
-  text: string;
-  sources: string[];
-  settlement: { receipt_id: string; resource: string; status: string; credits_consumed: number } | null;
+/** An admission `admit` refused: what was needed, what is left and when it refills. */
+export type AdmitRefusal = Extract<AdmitResult, { ok: false }>;
+
+/**
+ * The dispatch pipeline's budget step (SPEC 14), one interface: `admit` before the run (a
+ * refusal is paused with `pauseExhausted`), a deadline `guard` during it, then `debit` (inside
+ * the settle transaction) or `release`, and `preempted` for a run stopped at its deadline.
+ */
+export interface BudgetStep {
+  admit(agentId: string, intentId: string): AdmitResult;
+  pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError;
+  guard(agentId: string, intentId: string): RunGuard;
+  debit(agentId: string, credits: number, intentId: string): number | null;
+  release(intentId: string): void;
+  preempted(intent: PausableIntent, run: { wallMs: number; credits?: number }): CovenantError;
 }
 
-export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<ResumedOutcome>;
+export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<IntentOutcome>;
 
 export type ResumeResult =
-  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & ResumedOutcome)
-  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & ResumedOutcome);
+  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & IntentOutcome)
+  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & IntentOutcome);
 
 interface Reservation {
   agent: string;
@@ -101,7 +109,7 @@ function wireEta(ms: number): number {
  * run (`admit`), debited after it (`debit`), with paused-intent checkpoints that the owner
  * resumes once. State changes and refusals write their audit rows in the same transaction.
  */
-export class BudgetService {
+export class BudgetService implements BudgetStep {
   readonly store: BudgetStore;
   private readonly reservations = new Map<string, Reservation>();
 
@@ -233,13 +241,7 @@ export class BudgetService {
    * An intent refused by `admit`: saves its checkpoint and audits `budget_exhausted` in one
    * transaction, and returns the E_BUDGET_EXHAUSTED error (already audited) to answer with.
    */
-  pauseExhausted(intent: PausableIntent, admission: Readonly<Record<string, unknown>>): CovenantError {
-    const num = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
-    const refusal = {
-      requested: num(admission.requested, ADMIT_CREDITS),
-      remaining: num(admission.remaining, 0),
-      refill_eta_ms: num(admission.refill_eta_ms, -1),
-    };
+  pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError {
     this.tx(() => {
       this.saveCheckpoint(intent, 'exhausted', refusal.requested, refusal.remaining, refusal.refill_eta_ms);
       this.deps.audit.append(intent.caller, 'budget_exhausted', {
@@ -303,7 +305,7 @@ export class BudgetService {
   }
 
   /**
-   * After a run: charges its credits (use `creditsForWallMs`). The balance may go below zero
+   * After a run: charges its credits (settlement's `computeCredits`). The balance may go below zero
    * only by this run's overshoot. Releases the intent's reservation. Returns the new balance,
    * or null for an unlimited agent (nothing is charged).
    */
@@ -334,7 +336,7 @@ export class BudgetService {
     const current = this.current(intent.agent);
     const remaining = roundCredits(current?.balance ?? 0);
     const eta = wireEta(current ? msUntil(current, ADMIT_CREDITS) : 0);
-    const requested = run.credits ?? creditsForWallMs(run.wallMs);
+    const requested = run.credits ?? computeCredits(run.wallMs);
     this.tx(() => {
       this.saveCheckpoint(intent, 'preempted', requested, remaining, eta);
       this.deps.audit.append(intent.caller, 'budget_preempted', {
@@ -450,7 +452,7 @@ export class BudgetService {
       throw new CovenantError('E_CONFLICT', `intent ${checkpoint.intent_id} was already resumed; a paused intent can be resumed once`);
     }
     const intent = { caller: { display: checkpoint.caller_display, pubkey: checkpoint.caller_pubkey }, text: checkpoint.text };
-    let outcome: ResumedOutcome;
+    let outcome: IntentOutcome;
     try {
       outcome = await submit({ ...intent, agent: checkpoint.agent_id, intentId: checkpoint.intent_id });
     } catch (error) {
@@ -469,5 +471,3 @@ export class BudgetService {
     return { ...outcome, ok: true, mode: 'resumed', refill_eta_ms: null };
   }
 }
-
-export { creditsForWallMs };

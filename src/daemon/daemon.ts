@@ -16,7 +16,7 @@ import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.j
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
-import { createAuthorizer, intentAuthorize, TokenDisconnector, type DaemonContext } from '../requests/index.js';
+import { createAuthorizer, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
 import { createDaemonLogger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
@@ -119,7 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       disconnect,
       tools: new ToolRegistry(builtinTools(clock)),
       authorizer: createAuthorizer(capabilities),
-      intents: new IntentService(db, audit, clock, {
+      intents: new IntentService<Caller>(db, audit, clock, {
         agents: agentRuntime.agents,
         runners: agentRuntime.runners,
         // An agent's [capabilities] required are checked against the caller like any request.
@@ -127,6 +127,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log: logger.log,
         ignore: ignoreGate,
         budget,
+        memory,
       }),
       runtime: agentRuntime,
       ignore: ignoreGate,

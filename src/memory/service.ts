@@ -143,7 +143,7 @@ export class MemoryService {
   // ---------------------------------------------------------------- write
 
   write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): WrittenRecord {
-    const { db, audit, clock, embedder } = this.deps;
+    const { db, audit } = this.deps;
     const text = input.text;
     const textBytes = Buffer.byteLength(text, 'utf8');
     if (text.trim().length === 0) throw new CovenantError('E_BAD_REQUEST', 'memory text must not be empty');
@@ -151,10 +151,8 @@ export class MemoryService {
       throw new CovenantError('E_BAD_REQUEST', `memory text is ${textBytes} bytes; the limit is ${MAX_MEMORY_TEXT_BYTES} (64 KiB)`);
     }
     const parent = input.parent ?? null;
-    const embedding = embedder.embed(text);
+    const embedding = this.deps.embedder.embed(text);
     const id = newId();
-    const receiptId = newId();
-    const credits = memoryCredits(textBytes);
     return db.transaction((): WrittenRecord => {
       if (parent !== null) {
         const row = db.prepare('SELECT owner FROM memory_records WHERE id = ?').get(parent) as { owner: string } | undefined;
@@ -163,40 +161,68 @@ export class MemoryService {
           throw new CovenantError('E_NOT_FOUND', `no memory record ${parent} of yours to use as parent; see \`covenant memory recent\``);
         }
       }
-      const now = clock.now();
-      this.receipts.insert({
-        id: receiptId,
-        payer: caller.pubkey,
-        resource: 'memory',
-        status: 'ok',
-        credits_consumed: credits,
-        settled_at: now,
-        intent_id: null,
-        memory_record_id: id,
-        failure_reason: null,
-      });
-      this.records.insert({
-        id,
-        tier: input.tier,
-        owner: caller.pubkey,
-        text,
-        embedding,
-        metadata: { source: 'memory_write', embedder: embedder.id, text_bytes: textBytes },
-        created_at: now,
-        parent,
-        receipt_id: receiptId,
-      });
+      const written = this.insertWithReceipt(caller, { id, tier: input.tier, text, embedding, parent, metadata: { source: 'memory_write', text_bytes: textBytes } });
       audit.append(caller, 'memory_written', {
         id,
         tier: input.tier,
         parent,
-        receipt_id: receiptId,
-        credits,
+        receipt_id: written.receipt_id,
+        credits: written.credits,
         text_bytes: textBytes,
         text_sha256: sha256Hex(text),
       });
-      return { id, tier: input.tier, owner: caller.pubkey, text, created_at: now, parent, receipt_id: receiptId };
+      return { id, tier: input.tier, owner: caller.pubkey, text, created_at: written.created_at, parent, receipt_id: written.receipt_id };
     })();
+  }
+
+  /**
+   * A dispatched intent's answer (SPEC 12): a `working` record whose id is the intent id, with
+   * its memory receipt. Call it inside the dispatch's settle transaction; the caller's
+   * `intent_dispatched` row names the record and its receipt (no `memory_written` row).
+   */
+  recordAnswer(owner: AgentId, input: { intentId: string; text: string; metadata: Record<string, unknown> }): { receipt_id: string } {
+    const embedding = this.deps.embedder.embed(input.text);
+    return this.insertWithReceipt(owner, { id: input.intentId, tier: 'working', text: input.text, embedding, parent: null, metadata: input.metadata });
+  }
+
+  /**
+   * The one writer of "a record plus its memory receipt" (1 credit per started 4 KiB, paid by
+   * the owner), so every record has exactly one memory receipt however it was written (SPEC 2
+   * memory_receipts, SPEC 3 receipt_id). Runs inside the caller's transaction.
+   */
+  private insertWithReceipt(
+    owner: AgentId,
+    record: { id: string; tier: MemoryTier; text: string; embedding: Float32Array; parent: string | null; metadata: Record<string, unknown> },
+  ): { receipt_id: string; credits: number; created_at: number } {
+    const textBytes = Buffer.byteLength(record.text, 'utf8');
+    const receiptId = newId();
+    const credits = memoryCredits(textBytes);
+    const now = this.deps.clock.now();
+    this.receipts.insert({
+      id: receiptId,
+      payer: owner.pubkey,
+      resource: 'memory',
+      status: 'ok',
+      credits_consumed: credits,
+      settled_at: now,
+      // A memory receipt names its record, never an intent (even one whose id the record
+      // shares): "the receipts of intent X" are what its run cost.
+      intent_id: null,
+      memory_record_id: record.id,
+      failure_reason: null,
+    });
+    this.records.insert({
+      id: record.id,
+      tier: record.tier,
+      owner: owner.pubkey,
+      text: record.text,
+      embedding: record.embedding,
+      metadata: { ...record.metadata, embedder: this.deps.embedder.id },
+      created_at: now,
+      parent: record.parent,
+      receipt_id: receiptId,
+    });
+    return { receipt_id: receiptId, credits, created_at: now };
   }
 
   // ---------------------------------------------------------------- reads

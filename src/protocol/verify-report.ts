@@ -4,11 +4,8 @@
  * and the verifier share them.
  */
 import { z } from 'zod';
+import { REPAIR_ACTIONS } from './constants.js';
 
-export const DEFAULT_VERIFY_WINDOW = 100;
-export const MAX_VERIFY_WINDOW = 100_000;
-/** The longest reason a repair records. */
-export const MAX_REPAIR_REASON = 1000;
 
 /** The checks, in the order the report lists them. */
 export const VERIFY_CHECKS = [
@@ -40,9 +37,6 @@ export const DRIFT_KINDS = {
 } as const satisfies Record<string, VerifyCheckName>;
 export type DriftKind = keyof typeof DRIFT_KINDS;
 
-/** The targeted repairs `covenant memory repair <action>` (request `memory_repair`) performs. */
-export const REPAIR_ACTIONS = ['detach-parent', 'delete', 'backfill-receipt', 'backfill-audit'] as const;
-export type RepairAction = (typeof REPAIR_ACTIONS)[number];
 
 /**
  * A drift item's repair. `action` is a repair action, or `manual` when no command can fix the

@@ -13,6 +13,7 @@ import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
 import type { ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
+import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from 'pino';
 
@@ -31,7 +32,7 @@ export interface DaemonContext {
   disconnect: TokenDisconnector;
   tools: ToolRegistry;
   authorizer: Authorizer;
-  intents: IntentService;
+  intents: IntentService<Caller>;
   /** Installed agents and the runners they dispatch to (SPEC 12, 13). */
   runtime: AgentRuntime;
   /** The `.covenantignore` gate (SPEC 7). */

@@ -10,7 +10,8 @@ import type { ChainBackend } from './backends.js';
 import { merkleProof, merkleRoot } from './merkle.js';
 import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
 import { receiptLeafHash, receiptView, signBatch } from './proof.js';
-import type { Receipt, ReceiptResource, ReceiptStatus } from './receipts.js';
+import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
+import type { Receipt } from './receipts.js';
 
 export const DEFAULT_RECENT_RECEIPTS = 50;
 export const MAX_RECENT_RECEIPTS = 1000;

@@ -9,7 +9,8 @@ import type { DaemonContext } from '../../src/requests/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import type { Db } from '../../src/store/index.js';
-import { splitCommandLine, type DriftItem, type MemoryRepairResult, type VerifyReport } from '../../src/verifier/index.js';
+import type { DriftItem, MemoryRepairResult, VerifyReport } from '../../src/protocol/index.js';
+import { splitCommandLine } from '../../src/verifier/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 
 export interface Fixture {

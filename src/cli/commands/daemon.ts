@@ -2,6 +2,6 @@ import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { callDaemon } from '../session.js';
 
 export async function pingCommand(flags: GlobalFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'ping' });
-  return { json: { kind: 'daemon_ping', status: String(reply.status) }, human: 'pong' };
+  const reply = await callDaemon(flags, 'ping', {});
+  return { json: { kind: 'daemon_ping', status: reply.status }, human: 'pong' };
 }

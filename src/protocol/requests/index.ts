@@ -61,7 +61,10 @@ export const REQUESTS = {
 
 export type RequestTable = typeof REQUESTS;
 export type RequestKind = keyof RequestTable;
+/** Parameters after parsing (what a handler gets). */
 export type ParamsOf<K extends RequestKind> = z.infer<RequestTable[K]['params']>;
+/** Parameters as a client sends them (before transforms such as tier spellings). */
+export type ParamsInput<K extends RequestKind> = z.input<RequestTable[K]['params']>;
 export type ResponseOf<K extends RequestKind> = z.infer<RequestTable[K]['response']>;
 
 export function isRequestKind(kind: string): kind is RequestKind {

@@ -22,6 +22,9 @@ export const IntentResultSchema = z.strictObject({
   settlement: SettlementSummarySchema,
 });
 
+/** An intent's outcome as the dispatch pipeline returns it: the `intent_result` reply without its `kind`. */
+export type IntentOutcome = Omit<z.infer<typeof IntentResultSchema>, 'kind'>;
+
 export const submitIntent = defineRequest({
   kind: 'submit_intent',
   summary: 'Route an intent to an agent (or the echo answer) and run it through the dispatch pipeline.',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ReceiptProofSchema, ReceiptViewSchema } from '../receipts.js';
+import { RECEIPT_RESOURCES, RECEIPT_STATUSES } from '../constants.js';
 import { defineRequest } from '../request-definition.js';
 
 // Settlement receipts and chain gates (SPEC 15, docs/settlement.md).
@@ -20,8 +21,8 @@ export const receiptsRecent = defineRequest({
   params: z.object({
     limit: z.number().int().min(1).max(1000).optional(),
     since_ms: z.number().int().min(0).optional(),
-    resource: z.enum(['compute', 'memory', 'tool', 'message']).optional(),
-    status: z.enum(['ok', 'failed']).optional(),
+    resource: z.enum(RECEIPT_RESOURCES).optional(),
+    status: z.enum(RECEIPT_STATUSES).optional(),
     intent_id: z.string().min(1).max(200).optional(),
   }),
   response: z.strictObject({
