@@ -5,7 +5,7 @@ export const ping = defineRequest({
   kind: 'ping',
   summary: 'Liveness check of an authenticated connection.',
   params: z.object({}),
-  response: z.object({ kind: z.literal('daemon_ping'), status: z.literal('ok') }),
+  response: z.strictObject({ kind: z.literal('daemon_ping'), status: z.literal('ok') }),
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/ping' },
   mutates: false,

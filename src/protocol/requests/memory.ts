@@ -20,7 +20,7 @@ export const MemoryTierSchema = z.enum(MEMORY_TIERS);
 
 const LimitParam = z.number().int().min(1).max(MAX_MEMORY_LIMIT);
 
-export const MemoryReadRecordSchema = z.object({
+export const MemoryReadRecordSchema = z.strictObject({
   id: z.string(),
   tier: MemoryTierSchema,
   text: z.string(),
@@ -34,7 +34,7 @@ export const MemoryReadRecordSchema = z.object({
 });
 
 /** One response for `memory_recent` and `memory_search`. */
-export const MemoryReadSchema = z.object({
+export const MemoryReadSchema = z.strictObject({
   kind: z.literal('memory_read'),
   mode: z.enum(['recent', 'search']),
   /** The tier read; null: all tiers. */
@@ -63,9 +63,9 @@ export const memoryWrite = defineRequest({
     tier: TierParam.optional(),
     parent: z.string().min(1).max(128).optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('memory_written'),
-    record: z.object({
+    record: z.strictObject({
       id: z.string(),
       tier: MemoryTierSchema,
       owner: z.string(),
@@ -111,7 +111,7 @@ export const memoryPurge = defineRequest({
   kind: 'memory_purge',
   summary: 'Delete your memory records older than the cutoff (one tier or all); their receipts are marked by tombstones.',
   params: z.object({ tier: TierParam.optional(), ...PurgeCutoffParams }),
-  response: z.object({ kind: z.literal('memory_purged'), before_ms: z.number().int(), purged: z.number().int() }),
+  response: z.strictObject({ kind: z.literal('memory_purged'), before_ms: z.number().int(), purged: z.number().int() }),
   // Scope: `tier` limits the tiers (a purge of every tier states all three), `max_before_ms` the cutoff.
   authorize: (params) => ({
     action: 'memory.purge',
@@ -128,9 +128,9 @@ export const memoryCompact = defineRequest({
     reason: z.string().trim().min(1, 'give a reason (--reason)').max(500),
     apply: z.boolean().optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('memory_compacted'),
-    outcome: z.object({
+    outcome: z.strictObject({
       mode: z.enum(['dry_run', 'apply']),
       would_change: z.number().int(),
       changed: z.number().int(),
