@@ -69,6 +69,7 @@ const CASES: GoldenCase[] = [
     values: () => ({ dir: state.agentDir }),
   },
   { request: 'agents_list', response: 'agent_list' },
+  { request: 'status', response: 'daemon_status' },
   { request: 'ignore_check', response: 'ignore_report' },
   { request: 'submit_intent', response: 'intent_result', remember: (reply) => void (state.intentId = String(reply.intent_id)) },
   { request: 'budget_status', response: 'budget_status' },
