@@ -29,7 +29,4 @@ export {
   DEFAULT_MEMORY_LIMIT,
   RETENTION_INTERVAL_MS,
   type MemoryServiceDeps,
-  type WrittenRecord,
-  type ReadRecord,
-  type CompactionOutcome,
 } from './service.js';

@@ -22,7 +22,14 @@ import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import type { Embedder } from './embedder.js';
-import { MAX_MEMORY_LIMIT, MEMORY_TIERS, type MemoryTier } from '../protocol/index.js';
+import {
+  MAX_MEMORY_LIMIT,
+  MEMORY_TIERS,
+  type CompactionOutcome,
+  type MemoryReadRecord,
+  type MemoryTier,
+  type MemoryWrittenRecord,
+} from '../protocol/index.js';
 import { MemoryRecords } from './records.js';
 import { DEFAULT_RETENTION, loadRetentionPolicy, type RetentionPolicy } from './retention.js';
 import { MemoryIndex, type IndexedRecord } from './search-index.js';
@@ -57,48 +64,14 @@ export interface MemoryServiceDeps {
   log?: MemoryLog;
 }
 
-/** A record as `memory_written` answers it. */
-export interface WrittenRecord {
-  id: string;
-  tier: MemoryTier;
-  owner: string;
-  text: string;
-  created_at: number;
-  parent: string | null;
-  receipt_id: string;
-}
-
-/** A record as `memory_read` answers it. */
-export interface ReadRecord {
-  id: string;
-  tier: MemoryTier;
-  text: string;
-  created_at: number;
-  parent: string | null;
-  receipt_id: string | null;
-  stale: boolean;
-  relevance?: number;
-}
-
-export interface CompactionOutcome {
-  mode: 'dry_run' | 'apply';
-  /** Distinct records the pass changes (deleted, newly stale, or detached from a deleted parent). */
-  would_change: number;
-  /** Records changed: `would_change` when applied, 0 in a dry run. */
-  changed: number;
-  deleted: number;
-  stale_marked: number;
-  parents_detached: number;
-}
-
 interface DoomedRow {
   id: string;
   owner: string;
   tier: MemoryTier;
 }
 
-/** A `memory_records` row as READ_COLUMNS selects it: a ReadRecord with `stale` as SQLite's 0/1. */
-type ReadRow = Omit<ReadRecord, 'stale' | 'relevance'> & { stale: number };
+/** A `memory_records` row as READ_COLUMNS selects it: a MemoryReadRecord with `stale` as SQLite's 0/1. */
+type ReadRow = Omit<MemoryReadRecord, 'stale' | 'relevance'> & { stale: number };
 
 const READ_COLUMNS = 'id, tier, text, created_at, parent, receipt_id, stale';
 
@@ -107,8 +80,8 @@ export function idsSha256(ids: readonly string[]): string {
   return sha256Hex([...ids].sort().join('\n'));
 }
 
-function toRead(row: ReadRow, relevance?: number): ReadRecord {
-  const record: ReadRecord = {
+function toRead(row: ReadRow, relevance?: number): MemoryReadRecord {
+  const record: MemoryReadRecord = {
     id: row.id,
     tier: row.tier,
     text: row.text,
@@ -142,7 +115,7 @@ export class MemoryService {
 
   // ---------------------------------------------------------------- write
 
-  write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): WrittenRecord {
+  write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): MemoryWrittenRecord {
     const { db, audit } = this.deps;
     const text = input.text;
     const textBytes = Buffer.byteLength(text, 'utf8');
@@ -153,7 +126,7 @@ export class MemoryService {
     const parent = input.parent ?? null;
     const embedding = this.deps.embedder.embed(text);
     const id = newId();
-    return db.transaction((): WrittenRecord => {
+    return db.transaction((): MemoryWrittenRecord => {
       if (parent !== null) {
         const row = db.prepare('SELECT owner FROM memory_records WHERE id = ?').get(parent) as { owner: string } | undefined;
         // Another owner's record is reported exactly like a missing one: ids do not leak.
@@ -228,7 +201,7 @@ export class MemoryService {
   // ---------------------------------------------------------------- reads
 
   /** The caller's newest records (all tiers, or one), newest first. */
-  recent(owner: string, input: { tier?: MemoryTier | undefined; limit?: number | undefined }): ReadRecord[] {
+  recent(owner: string, input: { tier?: MemoryTier | undefined; limit?: number | undefined }): MemoryReadRecord[] {
     const limit = clampLimit(input.limit);
     const rows = (
       input.tier === undefined
@@ -249,7 +222,7 @@ export class MemoryService {
   search(
     owner: string,
     input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined },
-  ): ReadRecord[] {
+  ): MemoryReadRecord[] {
     const limit = clampLimit(input.limit);
     const minRelevance = input.minRelevance ?? 0;
     const vector = this.deps.embedder.embed(input.query);
@@ -263,7 +236,7 @@ export class MemoryService {
       .prepare(`SELECT ${READ_COLUMNS}, owner FROM memory_records WHERE id IN (${placeholders})`)
       .all(...hits.map((h) => h.id)) as Array<ReadRow & { owner: string }>;
     const byId = new Map(rows.filter((row) => row.owner === owner).map((row) => [row.id, row]));
-    const out: ReadRecord[] = [];
+    const out: MemoryReadRecord[] = [];
     for (const hit of hits) {
       const row = byId.get(hit.id);
       if (row) out.push(toRead(row, hit.relevance));

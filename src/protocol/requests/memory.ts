@@ -33,6 +33,33 @@ export const MemoryReadRecordSchema = z.strictObject({
   relevance: z.number().optional(),
 });
 
+export type MemoryReadRecord = z.infer<typeof MemoryReadRecordSchema>;
+
+/** A record as `memory_written` answers it. */
+export const MemoryWrittenRecordSchema = z.strictObject({
+  id: z.string(),
+  tier: MemoryTierSchema,
+  owner: z.string(),
+  text: z.string(),
+  created_at: z.number().int(),
+  parent: z.string().nullable(),
+  receipt_id: z.string(),
+});
+export type MemoryWrittenRecord = z.infer<typeof MemoryWrittenRecordSchema>;
+
+/** What a retention pass changed (`apply`) or would change (`dry_run`). */
+export const CompactionOutcomeSchema = z.strictObject({
+  mode: z.enum(['dry_run', 'apply']),
+  /** Distinct records the pass changes (deleted, newly stale, or detached from a deleted parent). */
+  would_change: z.number().int(),
+  /** Records changed: `would_change` when applied, 0 in a dry run. */
+  changed: z.number().int(),
+  deleted: z.number().int(),
+  stale_marked: z.number().int(),
+  parents_detached: z.number().int(),
+});
+export type CompactionOutcome = z.infer<typeof CompactionOutcomeSchema>;
+
 /** One response for `memory_recent` and `memory_search`. */
 export const MemoryReadSchema = z.strictObject({
   kind: z.literal('memory_read'),
@@ -65,15 +92,7 @@ export const memoryWrite = defineRequest({
   }),
   response: z.strictObject({
     kind: z.literal('memory_written'),
-    record: z.strictObject({
-      id: z.string(),
-      tier: MemoryTierSchema,
-      owner: z.string(),
-      text: z.string(),
-      created_at: z.number().int(),
-      parent: z.string().nullable(),
-      receipt_id: z.string(),
-    }),
+    record: MemoryWrittenRecordSchema,
   }),
   // A `tier` scope on memory.write limits the tiers the holder may write.
   authorize: (params) => ({ action: 'memory.write', facts: { tier: params.tier ?? DEFAULT_WRITE_TIER } }),
@@ -130,14 +149,7 @@ export const memoryCompact = defineRequest({
   }),
   response: z.strictObject({
     kind: z.literal('memory_compacted'),
-    outcome: z.strictObject({
-      mode: z.enum(['dry_run', 'apply']),
-      would_change: z.number().int(),
-      changed: z.number().int(),
-      deleted: z.number().int(),
-      stale_marked: z.number().int(),
-      parents_detached: z.number().int(),
-    }),
+    outcome: CompactionOutcomeSchema,
   }),
   authorize: (params) => ({ action: params.apply === true ? 'memory.compact.apply' : 'memory.compact.dry_run' }),
   http: { method: 'POST', path: '/memory/compact' },
