@@ -157,12 +157,12 @@ export class BudgetService implements BudgetStep {
       if (creditsPerHour <= 0) {
         if (!row) return 'unchanged';
         this.store.deleteBucket(agentId);
-        this.deps.audit.append(this.deps.daemon, 'budget_configured', { agent: agentId, credits_per_hour: 0, source: 'manifest' });
+        this.deps.audit.append(this.deps.daemon, { kind: 'budget_configured', payload: { agent: agentId, credits_per_hour: 0, source: 'manifest' } });
         return 'removed';
       }
       if (row && row.credits_per_hour === creditsPerHour) return 'unchanged';
       this.apply(agentId, creditsPerHour, 'manifest');
-      this.deps.audit.append(this.deps.daemon, 'budget_configured', { agent: agentId, credits_per_hour: creditsPerHour, source: 'manifest' });
+      this.deps.audit.append(this.deps.daemon, { kind: 'budget_configured', payload: { agent: agentId, credits_per_hour: creditsPerHour, source: 'manifest' } });
       return row ? 'updated' : 'created';
     });
   }
@@ -187,7 +187,7 @@ export class BudgetService implements BudgetStep {
     return this.tx(() => {
       const previous = this.store.bucket(agentId)?.credits_per_hour ?? 0;
       this.apply(agentId, creditsPerHour, 'operator');
-      this.deps.audit.append(caller, 'budget_set', { agent: agentId, credits_per_hour: creditsPerHour, previous });
+      this.deps.audit.append(caller, { kind: 'budget_set', payload: { agent: agentId, credits_per_hour: creditsPerHour, previous } });
       return { agent: agentId, credits_per_hour: creditsPerHour, previous };
     });
   }
@@ -206,7 +206,7 @@ export class BudgetService implements BudgetStep {
       const now = this.now();
       this.store.saveBalance(agentId, balance, now);
       this.store.ledger({ agent_id: agentId, intent_id: null, kind: 'topup', credits, balance_after: balance, at: now });
-      this.deps.audit.append(caller, 'budget_topped_up', { agent: agentId, credits, balance: roundCredits(balance) });
+      this.deps.audit.append(caller, { kind: 'budget_topped_up', payload: { agent: agentId, credits, balance: roundCredits(balance) } });
       return { agent: agentId, balance: roundCredits(balance) };
     });
   }
@@ -239,13 +239,13 @@ export class BudgetService implements BudgetStep {
   pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError {
     this.tx(() => {
       this.saveCheckpoint(intent, 'exhausted', refusal.requested, refusal.remaining, refusal.refill_eta_ms);
-      this.deps.audit.append(intent.caller, 'budget_exhausted', {
+      this.deps.audit.append(intent.caller, { kind: 'budget_exhausted', payload: {
         intent_id: intent.intentId,
         agent: intent.agent,
         requested: refusal.requested,
         remaining: refusal.remaining,
         refill_eta_ms: refusal.refill_eta_ms,
-      });
+      } });
     });
     return new CovenantError(
       'E_BUDGET_EXHAUSTED',
@@ -327,14 +327,14 @@ export class BudgetService implements BudgetStep {
     const requested = run.credits ?? computeCredits(run.wallMs);
     this.tx(() => {
       this.saveCheckpoint(intent, 'preempted', requested, remaining, eta);
-      this.deps.audit.append(intent.caller, 'budget_preempted', {
+      this.deps.audit.append(intent.caller, { kind: 'budget_preempted', payload: {
         intent_id: intent.intentId,
         agent: intent.agent,
         wall_ms: Math.round(run.wallMs),
         requested,
         remaining,
         refill_eta_ms: eta,
-      });
+      } });
     });
     return new CovenantError(
       'E_BUDGET_EXHAUSTED',
@@ -419,12 +419,12 @@ export class BudgetService implements BudgetStep {
     const verdict = this.admit(checkpoint.agent_id, `resume-probe:${checkpoint.intent_id}`);
     this.release(`resume-probe:${checkpoint.intent_id}`);
     if (!verdict.ok) {
-      this.deps.audit.append(caller, 'intent_resume_deferred', {
+      this.deps.audit.append(caller, { kind: 'intent_resume_deferred', payload: {
         intent_id: checkpoint.intent_id,
         agent: checkpoint.agent_id,
         remaining: verdict.remaining,
         refill_eta_ms: verdict.refill_eta_ms,
-      });
+      } });
       return stillPaused(
         verdict.refill_eta_ms,
         `budget of agent ${checkpoint.agent_id} is still empty; intent ${checkpoint.intent_id} stays paused. ` +
@@ -433,7 +433,7 @@ export class BudgetService implements BudgetStep {
     }
     const claimed = this.tx(() => {
       if (!this.store.claim(checkpoint.intent_id, this.now())) return false;
-      this.deps.audit.append(caller, 'intent_resumed', { intent_id: checkpoint.intent_id, agent: checkpoint.agent_id, reason: checkpoint.reason });
+      this.deps.audit.append(caller, { kind: 'intent_resumed', payload: { intent_id: checkpoint.intent_id, agent: checkpoint.agent_id, reason: checkpoint.reason } });
       return true;
     });
     if (!claimed) {

@@ -158,7 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // HTTP requests re-resolve their token every time; only open SSE streams need closing.
       disconnect.add({ count: (tokenHash) => running.countToken(tokenHash), close: (tokenHash) => running.disconnectToken(tokenHash) });
     }
-    audit.append(identity.agentId, 'daemon_started', { version: COVENANT_VERSION, schema_version: schema, pid: process.pid });
+    audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
     logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
 
@@ -175,7 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         abortRuns: () => ctx.intents.close(),
         closeRuntime: () => agentRuntime.close(),
         recordStop: () => {
-          audit.append(identity.agentId, 'daemon_stopped', { reason });
+          audit.append(identity.agentId, { kind: 'daemon_stopped', payload: { reason } });
           audit.checkpoint();
         },
         removeSocket: () => removeSocket(paths.sock),

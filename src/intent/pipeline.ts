@@ -197,11 +197,11 @@ export class DispatchPipeline<P extends IntentPrincipal> {
   ignoreGate(intentId: string, request: IntentRequest<P>, agentId: string | undefined): IntentOutcome | null {
     const verdict = this.deps.ignore.check(request.text, agentId);
     if (!verdict.ignored) return null;
-    this.deps.audit.append(request.principal.agentId, 'intent_ignored', {
+    this.deps.audit.append(request.principal.agentId, { kind: 'intent_ignored', payload: {
       intent_id: intentId,
       matched_rule: verdict.matched_rule,
       source: verdict.source,
-    });
+    } });
     return {
       intent_id: intentId,
       status: 'ignored',
@@ -309,7 +309,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
         };
         if (result.answer.files !== undefined) metadata.files = result.answer.files;
         const memory = this.deps.memory.recordAnswer(caller, { intentId, text: result.answer.text, metadata });
-        audit.append(caller, 'intent_dispatched', {
+        audit.append(caller, { kind: 'intent_dispatched', payload: {
           intent_id: intentId,
           agent: agent.id,
           backend: agent.backend,
@@ -322,9 +322,9 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           ...intentFacts,
           answer_bytes: Buffer.byteLength(result.answer.text),
           answer_sha256: sha256Hex(result.answer.text),
-        });
+        } });
       } else {
-        audit.append(caller, 'intent_failed', {
+        audit.append(caller, { kind: 'intent_failed', payload: {
           intent_id: intentId,
           agent: agent.id,
           backend: agent.backend,
@@ -336,7 +336,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           wall_ms: wallMs,
           credits,
           ...intentFacts,
-        });
+        } });
       }
     })();
 
@@ -357,11 +357,11 @@ export class DispatchPipeline<P extends IntentPrincipal> {
 
   /** No agent matched: today's echo answer and its `intent_echoed` row. */
   echo(intentId: string, request: IntentRequest<P>): IntentOutcome {
-    this.deps.audit.append(request.principal.agentId, 'intent_echoed', {
+    this.deps.audit.append(request.principal.agentId, { kind: 'intent_echoed', payload: {
       intent_id: intentId,
       text_bytes: Buffer.byteLength(request.text),
       text_sha256: sha256Hex(request.text),
-    });
+    } });
     return { intent_id: intentId, status: 'ok', agent: null, text: echoAnswer(request.text), sources: [], settlement: null };
   }
 }

@@ -164,13 +164,13 @@ export class SettlementService {
           }
           leaf.run(batch.batch_id, index, receipt.id, leaves[index]!.toString('hex'));
         });
-        audit.append(caller, 'receipt_batch_flushed', {
+        audit.append(caller, { kind: 'receipt_batch_flushed', payload: {
           batch_id: batch.batch_id,
           merkle_root: batch.merkle_root,
           receipt_count: batch.receipt_count,
           chain: batch.chain,
           tx_sig,
-        });
+        } });
       })();
       return { receipts_updated: receipts.length, batch };
     } finally {

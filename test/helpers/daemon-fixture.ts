@@ -6,6 +6,7 @@ import type { AgentId } from '../../src/identity/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { auditRows, type AuditRow } from './audit-rows.js';
 import { RawSocket } from './raw-socket.js';
+import { assertReplyMatchesProtocol } from './reply-schema.js';
 import { tempHome } from './temp-home.js';
 
 /** How the daemon is started: startDaemon's options without the home, which the fixture makes. */
@@ -81,7 +82,9 @@ export class DaemonFixture {
     const client = await this.connect();
     try {
       await client.authenticate(via ?? this.operatorToken());
-      return await client.request(request);
+      const reply = await client.request(request);
+      assertReplyMatchesProtocol(request, reply);
+      return reply;
     } finally {
       client.close();
     }

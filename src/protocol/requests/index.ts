@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { RequestDefinition } from '../request-definition.js';
 import { auditCheckpoint, auditPurge, auditRecent, auditVerify } from './audit.js';
 import { bootstrap, capabilitiesGrant, capabilitiesPurge, capabilitiesRecent, capabilitiesRevoke } from './capabilities.js';
-import { ping } from './daemon.js';
+import { ping, status } from './daemon.js';
 import { submitIntent } from './intent.js';
 import { agentsInstall, agentsList, agentsRemove } from './agents.js';
 import { doctor } from './doctor.js';
@@ -19,6 +19,7 @@ export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 /** The request table. Adding a request kind means adding it here and nowhere else. */
 export const REQUESTS = {
   ping,
+  status,
   memory_write: memoryWrite,
   memory_recent: memoryRecent,
   memory_search: memorySearch,

@@ -28,12 +28,12 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call'> = {
           memory_record_id: null,
           failure_reason: outcome === 'ok' ? null : outcome,
         });
-        ctx.audit.append(caller.agentId, 'tool_call_completed', {
+        ctx.audit.append(caller.agentId, { kind: 'tool_call_completed', payload: {
           tool: params.name,
           outcome,
           arguments_hash_hex: argumentsHash,
           receipt_id: receiptId,
-        });
+        } });
       })();
     try {
       const output = await ctx.tools.call(params.name, params.arguments);
@@ -42,7 +42,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call'> = {
     } catch (error) {
       const code = error instanceof CovenantError ? error.code : 'E_INTERNAL';
       record(code === 'E_BAD_REQUEST' ? 'invalid_arguments' : code === 'E_NOT_FOUND' ? 'unknown_tool' : 'failed');
-      if (error instanceof CovenantError) throw new CovenantError(error.code, error.message, { audited: true });
+      if (error instanceof CovenantError) throw new CovenantError(error.code, error.message, { audited: true, cause: error });
       throw error;
     }
   },
