@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { NewAuditEvent } from '../audit/index.js';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CovenantError, statusOf, type ErrorCode } from '../core/index.js';
+import { CovenantError, statusOf } from '../core/index.js';
 import { asRefusal, internalErrorMessage as daemonInternalErrorMessage, recordRefusal, type DaemonContext, type RefusalSite } from '../requests/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { GatewayEnv } from './env.js';
@@ -18,7 +18,7 @@ export function errorBody(code: string, message: string): ErrorBody {
 }
 
 /** The JSON error object with the status the catalogue gives its code. */
-export function errorResponse(c: Context<GatewayEnv>, code: ErrorCode | string, message: string, headers?: Record<string, string>): Response {
+export function errorResponse(c: Context<GatewayEnv>, code: string, message: string, headers?: Record<string, string>): Response {
   return c.json(errorBody(code, message), statusOf(code) as ContentfulStatusCode, headers);
 }
 

@@ -93,7 +93,7 @@ export class MemoryLookups {
    * Tombstone lookups (by record id, by receipt id), or null on a database from before
    * tombstones existed.
    */
-  tombstones(): { byRecord(id: string): boolean; byReceipt(id: string): boolean } | null {
+  tombstones(): { byRecord: (id: string) => boolean; byReceipt: (id: string) => boolean } | null {
     if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memory_tombstones'").get() === undefined) return null;
     const byRecord = this.db.prepare('SELECT 1 FROM memory_tombstones WHERE record_id = ?');
     const byReceipt = this.db.prepare('SELECT 1 FROM memory_tombstones WHERE receipt_id = ? LIMIT 1');

@@ -331,9 +331,9 @@ class Planner {
       | undefined;
     if (!cap || !this.mine(cap.subject_pubkey)) throw this.notFound(id, 'memory record or capability');
     if (this.reader.audit.grantedFor([id]).has(id)) return { changes: [], execute: () => undefined, facts: {} };
-    let scope: {} | null = {};
+    let scope: Record<string, unknown> | null;
     try {
-      scope = JSON.parse(cap.scope);
+      scope = JSON.parse(cap.scope) as Record<string, unknown>;
     } catch {
       scope = null;
     }

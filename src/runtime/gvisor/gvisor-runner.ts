@@ -181,7 +181,7 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
   plan(launch: AgentLaunch): GvisorPlan {
     const unavailable = this.unavailableReason(launch.runtime);
     if (unavailable !== null) throw new LaunchRefused('sandbox_unavailable', `cannot run in gVisor: ${unavailable}`);
-    let packageOk = false;
+    let packageOk: boolean;
     try {
       packageOk = statSync(launch.packageDir).isDirectory();
     } catch {

@@ -5,7 +5,7 @@ export const STDERR_QUOTE_CHARS = 500;
 
 /** Makes text safe to embed in a one-line message: control characters become '?'. */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are replaced
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 }
 

@@ -410,7 +410,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       abnormal = proc.pid !== undefined && (cause !== undefined || proc.exitSignal !== null || !proc.hasExited);
       const exitCode = proc.exitCode;
       if (proc.spawnError !== undefined) {
-        const failure = this.impl.spawnFailure(proc.spawnError as NodeJS.ErrnoException, plan);
+        const failure = this.impl.spawnFailure(proc.spawnError, plan);
         return fail(failure.reason, `agent ${id}: ${failure.message}`);
       }
       const killed = this.impl.killed;
