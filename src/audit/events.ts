@@ -18,6 +18,7 @@ const Sha256Hex = z.string();
 /** A purge's cutoff and how many rows it removed: the shape of every `*_purged` row but memory's. */
 const Purge = { before_ms: z.number(), purged: z.number() };
 /** Any JSON value, but present (a capability's scope; null when a backfill could not parse it). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- {} is meant: any value but undefined
 const Present = z.custom<{} | null>((value) => value !== undefined, 'required');
 /** Size and hash of a text the row describes without holding it. */
 const TextFacts = { text_bytes: z.number(), text_sha256: Sha256Hex };
