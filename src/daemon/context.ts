@@ -11,7 +11,7 @@ import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
-import type { ToolRegistry } from '../mcp/index.js';
+import type { McpServers, ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from './logger.js';
@@ -30,6 +30,8 @@ export interface DaemonContext {
   capabilities: CapabilityService;
   disconnect: TokenDisconnector;
   tools: ToolRegistry;
+  /** The supervised `[[mcp.server]]` entries of config.toml (SPEC 11). */
+  mcp: McpServers;
   authorizer: Authorizer;
   intents: IntentService;
   /** Installed agents and the runners they dispatch to (SPEC 12, 13). */

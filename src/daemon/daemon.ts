@@ -1,5 +1,6 @@
 import { unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { AuditLog } from '../audit/index.js';
 import { BudgetService } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
@@ -12,7 +13,7 @@ import { LocalEmbedder, MemoryService } from '../memory/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { intentAuthorize } from './intent-authorize.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
-import { builtinTools, ToolRegistry } from '../mcp/index.js';
+import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
@@ -106,6 +107,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       options.agentRuntime,
     );
     cleanups.push(() => agentRuntime.close());
+    // MCP servers (SPEC 11): started in the background; one that cannot start leaves the daemon serving.
+    const tools = new ToolRegistry(builtinTools(clock));
+    const mcp = new McpServers({
+      configPath: paths.config,
+      logsDir: paths.logsDir,
+      workDir: join(paths.runtimeDir, 'mcp'),
+      registry: tools,
+      daemonEnv: process.env,
+      clientVersion: COVENANT_VERSION,
+      log: logger.log,
+    });
+    cleanups.push(() => mcp.stop());
     const storage = new StorageReserve(paths.storageReserve);
     storage.ensure();
     const ctx: DaemonContext = {
@@ -120,7 +133,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       identityKeys,
       capabilities,
       disconnect,
-      tools: new ToolRegistry(builtinTools(clock)),
+      tools,
+      mcp,
       authorizer: createAuthorizer(capabilities),
       intents: new IntentService(db, audit, clock, {
         agents: agentRuntime.agents,
@@ -162,6 +176,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     audit.append(identity.agentId, 'daemon_started', { version: COVENANT_VERSION, schema_version: schema, pid: process.pid });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
+    void mcp.start();
     logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
 
     let stopping: Promise<void> | null = null;
@@ -175,7 +190,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         closeGateway: async () => gateway?.close(),
         closeIpc: (graceMs) => ipc.shutdown(graceMs),
         abortRuns: () => ctx.intents.close(),
-        closeRuntime: () => agentRuntime.close(),
+        closeRuntime: async () => {
+          await mcp.stop();
+          await agentRuntime.close();
+        },
         recordStop: () => {
           audit.append(identity.agentId, 'daemon_stopped', { reason });
           audit.checkpoint();

@@ -15,6 +15,10 @@ export class ToolRegistry {
     this.tools.set(tool.name, tool);
   }
 
+  has(name: string): boolean {
+    return this.tools.has(name);
+  }
+
   remove(name: string): void {
     this.tools.delete(name);
   }
@@ -30,16 +34,19 @@ export class ToolRegistry {
   }
 
   /** Validates arguments against the tool's schema, then calls it with a timeout. */
-  async call(name: string, args: Record<string, unknown>, timeoutMs = DEFAULT_TOOL_TIMEOUT_MS): Promise<ToolOutput> {
+  async call(name: string, args: Record<string, unknown>): Promise<ToolOutput> {
     const tool = this.get(name);
     const problem = tool.validate(args);
     if (problem !== null) throw new CovenantError('E_BAD_REQUEST', `invalid arguments for ${name}: ${problem}`);
+    const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
-        reject(new CovenantError('E_AGENT_FAILED', `tool ${name} did not answer within ${timeoutMs} ms`));
+        // Aborting cancels the request on an MCP server (notifications/cancelled).
+        const error = new CovenantError('E_TOOL_TIMEOUT', `tool ${name} did not answer within ${timeoutMs} ms; the call was cancelled`);
+        controller.abort(error);
+        reject(error);
       }, timeoutMs);
     });
     try {

@@ -7,7 +7,7 @@ import { submitIntent } from './intent.js';
 import { agentsInstall, agentsList, agentsRemove } from './agents.js';
 import { doctor } from './doctor.js';
 import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './peers.js';
-import { toolsCall, toolsList } from './tools.js';
+import { toolsCall, toolsList, toolsRestart, toolsServers } from './tools.js';
 import { ignoreCheck } from './policy.js';
 import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js';
 import { memoryCompact, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
@@ -45,6 +45,8 @@ export const REQUESTS = {
   peers_purge: peersPurge,
   tools_list: toolsList,
   tools_call: toolsCall,
+  tools_servers: toolsServers,
+  tools_restart: toolsRestart,
   ignore_check: ignoreCheck,
   budget_status: budgetStatus,
   budget_topup: budgetTopup,
