@@ -1,10 +1,9 @@
 import { BASE58_PREFIX } from '../core/index.js';
+import { MAX_RECENT_AUDIT_LIMIT } from '../protocol/index.js';
 import type { Db } from '../store/index.js';
 import { rowToEvent, type AuditEvent, type AuditRow } from './audit-log.js';
 
 export const DEFAULT_RECENT_AUDIT_LIMIT = 50;
-export const MAX_RECENT_AUDIT_LIMIT = 1000;
-export const MAX_AUDIT_KIND_FILTERS = 32;
 
 
 export interface AuditQuery {

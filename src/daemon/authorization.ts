@@ -1,6 +1,6 @@
 import { grantCommandFor, scopeError, scopeRefusal, type CapabilityService, type RequestFacts, type Scope } from '../capabilities/index.js';
 import { CovenantError } from '../core/index.js';
-import type { Authorization } from '../ipc/index.js';
+import type { Authorization } from '../protocol/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 

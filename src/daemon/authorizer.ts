@@ -1,4 +1,4 @@
-import type { Authorization } from '../ipc/index.js';
+import type { Authorization } from '../protocol/index.js';
 import type { Caller } from './caller.js';
 
 /** Decides whether a caller may make a request; throws a CovenantError when it may not. */

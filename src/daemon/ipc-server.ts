@@ -1,14 +1,8 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CovenantError, recordedKind } from '../core/index.js';
-import {
-  encodeFrame,
-  FrameDecoder,
-  FrameTooLargeError,
-  MAX_FRAME_BYTES,
-  PRE_AUTH_MAX_FRAME_BYTES,
-  type DecodedFrame,
-} from '../ipc/index.js';
+import { encodeFrame, FrameDecoder, FrameTooLargeError, type DecodedFrame } from '../ipc/index.js';
+import { MAX_FRAME_BYTES, PRE_AUTH_MAX_FRAME_BYTES } from '../protocol/index.js';
 import { auditTokenPrefix } from '../peers/index.js';
 import { protocolInfo } from './protocol-info.js';
 import type { Caller } from './caller.js';

@@ -1,4 +1,4 @@
-import { MAX_SUPPORTED_VERSION, MIN_SUPPORTED_VERSION, PROTOCOL_NAME, PROTOCOL_VERSION, type ProtocolInfo } from '../ipc/index.js';
+import { MAX_SUPPORTED_VERSION, MIN_SUPPORTED_VERSION, PROTOCOL_NAME, PROTOCOL_VERSION, type ProtocolInfo } from '../protocol/index.js';
 
 export function protocolInfo(daemonVersion: string): ProtocolInfo {
   return {

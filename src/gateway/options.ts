@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.js';
-import { MAX_FRAME_BYTES } from '../ipc/index.js';
+import { MAX_FRAME_BYTES } from '../protocol/index.js';
 
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
 export const DEFAULT_HTTP_PORT = 8421;

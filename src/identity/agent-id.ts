@@ -1,11 +1,7 @@
-import { z } from 'zod';
+import type { AgentId } from '../protocol/index.js';
 
-export const AgentIdSchema = z.object({
-  display: z.string().min(1),
-  pubkey: z.string().min(32),
-});
-
-export type AgentId = z.infer<typeof AgentIdSchema>;
+// The wire defines the shape (protocol/agent-id.ts); identity is where domain code looks for it.
+export { AgentIdSchema, type AgentId } from '../protocol/index.js';
 
 export const DAEMON_DISPLAY = 'user@local';
 

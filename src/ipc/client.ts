@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { CovenantError, isErrorCode } from '../core/errors.js';
-import type { ProtocolInfo } from './constants.js';
+import type { ProtocolInfo } from '../protocol/constants.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
 export type WireMessage = { kind: string; [key: string]: unknown };

@@ -1,6 +1,5 @@
-export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
-/** Frames a client may send before it has authenticated (`authenticate` is a few hundred bytes). */
-export const PRE_AUTH_MAX_FRAME_BYTES = 64 * 1024;
+import { MAX_FRAME_BYTES } from '../protocol/constants.js';
+
 const HEADER_BYTES = 4;
 
 /** A message whose JSON is longer than the frame limit: it cannot be sent as one frame. */

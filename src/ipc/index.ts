@@ -1,6 +1,3 @@
-export * from './constants.js';
+/** The socket transport's client side: length-prefixed frames and a typed client. */
 export * from './framing.js';
-export * from './messages.js';
-export * from './request-definition.js';
-export * from './requests/index.js';
 export { IpcClient, type WireMessage } from './client.js';

@@ -10,8 +10,7 @@ export {
   blobToEmbedding,
   type Embedder,
 } from './embedder.js';
-export { MemoryRecords, MEMORY_TIERS, type MemoryRecord, type MemoryTier } from './records.js';
-export { parseTier, unknownTierMessage, TIER_CHOICES, DEFAULT_WRITE_TIER } from './tiers.js';
+export { MemoryRecords, type MemoryRecord } from './records.js';
 export {
   parseRetentionConfig,
   loadRetentionPolicy,
@@ -27,7 +26,6 @@ export {
   MAX_MEMORY_TEXT_BYTES,
   MEMORY_BYTES_PER_CREDIT,
   DEFAULT_MEMORY_LIMIT,
-  MAX_MEMORY_LIMIT,
   RETENTION_INTERVAL_MS,
   type MemoryServiceDeps,
   type WrittenRecord,

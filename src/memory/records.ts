@@ -6,8 +6,7 @@
 import type { Db } from '../store/index.js';
 import { blobToEmbedding, embeddingToBlob } from './embedder.js';
 
-export const MEMORY_TIERS = ['working', 'episodic', 'longterm'] as const;
-export type MemoryTier = (typeof MEMORY_TIERS)[number];
+import type { MemoryTier } from '../protocol/index.js';
 
 export interface MemoryRecord {
   id: string;

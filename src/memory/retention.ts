@@ -22,8 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { CovenantError } from '../core/index.js';
-import { MEMORY_TIERS, type MemoryTier } from './records.js';
-import { parseTier, TIER_CHOICES } from './tiers.js';
+import { MEMORY_TIERS, parseTier, TIER_CHOICES, type MemoryTier } from '../protocol/index.js';
 
 export interface TierRetention {
   /** Records older than this (ms) are deleted (long-term: marked stale); null = no age limit. */

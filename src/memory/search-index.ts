@@ -28,7 +28,7 @@
  * embedder) are not searchable until re-embedded; `skipped` counts them.
  */
 import type { Db } from '../store/index.js';
-import type { MemoryTier } from './records.js';
+import type { MemoryTier } from '../protocol/index.js';
 
 export interface IndexHit {
   id: string;

@@ -22,7 +22,8 @@ import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import type { Embedder } from './embedder.js';
-import { MEMORY_TIERS, MemoryRecords, type MemoryTier } from './records.js';
+import { MAX_MEMORY_LIMIT, MEMORY_TIERS, type MemoryTier } from '../protocol/index.js';
+import { MemoryRecords } from './records.js';
 import { DEFAULT_RETENTION, loadRetentionPolicy, type RetentionPolicy } from './retention.js';
 import { MemoryIndex, type IndexedRecord } from './search-index.js';
 
@@ -31,7 +32,6 @@ export const MAX_MEMORY_TEXT_BYTES = 64 * 1024;
 /** Memory credits: 1 per started 4 KiB of UTF-8 text, minimum 1. */
 export const MEMORY_BYTES_PER_CREDIT = 4096;
 export const DEFAULT_MEMORY_LIMIT = 10;
-export const MAX_MEMORY_LIMIT = 1000;
 /** How often the daemon applies the retention policy (the first pass too: 10 min after start). */
 export const RETENTION_INTERVAL_MS = 10 * 60_000;
 export const RETENTION_FIRST_PASS_MS = RETENTION_INTERVAL_MS;

@@ -4,10 +4,10 @@
  * Kept free of the database and the daemon so `covenant receipts verify-proof` can check a
  * proof offline with nothing but this file, the Merkle code, canonical JSON and ed25519.
  */
-import { z } from 'zod';
 import { canonicalJson } from '../core/canonical.js';
 import { fromBase58, toBase58 } from '../core/ids.js';
 import { signBytes, verifySignature, type KeyPair } from '../identity/keys.js';
+import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
 import { checkMerkleProof, isHashHex, sha256 } from './merkle.js';
 
 /**
@@ -29,41 +29,6 @@ export const RECEIPT_LEAF_FIELDS = [
 
 export const RECEIPT_BATCH_FIELDS = ['batch_id', 'merkle_root', 'chain', 'tx_sig'] as const;
 
-export const ReceiptViewSchema = z.object({
-  id: z.string(),
-  payer: z.string(),
-  resource: z.string(),
-  status: z.string(),
-  credits_consumed: z.number(),
-  settled_at: z.number(),
-  intent_id: z.string().nullable(),
-  memory_record_id: z.string().nullable(),
-  failure_reason: z.string().nullable(),
-  batch_id: z.string().nullable(),
-  merkle_root: z.string().nullable(),
-  chain: z.string().nullable(),
-  tx_sig: z.string().nullable(),
-});
-export type ReceiptView = z.infer<typeof ReceiptViewSchema>;
-
-export const ProofSiblingSchema = z.object({ hash: z.string(), side: z.enum(['left', 'right']) });
-
-export const ReceiptProofSchema = z.object({
-  // The receipt as stored; extra fields are kept (and then break the leaf hash, as they should).
-  receipt: z.looseObject({ id: z.string() }),
-  leaf_hash: z.string(),
-  index: z.number().int(),
-  siblings: z.array(ProofSiblingSchema),
-  merkle_root: z.string(),
-  batch: z.object({
-    batch_id: z.string(),
-    receipt_count: z.number().int(),
-    created_at: z.number().int(),
-    signature: z.string(),
-  }),
-  daemon_pubkey: z.string(),
-});
-export type ReceiptProof = z.infer<typeof ReceiptProofSchema>;
 
 /** The canonical object a receipt's leaf hashes: the leaf fields, nulls included. */
 export function receiptLeafObject(receipt: Record<string, unknown>): Record<string, unknown> {

@@ -8,7 +8,8 @@ import type { AgentId, DaemonIdentity } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import type { ChainBackend } from './backends.js';
 import { merkleProof, merkleRoot } from './merkle.js';
-import { receiptLeafHash, receiptView, signBatch, type ReceiptProof, type ReceiptView } from './proof.js';
+import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
+import { receiptLeafHash, receiptView, signBatch } from './proof.js';
 import type { Receipt, ReceiptResource, ReceiptStatus } from './receipts.js';
 
 export const DEFAULT_RECENT_RECEIPTS = 50;

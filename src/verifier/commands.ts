@@ -3,7 +3,7 @@
  * into a POSIX shell as they are: ids and reasons are quoted when they hold anything but
  * plain characters.
  */
-import type { Repair, RepairAction } from './schema.js';
+import type { Repair, RepairAction } from '../protocol/index.js';
 
 const PLAIN = /^[A-Za-z0-9_@.:/+=-]+$/;
 

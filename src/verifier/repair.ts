@@ -32,7 +32,7 @@ import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import { RemovalLedger } from './ledger.js';
 import { StoreReader, type ReceiptRow } from './reader.js';
-import type { MemoryRepairResult, RepairAction, RepairChange } from './schema.js';
+import type { MemoryRepairResult, RepairAction, RepairChange } from '../protocol/index.js';
 
 export interface RepairDeps {
   db: Db;
@@ -62,7 +62,6 @@ interface Plan {
   facts: Record<string, unknown>;
 }
 
-export const MAX_REPAIR_REASON = 1000;
 
 export function memoryRepair(deps: RepairDeps, input: RepairInput): MemoryRepairResult {
   const reason = input.reason.trim();

@@ -35,7 +35,7 @@ import {
   type Repair,
   type VerifyCheckName,
   type VerifyReport,
-} from './schema.js';
+} from '../protocol/index.js';
 
 export interface VerifyDeps {
   db: Db;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Authorizer } from '../../src/daemon/authorizer.js';
 import { HANDLERS } from '../../src/daemon/handlers/index.js';
-import { REQUESTS } from '../../src/ipc/index.js';
+import { REQUESTS } from '../../src/protocol/index.js';
 import { hashToken, mintToken } from '../../src/peers/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 import { RawSocket } from '../helpers/raw-socket.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { isRequestKind, MAX_FRAME_BYTES } from '../../src/ipc/index.js';
+import { isRequestKind, MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import {
   auditRows,
   auditTableText,

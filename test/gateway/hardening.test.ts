@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Hono } from 'hono';
 import { buildGateway, createGatewayApp, gatewayRoutes, type GatewayEnv } from '../../src/gateway/index.js';
-import { MAX_FRAME_BYTES } from '../../src/ipc/index.js';
+import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 import { auditTableText, lastSeq, registerPeer, rowsAfter, type AuditRowJson } from './helpers.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createGatewayApp, EVENT_STREAMS, gatewayRoutes } from '../../src/gateway/index.js';
-import { REQUESTS, type RequestDefinition } from '../../src/ipc/index.js';
+import { REQUESTS, type RequestDefinition } from '../../src/protocol/index.js';
 import { auditTableText, lastSeq, registerPeer, revokeByHash, rowsAfter, startGatewayFixture, type GatewayFixture, type TestPeer } from './helpers.js';
 
 let f: GatewayFixture;

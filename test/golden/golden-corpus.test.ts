@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { z } from 'zod';
-import { CONNECTION_MESSAGES, REQUESTS } from '../../src/ipc/index.js';
+import { CONNECTION_MESSAGES, REQUESTS } from '../../src/protocol/index.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
 
 const GOLDEN = join(REPO_ROOT, 'test', 'golden');

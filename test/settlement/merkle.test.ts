@@ -123,7 +123,8 @@ describe('proof format', () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { REPO_ROOT } = await import('../helpers/binaries.js');
-    const { ReceiptProofSchema, verifyReceiptProof } = await import('../../src/settlement/index.js');
+    const { verifyReceiptProof } = await import('../../src/settlement/index.js');
+    const { ReceiptProofSchema } = await import('../../src/protocol/index.js');
     const golden = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'golden', 'responses', 'receipt_proof.json'), 'utf8')) as { proof: unknown };
     const proof = ReceiptProofSchema.parse(golden.proof);
     assert.equal(verifyReceiptProof(proof).valid, true);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { REQUESTS } from '../../src/ipc/index.js';
+import { REQUESTS } from '../../src/protocol/index.js';
 import { REPAIR_ACTIONS, repairCommand, splitCommandLine } from '../../src/verifier/index.js';
 import { CLI_REPAIR_ACTIONS } from '../../src/cli/register/verify.js';
 import {

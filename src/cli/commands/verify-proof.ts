@@ -4,7 +4,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ReceiptProofSchema, verifyReceiptProof } from '../../settlement/proof.js';
+import { ReceiptProofSchema } from '../../protocol/receipts.js';
+import { verifyReceiptProof } from '../../settlement/proof.js';
 import { CliFailure, type CommandOutcome } from '../output.js';
 
 /** A proof is a few kilobytes; anything this big is not one. */

@@ -1,6 +1,6 @@
 import { COVENANT_VERSION } from '../../core/version.js';
 import { IpcClient } from '../../ipc/client.js';
-import type { ProtocolInfo } from '../../ipc/constants.js';
+import type { ProtocolInfo } from '../../protocol/constants.js';
 import { toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import { socketPath } from '../session.js';
 

@@ -1,5 +1,5 @@
 import { DEFAULT_RECENT_AUDIT_LIMIT, purgeAudit, queryAuditEvents, verifyAuditChain } from '../../audit/index.js';
-import { resolvePurgeCutoff } from '../../ipc/index.js';
+import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { HandlerGroup } from './handler.js';
 import { visibleOwner } from '../caller.js';
 

@@ -1,7 +1,7 @@
 import { OPERATOR_DEFAULT_ACTIONS, type Capability, type CapabilityRecord } from '../../capabilities/index.js';
 import { CovenantError, redact } from '../../core/index.js';
 import type { AgentId } from '../../identity/index.js';
-import { resolvePurgeCutoff } from '../../ipc/index.js';
+import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 

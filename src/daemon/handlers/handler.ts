@@ -1,4 +1,4 @@
-import type { ParamsOf, RequestKind, ResponseOf } from '../../ipc/index.js';
+import type { ParamsOf, RequestKind, ResponseOf } from '../../protocol/index.js';
 import type { Caller } from '../caller.js';
 import type { DaemonContext } from '../context.js';
 

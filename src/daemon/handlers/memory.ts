@@ -1,5 +1,6 @@
-import { DEFAULT_MEMORY_LIMIT, DEFAULT_WRITE_TIER } from '../../memory/index.js';
-import { resolvePurgeCutoff } from '../../ipc/index.js';
+import { DEFAULT_MEMORY_LIMIT } from '../../memory/index.js';
+import { DEFAULT_WRITE_TIER } from '../../protocol/index.js';
+import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'memory_search' | 'memory_purge' | 'memory_compact'> = {

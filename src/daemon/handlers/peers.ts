@@ -1,5 +1,5 @@
 import { CovenantError, redact, secretPrefix } from '../../core/index.js';
-import { resolvePurgeCutoff } from '../../ipc/index.js';
+import { resolvePurgeCutoff } from '../../protocol/index.js';
 import { mintToken, rotateOperatorToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';

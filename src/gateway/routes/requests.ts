@@ -4,7 +4,7 @@ import { statusOf } from '../../core/index.js';
 import { executeRequest, type Reply } from '../../daemon/execute-request.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { responseTooLarge } from '../../daemon/response-too-large.js';
-import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../ipc/index.js';
+import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../protocol/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord } from '../errors.js';
 import { MAX_RESPONSE_BYTES } from '../options.js';

@@ -1,6 +1,6 @@
 import type { DaemonContext } from '../../daemon/context.js';
 import type { Caller } from '../../daemon/caller.js';
-import type { Authorization } from '../../ipc/index.js';
+import type { Authorization } from '../../protocol/index.js';
 
 /** One server-sent event. `data` is sent as JSON. */
 export interface StreamEvent {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { MAX_AUDIT_KIND_FILTERS, MAX_RECENT_AUDIT_LIMIT } from '../../audit/index.js';
 import { BASE58_PREFIX } from '../../core/base58-pattern.js';
-import { AgentIdSchema } from '../../identity/index.js';
+import { AgentIdSchema } from '../agent-id.js';
+
+export const MAX_RECENT_AUDIT_LIMIT = 1000;
+export const MAX_AUDIT_KIND_FILTERS = 32;
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 

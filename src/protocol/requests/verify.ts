@@ -5,7 +5,7 @@ import {
   MemoryRepairResultSchema,
   REPAIR_ACTIONS,
   VerifyReportSchema,
-} from '../../verifier/index.js';
+} from '../verify-report.js';
 import { defineRequest } from '../request-definition.js';
 
 /** `covenant verify [--window N]`: read-only drift checks (SPEC 2). Operator only. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentIdSchema } from '../../identity/agent-id.js';
+import { AgentIdSchema } from '../agent-id.js';
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 

@@ -3,7 +3,11 @@
  * `long-term` and `long_term` (and any letter case); everything is stored and answered in the
  * canonical form.
  */
-import { MEMORY_TIERS, type MemoryTier } from './records.js';
+export const MEMORY_TIERS = ['working', 'episodic', 'longterm'] as const;
+export type MemoryTier = (typeof MEMORY_TIERS)[number];
+
+/** The most records one read returns. */
+export const MAX_MEMORY_LIMIT = 1000;
 
 /** Accepted spellings → canonical tier. */
 const TIER_ALIASES: Readonly<Record<string, MemoryTier>> = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_WRITE_TIER, MAX_MEMORY_LIMIT, MEMORY_TIERS, parseTier, unknownTierMessage, type MemoryTier } from '../../memory/index.js';
+import { DEFAULT_WRITE_TIER, MAX_MEMORY_LIMIT, MEMORY_TIERS, parseTier, unknownTierMessage, type MemoryTier } from '../memory-tiers.js';
 import { defineRequest, type Authorization } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReceiptProofSchema, ReceiptViewSchema } from '../../settlement/proof.js';
+import { ReceiptProofSchema, ReceiptViewSchema } from '../receipts.js';
 import { defineRequest } from '../request-definition.js';
 
 // Settlement receipts and chain gates (SPEC 15, docs/settlement.md).

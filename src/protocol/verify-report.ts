@@ -1,12 +1,14 @@
 /**
  * Wire shapes of the state verifier (SPEC 2): the `verify_report` and the `memory_repair`
- * answer. Types are inferred from these schemas; the request table (src/ipc/requests/verify.ts)
+ * answer. Types are inferred from these schemas; the request table (requests/verify.ts)
  * and the verifier share them.
  */
 import { z } from 'zod';
 
 export const DEFAULT_VERIFY_WINDOW = 100;
 export const MAX_VERIFY_WINDOW = 100_000;
+/** The longest reason a repair records. */
+export const MAX_REPAIR_REASON = 1000;
 
 /** The checks, in the order the report lists them. */
 export const VERIFY_CHECKS = [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BASE58_PREFIX } from '../../core/base58-pattern.js';
-import { AgentIdSchema } from '../../identity/agent-id.js';
+import { AgentIdSchema } from '../agent-id.js';
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 

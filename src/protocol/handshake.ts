@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AgentIdSchema } from '../identity/index.js';
 
 /** Frames that belong to the connection itself rather than to a request kind. */
 export const RequestIdSchema = z.union([z.string().max(128), z.number().int()]);
@@ -52,5 +51,3 @@ export const CONNECTION_MESSAGES = {
     error: ErrorResponseSchema,
   },
 } as const;
-
-export { AgentIdSchema };
