@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { COVENANT_VERSION } from '../core/index.js';
-import type { DoctorCheckSchema } from '../ipc/requests/doctor.js';
+import type { DoctorCheckSchema } from '../protocol/index.js';
 import { probeBwrap } from '../runtime/bwrap/index.js';
 import { checkGvisorReadiness } from '../runtime/gvisor/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { canonicalJson, CovenantError } from '../core/index.js';
-import type { ToolServerSchema } from '../ipc/requests/tools.js';
+import type { ToolServerSchema } from '../protocol/index.js';
 import { loadMcpConfig, type McpServerConfig } from './config.js';
 import { connectMcpServer, type McpConnection, type McpTool } from './connection.js';
 import { toolFilter } from './glob.js';

@@ -7,12 +7,12 @@
  */
 import { McpError, ErrorCode as McpErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { CovenantError } from '../core/index.js';
+import type { TOOL_SERVER_STATES } from '../protocol/index.js';
 import { backoffDelayMs, CRASH_LOOP_LIMIT, CRASH_LOOP_WINDOW_MS, CrashWindow } from './backoff.js';
 import type { McpServerConfig } from './config.js';
 import type { McpCallResult, McpConnection, McpTool } from './connection.js';
 
-export const SERVER_STATES = ['starting', 'up', 'backoff', 'failed', 'disabled'] as const;
-export type ServerState = (typeof SERVER_STATES)[number];
+export type ServerState = (typeof TOOL_SERVER_STATES)[number];
 
 export interface SupervisorTimers {
   set(fn: () => void, ms: number): unknown;

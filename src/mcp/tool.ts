@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ToolContentSchema } from '../ipc/requests/tools.js';
+import type { ToolContentSchema } from '../protocol/index.js';
 
 /** A content item of a tool result: text, json (built-in tools), image, audio, resource, resource_link. */
 export type ToolContent = z.infer<typeof ToolContentSchema>;

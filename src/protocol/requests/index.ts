@@ -15,6 +15,8 @@ import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } 
 import { memoryRepair, verify } from './verify.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
+export { DoctorCheckSchema } from './doctor.js';
+export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
 export const REQUESTS = {
