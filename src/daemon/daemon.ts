@@ -117,6 +117,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       daemonEnv: process.env,
       clientVersion: COVENANT_VERSION,
       log: logger.log,
+      onState: (server, from, to, reason) => {
+        try {
+          audit.append(identity.agentId, 'tool_server_state', { server, from, to, reason });
+        } catch (error) {
+          logger.log.warn({ server, to, error: (error as Error).message }, 'could not audit an MCP server state change');
+        }
+      },
     });
     cleanups.push(() => mcp.stop());
     const storage = new StorageReserve(paths.storageReserve);

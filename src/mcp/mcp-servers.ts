@@ -12,7 +12,7 @@ import { loadMcpConfig, type McpServerConfig } from './config.js';
 import { connectMcpServer, type McpConnection, type McpTool } from './connection.js';
 import { toolFilter } from './glob.js';
 import { ADVERTISED_NAME, advertisedName, remoteTool } from './remote-tool.js';
-import { realTimers, ServerSupervisor, type SupervisorTimers } from './server-supervisor.js';
+import { realTimers, ServerSupervisor, type ServerState, type SupervisorTimers } from './server-supervisor.js';
 import { StderrLog } from './stderr-log.js';
 import type { ToolRegistry } from './tool-registry.js';
 
@@ -32,6 +32,8 @@ export interface McpServersOptions {
   daemonEnv: NodeJS.ProcessEnv;
   clientVersion: string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Every server state change (the daemon writes a `tool_server_state` audit row). */
+  onState?: (server: string, from: ServerState, to: ServerState, reason: string | null) => void;
   /** Tests: a fake connection, timers and randomness. */
   connect?: (config: McpServerConfig, log: StderrLog) => Promise<McpConnection>;
   timers?: SupervisorTimers;
@@ -103,7 +105,9 @@ export class McpServers {
 
   servers(): ToolServerView[] {
     const views = [...this.supervisors.values()].map((s) => this.view(s));
-    const invalid = this.invalid.map((bad): ToolServerView => ({ name: bad.name, state: 'failed', restarts: 0, last_error: `E_CONFIG_INVALID: ${bad.error}`, tools: [] }));
+    const invalid = this.invalid.map(
+      (bad): ToolServerView => ({ name: bad.name, state: 'failed', restarts: 0, last_error: `E_CONFIG_INVALID: ${bad.error}`, tools: [], calls_in_flight: 0 }),
+    );
     return [...views, ...invalid].sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -125,6 +129,7 @@ export class McpServers {
       restarts: supervisor.restarts,
       last_error: supervisor.lastError,
       tools: this.advertised.get(supervisor.name) ?? [],
+      calls_in_flight: supervisor.inFlight,
     };
   }
 
@@ -144,6 +149,7 @@ export class McpServers {
       random: this.options.random ?? Math.random,
       timers: this.options.timers ?? realTimers,
       onTools: (server, tools) => this.onTools(server, tools, supervisor),
+      onState: (server, from, to, reason) => this.options.onState?.(server, from, to, reason),
       note: (line) => {
         log.note(line);
         this.options.log.info({ server: config.name }, `MCP server ${config.name}: ${line}`);

@@ -42,13 +42,17 @@ export class ProcessTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   private child: ChildProcess | null = null;
-  private readonly buffer: ReadBuffer;
+  private readonly buffer = new ReadBuffer({ maxBufferSize: Number.MAX_SAFE_INTEGER });
+  private readonly maxMessageBytes: number;
+  /** Chunks of the line not yet complete, gathered here so a large message is joined once. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   private closed = false;
   /** Why the transport closed when Covenant did not ask it to (exit status, oversized message). */
   closeReason: string | null = null;
 
   constructor(private readonly options: ProcessTransportOptions) {
-    this.buffer = new ReadBuffer({ maxBufferSize: options.maxMessageBytes ?? MAX_MCP_MESSAGE_BYTES });
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MCP_MESSAGE_BYTES;
   }
 
   get pid(): number | undefined {
@@ -88,16 +92,28 @@ export class ProcessTransport implements Transport {
     });
   }
 
+  /**
+   * The SDK's ReadBuffer joins every chunk and scans the whole buffer for a newline on each one,
+   * which is quadratic: a 16 MiB line costs seconds of CPU. So chunks of an incomplete line are
+   * kept here, the 16 MiB cap is enforced on the line as it grows, and ReadBuffer gets only
+   * complete lines.
+   */
   private receive(chunk: Buffer): void {
-    try {
-      this.buffer.append(chunk);
-    } catch {
-      const limit = this.options.maxMessageBytes ?? MAX_MCP_MESSAGE_BYTES;
-      this.options.log.note(`a message over ${limit} bytes: closing the transport`);
-      this.closeReason = `the server sent a message over ${limit} bytes`;
-      void this.close();
+    if (this.closed) return;
+    const firstNewline = chunk.indexOf(0x0a);
+    if (firstNewline === -1) {
+      this.partial.push(chunk);
+      this.partialBytes += chunk.length;
+      if (this.partialBytes > this.maxMessageBytes) this.overflow();
       return;
     }
+    if (this.partialBytes + firstNewline > this.maxMessageBytes) return this.overflow();
+    const lastNewline = chunk.lastIndexOf(0x0a);
+    const complete = Buffer.concat([...this.partial, chunk.subarray(0, lastNewline + 1)]);
+    const rest = chunk.subarray(lastNewline + 1);
+    this.partial = rest.length > 0 ? [rest] : [];
+    this.partialBytes = rest.length;
+    this.buffer.append(complete);
     for (;;) {
       let message: JSONRPCMessage | null;
       try {
@@ -107,9 +123,18 @@ export class ProcessTransport implements Transport {
         this.options.log.note(`ignored a line on stdout that is not JSON-RPC: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
         continue;
       }
-      if (message === null) return;
+      if (message === null) break;
       this.onmessage?.(message);
     }
+  }
+
+  private overflow(): void {
+    this.options.log.note(`a message over ${this.maxMessageBytes} bytes: closing the transport`);
+    this.closeReason = `the server sent a message over ${this.maxMessageBytes} bytes`;
+    this.partial = [];
+    this.partialBytes = 0;
+    this.buffer.clear();
+    void this.close();
   }
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -135,6 +160,7 @@ export class ProcessTransport implements Transport {
     this.closed = true;
     this.closeReason ??= reason;
     this.buffer.clear();
+    this.partial = [];
     this.onclose?.();
   }
 }

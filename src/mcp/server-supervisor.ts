@@ -33,6 +33,8 @@ export interface SupervisorDeps {
   onTools(server: string, tools: McpTool[]): void;
   /** A line for the server's log (state changes, why a restart happens). */
   note(line: string): void;
+  /** Every state change, with why (the daemon audits it). */
+  onState?(server: string, from: ServerState, to: ServerState, reason: string | null): void;
 }
 
 function messageOf(error: unknown): string {
@@ -46,6 +48,8 @@ export class ServerSupervisor {
   tools: McpTool[] = [];
   /** When the next restart is due (state backoff). */
   retryAt: number | null = null;
+  /** Calls sent and not yet answered. */
+  inFlight = 0;
 
   private generation = 0;
   private connection: McpConnection | null = null;
@@ -70,8 +74,8 @@ export class ServerSupervisor {
   /** Starts the server (or marks it disabled); resolves when this attempt is up or has failed. */
   start(): Promise<void> {
     if (!this.config.enabled) {
-      this.state = 'disabled';
       this.lastError = null;
+      this.setState('disabled');
       return Promise.resolve();
     }
     return this.launch();
@@ -107,6 +111,7 @@ export class ServerSupervisor {
   async call(name: string, args: Record<string, unknown>, options: { signal: AbortSignal; timeoutMs: number }): Promise<McpCallResult> {
     const connection = this.connection;
     if (this.state !== 'up' || connection === null) throw this.unavailable();
+    this.inFlight++;
     try {
       return await connection.callTool(name, args, options);
     } catch (error) {
@@ -121,6 +126,8 @@ export class ServerSupervisor {
         throw new CovenantError('E_TOOL_TIMEOUT', `tool ${name} on MCP server ${this.name} did not answer within ${options.timeoutMs} ms; the call was cancelled`);
       }
       throw new CovenantError('E_AGENT_FAILED', `MCP server ${this.name} refused the call: ${messageOf(error)}`);
+    } finally {
+      this.inFlight--;
     }
   }
 
@@ -135,7 +142,7 @@ export class ServerSupervisor {
 
   private launch(): Promise<void> {
     const generation = ++this.generation;
-    this.state = 'starting';
+    this.setState('starting');
     this.retryAt = null;
     return this.deps.connect(this.config).then(
       async (connection) => {
@@ -150,9 +157,9 @@ export class ServerSupervisor {
           const tools = await connection.listTools(this.config.startup_timeout_ms);
           if (generation !== this.generation || this.state !== 'starting') return;
           this.setTools(tools);
-          this.state = 'up';
           this.attempt = 0;
           this.lastError = null;
+          this.setState('up');
           this.deps.note(`up with ${tools.length} tools`);
         } catch (error) {
           this.crashed(generation, `tools/list failed: ${messageOf(error)}`);
@@ -182,15 +189,15 @@ export class ServerSupervisor {
     this.lastError = reason;
     const { recent, tripped } = this.crashes.record(this.deps.now());
     if (tripped) {
-      this.state = 'failed';
       this.lastError = `${reason}; ${recent} crashes within ${CRASH_LOOP_WINDOW_MS / 1000} s (limit ${CRASH_LOOP_LIMIT}), not restarted until \`covenant tools restart ${this.name}\``;
       this.deps.note(`failed: ${this.lastError}`);
+      this.setState('failed');
       return;
     }
     this.attempt++;
     const delay = backoffDelayMs(this.attempt, this.deps.random());
-    this.state = 'backoff';
     this.retryAt = this.deps.now() + delay;
+    this.setState('backoff');
     this.deps.note(`crashed (${reason}); restart in ${delay} ms`);
     this.timer = this.deps.timers.set(() => {
       this.timer = null;
@@ -198,6 +205,12 @@ export class ServerSupervisor {
       this.restarts++;
       void this.launch();
     }, delay);
+  }
+
+  private setState(to: ServerState): void {
+    const from = this.state;
+    this.state = to;
+    if (from !== to || to === 'starting') this.deps.onState?.(this.name, from, to, this.lastError);
   }
 
   private setTools(tools: McpTool[]): void {

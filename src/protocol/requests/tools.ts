@@ -23,6 +23,8 @@ export const ToolServerSchema = z.object({
   last_error: z.string().nullable(),
   /** Advertised names of the tools it contributes. */
   tools: z.array(z.string()),
+  /** Calls sent to it and not yet answered. */
+  calls_in_flight: z.number().int().nonnegative(),
 });
 
 export const toolsList = defineRequest({
