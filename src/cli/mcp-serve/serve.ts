@@ -41,19 +41,23 @@ function describe(error: unknown): CallToolResult {
 
 export async function serveMcp(flags: GlobalFlags): Promise<number> {
   const link = new DaemonLink(flags);
-  const tools = async (): Promise<ServedTool[]> => {
+  // The tool list is fetched at each tools/list; a call looks in the last list and fetches a new
+  // one only for a name it does not know (so a call is one request, not two).
+  let known: ServedTool[] = [];
+  const refresh = async (): Promise<ServedTool[]> => {
     const reply = await link.request({ kind: 'tools_list' });
-    if (reply.kind !== 'tool_list') return OWN_TOOLS;
-    const listed = reply.tools as Array<{ name: string; description: string; inputSchema: Record<string, unknown>; server: string }>;
-    return [...OWN_TOOLS, ...listed.map(proxiedTool)];
+    const listed = reply.kind === 'tool_list' ? (reply.tools as Array<{ name: string; description: string; inputSchema: Record<string, unknown>; server: string }>) : [];
+    known = [...OWN_TOOLS, ...listed.map(proxiedTool)];
+    return known;
   };
   const server = new Server({ name: 'covenant', version: COVENANT_VERSION }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: (await tools()).map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as { type: 'object' } })),
+    tools: (await refresh()).map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as { type: 'object' } })),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     try {
-      const tool = (await tools()).find((t) => t.name === request.params.name);
+      const named = (list: ServedTool[]) => list.find((t) => t.name === request.params.name);
+      const tool = named(known) ?? named(await refresh());
       if (!tool) return errorResult('E_NOT_FOUND', `no tool named ${request.params.name}; list them with tools/list`);
       return answerResult(await link.request(tool.request(request.params.arguments ?? {})));
     } catch (error) {
