@@ -11,16 +11,13 @@ import { loadOrCreateDaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
 import { LocalEmbedder, MemoryService } from '../memory/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
-import { intentAuthorize } from './intent-authorize.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
-import { createAuthorizer } from './authorization.js';
-import type { DaemonContext } from './context.js';
-import { TokenDisconnector } from './disconnector.js';
 import { IpcServer } from './ipc-server.js';
+import { createAuthorizer, intentAuthorize, TokenDisconnector, type DaemonContext } from '../requests/index.js';
 import { createDaemonLogger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 

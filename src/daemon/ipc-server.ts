@@ -2,15 +2,16 @@ import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CovenantError, recordedKind } from '../core/index.js';
 import { encodeFrame, FrameDecoder, FrameTooLargeError, type DecodedFrame } from '../ipc/index.js';
-import { MAX_FRAME_BYTES, PRE_AUTH_MAX_FRAME_BYTES } from '../protocol/index.js';
+import {
+  AuthenticateRequestSchema,
+  MAX_FRAME_BYTES,
+  PRE_AUTH_MAX_FRAME_BYTES,
+  ProtocolInfoRequestSchema,
+  RequestIdSchema,
+  type RequestId as WireRequestId } from '../protocol/index.js';
 import { auditTokenPrefix } from '../peers/index.js';
-import { protocolInfo } from './protocol-info.js';
-import type { Caller } from './caller.js';
-import type { DaemonContext } from './context.js';
-import { executeRequest, internalErrorMessage } from './execute-request.js';
-import { InFlightTracker } from './in-flight.js';
+import { executeRequest, InFlightTracker, internalErrorMessage, protocolInfo, responseTooLarge, type Caller, type DaemonContext } from '../requests/index.js';
 import { RefusalCounter } from './refusal-counter.js';
-import { responseTooLarge } from './response-too-large.js';
 
 /** Socket limits (docs/ipc-limits.md). */
 export interface IpcServerOptions {
@@ -34,9 +35,11 @@ interface Connection {
   caller: Caller | null;
   queue: Promise<void>;
   authTimer: NodeJS.Timeout | null;
+  /** Aborted when the socket closes: requests still running learn that nobody waits for them. */
+  gone: AbortController;
 }
 
-type RequestId = string | number | undefined;
+type RequestId = WireRequestId | undefined;
 
 /** What one frame gets back, and whether the connection closes once it is sent. */
 interface Answer {
@@ -131,6 +134,7 @@ export class IpcServer {
       caller: null,
       queue: Promise.resolve(),
       authTimer: null,
+      gone: new AbortController(),
     };
     this.connections.add(connection);
     connection.authTimer = setTimeout(() => this.guard(connection, () => this.onAuthTimeout(connection)), this.limits.preAuthTimeoutMs);
@@ -138,6 +142,7 @@ export class IpcServer {
     socket.on('data', (chunk: Buffer) => this.guard(connection, () => this.onData(connection, chunk)));
     socket.on('close', () => {
       this.connections.delete(connection);
+      connection.gone.abort();
       this.stopAuthTimer(connection);
       const pending = connection.decoder.pendingBytes;
       connection.decoder.discard(); // the unfinished frame's memory goes with the connection
@@ -195,7 +200,7 @@ export class IpcServer {
     // The disconnector closes a revoked token's connections on the next turn of the event loop;
     // a frame that slips in before that must not be served with the revoked token.
     if (!this.ctx.peers.isLive(caller.tokenHash)) return this.refuseRevoked(caller, requestKind, id);
-    const reply = await executeRequest(this.ctx, caller, frame.value);
+    const reply = await executeRequest(this.ctx, caller, frame.value, connection.gone.signal);
     // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
     return { message: id === undefined || 'id' in reply ? reply : { ...reply, id }, requestKind, id };
   }
@@ -213,11 +218,13 @@ export class IpcServer {
     const message = frame.type === 'message' ? frame.value : null;
     const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
     const id = requestId(message);
-    if (kind === 'protocol_info') {
+    if (ProtocolInfoRequestSchema.safeParse({ kind, ...(id === undefined ? {} : { id }) }).success) {
       return { message: { kind: 'protocol_info', ...(id === undefined ? {} : { id }), info: protocolInfo(this.ctx.daemonVersion) } };
     }
+    // Only the token is read from the frame: an unusable `id` is dropped, as on every other frame.
+    const handshake = AuthenticateRequestSchema.safeParse({ ...(message as object), id });
     const token = kind === 'authenticate' ? (message as { token_b58?: unknown }).token_b58 : undefined;
-    const peer = typeof token === 'string' && token.length <= 256 ? this.ctx.peers.resolve(token) : null;
+    const peer = handshake.success ? this.ctx.peers.resolve(handshake.data.token_b58) : null;
     if (peer) {
       connection.caller = {
         agentId: peer.agent_id,
@@ -417,8 +424,6 @@ function kindOf(message: unknown): string | null {
 
 function requestId(message: unknown): RequestId {
   if (typeof message !== 'object' || message === null) return undefined;
-  const id = (message as { id?: unknown }).id;
-  if (typeof id === 'string' && id.length <= 128) return id;
-  if (typeof id === 'number' && Number.isInteger(id)) return id;
-  return undefined;
+  const parsed = RequestIdSchema.safeParse((message as { id?: unknown }).id);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** After the warm processes' kill began: SIGKILL, reaping, runsc kill/delete and bundle removal. */

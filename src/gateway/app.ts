@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import type { DaemonContext } from '../daemon/context.js';
-import { InFlightTracker } from '../daemon/in-flight.js';
+import type { DaemonContext } from '../requests/index.js';
+import { InFlightTracker } from '../requests/index.js';
 import type { GatewayEnv } from './env.js';
 import { appendAudit, refusalFromError } from './errors.js';
 import { limitBody } from './middleware/body-limit.js';

@@ -1,6 +1,6 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { ErrorCode } from '../core/index.js';
-import type { Caller } from '../daemon/caller.js';
+import type { Caller } from '../requests/index.js';
 
 /** Why a request carries no usable credential. `tokenPrefix` is at most 6 characters. */
 export interface AuthFailure {

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf, type ErrorCode } from '../core/index.js';
-import type { DaemonContext } from '../daemon/context.js';
-import { internalErrorMessage as daemonInternalErrorMessage } from '../daemon/execute-request.js';
+import type { DaemonContext } from '../requests/index.js';
+import { internalErrorMessage as daemonInternalErrorMessage } from '../requests/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { GatewayEnv } from './env.js';
 import { redactPath } from './redact-path.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { DaemonContext } from '../daemon/context.js';
+import type { DaemonContext } from '../requests/index.js';
 import type { GatewayEnv } from './env.js';
 import { appendAudit, errorBody, internalErrorMessage, internalErrorResponse, logError } from './errors.js';
 import { redactPath } from './redact-path.js';

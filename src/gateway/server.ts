@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DaemonContext } from '../daemon/context.js';
+import type { DaemonContext } from '../requests/index.js';
 import { buildGateway } from './app.js';
 import { logError } from './errors.js';
 import { gatewayListener } from './listener.js';

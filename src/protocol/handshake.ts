@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 /** Frames that belong to the connection itself rather than to a request kind. */
 export const RequestIdSchema = z.union([z.string().max(128), z.number().int()]);
+export type RequestId = z.infer<typeof RequestIdSchema>;
 
 export const ProtocolInfoSchema = z.object({
   protocol: z.string(),

@@ -1,5 +1,5 @@
 import { AuditLog, verifyAuditChain } from '../../src/audit/index.js';
-import type { DaemonContext } from '../../src/daemon/index.js';
+import type { DaemonContext } from '../../src/requests/index.js';
 import { generateSeed, keyPairFromSeed, type AgentId, type KeyPair } from '../../src/identity/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
 import { tempDir } from '../helpers/temp-home.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { verifyAuditChain } from '../../src/audit/index.js';
-import { HANDLERS } from '../../src/daemon/handlers/index.js';
+import { HANDLERS } from '../../src/requests/handlers/index.js';
 import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 import { RawSocket, rawFrame } from '../helpers/raw-socket.js';

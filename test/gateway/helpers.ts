@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { toBase58 } from '../../src/core/index.js';
-import type { DaemonContext } from '../../src/daemon/index.js';
+import type { DaemonContext } from '../../src/requests/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import { hashToken, mintToken } from '../../src/peers/index.js';

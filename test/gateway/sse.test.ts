@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/index.js';
 import { CovenantError } from '../../src/core/index.js';
-import type { Authorizer } from '../../src/daemon/authorizer.js';
+import type { Authorizer } from '../../src/requests/index.js';
 import { auditRows, grantAction, registerPeer, revokeByHash, SseReader, startGatewayFixture, type GatewayFixture } from './helpers.js';
 
 let f: GatewayFixture;

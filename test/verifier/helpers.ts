@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { DaemonContext } from '../../src/daemon/context.js';
+import type { DaemonContext } from '../../src/requests/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import type { Db } from '../../src/store/index.js';

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { DaemonContext } from '../../daemon/context.js';
+import type { DaemonContext } from '../../requests/index.js';
 import { auditTokenPrefix, hashToken } from '../../peers/index.js';
 import type { Identity } from '../env.js';
 import type { GatewayEnv } from '../env.js';

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { InFlightTracker } from '../../daemon/in-flight.js';
+import type { InFlightTracker } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 
 /** Counts requests being served so `close()` can let them finish (event streams end at once). */

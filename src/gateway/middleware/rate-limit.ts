@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { DaemonContext } from '../../daemon/context.js';
+import type { DaemonContext } from '../../requests/index.js';
 import type { AgentId } from '../../identity/index.js';
 import type { GatewayEnv } from '../env.js';
 import { appendAudit, AUDIT_UNAVAILABLE_MESSAGE, auditPath, errorResponse } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { DaemonContext } from '../../daemon/context.js';
+import type { DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditedRefusal, auditPath, rejectionRecord } from '../errors.js';
 import type { RouteMethods } from '../routes/match.js';

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
-import type { DaemonContext } from '../../daemon/context.js';
-import { protocolInfo } from '../../daemon/protocol-info.js';
+import type { DaemonContext } from '../../requests/index.js';
+import { protocolInfo } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import type { RouteEntry } from './requests.js';
 

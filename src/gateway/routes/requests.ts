@@ -1,9 +1,9 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { statusOf } from '../../core/index.js';
-import { executeRequest, type Reply } from '../../daemon/execute-request.js';
-import type { DaemonContext } from '../../daemon/context.js';
-import { responseTooLarge } from '../../daemon/response-too-large.js';
+import { executeRequest, type Reply } from '../../requests/index.js';
+import type { DaemonContext } from '../../requests/index.js';
+import { responseTooLarge } from '../../requests/index.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../protocol/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord } from '../errors.js';
@@ -87,7 +87,7 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
         }
       }
       const pathParams = paramsFromText(definition.params, toLists(c.req.param() as Record<string, string>));
-      const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind });
+      const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind }, c.req.raw.signal);
       return replyResponse(c, ctx, definition, reply);
     });
   }

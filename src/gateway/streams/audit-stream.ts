@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../audit/index.js';
-import { visibleOwner, type Caller } from '../../daemon/caller.js';
+import { visibleOwner, type Caller } from '../../requests/index.js';
 import type { EventStreamDefinition } from './definition.js';
 
 /** SPEC 6: the operator sees every row; anyone else only the rows they issued. */

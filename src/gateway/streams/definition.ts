@@ -1,5 +1,5 @@
-import type { DaemonContext } from '../../daemon/context.js';
-import type { Caller } from '../../daemon/caller.js';
+import type { DaemonContext } from '../../requests/index.js';
+import type { Caller } from '../../requests/index.js';
 import type { Authorization } from '../../protocol/index.js';
 
 /** One server-sent event. `data` is sent as JSON. */

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { DaemonContext } from '../../daemon/context.js';
+import type { DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { appendAudit, errorBody, internalErrorMessage, logError, refusalFromError, rejectionRecord } from '../errors.js';
 import type { EventStreamDefinition, StreamEvent, StreamSink } from './definition.js';

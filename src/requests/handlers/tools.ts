@@ -9,17 +9,18 @@ const FAILURE_OUTCOMES: Partial<Record<ErrorCode, string>> = {
   E_TOOL_TIMEOUT: 'timeout',
   E_TOOL_SERVER_CRASHED: 'server_crashed',
   E_TOOL_SERVER_UNAVAILABLE: 'server_unavailable',
+  E_SHUTTING_DOWN: 'cancelled',
 };
 /** Outcomes of calls that never reached a tool: their receipt consumes nothing. */
 const NOT_RUN = new Set(['invalid_arguments', 'unknown_tool', 'server_unavailable']);
 
 export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_servers' | 'tools_restart'> = {
-  tools_list: (_params, _caller, ctx) => ({
+  tools_list: (_params, _scope, ctx) => ({
     kind: 'tool_list',
     tools: ctx.tools.list().map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema, server: t.server })),
   }),
 
-  tools_call: async (params, caller, ctx) => {
+  tools_call: async (params, { caller, signal }, ctx) => {
     // Raw arguments never reach the audit log: only their hash.
     const argumentsHash = sha256Hex(canonicalJson(params.arguments));
     const started = ctx.clock.now();
@@ -51,7 +52,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
       })();
     try {
       server = ctx.tools.get(params.name).server;
-      const output = await ctx.tools.call(params.name, params.arguments);
+      const output = await ctx.tools.call(params.name, params.arguments, signal);
       record(output.is_error ? 'tool_error' : 'ok');
       return {
         kind: 'tool_result',
@@ -68,9 +69,9 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
     }
   },
 
-  tools_servers: (_params, _caller, ctx) => ({ kind: 'tool_servers', servers: ctx.mcp.servers() }),
+  tools_servers: (_params, _scope, ctx) => ({ kind: 'tool_servers', servers: ctx.mcp.servers() }),
 
-  tools_restart: async (params, caller, ctx) => {
+  tools_restart: async (params, { caller }, ctx) => {
     try {
       const server = await ctx.mcp.restart(params.server);
       ctx.audit.append(caller.agentId, 'tool_server_restarted', { server: server.name, state: server.state, last_error: server.last_error });

@@ -4,7 +4,7 @@ import { visibleOwner } from '../caller.js';
 
 /** Settlement receipts and chain gates (SPEC 15): the work is in src/settlement (SettlementService). */
 export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prove' | 'chain_status' | 'chain_flush' | 'chain_batches'> = {
-  receipts_recent: (params, caller, ctx) => {
+  receipts_recent: (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_RECENT_RECEIPTS;
     const filters = {
       since_ms: params.since_ms ?? null,
@@ -24,20 +24,20 @@ export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prov
     return { kind: 'receipt_list', limit, filters, receipts };
   },
 
-  receipts_prove: (params, caller, ctx) => ({
+  receipts_prove: (params, { caller }, ctx) => ({
     kind: 'receipt_proof',
     proof: ctx.settlement.prove(params.receipt_id, visibleOwner(caller)),
   }),
 
-  chain_status: async (_params, _caller, ctx) => ({ kind: 'chain_status', status: await ctx.settlement.status() }),
+  chain_status: async (_params, _scope, ctx) => ({ kind: 'chain_status', status: await ctx.settlement.status() }),
 
-  chain_flush: async (params, caller, ctx) => {
+  chain_flush: async (params, { caller }, ctx) => {
     const result = await ctx.settlement.flush(caller.agentId, params.limit ?? MAX_FLUSH_RECEIPTS);
     const { batch_id, merkle_root, receipt_count, signature, tx_sig } = result.batch;
     return { kind: 'receipt_batch_flushed', receipts_updated: result.receipts_updated, batch: { batch_id, merkle_root, receipt_count, signature, tx_sig } };
   },
 
-  chain_batches: (params, _caller, ctx) => {
+  chain_batches: (params, _scope, ctx) => {
     const limit = params.limit ?? DEFAULT_BATCH_LIST;
     return { kind: 'receipt_batch_list', limit, batches: ctx.settlement.batches(limit) };
   },

@@ -2,16 +2,16 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
 import type { HomePaths } from '../home/index.js';
-import { type WireMessage } from '../ipc/index.js';
-import { isRequestKind, requestDefinition } from '../protocol/index.js';
+import { isRequestKind, requestDefinition, RequestIdSchema } from '../protocol/index.js';
 import { asStorageFull } from '../store/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { HANDLERS } from './handlers/index.js';
+import type { RequestScope } from './scope.js';
 import { checkRequestShape } from './request-shape.js';
 
 type ErrorReply = { kind: 'error'; code: string; message: string };
-export type Reply = WireMessage | ErrorReply;
+export type Reply = { kind: string; [key: string]: unknown };
 
 /** What every caller is told about an internal error: the log's name, never its absolute path. */
 export function internalErrorMessage(paths: Pick<HomePaths, 'daemonLog'>): string {
@@ -30,7 +30,8 @@ function describeIssues(error: z.ZodError): string {
  * Runs one authenticated request: the same path for the socket and the HTTP gateway.
  * Parse -> authorize -> handle. Every refusal writes one audit row.
  */
-export async function executeRequest(ctx: DaemonContext, caller: Caller, message: unknown): Promise<Reply> {
+export async function executeRequest(ctx: DaemonContext, caller: Caller, message: unknown, signal: AbortSignal): Promise<Reply> {
+  const scope: RequestScope = { caller, signal, requestId: requestIdOf(message) };
   try {
     if (typeof message !== 'object' || message === null || Array.isArray(message)) {
       throw new CovenantError('E_BAD_REQUEST', 'a request must be a JSON object with a "kind" field');
@@ -50,8 +51,8 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
     }
     if (definition.mutates) ctx.storage.admitWrite();
     ctx.authorizer.require(caller, definition.authorize(parsed.data), kind);
-    const handler = HANDLERS[kind] as (params: unknown, caller: Caller, ctx: DaemonContext) => unknown;
-    return (await handler(parsed.data, caller, ctx)) as Reply;
+    const handler = HANDLERS[kind] as (params: unknown, scope: RequestScope, ctx: DaemonContext) => Reply | Promise<Reply>;
+    return await handler(parsed.data, scope, ctx);
   } catch (error) {
     return refusal(ctx, caller, message, error);
   }
@@ -79,4 +80,10 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
     }
   }
   return reply;
+}
+
+function requestIdOf(message: unknown): RequestScope['requestId'] {
+  if (typeof message !== 'object' || message === null) return null;
+  const parsed = RequestIdSchema.safeParse((message as { id?: unknown }).id);
+  return parsed.success ? parsed.data : null;
 }

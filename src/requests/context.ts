@@ -14,7 +14,7 @@ import type { Db, StorageReserve } from '../store/index.js';
 import type { McpServers, ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { TokenDisconnector } from './disconnector.js';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 
 /** Everything a request handler may use. Built once at start-up by `startDaemon`. */
 export interface DaemonContext {

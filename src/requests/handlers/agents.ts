@@ -7,7 +7,7 @@ function summary(agent: InstalledAgent) {
 }
 
 export const agentHandlers: HandlerGroup<'agents_install' | 'agents_list' | 'agents_remove'> = {
-  agents_install: async (params, caller, ctx) => {
+  agents_install: async (params, { caller }, ctx) => {
     const result = await ctx.runtime.agents.install(params.dir, caller.agentId);
     return {
       kind: 'agent_installed',
@@ -16,7 +16,7 @@ export const agentHandlers: HandlerGroup<'agents_install' | 'agents_list' | 'age
       package_sha256: result.agent.packageSha256,
     };
   },
-  agents_list: (_params, _caller, ctx) => ({
+  agents_list: (_params, _scope, ctx) => ({
     kind: 'agent_list',
     agents: ctx.runtime.agents.list().map((agent) => ({
       ...summary(agent),
@@ -29,7 +29,7 @@ export const agentHandlers: HandlerGroup<'agents_install' | 'agents_list' | 'age
       package_sha256: agent.packageSha256,
     })),
   }),
-  agents_remove: async (params, caller, ctx) => {
+  agents_remove: async (params, { caller }, ctx) => {
     const removed = await ctx.runtime.agents.remove(params.agent, caller.agentId);
     return { kind: 'agent_removed', id: removed.id };
   },

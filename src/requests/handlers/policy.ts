@@ -2,7 +2,7 @@ import { CovenantError, quoteInput } from '../../core/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const policyHandlers: HandlerGroup<'ignore_check'> = {
-  ignore_check: (params, _caller, ctx) => {
+  ignore_check: (params, _scope, ctx) => {
     if (params.agent !== undefined && !ctx.ignore.agentInstalled(params.agent)) {
       throw new CovenantError('E_NOT_FOUND', `no installed agent ${quoteInput(params.agent)}; see \`covenant agents list\``);
     }

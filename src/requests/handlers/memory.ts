@@ -4,11 +4,11 @@ import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'memory_search' | 'memory_purge' | 'memory_compact'> = {
-  memory_write: (params, caller, ctx) => ({
+  memory_write: (params, { caller }, ctx) => ({
     kind: 'memory_written',
     record: ctx.memory.write(caller.agentId, { text: params.text, tier: params.tier ?? DEFAULT_WRITE_TIER, parent: params.parent ?? null }),
   }),
-  memory_recent: (params, caller, ctx) => {
+  memory_recent: (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_MEMORY_LIMIT;
     return {
       kind: 'memory_read',
@@ -20,7 +20,7 @@ export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'me
       records: ctx.memory.recent(caller.agentId.pubkey, { tier: params.tier, limit }),
     };
   },
-  memory_search: (params, caller, ctx) => {
+  memory_search: (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_MEMORY_LIMIT;
     const minRelevance = params.min_relevance ?? 0;
     return {
@@ -33,12 +33,12 @@ export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'me
       records: ctx.memory.search(caller.agentId.pubkey, { query: params.query, tier: params.tier, limit, minRelevance }),
     };
   },
-  memory_purge: (params, caller, ctx) => {
+  memory_purge: (params, { caller }, ctx) => {
     const beforeMs = resolvePurgeCutoff(params, ctx.clock.now());
     const { purged } = ctx.memory.purge(caller.agentId, { tier: params.tier, beforeMs });
     return { kind: 'memory_purged', before_ms: beforeMs, purged };
   },
-  memory_compact: (params, caller, ctx) => ({
+  memory_compact: (params, { caller }, ctx) => ({
     kind: 'memory_compacted',
     outcome: ctx.memory.compact(caller.agentId, { reason: params.reason, apply: params.apply === true }),
   }),

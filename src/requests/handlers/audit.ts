@@ -4,16 +4,16 @@ import type { HandlerGroup } from './handler.js';
 import { visibleOwner } from '../caller.js';
 
 export const auditHandlers: HandlerGroup<'audit_verify' | 'audit_checkpoint' | 'audit_recent' | 'audit_purge'> = {
-  audit_verify: (_params, _caller, ctx) => ({
+  audit_verify: (_params, _scope, ctx) => ({
     kind: 'audit_integrity',
     report: verifyAuditChain(ctx.db, ctx.identity.agentId.pubkey),
   }),
-  audit_checkpoint: (_params, caller, ctx) => {
+  audit_checkpoint: (_params, { caller }, ctx) => {
     const checkpoint = ctx.audit.checkpoint();
     if (checkpoint) ctx.audit.append(caller.agentId, 'audit_checkpoint_signed', { seq: checkpoint.seq });
     return { kind: 'audit_checkpoint', checkpoint };
   },
-  audit_recent: (params, caller, ctx) => {
+  audit_recent: (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_RECENT_AUDIT_LIMIT;
     const filters = {
       since_ms: params.since_ms ?? null,
@@ -32,7 +32,7 @@ export const auditHandlers: HandlerGroup<'audit_verify' | 'audit_checkpoint' | '
     });
     return { kind: 'audit_recent', limit, filters, events };
   },
-  audit_purge: (params, caller, ctx) => {
+  audit_purge: (params, { caller }, ctx) => {
     const result = purgeAudit(
       { db: ctx.db, audit: ctx.audit, daemonPubkeyB58: ctx.identity.agentId.pubkey, clock: ctx.clock },
       { caller: caller.agentId, beforeMs: resolvePurgeCutoff(params, ctx.clock.now()) },

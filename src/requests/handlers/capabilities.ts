@@ -43,7 +43,7 @@ function view(record: Capability | CapabilityRecord) {
 export const capabilityHandlers: HandlerGroup<
   'capabilities_grant' | 'capabilities_recent' | 'capabilities_revoke' | 'capabilities_purge' | 'bootstrap'
 > = {
-  capabilities_grant: (params, caller, ctx) => {
+  capabilities_grant: (params, { caller }, ctx) => {
     if (params.expires_at !== undefined && params.expires_in_ms !== undefined) {
       throw new CovenantError('E_BAD_REQUEST', 'give either expires_at (--expires-at) or expires_in_ms (--expires-in), not both');
     }
@@ -72,12 +72,12 @@ export const capabilityHandlers: HandlerGroup<
       signature_b58: cap.signature_b58,
     };
   },
-  capabilities_recent: (params, caller, ctx) => ({
+  capabilities_recent: (params, { caller }, ctx) => ({
     kind: 'capability_list',
     limit: params.limit,
     capabilities: ctx.capabilities.recent({ caller: caller.agentId, limit: params.limit }).map(view),
   }),
-  capabilities_revoke: (params, caller, ctx) => {
+  capabilities_revoke: (params, { caller }, ctx) => {
     const result = ctx.capabilities.revoke({
       caller: caller.agentId,
       idOrSignature: params.id_or_signature,
@@ -85,12 +85,12 @@ export const capabilityHandlers: HandlerGroup<
     });
     return { kind: 'capability_revoked', id: result.id, removed: result.removed };
   },
-  capabilities_purge: (params, caller, ctx) => {
+  capabilities_purge: (params, { caller }, ctx) => {
     const beforeMs = resolvePurgeCutoff(params);
     const purged = ctx.capabilities.purge({ caller: caller.agentId, beforeMs });
     return { kind: 'capabilities_purged', before_ms: beforeMs, purged };
   },
-  bootstrap: (_params, _caller, ctx) => {
+  bootstrap: (_params, _scope, ctx) => {
     const granted = ctx.capabilities.bootstrapOperator(ctx.identity.agentId).map((c) => c.action);
     return { kind: 'bootstrap', granted, already_held: OPERATOR_DEFAULT_ACTIONS.filter((a) => !granted.includes(a)) };
   },

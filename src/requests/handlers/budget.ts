@@ -2,15 +2,15 @@ import { CovenantError, quoteInput } from '../../core/index.js';
 import type { HandlerGroup } from './handler.js';
 
 export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'budget_set' | 'intents_resume'> = {
-  budget_status: (params, _caller, ctx) => ({
+  budget_status: (params, _scope, ctx) => ({
     kind: 'budget_status',
     budgets: ctx.budget.status(params.agent),
   }),
-  budget_topup: (params, caller, ctx) => {
+  budget_topup: (params, { caller }, ctx) => {
     const result = ctx.budget.topup(caller.agentId, params.agent, params.credits);
     return { kind: 'budget_topped_up', agent: result.agent, balance: result.balance };
   },
-  budget_set: (params, caller, ctx) => {
+  budget_set: (params, { caller }, ctx) => {
     // A typo must not create a budget for nothing: the agent is installed, or already has one.
     if (!ctx.runtime.agents.get(params.agent) && !ctx.budget.store.bucket(params.agent)) {
       throw new CovenantError('E_NOT_FOUND', `no installed agent ${quoteInput(params.agent)}; see \`covenant agents list\``);
@@ -18,7 +18,7 @@ export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'bu
     const result = ctx.budget.set(caller.agentId, params.agent, params.credits_per_hour);
     return { kind: 'budget_set', agent: result.agent, credits_per_hour: result.credits_per_hour, previous: result.previous };
   },
-  intents_resume: async (params, caller, ctx) => {
+  intents_resume: async (params, { caller }, ctx) => {
     // The full pipeline again (ignore gate, capabilities, budget, run, settle) under the
     // paused intent's own id and agent; the checkpoint owner is the caller.
     const result = await ctx.budget.resume(caller.agentId, params.intent_id, (request) =>

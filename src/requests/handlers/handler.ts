@@ -1,10 +1,10 @@
 import type { ParamsOf, RequestKind, ResponseOf } from '../../protocol/index.js';
-import type { Caller } from '../caller.js';
+import type { RequestScope } from '../scope.js';
 import type { DaemonContext } from '../context.js';
 
 export type Handler<K extends RequestKind> = (
   params: ParamsOf<K>,
-  caller: Caller,
+  scope: RequestScope,
   ctx: DaemonContext,
 ) => ResponseOf<K> | Promise<ResponseOf<K>>;
 

@@ -14,7 +14,7 @@ function revokeAndDisconnect(ctx: DaemonContext, peer: PeerRecord, at: number): 
 }
 
 export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rotate' | 'peers_revoke' | 'peers_purge'> = {
-  peers_add: (params, caller, ctx) => {
+  peers_add: (params, { caller }, ctx) => {
     const display = `${params.name}@peer`;
     if (ctx.peerQueries.resolveSubject(display).length > 0) {
       throw new CovenantError('E_CONFLICT', `a live peer named ${display} already exists; pick another name or revoke it first`);
@@ -29,7 +29,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     return { kind: 'peer_added', agent_id: agentId, token_b58: token };
   },
 
-  peers_list: (params, _caller, ctx) => {
+  peers_list: (params, _scope, ctx) => {
     const { matched, peers } = ctx.peerQueries.list({ limit: params.limit, pubkeyPrefix: params.prefix, status: params.status });
     return {
       kind: 'peer_list',
@@ -43,7 +43,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     };
   },
 
-  peers_rotate: (_params, caller, ctx) => {
+  peers_rotate: (_params, { caller }, ctx) => {
     const rotated = rotateOperatorToken(
       { paths: ctx.paths, db: ctx.db, registry: ctx.peers, audit: ctx.audit, operator: ctx.identity.agentId, now: () => ctx.clock.now() },
       caller,
@@ -52,7 +52,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     return { kind: 'operator_token_rotated', old_prefix: rotated.oldPrefix, new_prefix: rotated.newPrefix, token_b58: rotated.token };
   },
 
-  peers_revoke: (params, caller, ctx) => {
+  peers_revoke: (params, { caller }, ctx) => {
     // What the caller typed may be a whole token: answers and audit rows show 6 characters.
     const shown = params.token_prefix.length > 6 ? `${secretPrefix(params.token_prefix)}…` : params.token_prefix;
     const matches = ctx.peerQueries.byTokenPrefix(params.token_prefix, params.limit_matches + 1);
@@ -104,7 +104,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     return { kind: 'peer_revoke', outcome: { type: 'revoked', peer: view(revoked), connections_closed: closed } };
   },
 
-  peers_purge: (params, caller, ctx) => {
+  peers_purge: (params, { caller }, ctx) => {
     const beforeMs = resolvePurgeCutoff(params);
     const purged = ctx.db.transaction(() => {
       const count = ctx.peerQueries.purgeRevoked(beforeMs);

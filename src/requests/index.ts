@@ -1,0 +1,16 @@
+/**
+ * Request execution shared by every transport: table lookup, parse, authorize, handler, the one
+ * refusal path, and the per-request scope. The socket server (daemon/) and the HTTP gateway
+ * (gateway/) both call `executeRequest`; neither knows the other.
+ */
+export { executeRequest, internalErrorMessage, type Reply } from './execute-request.js';
+export { visibleOwner, type Caller, type Transport } from './caller.js';
+export type { RequestScope } from './scope.js';
+export type { DaemonContext } from './context.js';
+export { InFlightTracker } from './in-flight.js';
+export { protocolInfo } from './protocol-info.js';
+export { responseTooLarge } from './response-too-large.js';
+export { TokenDisconnector, type ConnectionCloser } from './disconnector.js';
+export { createAuthorizer } from './authorization.js';
+export { intentAuthorize } from './intent-authorize.js';
+export type { Authorizer } from './authorizer.js';
