@@ -5,7 +5,7 @@
  * and the daemon carry on.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseConfigToml } from '../home/index.js';
 import { z } from 'zod';
 import { GLOB_RULE, isValidGlob } from './glob.js';
 
@@ -63,14 +63,9 @@ function entryError(source: string, index: number, raw: unknown, error: z.ZodErr
 
 /** Parses config.toml text; only `[mcp]` is read (other sections belong to other parts). */
 export function parseMcpConfig(text: string, source = 'config.toml'): McpConfig {
-  let document: Record<string, unknown>;
-  try {
-    document = parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { servers: [], error: `${source}: not valid TOML${where}: ${reason}` };
-  }
+  const parsed = parseConfigToml(text, source);
+  if ('error' in parsed) return { servers: [], error: parsed.error };
+  const document = parsed.document;
   const mcp = document.mcp;
   if (mcp === undefined) return { servers: [], error: null };
   if (!isTable(mcp)) return { servers: [], error: `${source}: mcp: expected a table ([[mcp.server]] entries)` };

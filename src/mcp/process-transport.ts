@@ -107,13 +107,24 @@ export class ProcessTransport implements Transport {
       if (this.partialBytes > this.maxMessageBytes) this.overflow();
       return;
     }
-    if (this.partialBytes + firstNewline > this.maxMessageBytes) return this.overflow();
+    // Every line ending in this chunk, the first one with the bytes carried over, is within the cap.
+    let carried = this.partialBytes;
+    for (let start = 0, end = firstNewline; end !== -1; start = end + 1, end = chunk.indexOf(0x0a, start)) {
+      if (carried + end - start > this.maxMessageBytes) return this.overflow();
+      carried = 0;
+    }
     const lastNewline = chunk.lastIndexOf(0x0a);
     const complete = Buffer.concat([...this.partial, chunk.subarray(0, lastNewline + 1)]);
     const rest = chunk.subarray(lastNewline + 1);
     this.partial = rest.length > 0 ? [rest] : [];
     this.partialBytes = rest.length;
     this.buffer.append(complete);
+    this.drain();
+    if (this.partialBytes > this.maxMessageBytes) this.overflow();
+  }
+
+  /** Hands the complete lines to the client. */
+  private drain(): void {
     for (;;) {
       let message: JSONRPCMessage | null;
       try {
@@ -123,7 +134,7 @@ export class ProcessTransport implements Transport {
         this.options.log.note(`ignored a line on stdout that is not JSON-RPC: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
         continue;
       }
-      if (message === null) break;
+      if (message === null) return;
       this.onmessage?.(message);
     }
   }

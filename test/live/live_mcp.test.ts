@@ -278,3 +278,21 @@ liveTest('live_mcp_oversized_answer_restarts_the_server_and_a_slow_call_is_cance
     );
   });
 });
+
+liveTest('live_mcp_sighup_reloads_the_server_entries', async () => {
+  await withServers([fixture('first', 'serve')], async (live) => {
+    await waitForServer(live, 'first', (s) => s.state === 'up', 'up');
+    const firstPid = serverPid(live, 'first');
+    writeConfig(live, fixture('second', 'serve', { include: ['pid'] }));
+    live.daemon!.child.kill('SIGHUP');
+    const second = await waitForServer(live, 'second', (s) => s.state === 'up', 'up');
+    assert.deepEqual(second.tools, ['mcp_second_pid']);
+    assert.ok(await waitFor(() => groupMembers(firstPid).length === 0, 60_000), 'the removed server\'s group is gone');
+    const names = (okJson(live.cli(['tools', 'list', '--json']), 'tool_list').tools as Array<{ name: string }>).map((t) => t.name);
+    assert.ok(!names.some((n) => n.startsWith('mcp_first_')), names.join(', '));
+    assert.deepEqual(
+      (okJson(live.cli(['tools', 'servers', '--json']), 'tool_servers').servers as Array<{ name: string }>).map((s) => s.name),
+      ['second'],
+    );
+  });
+});

@@ -1,9 +1,10 @@
 // Shared by the MCP live tests: config.toml entries for the real server-everything (started with
 // `node <its bin> stdio`, not npx) and the fixture server, and reading a server's log and state.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/binaries.js';
+import { liveProcesses } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
 import type { LiveHome } from './harness.js';
 import { okJson } from './helpers.js';
@@ -78,16 +79,7 @@ export function serverPid(live: LiveHome, name: string): number {
 
 /** Pids of the live processes whose process group is `pgid` (Linux /proc). */
 export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return members;
+  return liveProcesses()
+    .filter((p) => p.pgid === pgid)
+    .map((p) => p.pid);
 }

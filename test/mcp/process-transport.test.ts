@@ -38,7 +38,11 @@ test('messages are framed by the SDK, garbage is skipped and noted, a line over 
   transport.onclose = () => (closed = true);
   await transport.start();
   const pid = transport.pid!;
-  assert.ok(await waitFor(() => closed, 60_000), 'the oversized line closed the transport');
+  try {
+    assert.ok(await waitFor(() => closed, 60_000), 'the oversized line closed the transport');
+  } finally {
+    await transport.close(); // a failing run must not leave the child holding the test open
+  }
   assert.deepEqual(messages, [{ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }]);
   assert.equal(transport.closeReason, 'the server sent a message over 1024 bytes');
   assert.throws(() => process.kill(-pid, 0), 'the process group is gone');
@@ -47,6 +51,24 @@ test('messages are framed by the SDK, garbage is skipped and noted, a line over 
   assert.ok(lines.includes('hello from stderr'));
   assert.ok(lines.includes('[covenant] a message over 1024 bytes: closing the transport'));
   assert.match(readFileSync(join(dir, 'framing.log'), 'utf8'), /hello from stderr/);
+});
+
+test('a line over the cap inside one write (after a good message) also closes the transport', async () => {
+  const log = new StderrLog(join(dir, 'one-write.log'));
+  const good = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  const transport = transportFor(`process.stdout.write(${JSON.stringify(good)} + '\\n' + 'z'.repeat(1500) + '\\n'); setInterval(() => {}, 1000);`, log);
+  const messages: JSONRPCMessage[] = [];
+  let closed = false;
+  transport.onmessage = (m) => messages.push(m);
+  transport.onclose = () => (closed = true);
+  await transport.start();
+  try {
+    assert.ok(await waitFor(() => closed, 60_000), 'closed');
+  } finally {
+    await transport.close();
+  }
+  assert.equal(transport.closeReason, 'the server sent a message over 1024 bytes');
+  assert.ok(messages.length <= 1);
 });
 
 test('the stderr log rotates past its bound and keeps the last lines', () => {
