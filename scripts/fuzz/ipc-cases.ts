@@ -1,4 +1,5 @@
-import { FrameDecoder, MAX_FRAME_BYTES } from '../../src/ipc/framing.js';
+import { FrameDecoder } from '../../src/ipc/index.js';
+import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import type { Rng } from '../harness/rng.js';
 import { hugeRequest, mutatedRequest, randomRequest, surrogateRequest, type Message } from './requests.js';
 import type { Values } from './values.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REQUESTS } from '../../src/ipc/requests/index.js';
+import { REQUESTS } from '../../src/protocol/index.js';
 import { REPO_ROOT } from '../../test/helpers/binaries.js';
 import type { Rng } from '../harness/rng.js';
 import { JsonText, type Values } from './values.js';

@@ -1,4 +1,4 @@
-import { MAX_FRAME_BYTES } from '../../src/ipc/framing.js';
+import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import type { Rng } from '../harness/rng.js';
 
 /**

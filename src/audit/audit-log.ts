@@ -2,6 +2,7 @@ import { newId, toBase58, wellFormedJson, type Clock } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
 import { statement, type Db } from '../store/index.js';
 import { writePurgeAnchor } from './anchor.js';
+import { checkAuditEvent, type NewAuditEvent } from './events.js';
 import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
 import { auditHeadPath } from './head.js';
 import { AuditHeadKeeper } from './head-keeper.js';
@@ -86,25 +87,27 @@ export class AuditLog {
     return statement(this.db, NEWEST_ROW).get() as { seq: number; chain_hash: string } | undefined;
   }
 
-  append(issuer: AgentId, kind: string, payload: Record<string, unknown>): AuditEvent {
-    payload = wellFormedJson(payload); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
+  /** Appends one catalogued event (src/audit/events.ts); a payload off its kind's schema is refused before anything is written. */
+  append(issuer: AgentId, event: NewAuditEvent): AuditEvent {
+    const { kind } = checkAuditEvent(event);
+    const payload = wellFormedJson(event.payload as Record<string, unknown>); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
     const previous = this.newestRow() ?? this.anchor();
     const seq = previous.seq + 1;
     // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is
     // synchronous, so nothing can interleave between the read above and the write). A row that
     // also signs a checkpoint needs both writes in one transaction.
     if (!this.db.inTransaction && seq % CHECKPOINT_EVERY === 0) {
-      return this.db.transaction(() => this.append(issuer, kind, payload))();
+      return this.db.transaction(() => this.append(issuer, event))();
     }
     const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
     const event_hash = eventHash(content);
     const chain_hash = chainHash(previous.chain_hash, event_hash);
     statement(this.db, INSERT_ROW).run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
     if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
-    const event: AuditEvent = { ...content, event_hash, chain_hash };
-    this.queueNotification(event);
+    const stored: AuditEvent = { ...content, event_hash, chain_hash };
+    this.queueNotification(stored);
     this.head.noteAppend();
-    return event;
+    return stored;
   }
 
   /** Signs a checkpoint of the newest row; returns null on an empty log. */

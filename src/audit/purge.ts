@@ -89,12 +89,12 @@ export function purgeAudit(deps: AuditPurgeDeps, input: { caller: AgentId; befor
       purged = db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(cutSeq).changes;
       db.prepare('DELETE FROM audit_checkpoints WHERE seq < ?').run(cutSeq);
     }
-    const event = audit.append(input.caller, 'audit_purged', {
+    const event = audit.append(input.caller, { kind: 'audit_purged', payload: {
       before_ms: input.beforeMs,
       cut_seq: cut?.seq ?? null,
       cut_chain_hash: cut?.chain_hash ?? null,
       purged,
-    });
+    } });
     return { before_ms: input.beforeMs, cut_seq: cut?.seq ?? null, cut_chain_hash: cut?.chain_hash ?? null, purged, event };
   })();
   audit.refreshHead();

@@ -1,13 +1,14 @@
 /**
  * Token-bucket arithmetic (SPEC 14), pure and clock-injected: capacity = credits per hour,
  * refilled continuously at capacity / hour, starting full. Refill never lifts a balance above
- * capacity (a top-up may, and such a balance is kept until it is spent).
+ * capacity (a top-up may, and such a balance is kept until it is spent). What a run costs is the
+ * compute receipt's rule (settlement's `computeCredits`): a budget charges what the receipt says.
  */
+import { MS_PER_CREDIT } from '../settlement/index.js';
+
 export const MS_PER_HOUR = 3_600_000;
 /** What an intent needs in the bucket before it may run. */
 export const ADMIT_CREDITS = 1;
-/** Wall time one credit pays for. */
-export const MS_PER_CREDIT = 1000;
 
 export interface BucketState {
   creditsPerHour: number;
@@ -30,12 +31,6 @@ export function msUntil(bucket: BucketState, target = ADMIT_CREDITS): number {
   if (bucket.balance >= target) return 0;
   if (bucket.creditsPerHour <= 0 || target > Math.max(bucket.creditsPerHour, bucket.balance)) return Number.POSITIVE_INFINITY;
   return Math.ceil(((target - bucket.balance) * MS_PER_HOUR) / bucket.creditsPerHour);
-}
-
-/** Compute credits for a run: 1 per started 1000 ms of wall time, minimum 1. */
-export function creditsForWallMs(wallMs: number): number {
-  if (!Number.isFinite(wallMs) || wallMs <= 0) return 1;
-  return Math.max(1, Math.ceil(wallMs / MS_PER_CREDIT));
 }
 
 /**

@@ -4,11 +4,12 @@
  */
 export { BudgetService } from './service.js';
 export type {
+  AdmitRefusal,
   AdmitResult,
+  BudgetStep,
   BudgetEntry,
   BudgetServiceDeps,
   PausableIntent,
-  ResumedOutcome,
   ResumeResult,
   ResumeSubmit,
   RunGuard,
@@ -17,9 +18,7 @@ export { BudgetStore } from './store.js';
 export type { BucketRow, BudgetSource, CheckpointRow, PauseReason } from './store.js';
 export {
   ADMIT_CREDITS,
-  MS_PER_CREDIT,
   MS_PER_HOUR,
-  creditsForWallMs,
   deadlineForBalance,
   msUntil,
   refill,

@@ -1,10 +1,11 @@
 import type { AuditLog } from '../audit/index.js';
 import { CovenantError, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
+import type { IntentOutcome } from '../protocol/index.js';
+import { computeCredits } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import {
   ADMIT_CREDITS,
-  creditsForWallMs,
   deadlineForBalance,
   msUntil,
   refill,
@@ -56,21 +57,28 @@ export interface RunGuard {
   dispose(): void;
 }
 
-/** Anything shaped like the pipeline's outcome. */
-export interface ResumedOutcome {
-  intent_id: string;
-  status: 'ok' | 'ignored' | 'failed' | 'paused';
-  agent: string | null;
-  text: string;
-  sources: string[];
-  settlement: { receipt_id: string; resource: string; status: string; credits_consumed: number } | null;
+/** An admission `admit` refused: what was needed, what is left and when it refills. */
+export type AdmitRefusal = Extract<AdmitResult, { ok: false }>;
+
+/**
+ * The dispatch pipeline's budget step (SPEC 14), one interface: `admit` before the run (a
+ * refusal is paused with `pauseExhausted`), a deadline `guard` during it, then `debit` (inside
+ * the settle transaction) or `release`, and `preempted` for a run stopped at its deadline.
+ */
+export interface BudgetStep {
+  admit(agentId: string, intentId: string): AdmitResult;
+  pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError;
+  guard(agentId: string, intentId: string): RunGuard;
+  debit(agentId: string, credits: number, intentId: string): number | null;
+  release(intentId: string): void;
+  preempted(intent: PausableIntent, run: { wallMs: number; credits?: number }): CovenantError;
 }
 
-export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<ResumedOutcome>;
+export type ResumeSubmit = (request: { caller: AgentId; text: string; agent: string; intentId: string }) => Promise<IntentOutcome>;
 
 export type ResumeResult =
-  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & ResumedOutcome)
-  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & ResumedOutcome);
+  | ({ ok: true; mode: 'resumed'; refill_eta_ms: null } & IntentOutcome)
+  | ({ ok: false; mode: 'still_paused'; refill_eta_ms: number } & IntentOutcome);
 
 interface Reservation {
   agent: string;
@@ -101,7 +109,7 @@ function wireEta(ms: number): number {
  * run (`admit`), debited after it (`debit`), with paused-intent checkpoints that the owner
  * resumes once. State changes and refusals write their audit rows in the same transaction.
  */
-export class BudgetService {
+export class BudgetService implements BudgetStep {
   readonly store: BudgetStore;
   private readonly reservations = new Map<string, Reservation>();
 
@@ -154,12 +162,12 @@ export class BudgetService {
       if (creditsPerHour <= 0) {
         if (!row) return 'unchanged';
         this.store.deleteBucket(agentId);
-        this.deps.audit.append(this.deps.daemon, 'budget_configured', { agent: agentId, credits_per_hour: 0, source: 'manifest' });
+        this.deps.audit.append(this.deps.daemon, { kind: 'budget_configured', payload: { agent: agentId, credits_per_hour: 0, source: 'manifest' } });
         return 'removed';
       }
       if (row && row.credits_per_hour === creditsPerHour) return 'unchanged';
       this.apply(agentId, creditsPerHour, 'manifest');
-      this.deps.audit.append(this.deps.daemon, 'budget_configured', { agent: agentId, credits_per_hour: creditsPerHour, source: 'manifest' });
+      this.deps.audit.append(this.deps.daemon, { kind: 'budget_configured', payload: { agent: agentId, credits_per_hour: creditsPerHour, source: 'manifest' } });
       return row ? 'updated' : 'created';
     });
   }
@@ -184,7 +192,7 @@ export class BudgetService {
     return this.tx(() => {
       const previous = this.store.bucket(agentId)?.credits_per_hour ?? 0;
       this.apply(agentId, creditsPerHour, 'operator');
-      this.deps.audit.append(caller, 'budget_set', { agent: agentId, credits_per_hour: creditsPerHour, previous });
+      this.deps.audit.append(caller, { kind: 'budget_set', payload: { agent: agentId, credits_per_hour: creditsPerHour, previous } });
       return { agent: agentId, credits_per_hour: creditsPerHour, previous };
     });
   }
@@ -203,7 +211,7 @@ export class BudgetService {
       const now = this.now();
       this.store.saveBalance(agentId, balance, now);
       this.store.ledger({ agent_id: agentId, intent_id: null, kind: 'topup', credits, balance_after: balance, at: now });
-      this.deps.audit.append(caller, 'budget_topped_up', { agent: agentId, credits, balance: roundCredits(balance) });
+      this.deps.audit.append(caller, { kind: 'budget_topped_up', payload: { agent: agentId, credits, balance: roundCredits(balance) } });
       return { agent: agentId, balance: roundCredits(balance) };
     });
   }
@@ -233,22 +241,16 @@ export class BudgetService {
    * An intent refused by `admit`: saves its checkpoint and audits `budget_exhausted` in one
    * transaction, and returns the E_BUDGET_EXHAUSTED error (already audited) to answer with.
    */
-  pauseExhausted(intent: PausableIntent, admission: Readonly<Record<string, unknown>>): CovenantError {
-    const num = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
-    const refusal = {
-      requested: num(admission.requested, ADMIT_CREDITS),
-      remaining: num(admission.remaining, 0),
-      refill_eta_ms: num(admission.refill_eta_ms, -1),
-    };
+  pauseExhausted(intent: PausableIntent, refusal: AdmitRefusal): CovenantError {
     this.tx(() => {
       this.saveCheckpoint(intent, 'exhausted', refusal.requested, refusal.remaining, refusal.refill_eta_ms);
-      this.deps.audit.append(intent.caller, 'budget_exhausted', {
+      this.deps.audit.append(intent.caller, { kind: 'budget_exhausted', payload: {
         intent_id: intent.intentId,
         agent: intent.agent,
         requested: refusal.requested,
         remaining: refusal.remaining,
         refill_eta_ms: refusal.refill_eta_ms,
-      });
+      } });
     });
     return new CovenantError(
       'E_BUDGET_EXHAUSTED',
@@ -303,7 +305,7 @@ export class BudgetService {
   }
 
   /**
-   * After a run: charges its credits (use `creditsForWallMs`). The balance may go below zero
+   * After a run: charges its credits (settlement's `computeCredits`). The balance may go below zero
    * only by this run's overshoot. Releases the intent's reservation. Returns the new balance,
    * or null for an unlimited agent (nothing is charged).
    */
@@ -334,17 +336,17 @@ export class BudgetService {
     const current = this.current(intent.agent);
     const remaining = roundCredits(current?.balance ?? 0);
     const eta = wireEta(current ? msUntil(current, ADMIT_CREDITS) : 0);
-    const requested = run.credits ?? creditsForWallMs(run.wallMs);
+    const requested = run.credits ?? computeCredits(run.wallMs);
     this.tx(() => {
       this.saveCheckpoint(intent, 'preempted', requested, remaining, eta);
-      this.deps.audit.append(intent.caller, 'budget_preempted', {
+      this.deps.audit.append(intent.caller, { kind: 'budget_preempted', payload: {
         intent_id: intent.intentId,
         agent: intent.agent,
         wall_ms: Math.round(run.wallMs),
         requested,
         remaining,
         refill_eta_ms: eta,
-      });
+      } });
     });
     return new CovenantError(
       'E_BUDGET_EXHAUSTED',
@@ -429,12 +431,12 @@ export class BudgetService {
     const verdict = this.admit(checkpoint.agent_id, `resume-probe:${checkpoint.intent_id}`);
     this.release(`resume-probe:${checkpoint.intent_id}`);
     if (!verdict.ok) {
-      this.deps.audit.append(caller, 'intent_resume_deferred', {
+      this.deps.audit.append(caller, { kind: 'intent_resume_deferred', payload: {
         intent_id: checkpoint.intent_id,
         agent: checkpoint.agent_id,
         remaining: verdict.remaining,
         refill_eta_ms: verdict.refill_eta_ms,
-      });
+      } });
       return stillPaused(
         verdict.refill_eta_ms,
         `budget of agent ${checkpoint.agent_id} is still empty; intent ${checkpoint.intent_id} stays paused. ` +
@@ -443,14 +445,14 @@ export class BudgetService {
     }
     const claimed = this.tx(() => {
       if (!this.store.claim(checkpoint.intent_id, this.now())) return false;
-      this.deps.audit.append(caller, 'intent_resumed', { intent_id: checkpoint.intent_id, agent: checkpoint.agent_id, reason: checkpoint.reason });
+      this.deps.audit.append(caller, { kind: 'intent_resumed', payload: { intent_id: checkpoint.intent_id, agent: checkpoint.agent_id, reason: checkpoint.reason } });
       return true;
     });
     if (!claimed) {
       throw new CovenantError('E_CONFLICT', `intent ${checkpoint.intent_id} was already resumed; a paused intent can be resumed once`);
     }
     const intent = { caller: { display: checkpoint.caller_display, pubkey: checkpoint.caller_pubkey }, text: checkpoint.text };
-    let outcome: ResumedOutcome;
+    let outcome: IntentOutcome;
     try {
       outcome = await submit({ ...intent, agent: checkpoint.agent_id, intentId: checkpoint.intent_id });
     } catch (error) {
@@ -469,5 +471,3 @@ export class BudgetService {
     return { ...outcome, ok: true, mode: 'resumed', refill_eta_ms: null };
   }
 }
-
-export { creditsForWallMs };

@@ -137,16 +137,16 @@ export class CapabilityService {
           throw error;
         }
         const subject = input.to !== undefined ? resolved.subject ?? null : input.subject ?? input.caller;
-        this.audit.append(input.caller, 'capability_grant_rejected', {
+        this.audit.append(input.caller, { kind: 'capability_grant_rejected', payload: {
           action: typeof input.action === 'string' ? shorten(input.action) : null,
           subject: subject && typeof subject === 'object' ? { display: String(subject.display), pubkey: String(subject.pubkey) } : null,
           ...(input.to !== undefined ? { target: secretPrefix(String(input.to)) } : {}),
           reason: redact(error.message),
-        });
+        } });
         return { ok: false, error };
       }
     })();
-    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true });
+    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true, cause: outcome.error });
     return outcome.cap;
   }
 
@@ -214,14 +214,14 @@ export class CapabilityService {
       cap = signCapability(unsigned, keys);
     }
     this.store.insert(cap);
-    this.audit.append(input.caller, 'capability_granted', {
+    this.audit.append(input.caller, { kind: 'capability_granted', payload: {
       id: cap.id,
       action: cap.action,
       subject: cap.subject,
       scope: cap.scope,
       expires_at: cap.expires_at,
       parent_id: cap.parent_id,
-    });
+    } });
     return cap;
   }
 
@@ -340,13 +340,13 @@ export class CapabilityService {
     }
     const passed = passedId !== undefined;
     reason = passed ? undefined : (reason ?? `${input.caller.display} holds no live capability for ${input.required}`);
-    this.audit.append(input.caller, 'capability_check', {
+    this.audit.append(input.caller, { kind: 'capability_check', payload: {
       required: redact(input.required),
       missing: passed ? null : redact(input.required),
       passed,
       capability_id: passedId ?? null,
       reason: reason === undefined ? null : redact(reason),
-    });
+    } });
     return passed ? { passed, capability_id: passedId } : { passed, missing: input.required, reason };
   }
 
@@ -374,10 +374,10 @@ export class CapabilityService {
   revoke(input: { caller: AgentId; idOrSignature: string; callerIsOperator?: boolean }): RevokeResult {
     const outcome = this.db.transaction((): { ok: true; result: RevokeResult } | { ok: false; error: CovenantError } => {
       const refuse = (error: CovenantError) => {
-        this.audit.append(input.caller, 'capability_revoke_rejected', {
+        this.audit.append(input.caller, { kind: 'capability_revoke_rejected', payload: {
           target: revokeTarget(input.idOrSignature),
           reason: error.message,
-        });
+        } });
         return { ok: false as const, error };
       };
       let record: CapabilityRecord | null;
@@ -395,10 +395,10 @@ export class CapabilityService {
         );
       }
       const removed = this.store.revokeCascade(record.id, this.clock.now());
-      this.audit.append(input.caller, 'capability_revoked', { id: record.id, removed });
+      this.audit.append(input.caller, { kind: 'capability_revoked', payload: { id: record.id, removed } });
       return { ok: true, result: { id: record.id, removed } };
     })();
-    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true });
+    if (!outcome.ok) throw new CovenantError(outcome.error.code, outcome.error.message, { audited: true, cause: outcome.error });
     return outcome.result;
   }
 
@@ -429,7 +429,7 @@ export class CapabilityService {
     }
     return this.db.transaction(() => {
       const purged = this.store.purge(input.beforeMs, this.clock.now()).length;
-      this.audit.append(input.caller, 'capabilities_purged', { before_ms: input.beforeMs, purged });
+      this.audit.append(input.caller, { kind: 'capabilities_purged', payload: { before_ms: input.beforeMs, purged } });
       return purged;
     })();
   }

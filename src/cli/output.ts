@@ -1,5 +1,6 @@
 import { CovenantError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { DaemonRefusal } from '../ipc/client.js';
 
 export interface GlobalFlags {
   home?: string;
@@ -27,7 +28,7 @@ export class CliFailure extends Error {
 
 export function toFailure(error: unknown): CliFailure {
   if (error instanceof CliFailure) return error;
-  if (error instanceof CovenantError) return new CliFailure(error.code, error.message);
+  if (error instanceof CovenantError || error instanceof DaemonRefusal) return new CliFailure(error.code, error.message);
   return new CliFailure('E_INTERNAL', error instanceof Error ? error.message : String(error));
 }
 

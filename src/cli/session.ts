@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CovenantError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../home/layout.js';
-import { IpcClient, type WireMessage } from '../ipc/client.js';
-import { CliFailure, type GlobalFlags } from './output.js';
+import { IpcClient } from '../ipc/client.js';
+import type { ParamsInput, RequestKind, ResponseOf } from '../protocol/index.js';
+import type { GlobalFlags } from './output.js';
 
 export function socketPath(flags: GlobalFlags): string {
   return homePaths(resolveHome(flags.home)).sock;
@@ -27,14 +28,12 @@ export function readToken(flags: GlobalFlags): string {
   return token;
 }
 
-/** Connects, authenticates, sends one request and returns its answer; error answers throw. */
-export async function callDaemon(flags: GlobalFlags, request: WireMessage): Promise<WireMessage> {
+/** Connects, authenticates, sends one request and returns its typed answer; error answers throw. */
+export async function callDaemon<K extends RequestKind>(flags: GlobalFlags, kind: K, params: ParamsInput<K>): Promise<ResponseOf<K>> {
   const client = await IpcClient.connect(socketPath(flags));
   try {
     await client.authenticate(readToken(flags));
-    const reply = await client.request(request);
-    if (reply.kind === 'error') throw new CliFailure(String(reply.code), String(reply.message));
-    return reply;
+    return await client.call(kind, params);
   } finally {
     client.close();
   }

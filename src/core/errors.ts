@@ -49,18 +49,39 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/**
+ * The audit row a refusal records instead of the generic `request_rejected` (an
+ * `authentication_failed`, a `frame_rejected`, ...). Its kinds and payloads are the catalogue of
+ * src/audit/events.ts, which checks it when the refusal path writes it.
+ */
+export interface RefusalAuditEvent {
+  readonly kind: string;
+  readonly payload: object;
+}
+
+export interface CovenantErrorOptions {
+  /** The refusal has already written its own audit row (in the transaction of what it refused). */
+  audited?: boolean;
+  /** The row the refusal path writes for this refusal; absent: `request_rejected`. */
+  auditEvent?: RefusalAuditEvent;
+  /** What went wrong underneath (ES2022 Error cause): logged, never told to the caller. */
+  cause?: unknown;
+}
+
 export class CovenantError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   /** True when the refusal has already written its own audit row. */
   readonly audited: boolean;
+  readonly auditEvent: RefusalAuditEvent | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { audited?: boolean } = {}) {
-    super(message);
+  constructor(code: ErrorCode, message: string, options: CovenantErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CovenantError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;
     this.audited = options.audited ?? false;
+    this.auditEvent = options.auditEvent;
   }
 
   toWire(): { kind: 'error'; code: ErrorCode; message: string } {

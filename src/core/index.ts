@@ -7,3 +7,4 @@ export * from './version.js';
 export * from './redact.js';
 export * from './quote.js';
 export * from './well-formed.js';
+export * from './json-object.js';

@@ -17,7 +17,7 @@ import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.j
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
-import { createAuthorizer, intentAuthorize, TokenDisconnector, type DaemonContext } from '../requests/index.js';
+import { createAuthorizer, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
 import { createDaemonLogger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
@@ -116,7 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log: logger.log,
       onState: (server, from, to, reason) => {
         try {
-          audit.append(identity.agentId, 'tool_server_state', { server, from, to, reason });
+          audit.append(identity.agentId, { kind: 'tool_server_state', payload: { server, from, to, reason } });
         } catch (error) {
           logger.log.warn({ server, to, error: (error as Error).message }, 'could not audit an MCP server state change');
         }
@@ -140,7 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       tools,
       mcp,
       authorizer: createAuthorizer(capabilities),
-      intents: new IntentService(db, audit, clock, {
+      intents: new IntentService<Caller>(db, audit, clock, {
         agents: agentRuntime.agents,
         runners: agentRuntime.runners,
         // An agent's [capabilities] required are checked against the caller like any request.
@@ -148,6 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log: logger.log,
         ignore: ignoreGate,
         budget,
+        memory,
       }),
       runtime: agentRuntime,
       ignore: ignoreGate,
@@ -178,7 +179,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // HTTP requests re-resolve their token every time; only open SSE streams need closing.
       disconnect.add({ count: (tokenHash) => running.countToken(tokenHash), close: (tokenHash) => running.disconnectToken(tokenHash) });
     }
-    audit.append(identity.agentId, 'daemon_started', { version: COVENANT_VERSION, schema_version: schema, pid: process.pid });
+    audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
     void mcp.start();
     logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
@@ -199,7 +200,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           await agentRuntime.close();
         },
         recordStop: () => {
-          audit.append(identity.agentId, 'daemon_stopped', { reason });
+          audit.append(identity.agentId, { kind: 'daemon_stopped', payload: { reason } });
           audit.checkpoint();
         },
         removeSocket: () => removeSocket(paths.sock),

@@ -10,7 +10,17 @@ import {
   RequestIdSchema,
   type RequestId as WireRequestId } from '../protocol/index.js';
 import { auditTokenPrefix } from '../peers/index.js';
-import { executeRequest, InFlightTracker, internalErrorMessage, protocolInfo, responseTooLarge, type Caller, type DaemonContext } from '../requests/index.js';
+import {
+  executeRequest,
+  InFlightTracker,
+  internalErrorMessage,
+  protocolInfo,
+  recordRefusal,
+  refusalWith,
+  responseTooLarge,
+  type Caller,
+  type DaemonContext,
+} from '../requests/index.js';
 import { RefusalCounter } from './refusal-counter.js';
 
 /** Socket limits (docs/ipc-limits.md). */
@@ -160,7 +170,8 @@ export class IpcServer {
         this.deliver(connection, this.preAuthAnswer(connection, frame));
         // A peer that sends probes without reading the answers holds our memory: not before it authenticates.
         if (connection.socket.writableLength > this.limits.preAuthMaxFrameBytes && !connection.socket.destroyed) {
-          this.auditFrameRejection(connection, `more than ${this.limits.preAuthMaxFrameBytes} bytes of answers left unread before authentication`);
+          const reason = `more than ${this.limits.preAuthMaxFrameBytes} bytes of answers left unread before authentication`;
+          this.rejectFrame(connection, 'E_FRAME_TOO_LARGE', reason, reason);
           connection.socket.destroy();
         }
         continue;
@@ -190,16 +201,14 @@ export class IpcServer {
   private async answer(connection: Connection, caller: Caller, frame: DecodedFrame): Promise<Answer> {
     if (frame.type === 'too_large') return this.refuseLargeFrame(connection, frame);
     if (frame.type === 'invalid_json') {
-      this.auditFrameRejection(connection, 'invalid JSON');
-      return {
-        message: new CovenantError('E_INVALID_JSON', `the frame is not valid UTF-8 JSON (${frame.detail}); send one JSON object per frame`).toWire(),
-      };
+      const message = `the frame is not valid UTF-8 JSON (${frame.detail}); send one JSON object per frame`;
+      return { message: this.rejectFrame(connection, 'E_INVALID_JSON', 'invalid JSON', message).toWire() };
     }
     const id = requestId(frame.value);
     const requestKind = kindOf(frame.value);
     // The disconnector closes a revoked token's connections on the next turn of the event loop;
     // a frame that slips in before that must not be served with the revoked token.
-    if (!this.ctx.peers.isLive(caller.tokenHash)) return this.refuseRevoked(caller, requestKind, id);
+    if (!this.ctx.peers.isLive(caller.tokenHash)) return this.refuseRevoked(connection, requestKind, id);
     const reply = await executeRequest(this.ctx, caller, frame.value, connection.gone.signal);
     // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
     return { message: id === undefined || 'id' in reply ? reply : { ...reply, id }, requestKind, id };
@@ -252,25 +261,16 @@ export class IpcServer {
 
   private refuseLargeFrame(connection: Connection, frame: { length: number; limit: number }): Answer {
     const before = connection.caller ? '' : ' before authentication';
-    this.auditFrameRejection(connection, `frame of ${frame.length} bytes exceeds the ${frame.limit}-byte limit${before}`);
     const advice = connection.caller
       ? `frames are limited to ${frame.limit} bytes (8 MiB); split the request`
       : `frames are limited to ${frame.limit} bytes before authentication; send {"kind":"authenticate","token_b58":...} first`;
-    return { message: new CovenantError('E_FRAME_TOO_LARGE', advice).toWire(), close: true };
+    const reason = `frame of ${frame.length} bytes exceeds the ${frame.limit}-byte limit${before}`;
+    return { message: this.rejectFrame(connection, 'E_FRAME_TOO_LARGE', reason, advice).toWire(), close: true };
   }
 
-  private refuseRevoked(caller: Caller, requestKind: string | null, id: RequestId): Answer {
-    try {
-      this.ctx.audit.append(caller.agentId, 'request_rejected', {
-        transport: 'ipc',
-        request_kind: requestKind,
-        code: 'E_AUTH_FAILED',
-        token_prefix: caller.tokenPrefix,
-      });
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'could not audit a request on a revoked token');
-    }
-    const error = new CovenantError('E_AUTH_FAILED', 'the token of this connection was revoked; reconnect with a live token').toWire();
+  private refuseRevoked(connection: Connection, requestKind: string | null, id: RequestId): Answer {
+    const refusal = new CovenantError('E_AUTH_FAILED', 'the token of this connection was revoked; reconnect with a live token');
+    const error = this.refuse(connection, refusal, requestKind).toWire();
     return { message: id === undefined ? error : { ...error, id }, close: true };
   }
 
@@ -312,16 +312,19 @@ export class IpcServer {
 
   private tooLargeAnswer(connection: Connection, answer: Answer, error: FrameTooLargeError): Answer {
     const requestKind = answer.requestKind ?? null;
-    this.auditRejected(connection, requestKind, 'E_RESPONSE_TOO_LARGE', { reply_bytes: error.bytes });
-    const reply = responseTooLarge(requestKind, error.bytes, error.limit).toWire();
+    // The request has run: whatever happens to the row, the answer cannot become "not served".
+    const refusal = responseTooLarge(requestKind, error.bytes, error.limit);
+    this.refuse(connection, refusal, requestKind, error.bytes);
+    const reply = refusal.toWire();
     return { message: answer.id === undefined ? reply : { ...reply, id: answer.id } };
   }
 
   /** Logs the error, audits it, and answers E_INTERNAL naming the log file (not its path). */
   private internalAnswer(connection: Connection, error: unknown, requestKind: string | null, id: RequestId): Answer {
     quietly(() => this.ctx.log.error({ err: error, transport: 'ipc', request_kind: requestKind }, 'internal error while serving a socket request'));
-    this.auditRejected(connection, requestKind, 'E_INTERNAL', {});
-    const reply = { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(this.ctx.paths) };
+    const refusal = new CovenantError('E_INTERNAL', internalErrorMessage(this.ctx.paths), { cause: error });
+    this.refuse(connection, refusal, requestKind); // the answer stays E_INTERNAL: the request may have run
+    const reply = refusal.toWire();
     return { message: id === undefined ? reply : { ...reply, id } };
   }
 
@@ -354,57 +357,36 @@ export class IpcServer {
     connection.authTimer = null;
   }
 
+  /**
+   * The one refusal path (src/requests/refusal.ts) from the socket: writes the refusal's row,
+   * issued by the connection's caller (the daemon before authentication), and returns what to
+   * answer (E_AUDIT_UNAVAILABLE or E_STORAGE_FULL when the row cannot be written).
+   */
+  private refuse(connection: Connection | null, refusal: CovenantError, requestKind: string | null, replyBytes?: number): CovenantError {
+    const caller = connection?.caller ?? null;
+    return recordRefusal(this.ctx, refusal, {
+      transport: 'ipc',
+      issuer: caller?.agentId ?? this.ctx.identity.agentId,
+      tokenPrefix: caller?.tokenPrefix ?? null,
+      requestKind,
+      replyBytes,
+    });
+  }
+
+  /** A frame that cannot be read, refused and recorded as `frame_rejected`. */
+  private rejectFrame(connection: Connection, code: 'E_FRAME_TOO_LARGE' | 'E_INVALID_JSON', reason: string, message: string): CovenantError {
+    const payload = { transport: 'ipc' as const, reason, authenticated: connection.caller !== null, token_prefix: connection.caller?.tokenPrefix ?? null };
+    return this.refuse(connection, refusalWith(code, message, { kind: 'frame_rejected', payload }), null);
+  }
+
   private auditFailedAuthentication(reason: string, tokenPrefix: string | null, firstKind: string | null): void {
-    try {
-      this.ctx.audit.append(this.ctx.identity.agentId, 'authentication_failed', {
-        transport: 'ipc',
-        reason,
-        token_prefix: tokenPrefix,
-        first_kind: firstKind,
-      });
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'could not audit a failed authentication');
-    }
-  }
-
-  private auditRejected(connection: Connection, requestKind: string | null, code: string, extra: Record<string, unknown>): void {
-    try {
-      this.ctx.audit.append(connection.caller?.agentId ?? this.ctx.identity.agentId, 'request_rejected', {
-        transport: 'ipc',
-        request_kind: requestKind,
-        code,
-        token_prefix: connection.caller?.tokenPrefix ?? null,
-        ...extra,
-      });
-    } catch (error) {
-      this.ctx.log.error({ err: error }, `could not audit a ${code} answer`);
-    }
-  }
-
-  private auditFrameRejection(connection: Connection, reason: string): void {
-    try {
-      this.ctx.audit.append(connection.caller?.agentId ?? this.ctx.identity.agentId, 'frame_rejected', {
-        transport: 'ipc',
-        reason,
-        authenticated: connection.caller !== null,
-        token_prefix: connection.caller?.tokenPrefix ?? null,
-      });
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'could not audit a rejected frame');
-    }
+    const payload = { transport: 'ipc' as const, reason, token_prefix: tokenPrefix, first_kind: firstKind };
+    this.refuse(null, refusalWith('E_AUTH_FAILED', reason, { kind: 'authentication_failed', payload }), firstKind);
   }
 
   private auditRefusedConnections(refused: number): void {
-    try {
-      this.ctx.audit.append(this.ctx.identity.agentId, 'connection_refused', {
-        transport: 'ipc',
-        code: 'E_TOO_MANY_CONNECTIONS',
-        limit: this.limits.maxConnections,
-        refused,
-      });
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'could not audit refused connections');
-    }
+    const payload = { transport: 'ipc' as const, code: 'E_TOO_MANY_CONNECTIONS' as const, limit: this.limits.maxConnections, refused };
+    this.refuse(null, refusalWith('E_TOO_MANY_CONNECTIONS', `${refused} connection(s) refused`, { kind: 'connection_refused', payload }), null);
   }
 }
 

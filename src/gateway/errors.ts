@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
+import type { NewAuditEvent } from '../audit/index.js';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf, type ErrorCode } from '../core/index.js';
-import type { DaemonContext } from '../requests/index.js';
-import { internalErrorMessage as daemonInternalErrorMessage } from '../requests/index.js';
+import { asRefusal, internalErrorMessage as daemonInternalErrorMessage, recordRefusal, type DaemonContext, type RefusalSite } from '../requests/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { GatewayEnv } from './env.js';
 import { redactPath } from './redact-path.js';
@@ -22,41 +22,33 @@ export function errorResponse(c: Context<GatewayEnv>, code: ErrorCode | string, 
   return c.json(errorBody(code, message), statusOf(code) as ContentfulStatusCode, headers);
 }
 
-export const AUDIT_UNAVAILABLE_MESSAGE = 'the audit log cannot be written; the request was not served';
+export { AUDIT_UNAVAILABLE_MESSAGE } from '../requests/index.js';
 
+/** An audit row written outside the refusal path: the aggregated `rate_limited` rows, whose count the rate limiter keeps. */
 export interface AuditRecord {
   issuer: AgentId;
-  kind: string;
-  payload: Record<string, unknown>;
-}
-
-/**
- * Writes the audit row of a refusal, then answers the refusal. When the row cannot be
- * written the answer is 503 E_AUDIT_UNAVAILABLE instead: nothing is served unaudited.
- */
-export function auditedRefusal(
-  c: Context<GatewayEnv>,
-  ctx: DaemonContext,
-  record: AuditRecord | null,
-  code: ErrorCode | string,
-  message: string,
-  headers?: Record<string, string>,
-): Response {
-  if (record !== null && !appendAudit(ctx, record)) {
-    return errorResponse(c, 'E_AUDIT_UNAVAILABLE', AUDIT_UNAVAILABLE_MESSAGE);
-  }
-  return errorResponse(c, code, message, headers);
+  event: NewAuditEvent;
 }
 
 /** Appends one row; false (and a log line) when the audit log cannot be written. */
 export function appendAudit(ctx: DaemonContext, record: AuditRecord): boolean {
   try {
-    ctx.audit.append(record.issuer, record.kind, record.payload);
+    ctx.audit.append(record.issuer, record.event);
     return true;
   } catch (error) {
-    ctx.log.error({ err: error, audit_kind: record.kind }, 'could not write an audit row for an http refusal');
+    logError(ctx, { err: error, audit_kind: record.event.kind }, 'could not write an audit row for an http refusal');
     return false;
   }
+}
+
+/**
+ * Answers an HTTP refusal through the one refusal path (src/requests/refusal.ts): its audit row
+ * (the refusal's own event, else `request_rejected`) is written first; when it cannot be, the
+ * answer is E_AUDIT_UNAVAILABLE (or E_STORAGE_FULL) instead: nothing is refused unaudited.
+ */
+export function refuse(c: Context<GatewayEnv>, ctx: DaemonContext, refusal: CovenantError, site: RefusalSite, headers?: Record<string, string>): Response {
+  const answer = recordRefusal(ctx, refusal, site);
+  return errorResponse(c, answer.code, answer.message, answer === refusal ? headers : undefined);
 }
 
 /**
@@ -84,15 +76,15 @@ function requester(c: Context<GatewayEnv>, ctx: DaemonContext): { issuer: AgentI
 }
 
 /**
- * The `request_rejected` row of a refusal. `where` adds the method and the (redacted) path:
- * for refusals of the route itself (404, 405) and internal errors, where the kind alone does
- * not say what was asked.
+ * Where an HTTP refusal happened, for its audit row. `where` adds the method and the
+ * (redacted) path: for refusals of the route itself (404, 405) and internal errors, where the
+ * kind alone does not say what was asked.
  */
-export function rejectionRecord(c: Context<GatewayEnv>, ctx: DaemonContext, requestKind: string | null, code: string, where: boolean): AuditRecord {
+export function httpSite(c: Context<GatewayEnv>, ctx: DaemonContext, requestKind: string | null, where: boolean): RefusalSite {
   const { issuer, tokenPrefix } = requester(c, ctx);
-  const payload: Record<string, unknown> = { transport: 'http', request_kind: requestKind, code, token_prefix: tokenPrefix };
-  if (where) Object.assign(payload, { method: c.req.method.slice(0, 16), path: auditPath(c) });
-  return { issuer, kind: 'request_rejected', payload };
+  const site: RefusalSite = { transport: 'http', issuer, tokenPrefix, requestKind };
+  if (where) site.where = { method: c.req.method.slice(0, 16), path: auditPath(c) };
+  return site;
 }
 
 /**
@@ -101,13 +93,9 @@ export function rejectionRecord(c: Context<GatewayEnv>, ctx: DaemonContext, requ
  * E_INTERNAL. Never throws: this is the last word on one request.
  */
 export function refusalFromError(c: Context<GatewayEnv>, ctx: DaemonContext, requestKind: string | null, error: unknown): Response {
-  const known = error instanceof CovenantError ? error : null;
-  if (!known) logError(ctx, { err: error, transport: 'http', request_kind: requestKind, method: c.req.method.slice(0, 16), path: auditPath(c) }, 'http request failed with an internal error');
-  const code = known?.code ?? 'E_INTERNAL';
-  const message = known?.message ?? internalErrorMessage(ctx);
-  const record = known?.audited ? null : rejectionRecord(c, ctx, requestKind, code, known === null);
   try {
-    return auditedRefusal(c, ctx, record, code, message);
+    const site = httpSite(c, ctx, requestKind, !(error instanceof CovenantError));
+    return refuse(c, ctx, asRefusal(ctx, error, site), site);
   } catch (answerError) {
     logError(ctx, { err: answerError }, 'http gateway could not answer a refusal');
     return internalErrorResponse(ctx);

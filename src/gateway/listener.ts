@@ -1,35 +1,39 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { DaemonContext } from '../requests/index.js';
+import { CovenantError } from '../core/index.js';
+import { recordRefusal, refusalWith, type DaemonContext } from '../requests/index.js';
 import type { GatewayEnv } from './env.js';
-import { appendAudit, errorBody, internalErrorMessage, internalErrorResponse, logError } from './errors.js';
+import { errorBody, internalErrorMessage, internalErrorResponse, logError } from './errors.js';
 import { redactPath } from './redact-path.js';
 
 /** What is left to say about a request when hono's own handling failed: no context, no caller. */
 function auditUnhandled(ctx: DaemonContext, error: unknown, method: string | undefined, url: string | undefined): void {
   const path = url === undefined ? null : redactPath(url.split('?')[0] ?? '');
   logError(ctx, { err: error, method, path }, 'http gateway: an error escaped the request handling');
-  appendAudit(ctx, {
+  // The answer is E_INTERNAL whatever happens to the row: there is nothing else left to say.
+  recordRefusal(ctx, new CovenantError('E_INTERNAL', internalErrorMessage(ctx)), {
+    transport: 'http',
     issuer: ctx.identity.agentId,
-    kind: 'request_rejected',
-    payload: { transport: 'http', request_kind: null, code: 'E_INTERNAL', token_prefix: null, method: method?.slice(0, 16) ?? null, path },
+    tokenPrefix: null,
+    requestKind: null,
+    where: { method: method?.slice(0, 16) ?? null, path },
   });
 }
 
 /**
  * A request the adapter cannot turn into a URL (a backslash in the path, a bad Host header):
- * 400, audited like a malformed socket frame.
+ * 400, audited like a malformed socket frame (503 when that row cannot be written).
  */
 function malformedRequest(ctx: DaemonContext, error: RequestError): Response {
   const reason = `malformed request: ${error.message.slice(0, 80)}`;
-  appendAudit(ctx, {
-    issuer: ctx.identity.agentId,
+  const refusal = refusalWith('E_BAD_REQUEST', `${reason}; send an origin-form path and a valid Host header`, {
     kind: 'frame_rejected',
     payload: { transport: 'http', reason, authenticated: false, token_prefix: null, path: null },
   });
-  return new Response(JSON.stringify(errorBody('E_BAD_REQUEST', `${reason}; send an origin-form path and a valid Host header`)), {
-    status: 400,
+  const answer = recordRefusal(ctx, refusal, { transport: 'http', issuer: ctx.identity.agentId, tokenPrefix: null, requestKind: null });
+  return new Response(JSON.stringify(answer.toWire()), {
+    status: answer.status,
     headers: { 'content-type': 'application/json', connection: 'close' },
   });
 }

@@ -2,53 +2,30 @@ import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../core/index.js';
 import { LocalEmbedder, type Embedder } from '../memory/index.js';
 import type { Db } from '../store/index.js';
-import {
-  DispatchPipeline,
-  type AgentCatalog,
-  type BudgetGate,
-  type IgnoreGate,
-  type IntentOutcome,
-  type IntentRequest,
-  type PipelineDeps,
-  type RunnerSource,
-} from './pipeline.js';
+import type { IntentOutcome } from '../protocol/index.js';
+import { DispatchPipeline, type IntentPrincipal, type IntentRequest, type PipelineDeps } from './pipeline.js';
 import { IntentRouter } from './router.js';
 
-export type { IntentOutcome, IntentRequest } from './pipeline.js';
+export type { IntentRequest } from './pipeline.js';
 
-/** What the daemon plugs into the pipeline; every field is optional (absent: that step is skipped). */
-export interface IntentServiceDeps {
-  agents?: AgentCatalog;
-  runners?: RunnerSource;
-  authorize?: PipelineDeps['authorize'];
-  ignore?: IgnoreGate;
-  budget?: BudgetGate;
+/** What the daemon plugs into the pipeline: every step's dependency (none may be left out). */
+export type IntentServiceDeps<P extends IntentPrincipal> = Omit<PipelineDeps<P>, 'db' | 'audit' | 'clock' | 'router'> & {
+  /** The router's embedder (agent cards, intents); default the local one. */
   embedder?: Embedder;
-  log?: PipelineDeps['log'];
-}
+};
 
-/**
- * Intents: everything goes through the dispatch pipeline (`pipeline.ts`). Without installed
- * agents every intent gets the echo answer.
- */
-export class IntentService {
-  readonly pipeline: DispatchPipeline;
+/** Intents: everything goes through the dispatch pipeline (`pipeline.ts`). */
+export class IntentService<P extends IntentPrincipal> {
+  readonly pipeline: DispatchPipeline<P>;
   readonly router: IntentRouter;
 
-  constructor(db: Db, audit: AuditLog, clock: Clock, deps: IntentServiceDeps = {}) {
-    const embedder = deps.embedder ?? new LocalEmbedder();
-    this.router = new IntentRouter(embedder);
-    const pipelineDeps: PipelineDeps = { db, audit, clock, embedder, router: this.router };
-    if (deps.agents) pipelineDeps.agents = deps.agents;
-    if (deps.runners) pipelineDeps.runners = deps.runners;
-    if (deps.authorize) pipelineDeps.authorize = deps.authorize;
-    if (deps.ignore) pipelineDeps.ignore = deps.ignore;
-    if (deps.budget) pipelineDeps.budget = deps.budget;
-    if (deps.log) pipelineDeps.log = deps.log;
-    this.pipeline = new DispatchPipeline(pipelineDeps);
+  constructor(db: Db, audit: AuditLog, clock: Clock, deps: IntentServiceDeps<P>) {
+    const { embedder, ...steps } = deps;
+    this.router = new IntentRouter(embedder ?? new LocalEmbedder());
+    this.pipeline = new DispatchPipeline({ db, audit, clock, router: this.router, ...steps });
   }
 
-  submit(request: IntentRequest): Promise<IntentOutcome> {
+  submit(request: IntentRequest<P>): Promise<IntentOutcome> {
     return this.pipeline.submit(request);
   }
 

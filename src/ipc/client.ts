@@ -1,9 +1,22 @@
 import { createConnection, type Socket } from 'node:net';
 import { CovenantError, isErrorCode } from '../core/errors.js';
 import type { ProtocolInfo } from '../protocol/constants.js';
+// Type-only: the client stays free of zod and of the request table at run time.
+import type { ParamsInput, RequestKind, ResponseOf } from '../protocol/index.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
 export type WireMessage = { kind: string; [key: string]: unknown };
+
+/** The daemon's error answer to a request: its stable code and its advice, as sent. */
+export class DaemonRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DaemonRefusal';
+  }
+}
 
 /**
  * A connection to covenantd's socket: one request, one response, in order. Kept free of zod
@@ -45,6 +58,17 @@ export class IpcClient {
     if (this.closedError) throw this.closedError;
     this.socket.write(encodeFrame(message));
     return this.next();
+  }
+
+  /**
+   * One request of the table, typed end to end. An error answer throws a `DaemonRefusal` with
+   * the daemon's code; the reply is trusted to match its kind's schema (the daemon's golden
+   * tests hold it to that), so the client need not load zod to check it.
+   */
+  async call<K extends RequestKind>(kind: K, params: ParamsInput<K>): Promise<ResponseOf<K>> {
+    const reply = await this.request({ ...params, kind });
+    if (reply.kind === 'error') throw new DaemonRefusal(String(reply.code), String(reply.message));
+    return reply as ResponseOf<K>;
   }
 
   async protocolInfo(): Promise<ProtocolInfo> {

@@ -10,6 +10,7 @@ export {
   blobToEmbedding,
   type Embedder,
 } from './embedder.js';
+export { MemoryLookups, type MemoryRow } from './lookups.js';
 export { MemoryRecords, type MemoryRecord } from './records.js';
 export {
   parseRetentionConfig,
@@ -28,7 +29,4 @@ export {
   DEFAULT_MEMORY_LIMIT,
   RETENTION_INTERVAL_MS,
   type MemoryServiceDeps,
-  type WrittenRecord,
-  type ReadRecord,
-  type CompactionOutcome,
 } from './service.js';

@@ -22,7 +22,14 @@ import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import type { Embedder } from './embedder.js';
-import { MAX_MEMORY_LIMIT, MEMORY_TIERS, type MemoryTier } from '../protocol/index.js';
+import {
+  MAX_MEMORY_LIMIT,
+  MEMORY_TIERS,
+  type CompactionOutcome,
+  type MemoryReadRecord,
+  type MemoryTier,
+  type MemoryWrittenRecord,
+} from '../protocol/index.js';
 import { MemoryRecords } from './records.js';
 import { DEFAULT_RETENTION, loadRetentionPolicy, type RetentionPolicy } from './retention.js';
 import { MemoryIndex, type IndexedRecord } from './search-index.js';
@@ -57,48 +64,14 @@ export interface MemoryServiceDeps {
   log?: MemoryLog;
 }
 
-/** A record as `memory_written` answers it. */
-export interface WrittenRecord {
-  id: string;
-  tier: MemoryTier;
-  owner: string;
-  text: string;
-  created_at: number;
-  parent: string | null;
-  receipt_id: string;
-}
-
-/** A record as `memory_read` answers it. */
-export interface ReadRecord {
-  id: string;
-  tier: MemoryTier;
-  text: string;
-  created_at: number;
-  parent: string | null;
-  receipt_id: string | null;
-  stale: boolean;
-  relevance?: number;
-}
-
-export interface CompactionOutcome {
-  mode: 'dry_run' | 'apply';
-  /** Distinct records the pass changes (deleted, newly stale, or detached from a deleted parent). */
-  would_change: number;
-  /** Records changed: `would_change` when applied, 0 in a dry run. */
-  changed: number;
-  deleted: number;
-  stale_marked: number;
-  parents_detached: number;
-}
-
 interface DoomedRow {
   id: string;
   owner: string;
   tier: MemoryTier;
 }
 
-/** A `memory_records` row as READ_COLUMNS selects it: a ReadRecord with `stale` as SQLite's 0/1. */
-type ReadRow = Omit<ReadRecord, 'stale' | 'relevance'> & { stale: number };
+/** A `memory_records` row as READ_COLUMNS selects it: a MemoryReadRecord with `stale` as SQLite's 0/1. */
+type ReadRow = Omit<MemoryReadRecord, 'stale' | 'relevance'> & { stale: number };
 
 const READ_COLUMNS = 'id, tier, text, created_at, parent, receipt_id, stale';
 
@@ -107,8 +80,8 @@ export function idsSha256(ids: readonly string[]): string {
   return sha256Hex([...ids].sort().join('\n'));
 }
 
-function toRead(row: ReadRow, relevance?: number): ReadRecord {
-  const record: ReadRecord = {
+function toRead(row: ReadRow, relevance?: number): MemoryReadRecord {
+  const record: MemoryReadRecord = {
     id: row.id,
     tier: row.tier,
     text: row.text,
@@ -142,8 +115,8 @@ export class MemoryService {
 
   // ---------------------------------------------------------------- write
 
-  write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): WrittenRecord {
-    const { db, audit, clock, embedder } = this.deps;
+  write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): MemoryWrittenRecord {
+    const { db, audit } = this.deps;
     const text = input.text;
     const textBytes = Buffer.byteLength(text, 'utf8');
     if (text.trim().length === 0) throw new CovenantError('E_BAD_REQUEST', 'memory text must not be empty');
@@ -151,11 +124,9 @@ export class MemoryService {
       throw new CovenantError('E_BAD_REQUEST', `memory text is ${textBytes} bytes; the limit is ${MAX_MEMORY_TEXT_BYTES} (64 KiB)`);
     }
     const parent = input.parent ?? null;
-    const embedding = embedder.embed(text);
+    const embedding = this.deps.embedder.embed(text);
     const id = newId();
-    const receiptId = newId();
-    const credits = memoryCredits(textBytes);
-    return db.transaction((): WrittenRecord => {
+    return db.transaction((): MemoryWrittenRecord => {
       if (parent !== null) {
         const row = db.prepare('SELECT owner FROM memory_records WHERE id = ?').get(parent) as { owner: string } | undefined;
         // Another owner's record is reported exactly like a missing one: ids do not leak.
@@ -163,46 +134,74 @@ export class MemoryService {
           throw new CovenantError('E_NOT_FOUND', `no memory record ${parent} of yours to use as parent; see \`covenant memory recent\``);
         }
       }
-      const now = clock.now();
-      this.receipts.insert({
-        id: receiptId,
-        payer: caller.pubkey,
-        resource: 'memory',
-        status: 'ok',
-        credits_consumed: credits,
-        settled_at: now,
-        intent_id: null,
-        memory_record_id: id,
-        failure_reason: null,
-      });
-      this.records.insert({
-        id,
-        tier: input.tier,
-        owner: caller.pubkey,
-        text,
-        embedding,
-        metadata: { source: 'memory_write', embedder: embedder.id, text_bytes: textBytes },
-        created_at: now,
-        parent,
-        receipt_id: receiptId,
-      });
-      audit.append(caller, 'memory_written', {
+      const written = this.insertWithReceipt(caller, { id, tier: input.tier, text, embedding, parent, metadata: { source: 'memory_write', text_bytes: textBytes } });
+      audit.append(caller, { kind: 'memory_written', payload: {
         id,
         tier: input.tier,
         parent,
-        receipt_id: receiptId,
-        credits,
+        receipt_id: written.receipt_id,
+        credits: written.credits,
         text_bytes: textBytes,
         text_sha256: sha256Hex(text),
-      });
-      return { id, tier: input.tier, owner: caller.pubkey, text, created_at: now, parent, receipt_id: receiptId };
+      } });
+      return { id, tier: input.tier, owner: caller.pubkey, text, created_at: written.created_at, parent, receipt_id: written.receipt_id };
     })();
+  }
+
+  /**
+   * A dispatched intent's answer (SPEC 12): a `working` record whose id is the intent id, with
+   * its memory receipt. Call it inside the dispatch's settle transaction; the caller's
+   * `intent_dispatched` row names the record and its receipt (no `memory_written` row).
+   */
+  recordAnswer(owner: AgentId, input: { intentId: string; text: string; metadata: Record<string, unknown> }): { receipt_id: string } {
+    const embedding = this.deps.embedder.embed(input.text);
+    return this.insertWithReceipt(owner, { id: input.intentId, tier: 'working', text: input.text, embedding, parent: null, metadata: input.metadata });
+  }
+
+  /**
+   * The one writer of "a record plus its memory receipt" (1 credit per started 4 KiB, paid by
+   * the owner), so every record has exactly one memory receipt however it was written (SPEC 2
+   * memory_receipts, SPEC 3 receipt_id). Runs inside the caller's transaction.
+   */
+  private insertWithReceipt(
+    owner: AgentId,
+    record: { id: string; tier: MemoryTier; text: string; embedding: Float32Array; parent: string | null; metadata: Record<string, unknown> },
+  ): { receipt_id: string; credits: number; created_at: number } {
+    const textBytes = Buffer.byteLength(record.text, 'utf8');
+    const receiptId = newId();
+    const credits = memoryCredits(textBytes);
+    const now = this.deps.clock.now();
+    this.receipts.insert({
+      id: receiptId,
+      payer: owner.pubkey,
+      resource: 'memory',
+      status: 'ok',
+      credits_consumed: credits,
+      settled_at: now,
+      // A memory receipt names its record, never an intent (even one whose id the record
+      // shares): "the receipts of intent X" are what its run cost.
+      intent_id: null,
+      memory_record_id: record.id,
+      failure_reason: null,
+    });
+    this.records.insert({
+      id: record.id,
+      tier: record.tier,
+      owner: owner.pubkey,
+      text: record.text,
+      embedding: record.embedding,
+      metadata: { ...record.metadata, embedder: this.deps.embedder.id },
+      created_at: now,
+      parent: record.parent,
+      receipt_id: receiptId,
+    });
+    return { receipt_id: receiptId, credits, created_at: now };
   }
 
   // ---------------------------------------------------------------- reads
 
   /** The caller's newest records (all tiers, or one), newest first. */
-  recent(owner: string, input: { tier?: MemoryTier | undefined; limit?: number | undefined }): ReadRecord[] {
+  recent(owner: string, input: { tier?: MemoryTier | undefined; limit?: number | undefined }): MemoryReadRecord[] {
     const limit = clampLimit(input.limit);
     const rows = (
       input.tier === undefined
@@ -223,7 +222,7 @@ export class MemoryService {
   search(
     owner: string,
     input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined },
-  ): ReadRecord[] {
+  ): MemoryReadRecord[] {
     const limit = clampLimit(input.limit);
     const minRelevance = input.minRelevance ?? 0;
     const vector = this.deps.embedder.embed(input.query);
@@ -237,7 +236,7 @@ export class MemoryService {
       .prepare(`SELECT ${READ_COLUMNS}, owner FROM memory_records WHERE id IN (${placeholders})`)
       .all(...hits.map((h) => h.id)) as Array<ReadRow & { owner: string }>;
     const byId = new Map(rows.filter((row) => row.owner === owner).map((row) => [row.id, row]));
-    const out: ReadRecord[] = [];
+    const out: MemoryReadRecord[] = [];
     for (const hit of hits) {
       const row = byId.get(hit.id);
       if (row) out.push(toRead(row, hit.relevance));
@@ -262,14 +261,14 @@ export class MemoryService {
               .all(caller.pubkey, input.tier, input.beforeMs)
       ) as DoomedRow[];
       const removal = this.deleteRecords(rows, 'purge', clock.now());
-      audit.append(caller, 'memory_purged', {
+      audit.append(caller, { kind: 'memory_purged', payload: {
         tier: input.tier ?? null,
         before_ms: input.beforeMs,
         purged: rows.length,
         ids_sha256: idsSha256(rows.map((r) => r.id)),
         parents_detached: removal.parentsDetached,
         receipts_marked: removal.receiptsMarked,
-      });
+      } });
       return { rows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();
     this.index.applyDeletes(outcome.rows as IndexedRecord[], outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
@@ -393,11 +392,11 @@ export class MemoryService {
         outcome.changed = outcome.would_change;
       }
       if (input.audit !== 'changes' || outcome.would_change > 0) {
-        audit.append(issuer, 'memory_compacted', {
+        audit.append(issuer, { kind: 'memory_compacted', payload: {
           reason: input.reason,
           ...outcome,
           deleted_ids_sha256: idsSha256(doomedRows.map((r) => r.id)),
-        });
+        } });
       }
       return { outcome, doomedRows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();

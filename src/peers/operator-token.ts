@@ -55,7 +55,7 @@ export function ensureOperatorToken(
   const register = (token: string) =>
     db.transaction(() => {
       registry.register(token, operator, 'operator');
-      audit.append(operator, 'operator_token_minted', { token_prefix: tokenPrefix(token) });
+      audit.append(operator, { kind: 'operator_token_minted', payload: { token_prefix: tokenPrefix(token) } });
     })();
   ensurePrivateDir(paths.peersDir);
   reconcileOperatorTokenFile(paths, registry);
@@ -105,11 +105,11 @@ export function rotateOperatorToken(
         queries.revoke(caller.tokenHash, revokeAt);
         for (const other of others) queries.revoke(other.token_hash, revokeAt);
         deps.registry.register(token, deps.operator, 'operator');
-        deps.audit.append(caller.agentId, 'operator_token_rotated', {
+        deps.audit.append(caller.agentId, { kind: 'operator_token_rotated', payload: {
           old_prefix: caller.tokenPrefix,
           new_prefix: tokenPrefix(token),
           ...(others.length > 0 ? { also_revoked_prefixes: others.map((peer) => peer.token_prefix) } : {}),
-        });
+        } });
         return [caller.tokenHash, ...others.map((peer) => peer.token_hash)];
       })(),
     onStep,

@@ -36,7 +36,7 @@ export function recoverOperator(
           return peer.token_prefix;
         });
         registry.register(token, operator, 'operator');
-        audit.append(operator, 'operator_recovered', { new_prefix: tokenPrefix(token), revoked_prefixes: revoked });
+        audit.append(operator, { kind: 'operator_recovered', payload: { new_prefix: tokenPrefix(token), revoked_prefixes: revoked } });
       })(),
     onStep,
   );

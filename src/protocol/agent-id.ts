@@ -7,3 +7,6 @@ export const AgentIdSchema = z.object({
 });
 
 export type AgentId = z.infer<typeof AgentIdSchema>;
+
+/** The same, as a reply shows it: nothing besides display and pubkey. */
+export const AgentIdViewSchema = AgentIdSchema.strict();

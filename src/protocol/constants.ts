@@ -4,6 +4,20 @@ export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_VERSION = 1;
 export const MAX_SUPPORTED_VERSION = 1;
 
+/** What a settlement receipt pays for, and how the paid event ended (SPEC 15). */
+export const RECEIPT_RESOURCES = ['compute', 'memory', 'tool', 'message'] as const;
+export type ReceiptResource = (typeof RECEIPT_RESOURCES)[number];
+export const RECEIPT_STATUSES = ['ok', 'failed'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
+
+/** The targeted repairs `covenant memory repair <action>` (request `memory_repair`) performs. */
+export const REPAIR_ACTIONS = ['detach-parent', 'delete', 'backfill-receipt', 'backfill-audit'] as const;
+export type RepairAction = (typeof REPAIR_ACTIONS)[number];
+export const DEFAULT_VERIFY_WINDOW = 100;
+export const MAX_VERIFY_WINDOW = 100_000;
+/** The longest reason a repair records. */
+export const MAX_REPAIR_REASON = 1000;
+
 /** The largest frame (and HTTP body or response) either side accepts. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /** Frames a client may send before it has authenticated (`authenticate` is a few hundred bytes). */

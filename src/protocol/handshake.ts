@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const RequestIdSchema = z.union([z.string().max(128), z.number().int()]);
 export type RequestId = z.infer<typeof RequestIdSchema>;
 
-export const ProtocolInfoSchema = z.object({
+export const ProtocolInfoSchema = z.strictObject({
   protocol: z.string(),
   version: z.number().int(),
   min_supported: z.number().int(),
@@ -13,7 +13,7 @@ export const ProtocolInfoSchema = z.object({
 });
 
 export const ProtocolInfoRequestSchema = z.object({ kind: z.literal('protocol_info'), id: RequestIdSchema.optional() });
-export const ProtocolInfoResponseSchema = z.object({
+export const ProtocolInfoResponseSchema = z.strictObject({
   kind: z.literal('protocol_info'),
   id: RequestIdSchema.optional(),
   info: ProtocolInfoSchema,
@@ -24,19 +24,19 @@ export const AuthenticateRequestSchema = z.object({
   id: RequestIdSchema.optional(),
   token_b58: z.string().min(1).max(256),
 });
-export const AuthenticatedResponseSchema = z.object({
+export const AuthenticatedResponseSchema = z.strictObject({
   kind: z.literal('authenticated'),
   id: RequestIdSchema.optional(),
   display: z.string(),
   pubkey: z.string(),
 });
-export const AuthenticationFailedResponseSchema = z.object({
+export const AuthenticationFailedResponseSchema = z.strictObject({
   kind: z.literal('authentication_failed'),
   id: RequestIdSchema.optional(),
   reason: z.string(),
 });
 
-export const ErrorResponseSchema = z.object({
+export const ErrorResponseSchema = z.strictObject({
   kind: z.literal('error'),
   id: RequestIdSchema.optional(),
   code: z.string().regex(/^E_[A-Z_]+$/),

@@ -1,7 +1,7 @@
 /** Receipts as the wire shows them, and the inclusion proof `receipts prove` hands out (SPEC 15). */
 import { z } from 'zod';
 
-export const ReceiptViewSchema = z.object({
+export const ReceiptViewSchema = z.strictObject({
   id: z.string(),
   payer: z.string(),
   resource: z.string(),
@@ -18,16 +18,16 @@ export const ReceiptViewSchema = z.object({
 });
 export type ReceiptView = z.infer<typeof ReceiptViewSchema>;
 
-export const ProofSiblingSchema = z.object({ hash: z.string(), side: z.enum(['left', 'right']) });
+export const ProofSiblingSchema = z.strictObject({ hash: z.string(), side: z.enum(['left', 'right']) });
 
-export const ReceiptProofSchema = z.object({
+export const ReceiptProofSchema = z.strictObject({
   // The receipt as stored; extra fields are kept (and then break the leaf hash, as they should).
   receipt: z.looseObject({ id: z.string() }),
   leaf_hash: z.string(),
   index: z.number().int(),
   siblings: z.array(ProofSiblingSchema),
   merkle_root: z.string(),
-  batch: z.object({
+  batch: z.strictObject({
     batch_id: z.string(),
     receipt_count: z.number().int(),
     created_at: z.number().int(),

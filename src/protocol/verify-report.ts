@@ -4,11 +4,8 @@
  * and the verifier share them.
  */
 import { z } from 'zod';
+import { REPAIR_ACTIONS } from './constants.js';
 
-export const DEFAULT_VERIFY_WINDOW = 100;
-export const MAX_VERIFY_WINDOW = 100_000;
-/** The longest reason a repair records. */
-export const MAX_REPAIR_REASON = 1000;
 
 /** The checks, in the order the report lists them. */
 export const VERIFY_CHECKS = [
@@ -40,9 +37,6 @@ export const DRIFT_KINDS = {
 } as const satisfies Record<string, VerifyCheckName>;
 export type DriftKind = keyof typeof DRIFT_KINDS;
 
-/** The targeted repairs `covenant memory repair <action>` (request `memory_repair`) performs. */
-export const REPAIR_ACTIONS = ['detach-parent', 'delete', 'backfill-receipt', 'backfill-audit'] as const;
-export type RepairAction = (typeof REPAIR_ACTIONS)[number];
 
 /**
  * A drift item's repair. `action` is a repair action, or `manual` when no command can fix the
@@ -50,14 +44,14 @@ export type RepairAction = (typeof REPAIR_ACTIONS)[number];
  * that shows the details. `safe` is true when running `command` destroys nothing (it only adds
  * or links missing bookkeeping, or only reads); false when it removes a record or a link.
  */
-export const RepairSchema = z.object({
+export const RepairSchema = z.strictObject({
   action: z.enum([...REPAIR_ACTIONS, 'manual']),
   command: z.string(),
   safe: z.boolean(),
 });
 export type Repair = z.infer<typeof RepairSchema>;
 
-export const DriftItemSchema = z.object({
+export const DriftItemSchema = z.strictObject({
   kind: z.enum(Object.keys(DRIFT_KINDS) as [DriftKind, ...DriftKind[]]),
   /** The check that found it (one of VERIFY_CHECKS). */
   check: z.enum(VERIFY_CHECKS),
@@ -68,14 +62,14 @@ export const DriftItemSchema = z.object({
 });
 export type DriftItem = z.infer<typeof DriftItemSchema>;
 
-export const CheckResultSchema = z.object({
+export const CheckResultSchema = z.strictObject({
   name: z.enum(VERIFY_CHECKS),
   passed: z.boolean(),
   message: z.string(),
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
-export const VerifyReportSchema = z.object({
+export const VerifyReportSchema = z.strictObject({
   kind: z.literal('verify_report'),
   window: z.number().int(),
   checks: z.array(CheckResultSchema),
@@ -86,7 +80,7 @@ export const VerifyReportSchema = z.object({
 export type VerifyReport = z.infer<typeof VerifyReportSchema>;
 
 /** One change a repair makes (or, in a dry run, would make). */
-export const RepairChangeSchema = z.object({
+export const RepairChangeSchema = z.strictObject({
   op: z.enum(['detach_parent', 'delete_record', 'insert_receipt', 'link_receipt', 'void_receipt', 'insert_audit']),
   table: z.enum(['memory_records', 'receipts', 'audit_events']),
   id: z.string(),
@@ -94,7 +88,7 @@ export const RepairChangeSchema = z.object({
 });
 export type RepairChange = z.infer<typeof RepairChangeSchema>;
 
-export const MemoryRepairResultSchema = z.object({
+export const MemoryRepairResultSchema = z.strictObject({
   kind: z.literal('memory_repair'),
   action: z.enum(REPAIR_ACTIONS),
   id: z.string(),

@@ -13,6 +13,7 @@ import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
 import type { McpServers, ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
+import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from 'pino';
 
@@ -33,7 +34,7 @@ export interface DaemonContext {
   /** The supervised `[[mcp.server]]` entries of config.toml (SPEC 11). */
   mcp: McpServers;
   authorizer: Authorizer;
-  intents: IntentService;
+  intents: IntentService<Caller>;
   /** Installed agents and the runners they dispatch to (SPEC 12, 13). */
   runtime: AgentRuntime;
   /** The `.covenantignore` gate (SPEC 7). */

@@ -1,22 +1,15 @@
-import { basename } from 'node:path';
 import { z } from 'zod';
 import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
-import type { HomePaths } from '../home/index.js';
 import { isRequestKind, requestDefinition, RequestIdSchema } from '../protocol/index.js';
-import { asStorageFull } from '../store/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { HANDLERS } from './handlers/index.js';
 import type { RequestScope } from './scope.js';
 import { checkRequestShape } from './request-shape.js';
+import { asRefusal, recordRefusal } from './refusal.js';
 
 type ErrorReply = { kind: 'error'; code: string; message: string };
 export type Reply = { kind: string; [key: string]: unknown };
-
-/** What every caller is told about an internal error: the log's name, never its absolute path. */
-export function internalErrorMessage(paths: Pick<HomePaths, 'daemonLog'>): string {
-  return `internal error; details are in ${basename(paths.daemonLog)} in the logs/ directory of the daemon's home`;
-}
 
 function describeIssues(error: z.ZodError): string {
   // Paths and messages may carry a caller's keys (an unrecognised key, a record key): cut each.
@@ -58,28 +51,11 @@ export async function executeRequest(ctx: DaemonContext, caller: Caller, message
   }
 }
 
+/** A refused request, through the one refusal path: its audit row written, the error to answer. */
 function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: unknown): ErrorReply {
-  const known = error instanceof CovenantError ? error : asStorageFull(error);
-  if (known?.code === 'E_STORAGE_FULL') ctx.storage.release();
-  if (!known) ctx.log.error({ err: error, transport: caller.transport }, 'request failed with an internal error');
-  const reply: ErrorReply = known ? known.toWire() : { kind: 'error', code: 'E_INTERNAL', message: internalErrorMessage(ctx.paths) };
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
-  if (!known?.audited) {
-    try {
-      ctx.audit.append(caller.agentId, 'request_rejected', {
-        transport: caller.transport,
-        request_kind: recordedKind(kind),
-        code: reply.code,
-        token_prefix: caller.tokenPrefix,
-      });
-    } catch (auditError) {
-      ctx.log.error({ err: auditError }, 'could not audit a refused request');
-      const full = asStorageFull(auditError);
-      if (full) ctx.storage.release();
-      return full?.toWire() ?? { kind: 'error', code: 'E_AUDIT_UNAVAILABLE', message: 'the audit log cannot be written; the request was not served' };
-    }
-  }
-  return reply;
+  const site = { transport: caller.transport, issuer: caller.agentId, tokenPrefix: caller.tokenPrefix, requestKind: recordedKind(kind) };
+  return recordRefusal(ctx, asRefusal(ctx, error, site), site).toWire();
 }
 
 function requestIdOf(message: unknown): RequestScope['requestId'] {

@@ -3,7 +3,9 @@
  * refusal path, and the per-request scope. The socket server (daemon/) and the HTTP gateway
  * (gateway/) both call `executeRequest`; neither knows the other.
  */
-export { executeRequest, internalErrorMessage, type Reply } from './execute-request.js';
+export { executeRequest, type Reply } from './execute-request.js';
+export { internalErrorMessage } from './internal-error.js';
+export { asRefusal, recordRefusal, refusalEvent, refusalWith, AUDIT_UNAVAILABLE_MESSAGE, type RefusalSite } from './refusal.js';
 export { visibleOwner, type Caller, type Transport } from './caller.js';
 export type { RequestScope } from './scope.js';
 export type { DaemonContext } from './context.js';

@@ -1,5 +1,6 @@
 /**
- * Runtime: agent manifests and packages, and the runners that execute agents.
+ * Runtime: agent manifests and packages, and the one process supervisor that runs agents
+ * through its backends (trusted-local, linux-bwrap, linux-gvisor).
  * Other folders import only this file.
  */
 export type {
@@ -9,6 +10,7 @@ export type {
   AgentFailureReason,
   AgentRunResult,
   AgentRunner,
+  AgentLaunch,
 } from './runner.js';
 export {
   AGENT_ID_PATTERN,
@@ -19,18 +21,10 @@ export {
   runRequestFor,
 } from './manifest.js';
 export type { AgentManifest, AgentRuntimeKind, AgentPackage } from './manifest.js';
-export {
-  TrustedLocalRunner,
-  SandboxUnavailableError,
-  UNPRIVILEGED_UID,
-  UNPRIVILEGED_GID,
-  buildAgentEnv,
-  parseAnswer,
-  DEFAULT_KILL_GRACE_MS,
-  DEFAULT_MAX_STDOUT_BYTES,
-  DEFAULT_MAX_STDERR_BYTES,
-} from './local-runner.js';
-export type { TrustedLocalRunnerOptions, AgentLaunch, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
+export { parseAnswer, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, DEFAULT_MAX_STDERR_BYTES } from './supervisor/index.js';
+export type { SupervisedRunner } from './supervisor/index.js';
+export { TrustedLocalRunner, UNPRIVILEGED_UID, UNPRIVILEGED_GID, buildAgentEnv } from './local-runner.js';
+export type { TrustedLocalRunnerOptions, LaunchProfile, SandboxLaunch, SandboxCommand } from './local-runner.js';
 export { AGENT_PROTOCOL_VARS, declaredEnvProblem } from './agent-env.js';
 export { createBwrapRunner, detectBwrapHost, locateBwrap, bwrapArgs, type BwrapHost } from './bwrap/index.js';
 export {

@@ -30,7 +30,7 @@ import {
   statSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, AuditPayload } from '../audit/index.js';
 import { CovenantError, quoteInput, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { Db } from '../store/index.js';
@@ -376,7 +376,7 @@ export class InstalledAgents {
                  installed_at = excluded.installed_at, package_sha256 = excluded.package_sha256`,
             )
             .run(id, JSON.stringify(copy.manifest), agent.packageDir, installedAt, sha);
-          const payload: Record<string, unknown> = {
+          const payload: AuditPayload<'agent_installed'> = {
             id,
             version: copy.manifest.agent.version,
             runtime: copy.manifest.agent.runtime,
@@ -385,7 +385,7 @@ export class InstalledAgents {
             replaced,
           };
           if (previous) payload.previous_version = previous.manifest.agent.version;
-          this.audit.append(caller, 'agent_installed', payload);
+          this.audit.append(caller, { kind: 'agent_installed', payload });
         })();
       } catch (err) {
         rmSync(dest, { recursive: true, force: true });
@@ -413,7 +413,7 @@ export class InstalledAgents {
     const version = known?.manifest.agent.version ?? (JSON.parse(row?.manifest ?? '{}') as { agent?: { version?: string } }).agent?.version ?? null;
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM agents WHERE id = ?').run(id);
-      this.audit.append(caller, 'agent_removed', { id, version, package_sha256: row?.package_sha256 ?? known?.packageSha256 ?? null });
+      this.audit.append(caller, { kind: 'agent_removed', payload: { id, version, package_sha256: row?.package_sha256 ?? known?.packageSha256 ?? null } });
     })();
     this.agents.delete(id);
     const dir = path.join(this.agentsDir, id);

@@ -2,6 +2,8 @@
  * The contract every agent runner (trusted-local, linux-bwrap, linux-gvisor) fulfils. The dispatch
  * pipeline only ever talks to this interface.
  */
+import type { AgentAnswer } from './supervisor/stdio-protocol.js';
+
 export interface AgentIntent {
   intent_id: string;
   text: string;
@@ -9,11 +11,7 @@ export interface AgentIntent {
   context?: Record<string, unknown>;
 }
 
-export interface AgentAnswer {
-  text: string;
-  sources?: string[];
-  files?: string[];
-}
+export type { AgentAnswer } from './supervisor/stdio-protocol.js';
 
 export interface AgentRunRequest {
   agentId: string;
@@ -30,6 +28,9 @@ export interface AgentRunRequest {
   /** Cancels the run (budget preemption, daemon shutdown): the whole process group is killed. */
   signal?: AbortSignal;
 }
+
+/** What is needed to start an agent process (everything in a run request but the intent). */
+export type AgentLaunch = Pick<AgentRunRequest, 'agentId' | 'packageDir' | 'runtime' | 'entry' | 'memoryMb' | 'env'>;
 
 export type AgentFailureReason =
   | 'timeout'

@@ -3,11 +3,8 @@ export {
   Receipts,
   computeCredits,
   MS_PER_CREDIT,
-  RECEIPT_RESOURCES,
   type Receipt,
   type NewReceipt,
-  type ReceiptResource,
-  type ReceiptStatus,
 } from './receipts.js';
 export * from './merkle.js';
 export * from './proof.js';

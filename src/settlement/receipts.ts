@@ -3,11 +3,8 @@
  * transaction as the event. `batch_id`, `merkle_root`, `chain` and `tx_sig` stay NULL until the
  * receipt is batched (`covenant chain flush-receipts`).
  */
+import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
 import type { Db } from '../store/index.js';
-
-export const RECEIPT_RESOURCES = ['compute', 'memory', 'tool', 'message'] as const;
-export type ReceiptResource = (typeof RECEIPT_RESOURCES)[number];
-export type ReceiptStatus = 'ok' | 'failed';
 
 /** Compute credits: 1 per started 1000 ms of wall time, minimum 1. */
 export const MS_PER_CREDIT = 1000;

@@ -10,7 +10,8 @@ import type { ChainBackend } from './backends.js';
 import { merkleProof, merkleRoot } from './merkle.js';
 import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
 import { receiptLeafHash, receiptView, signBatch } from './proof.js';
-import type { Receipt, ReceiptResource, ReceiptStatus } from './receipts.js';
+import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
+import type { Receipt } from './receipts.js';
 
 export const DEFAULT_RECENT_RECEIPTS = 50;
 export const MAX_RECENT_RECEIPTS = 1000;
@@ -165,13 +166,13 @@ export class SettlementService {
           }
           leaf.run(batch.batch_id, index, receipt.id, leaves[index]!.toString('hex'));
         });
-        audit.append(caller, 'receipt_batch_flushed', {
+        audit.append(caller, { kind: 'receipt_batch_flushed', payload: {
           batch_id: batch.batch_id,
           merkle_root: batch.merkle_root,
           receipt_count: batch.receipt_count,
           chain: batch.chain,
           tx_sig,
-        });
+        } });
       })();
       return { receipts_updated: receipts.length, batch };
     } finally {

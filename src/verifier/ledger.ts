@@ -13,10 +13,6 @@
  */
 import type { ReceiptRow, StoreReader } from './reader.js';
 
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 export class RemovalLedger {
   private readonly records = new Set<string>();
   private readonly receipts = new Set<string>();
@@ -24,19 +20,13 @@ export class RemovalLedger {
   private readonly tombstoneByReceipt: ((id: string) => boolean) | null;
 
   private constructor(reader: StoreReader) {
-    for (const row of reader.auditRowsOfKinds(['memory_repair_applied'])) {
-      if (row.payload.action === 'delete' && typeof row.payload.record_id === 'string') this.records.add(row.payload.record_id);
-      for (const id of stringList(row.payload.voided_receipt_ids)) this.receipts.add(id);
+    for (const repair of reader.audit.appliedRepairs()) {
+      if (repair.action === 'delete' && typeof repair.record_id === 'string') this.records.add(repair.record_id);
+      for (const id of repair.voided_receipt_ids ?? []) this.receipts.add(id);
     }
-    if (reader.hasTable('memory_tombstones')) {
-      const byRecord = reader.db.prepare('SELECT 1 FROM memory_tombstones WHERE record_id = ?');
-      const byReceipt = reader.db.prepare('SELECT 1 FROM memory_tombstones WHERE receipt_id = ? LIMIT 1');
-      this.tombstoneByRecord = (id) => byRecord.get(id) !== undefined;
-      this.tombstoneByReceipt = (id) => byReceipt.get(id) !== undefined;
-    } else {
-      this.tombstoneByRecord = null;
-      this.tombstoneByReceipt = null;
-    }
+    const tombstones = reader.memory.tombstones();
+    this.tombstoneByRecord = tombstones?.byRecord ?? null;
+    this.tombstoneByReceipt = tombstones?.byReceipt ?? null;
   }
 
   static load(reader: StoreReader): RemovalLedger {

@@ -25,7 +25,7 @@
  * (`voided_receipt_ids`), and the `record_id` whose removal it records; the verifier reads
  * both, as it reads the memory tombstones a purge leaves.
  */
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, AuditPayload } from '../audit/index.js';
 import { CovenantError, newId, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
@@ -54,12 +54,15 @@ export interface RepairInput {
   apply: boolean;
 }
 
+/** What a repair adds to its `memory_repair_*` row beyond action, id, reason and changes. */
+type RepairFacts = Omit<AuditPayload<'memory_repair_applied'>, 'action' | 'id' | 'reason' | 'changes'>;
+
 interface Plan {
   changes: RepairChange[];
   /** Writes the changes (inside the repair's transaction). */
   execute(): void;
   /** Extra facts for the audit row. */
-  facts: Record<string, unknown>;
+  facts: RepairFacts;
 }
 
 
@@ -72,9 +75,9 @@ export function memoryRepair(deps: RepairDeps, input: RepairInput): MemoryRepair
     const base = { action: input.action, id: input.id, reason, changes: plan.changes.length };
     if (input.apply) {
       plan.execute();
-      deps.audit.append(input.caller, 'memory_repair_applied', { ...base, ...plan.facts });
+      deps.audit.append(input.caller, { kind: 'memory_repair_applied', payload: { ...base, ...plan.facts } });
     } else {
-      deps.audit.append(input.caller, 'memory_repair_planned', { ...base, ...plan.facts });
+      deps.audit.append(input.caller, { kind: 'memory_repair_planned', payload: { ...base, ...plan.facts } });
     }
     return {
       kind: 'memory_repair',
@@ -118,12 +121,12 @@ class Planner {
 
   /** Does a record with this id exist (whoever owns it)? */
   private exists(id: string): boolean {
-    return this.reader.memoryByIds([id]).has(id);
+    return this.reader.memory.byIds([id]).has(id);
   }
 
   /** The record, when it exists and the caller may repair it; null when it does not exist; another owner's: not found. */
   private record(id: string) {
-    const record = this.reader.memoryByIds([id]).get(id) ?? null;
+    const record = this.reader.memory.byIds([id]).get(id) ?? null;
     if (record && !this.mine(record.owner)) throw this.notFound(id, 'memory record');
     return record;
   }
@@ -155,12 +158,11 @@ class Planner {
   private detachParent(id: string): Plan {
     const record = this.record(id);
     if (!record) throw this.notFound(id, 'memory record');
-    const db = this.deps.db;
     if (record.parent === null) return { changes: [], execute: () => undefined, facts: { parent: null } };
     const parent = record.parent;
     return {
       changes: [this.detachChange(id, parent)],
-      execute: () => void db.prepare('UPDATE memory_records SET parent = NULL WHERE id = ?').run(id),
+      execute: () => this.reader.memory.detachParent(id),
       facts: { parent },
     };
   }
@@ -168,13 +170,12 @@ class Planner {
   // ---- delete --------------------------------------------------------------------------------
 
   private delete(id: string): Plan {
-    const db = this.deps.db;
     const record = this.record(id);
     if (record) {
       const linked = record.receipt_id ? this.reader.receiptsByIds([record.receipt_id]).get(record.receipt_id) : undefined;
       const own = this.receiptsNaming(id);
       if (linked && linked.resource === 'memory' && this.mine(linked.payer) && !own.some((r) => r.id === linked.id)) own.push(linked);
-      return this.removal(id, this.unmarked(own), true, () => void db.prepare('DELETE FROM memory_records WHERE id = ?').run(id));
+      return this.removal(id, this.unmarked(own), true, () => this.reader.memory.deleteRecord(id));
     }
 
     const receipt = this.reader.receiptsByIds([id]).get(id);
@@ -205,16 +206,15 @@ class Planner {
     const named =
       receipts.length > 0 ||
       (this.scope === null
-        ? this.reader.dispatchedFor([id]).has(id) || (this.reader.childrenOf([id]).get(id) ?? []).length > 0
-        : this.reader.dispatchedFor([id], this.scope).has(id));
+        ? this.reader.audit.dispatchedFor([id]).has(id) || (this.reader.memory.childrenOf([id]).get(id) ?? []).length > 0
+        : this.reader.audit.dispatchedFor([id], this.scope).has(id));
     if (!named) throw this.notFound(id, 'memory record, memory receipt or record named by an audit row, receipt or parent link');
     return this.removal(id, this.unmarked(receipts), false, () => undefined);
   }
 
   /** Removing record `id` (present or already gone): children detached, receipts marked, loss recorded. */
   private removal(id: string, receipts: ReceiptRow[], exists: boolean, remove: () => void): Plan {
-    const db = this.deps.db;
-    const children = (this.reader.childrenOf([id]).get(id) ?? []).filter((child) => child !== id);
+    const children = (this.reader.memory.childrenOf([id]).get(id) ?? []).filter((child) => child !== id);
     const changes: RepairChange[] = [
       ...children.map((child) => this.detachChange(child, id)),
       ...receipts.map((r) => this.voidChange(r, `memory record ${id} ${exists ? 'deleted' : 'is gone'}`)),
@@ -224,7 +224,7 @@ class Planner {
     return {
       changes,
       execute: () => {
-        for (const child of children) db.prepare('UPDATE memory_records SET parent = NULL WHERE id = ?').run(child);
+        for (const child of children) this.reader.memory.detachParent(child);
         remove();
       },
       facts: { record_id: id, record_existed: exists, voided_receipt_ids: receipts.map((r) => r.id), children_detached: children },
@@ -276,7 +276,7 @@ class Planner {
     if (record.receipt_id !== keepId) {
       const target = keepId;
       changes.push({ op: 'link_receipt', table: 'memory_records', id, detail: `receipt_id ${record.receipt_id ?? 'NULL'} -> ${target}` });
-      steps.push(() => void db.prepare('UPDATE memory_records SET receipt_id = ? WHERE id = ?').run(target, id));
+      steps.push(() => this.reader.memory.linkReceipt(id, target));
     }
     const voided = mine.filter((r) => r.id !== keepId);
     for (const receipt of voided) {
@@ -306,7 +306,7 @@ class Planner {
           `memory record ${id} was not written by dispatch (metadata.source ${JSON.stringify(record.metadata.source ?? null)}); it has no intent_dispatched row to backfill`,
         );
       }
-      if (this.reader.dispatchedFor([id]).has(id)) return { changes: [], execute: () => undefined, facts: {} };
+      if (this.reader.audit.dispatchedFor([id]).has(id)) return { changes: [], execute: () => undefined, facts: {} };
       const payload = {
         intent_id: typeof record.metadata.intent_id === 'string' ? record.metadata.intent_id : id,
         memory_record_id: id,
@@ -315,12 +315,12 @@ class Planner {
         agent: typeof record.metadata.agent === 'string' ? record.metadata.agent : null,
         owner: record.owner,
         created_at: record.created_at,
-        backfilled: true,
+        backfilled: true as const,
         reason: this.reason,
       };
       return {
         changes: [{ op: 'insert_audit', table: 'audit_events', id, detail: 'intent_dispatched row backfilled' }],
-        execute: () => void this.deps.audit.append(this.caller, 'intent_dispatched', payload),
+        execute: () => void this.deps.audit.append(this.caller, { kind: 'intent_dispatched', payload: payload }),
         facts: { backfilled_kind: 'intent_dispatched' },
       };
     }
@@ -330,8 +330,8 @@ class Planner {
       | { id: string; action: string; subject_display: string; subject_pubkey: string; scope: string; expires_at: number | null; parent_id: string | null; issued_at: number }
       | undefined;
     if (!cap || !this.mine(cap.subject_pubkey)) throw this.notFound(id, 'memory record or capability');
-    if (this.reader.grantedFor([id]).has(id)) return { changes: [], execute: () => undefined, facts: {} };
-    let scope: unknown = {};
+    if (this.reader.audit.grantedFor([id]).has(id)) return { changes: [], execute: () => undefined, facts: {} };
+    let scope: {} | null = {};
     try {
       scope = JSON.parse(cap.scope);
     } catch {
@@ -345,12 +345,12 @@ class Planner {
       expires_at: cap.expires_at,
       parent_id: cap.parent_id,
       issued_at: cap.issued_at,
-      backfilled: true,
+      backfilled: true as const,
       reason: this.reason,
     };
     return {
       changes: [{ op: 'insert_audit', table: 'audit_events', id, detail: 'capability_granted row backfilled' }],
-      execute: () => void this.deps.audit.append(this.caller, 'capability_granted', payload),
+      execute: () => void this.deps.audit.append(this.caller, { kind: 'capability_granted', payload: payload }),
       facts: { backfilled_kind: 'capability_granted' },
     };
   }

@@ -131,8 +131,8 @@ class Verification {
     private readonly window: number,
   ) {
     this.ledger = RemovalLedger.load(reader);
-    this.horizon = reader.auditHorizon();
-    this.memories = reader.newestMemory(window);
+    this.horizon = reader.audit.horizon();
+    this.memories = reader.memory.newest(window);
   }
 
   run(): VerifyReport {
@@ -166,7 +166,7 @@ class Verification {
     const bySeq = new Map<number, string[]>();
     for (const failure of report.failures) bySeq.set(failure.seq, [...(bySeq.get(failure.seq) ?? []), failure.reason]);
     for (const [seq, reasons] of [...bySeq].sort((a, b) => a[0] - b[0])) {
-      const times = this.reader.auditNeighbourTimes(seq);
+      const times = this.reader.audit.neighbourTimes(seq);
       const gap = reasons.some((r) => r.startsWith('sequence gap') || r.startsWith('rows before seq'));
       // A gap: the missing rows were written after the row before it and before this one.
       // Otherwise this row (or the one before it) was changed: it lies between its neighbours.
@@ -182,7 +182,7 @@ class Verification {
 
   private memoryAudit(withoutAudit: WithoutAudit[], lostRecords: Map<string, DriftItem>): void {
     const dispatchWritten = this.memories.filter((m) => m.metadata.source === 'dispatch');
-    const dispatched = this.reader.dispatchedFor(dispatchWritten.map((m) => m.id));
+    const dispatched = this.reader.audit.dispatchedFor(dispatchWritten.map((m) => m.id));
     let excused = 0;
     for (const record of dispatchWritten) {
       if (dispatched.has(record.id)) continue;
@@ -200,16 +200,13 @@ class Verification {
 
     // Back: intent_dispatched rows among the newest audit rows must name a record that exists
     // or whose removal is recorded.
-    const rows = this.reader
-      .newestAudit(this.window)
-      .filter((row) => row.kind === 'intent_dispatched' && !this.brokenSeqs.has(row.seq));
+    const rows = this.reader.audit.dispatchedInNewest(this.window).filter((row) => !this.brokenSeqs.has(row.seq));
     const named = new Map<string, { seq: number; at: number }>();
     for (const row of rows) {
-      const id = typeof row.payload.memory_record_id === 'string' ? row.payload.memory_record_id : row.payload.intent_id;
-      if (typeof id !== 'string' || named.has(id)) continue;
-      named.set(id, { seq: row.seq, at: row.timestamp_ms });
+      if (row.record_id === null || named.has(row.record_id)) continue;
+      named.set(row.record_id, { seq: row.seq, at: row.timestamp_ms });
     }
-    const existing = this.reader.memoryByIds([...named.keys()]);
+    const existing = this.reader.memory.byIds([...named.keys()]);
     const missing = [...named.keys()].filter((id) => !existing.has(id));
     const receipts = this.reader.memoryReceiptsFor(missing);
     for (const id of missing) {
@@ -237,7 +234,7 @@ class Verification {
 
   private capabilityAudit(withoutAudit: WithoutAudit[]): void {
     const caps = this.reader.newestCapabilities(this.window);
-    const granted = this.reader.grantedFor(caps.map((c) => c.id));
+    const granted = this.reader.audit.grantedFor(caps.map((c) => c.id));
     let excused = 0;
     for (const cap of caps) {
       if (granted.has(cap.id)) continue;
@@ -296,8 +293,8 @@ class Verification {
     const allMemoryReceipts = recent.filter((r) => r.resource === 'memory');
     const memoryReceipts = allMemoryReceipts.filter((r) => !this.receiptMarked(r));
     const marked = allMemoryReceipts.length - memoryReceipts.length;
-    const existing = this.reader.memoryByIds(memoryReceipts.flatMap((r) => (r.memory_record_id ? [r.memory_record_id] : [])));
-    const linkedBack = this.reader.recordsByReceiptIds(memoryReceipts.map((r) => r.id));
+    const existing = this.reader.memory.byIds(memoryReceipts.flatMap((r) => (r.memory_record_id ? [r.memory_record_id] : [])));
+    const linkedBack = this.reader.memory.byReceiptIds(memoryReceipts.map((r) => r.id));
     const orphans = new Map<string, DriftItem>();
     for (const receipt of memoryReceipts) {
       const recordId = receipt.memory_record_id;
@@ -386,7 +383,7 @@ class Verification {
 
   private memoryParents(lostRecords: Map<string, DriftItem>, orphanReceipts: Map<string, DriftItem>): void {
     const withParent = this.memories.filter((m) => m.parent !== null);
-    const parents = this.reader.memoryByIds(withParent.map((m) => m.parent as string));
+    const parents = this.reader.memory.byIds(withParent.map((m) => m.parent as string));
     let covered = 0;
     for (const record of withParent) {
       const parent = record.parent as string;
@@ -436,7 +433,7 @@ class Verification {
     const parentCache = new Map<string, string | null | undefined>();
     for (const record of this.memories) parentCache.set(record.id, record.parent);
     const parentOf = (id: string) => {
-      if (!parentCache.has(id)) parentCache.set(id, this.reader.parentOf(id));
+      if (!parentCache.has(id)) parentCache.set(id, this.reader.memory.parentOf(id));
       return parentCache.get(id);
     };
     let steps = 0;
@@ -465,7 +462,7 @@ class Verification {
 
   /** The member whose parent is not older than itself (the link that closed the loop); ties by id. */
   private cycleTarget(cycle: string[]): string {
-    const created = new Map(cycle.map((id) => [id, this.reader.createdAt(id) ?? 0]));
+    const created = new Map(cycle.map((id) => [id, this.reader.memory.createdAt(id) ?? 0]));
     const candidates = cycle.filter((id, i) => {
       const parent = cycle[(i + 1) % cycle.length]!;
       return created.get(parent)! >= created.get(id)!;

@@ -5,6 +5,7 @@ import { systemClock } from '../../src/core/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
 import { tempDir } from '../helpers/temp-home.js';
+import { probe } from '../helpers/audit-probe.js';
 
 function freshLog(rows: number) {
   const { dir, cleanup } = tempDir();
@@ -13,7 +14,7 @@ function freshLog(rows: number) {
   const keys = keyPairFromSeed(generateSeed());
   const log = new AuditLog(db, keys, systemClock);
   const issuer = { display: 'user@local', pubkey: keys.publicKeyB58 };
-  for (let i = 0; i < rows; i += 1) log.append(issuer, 'test_event', { n: i });
+  for (let i = 0; i < rows; i += 1) log.append(issuer, probe(i));
   return {
     db,
     log,
@@ -118,12 +119,12 @@ test('a row appended in a rolled-back transaction leaves no trace', () => {
   const t = freshLog(2);
   assert.throws(() =>
     t.db.transaction(() => {
-      t.log.append(t.issuer, 'doomed', {});
+      t.log.append(t.issuer, probe(0));
       throw new Error('change failed');
     })(),
   );
   assert.equal(t.verify().events, 2);
-  t.log.append(t.issuer, 'after', {});
+  t.log.append(t.issuer, probe(0));
   assert.equal(t.verify().valid, true);
   t.done();
 });

@@ -5,6 +5,7 @@ import { CovenantError, randomBase58 } from '../../src/core/index.js';
 import type { IpcClient } from '../../src/ipc/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 import { capabilityService, grantIfGated, logHarness, newAgent, type LogHarness } from './audit-test-helpers.js';
+import { probe } from '../helpers/audit-probe.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -16,7 +17,7 @@ function deps(h: LogHarness): AuditPurgeDeps {
 function rowsAt(h: LogHarness, timestamps: number[]): void {
   for (const ts of timestamps) {
     h.clock.set(ts);
-    h.log.append(h.operator, 'test_event', { ts });
+    h.log.append(h.operator, probe(ts));
   }
   h.clock.set(Math.max(...timestamps) + 1000);
 }
@@ -96,7 +97,7 @@ describe('purgeAudit', () => {
 
     // A restarted daemon (a new AuditLog on the same database) keeps chaining.
     const restarted = new AuditLog(h.db, h.keys, h.clock);
-    const next = restarted.append(h.operator, 'after_restart', {});
+    const next = restarted.append(h.operator, probe(0));
     assert.equal(next.seq, 6);
     const report = h.verify();
     assert.equal(report.valid, true, JSON.stringify(report.failures));
@@ -121,7 +122,7 @@ describe('purgeAudit', () => {
     const count = 2 * CHECKPOINT_EVERY + 10;
     for (let i = 0; i < count; i += 1) {
       h.clock.set(T0 + i);
-      h.log.append(h.operator, 'bulk', { i });
+      h.log.append(h.operator, probe(i));
     }
     h.clock.set(T0 + count + 100);
     assert.deepEqual(h.checkpointSeqs(), [CHECKPOINT_EVERY, 2 * CHECKPOINT_EVERY]);

@@ -6,6 +6,7 @@ import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
 import { grantIfGated, logHarness, newAgent, type LogHarness } from './audit-test-helpers.js';
+import { probe } from '../helpers/audit-probe.js';
 
 describe('queryAuditEvents', () => {
   let h: LogHarness;
@@ -15,7 +16,7 @@ describe('queryAuditEvents', () => {
     h = logHarness();
     // seq 1..12 at t0 + 10*(seq-1); kinds alternate, issuers alternate in pairs.
     for (let i = 0; i < 12; i += 1) {
-      h.log.append(i % 4 < 2 ? alice : bob, i % 2 === 0 ? 'even_event' : 'odd_event', { i });
+      h.log.append(i % 4 < 2 ? alice : bob, probe(i, i % 2 === 0 ? 'peers_purged' : 'capabilities_purged'));
       h.clock.advance(10);
     }
   });
@@ -40,9 +41,9 @@ describe('queryAuditEvents', () => {
   });
 
   test('kinds filter keeps only the listed kinds', () => {
-    const odd = queryAuditEvents(h.db, { limit: 50, kinds: ['odd_event'], visibleTo: null });
+    const odd = queryAuditEvents(h.db, { limit: 50, kinds: ['capabilities_purged'], visibleTo: null });
     assert.deepEqual(seqs(odd), [12, 10, 8, 6, 4, 2]);
-    assert.equal(queryAuditEvents(h.db, { limit: 50, kinds: ['odd_event', 'even_event'], visibleTo: null }).length, 12);
+    assert.equal(queryAuditEvents(h.db, { limit: 50, kinds: ['capabilities_purged', 'peers_purged'], visibleTo: null }).length, 12);
     assert.equal(queryAuditEvents(h.db, { limit: 50, kinds: ['nothing'], visibleTo: null }).length, 0);
   });
 
@@ -57,15 +58,15 @@ describe('queryAuditEvents', () => {
   test('visibility applies on top of every filter', () => {
     assert.deepEqual(seqs(queryAuditEvents(h.db, { limit: 50, visibleTo: bob.pubkey })), [12, 11, 8, 7, 4, 3]);
     assert.deepEqual(seqs(queryAuditEvents(h.db, { limit: 50, issuerPrefix: alice.pubkey, visibleTo: bob.pubkey })), []);
-    assert.deepEqual(seqs(queryAuditEvents(h.db, { limit: 50, kinds: ['even_event'], afterSeq: 3, visibleTo: bob.pubkey })), [7, 11]);
+    assert.deepEqual(seqs(queryAuditEvents(h.db, { limit: 50, kinds: ['peers_purged'], afterSeq: 3, visibleTo: bob.pubkey })), [7, 11]);
   });
 
   test('filters combine and the row comes back whole', () => {
-    const [row] = queryAuditEvents(h.db, { limit: 1, kinds: ['even_event'], issuerPrefix: bob.pubkey, sinceMs: t0, visibleTo: null });
+    const [row] = queryAuditEvents(h.db, { limit: 1, kinds: ['peers_purged'], issuerPrefix: bob.pubkey, sinceMs: t0, visibleTo: null });
     assert.ok(row);
     assert.equal(row.seq, 11);
     assert.deepEqual(row.issuer, bob);
-    assert.deepEqual(row.payload, { i: 10 });
+    assert.deepEqual(row.payload, { before_ms: 10, purged: 10 });
     assert.match(row.event_hash, /^[0-9a-f]{64}$/);
     assert.match(row.chain_hash, /^[0-9a-f]{64}$/);
   });
@@ -84,8 +85,8 @@ describe('audit_recent over the socket', () => {
     t.daemon.ctx.peers.register(bobToken, bob, 'peer');
     grantIfGated(t.daemon.ctx, bob, 'audit.read');
     grantIfGated(t.daemon.ctx, t.daemon.ctx.identity.agentId, 'audit.read');
-    t.daemon.ctx.audit.append(bob, 'bob_did_something', { n: 1 });
-    t.daemon.ctx.audit.append(bob, 'bob_did_something', { n: 2 });
+    t.daemon.ctx.audit.append(bob, probe(1, 'capabilities_purged'));
+    t.daemon.ctx.audit.append(bob, probe(2, 'capabilities_purged'));
     operator = await t.session();
     await operator.request({ kind: 'submit_intent', text: 'operator row' });
   });
@@ -120,8 +121,8 @@ describe('audit_recent over the socket', () => {
     const issuers = new Set(events.map((e) => e.issuer.pubkey));
     assert.ok(issuers.has(bob.pubkey));
     assert.ok(issuers.has(t.daemon.ctx.identity.agentId.pubkey));
-    const bobs = (await recent(operator, { issuer: bob.pubkey, kinds: ['bob_did_something'] })).events as AuditEvent[];
-    assert.deepEqual(bobs.map((e) => e.payload), [{ n: 2 }, { n: 1 }]);
+    const bobs = (await recent(operator, { issuer: bob.pubkey, kinds: ['capabilities_purged'] })).events as AuditEvent[];
+    assert.deepEqual(bobs.map((e) => e.payload), [{ before_ms: 2, purged: 2 }, { before_ms: 1, purged: 1 }]);
   });
 
   test('a peer sees only the rows it issued, whatever it asks for', async () => {
@@ -130,8 +131,8 @@ describe('audit_recent over the socket', () => {
     assert.ok(mine.length >= 2);
     assert.ok(mine.every((e) => e.issuer.pubkey === bob.pubkey), 'only bob rows');
     assert.deepEqual(
-      ((await recent(client, { kinds: ['bob_did_something'] })).events as AuditEvent[]).map((e) => e.payload),
-      [{ n: 2 }, { n: 1 }],
+      ((await recent(client, { kinds: ['capabilities_purged'] })).events as AuditEvent[]).map((e) => e.payload),
+      [{ before_ms: 2, purged: 2 }, { before_ms: 1, purged: 1 }],
     );
     const operatorRows = await recent(client, { issuer: t.daemon.ctx.identity.agentId.pubkey, limit: 1000 });
     assert.equal(operatorRows.kind, 'audit_recent');

@@ -13,6 +13,7 @@ import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { runCli, spawnDaemon } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { grantIfGated } from './audit-test-helpers.js';
+import { probe } from '../helpers/audit-probe.js';
 
 interface Report {
   events: number;
@@ -34,7 +35,7 @@ class Home extends DaemonFixture {
 
   /** `n` rows written by the daemon's own audit log. */
   rows(n: number): void {
-    for (let i = 0; i < n; i += 1) this.ctx.audit.append(this.operator, 'test_event', { i });
+    for (let i = 0; i < n; i += 1) this.ctx.audit.append(this.operator, probe(i));
   }
 
   /** `covenant audit checkpoint`: signs the newest row; returns its seq. */
@@ -163,7 +164,7 @@ describe('audit verify detects multi-row truncation', () => {
       h.rows(10);
       await h.checkpoint();
       h.rows(20);
-      const victim = (h.ctx.db.prepare("SELECT max(seq) AS s FROM audit_events WHERE kind = 'test_event'").get() as { s: number }).s - 5;
+      const victim = (h.ctx.db.prepare("SELECT max(seq) AS s FROM audit_events WHERE kind = 'peers_purged'").get() as { s: number }).s - 5;
       await h.checkpoint();
       h.rows(20);
       const end = await h.editStopped((db) => {
@@ -178,7 +179,7 @@ describe('audit verify detects multi-row truncation', () => {
         failureAt(offline, last, new RegExp(`ends at seq ${last - 1} but the signed audit head`));
 
         // Padding the table back to the head's seq does not help: the row there is not the signed one.
-        appendRaw(db, h.pubkey, 'test_event', { forged: true });
+        appendRaw(db, h.pubkey, 'peers_purged', { forged: true });
         const padded = verifyAuditChain(db, h.pubkey) as Report;
         assert.deepEqual(padded.failures.map((f) => f.seq), [last], JSON.stringify(padded.failures));
         failureAt(padded, last, /differs from the signed audit head \(audit\.head\): the rows up to it were rewritten, renumbered or replaced/);
@@ -252,7 +253,7 @@ describe('what must still verify', () => {
         const before = readAuditHead(h.headPath, h.pubkey);
         assert.equal(before.state, 'valid');
         // Rows the daemon committed but never covered with a head: exactly what a SIGKILL leaves.
-        for (let i = 0; i < 7; i += 1) appendRaw(db, h.pubkey, 'test_event', { after_head: i });
+        for (let i = 0; i < 7; i += 1) appendRaw(db, h.pubkey, 'peers_purged', { after_head: i });
         const offline = verifyAuditChain(db, h.pubkey) as Report;
         assert.equal(offline.valid, true, JSON.stringify(offline.failures));
         return { head: before.state === 'valid' ? before.head.seq : 0, last: lastSeq(db) };
@@ -314,7 +315,7 @@ describe('what must still verify', () => {
       const committed = (h.ctx.db.prepare('SELECT max(seq) AS s FROM audit_events').get() as { s: number }).s;
       assert.throws(() =>
         h.ctx.db.transaction(() => {
-          h.ctx.audit.append(h.operator, 'doomed', {});
+          h.ctx.audit.append(h.operator, probe(0));
           h.ctx.audit.checkpoint();
           throw new Error('the change failed');
         })(),

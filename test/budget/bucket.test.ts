@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { creditsForWallMs, deadlineForBalance, msUntil, refill, MS_PER_HOUR } from '../../src/budget/index.js';
+import { deadlineForBalance, msUntil, refill, MS_PER_HOUR } from '../../src/budget/index.js';
+import { computeCredits } from '../../src/settlement/index.js';
 import { budgetHarness } from './helpers.js';
 
 test('refill is continuous at capacity per hour and stops at capacity', () => {
@@ -24,11 +25,11 @@ test('ETA to the next credit and to a full bucket', () => {
 });
 
 test('credit pricing: 1 per started 1000 ms of wall time, minimum 1', () => {
-  assert.equal(creditsForWallMs(0), 1);
-  assert.equal(creditsForWallMs(1), 1);
-  assert.equal(creditsForWallMs(1000), 1);
-  assert.equal(creditsForWallMs(1001), 2);
-  assert.equal(creditsForWallMs(2999), 3);
+  assert.equal(computeCredits(0), 1);
+  assert.equal(computeCredits(1), 1);
+  assert.equal(computeCredits(1000), 1);
+  assert.equal(computeCredits(1001), 2);
+  assert.equal(computeCredits(2999), 3);
   assert.equal(deadlineForBalance(3.7), 3000);
   assert.equal(deadlineForBalance(1), 1000);
   assert.equal(deadlineForBalance(0.2), 1000, 'an admitted run gets at least one credit of wall time');

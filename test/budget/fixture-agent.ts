@@ -4,9 +4,13 @@ import { join } from 'node:path';
 /**
  * A fixture agent package: answers `done: <text>` at once, or after N ms when the text
  * contains `sleep:N`. With FIXTURE_PIDFILE set (declared in its manifest) it appends its pid there, so a test
- * can check the process is gone after a preemption.
+ * can check the process is gone after a preemption. `requiredCapabilities` fills `[capabilities] required`.
  */
-export function writeFixtureAgent(root: string, id: string, options: { creditsPerHour: number; cpuMsPerTask?: number; ignoreRules?: string }): string {
+export function writeFixtureAgent(
+  root: string,
+  id: string,
+  options: { creditsPerHour: number; cpuMsPerTask?: number; ignoreRules?: string; requiredCapabilities?: string[] },
+): string {
   const dir = join(root, id);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -35,7 +39,7 @@ budget_credits_per_hour = ${options.creditsPerHour}
 
 [router]
 keywords = ["${id}"]
-`,
+${options.requiredCapabilities ? `\n[capabilities]\nrequired = ${JSON.stringify(options.requiredCapabilities)}\n` : ''}`,
   );
   // The agent is CommonJS whatever package.json sits above the temporary directory.
   writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}\n');

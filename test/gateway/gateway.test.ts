@@ -11,6 +11,7 @@ import {
   startGatewayFixture,
   type GatewayFixture,
 } from './helpers.js';
+import { probe } from '../helpers/audit-probe.js';
 
 let f: GatewayFixture;
 
@@ -261,15 +262,15 @@ test('with the default (empty) origin list no origin gets Access-Control-Allow-O
 });
 
 test('GET query parameters are converted by the schema (audit_recent limit, kinds)', { skip: !isRequestKind('audit_recent') && 'audit_recent is not in the request table yet' }, async () => {
-  for (let i = 0; i < 3; i += 1) f.ctx.audit.append(f.ctx.identity.agentId, 'query_probe', { i });
-  const response = await fetch(`${f.url}/audit/recent?limit=2&kinds=query_probe`, { headers: f.bearer() });
+  for (let i = 0; i < 3; i += 1) f.ctx.audit.append(f.ctx.identity.agentId, probe(i, 'capabilities_purged'));
+  const response = await fetch(`${f.url}/audit/recent?limit=2&kinds=capabilities_purged`, { headers: f.bearer() });
   assert.equal(response.status, 200);
   const body = (await json(response)) as { kind: string; limit: number; events: Array<{ kind: string }> };
   assert.equal(body.kind, 'audit_recent');
   assert.equal(body.limit, 2);
   assert.deepEqual(
     body.events.map((event) => event.kind),
-    ['query_probe', 'query_probe'],
+    ['capabilities_purged', 'capabilities_purged'],
   );
   const bad = await fetch(`${f.url}/audit/recent?limit=two`, { headers: f.bearer() });
   assert.equal(bad.status, 400);

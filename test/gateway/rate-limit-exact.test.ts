@@ -62,10 +62,10 @@ test('the sum of the rows\' counts equals the number of 429 answers, exactly', a
     if (i === 300) clock.ms += 1000;
     const failing = i >= 300 && i < 315;
     if (failing) {
-      audit.append = ((issuer, kind, payload) => {
-        if (kind === 'rate_limited') throw new Error('disk full');
-        return append(issuer, kind, payload);
-      }) as typeof audit.append;
+      audit.append = (issuer, event) => {
+        if (event.kind === 'rate_limited') throw new Error('disk full');
+        return append(issuer, event);
+      };
     }
     try {
       await answer(i);

@@ -4,6 +4,7 @@ import type { AuditEvent } from '../../src/audit/index.js';
 import { CovenantError } from '../../src/core/index.js';
 import type { Authorizer } from '../../src/requests/index.js';
 import { auditRows, grantAction, registerPeer, revokeByHash, SseReader, startGatewayFixture, type GatewayFixture } from './helpers.js';
+import { marked } from '../helpers/audit-probe.js';
 
 let f: GatewayFixture;
 let activeListeners = 0;
@@ -51,10 +52,10 @@ async function waitFor(predicate: () => boolean, timeoutMs = 60_000): Promise<bo
 test('the operator stream receives a row appended after connecting, as event: audit with id: seq', async () => {
   const { sse } = await openStream(f.t.operatorToken);
   const peer = registerPeer(f.ctx, 'someone');
-  const row = f.ctx.audit.append(peer.agentId, 'sse_probe', { n: 1 });
+  const row = f.ctx.audit.append(peer.agentId, marked('sse_probe'));
   assert.ok(await sse.until((text) => text.includes('sse_probe')), `no event: ${sse.text}`);
   const events = sse.events();
-  const probe = events.find((event) => (event.data as AuditEvent).kind === 'sse_probe');
+  const probe = events.find((event) => (event.data as AuditEvent).payload.agent === 'sse_probe');
   assert.ok(probe);
   assert.equal(probe.event, 'audit');
   assert.equal(probe.id, String(row.seq));
@@ -65,9 +66,9 @@ test('the operator stream receives a row appended after connecting, as event: au
 test('a peer stream carries only the rows that peer issued', async () => {
   const peer = reader('watcher');
   const { sse } = await openStream(peer.token);
-  f.ctx.audit.append(f.ctx.identity.agentId, 'not_for_peer', {});
-  f.ctx.audit.append(registerPeer(f.ctx, 'other').agentId, 'not_for_peer_either', {});
-  f.ctx.audit.append(peer.agentId, 'for_peer', {});
+  f.ctx.audit.append(f.ctx.identity.agentId, marked('not_for_peer'));
+  f.ctx.audit.append(registerPeer(f.ctx, 'other').agentId, marked('not_for_peer_either'));
+  f.ctx.audit.append(peer.agentId, marked('for_peer'));
   assert.ok(await sse.until((text) => text.includes('for_peer')), sse.text);
   assert.ok(!sse.text.includes('not_for_peer'), 'a row of another issuer was streamed');
   assert.deepEqual(
@@ -89,7 +90,7 @@ test('disconnectToken closes the streams of that token only', async () => {
   const bystander = await openStream(f.t.operatorToken);
   assert.equal(f.gw.disconnectToken(peer.tokenHash), 1);
   assert.ok(await victim.sse.ended(), 'the stream of the disconnected token stayed open');
-  f.ctx.audit.append(f.ctx.identity.agentId, 'after_disconnect', {});
+  f.ctx.audit.append(f.ctx.identity.agentId, marked('after_disconnect'));
   assert.ok(await bystander.sse.until((text) => text.includes('after_disconnect')), 'the other stream was closed too');
   assert.equal(bystander.sse.done, false);
   assert.equal(f.gw.disconnectToken(peer.tokenHash), 0);
@@ -100,7 +101,7 @@ test('a token revoked in the store loses its stream at the next event even witho
   const peer = reader('quiet-revokee');
   const { sse } = await openStream(peer.token);
   revokeByHash(f.ctx, peer.tokenHash);
-  f.ctx.audit.append(peer.agentId, 'after_revocation', {});
+  f.ctx.audit.append(peer.agentId, marked('after_revocation'));
   assert.ok(await sse.ended(), 'the revoked stream stayed open');
   assert.ok(!sse.text.includes('after_revocation'), 'a revoked token received a row');
 });

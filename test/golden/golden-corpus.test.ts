@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { z } from 'zod';
-import { CONNECTION_MESSAGES, REQUESTS } from '../../src/protocol/index.js';
-import { REPO_ROOT } from '../helpers/binaries.js';
-
-const GOLDEN = join(REPO_ROOT, 'test', 'golden');
+import { CONNECTION_MESSAGES, replyFrameSchema, REQUESTS } from '../../src/protocol/index.js';
+import { GOLDEN, goldenFiles, kindOfGoldenFile, loadGolden as load } from './golden-files.js';
 
 function literalKind(schema: z.ZodObject): string {
   const kind = schema.shape.kind as unknown as { value: string };
@@ -15,25 +13,17 @@ function literalKind(schema: z.ZodObject): string {
 
 const requestSchemas = new Map<string, z.ZodType>();
 for (const [kind, definition] of Object.entries(REQUESTS)) {
-  requestSchemas.set(kind, (definition.params as z.ZodObject).extend({}).loose());
+  // Strict here though the daemon ignores unknown fields (forward compatibility, SPEC
+  // "Versioning"): a golden request with a misspelt or renamed field must fail.
+  requestSchemas.set(kind, (definition.params as z.ZodObject).strict());
 }
 for (const [kind, schema] of Object.entries(CONNECTION_MESSAGES.requests)) requestSchemas.set(kind, schema);
 
 const responseSchemas = new Map<string, z.ZodType>();
 for (const definition of Object.values(REQUESTS)) {
-  responseSchemas.set(literalKind(definition.response as z.ZodObject), definition.response);
+  responseSchemas.set(literalKind(definition.response as z.ZodObject), replyFrameSchema(definition.response));
 }
 for (const [kind, schema] of Object.entries(CONNECTION_MESSAGES.responses)) responseSchemas.set(kind, schema);
-
-function goldenFiles(folder: string): string[] {
-  return readdirSync(join(GOLDEN, folder))
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => name.slice(0, -'.json'.length));
-}
-
-function load(folder: string, kind: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(GOLDEN, folder, `${kind}.json`), 'utf8')) as Record<string, unknown>;
-}
 
 test('every request kind has a golden request that its schema accepts', () => {
   for (const [kind, schema] of requestSchemas) {
@@ -47,17 +37,32 @@ test('every request kind has a golden request that its schema accepts', () => {
   }
 });
 
-test('every response kind has a golden response that its schema accepts', () => {
-  for (const [kind, schema] of responseSchemas) {
+test('every response kind has a golden response, and its strict schema accepts every golden response', () => {
+  for (const kind of responseSchemas.keys()) {
     assert.ok(existsSync(join(GOLDEN, 'responses', `${kind}.json`)), `missing golden response test/golden/responses/${kind}.json`);
-    const parsed = schema.safeParse(load('responses', kind));
-    assert.ok(parsed.success, `golden response ${kind} no longer parses: ${parsed.success ? '' : parsed.error.message}`);
+  }
+  for (const name of goldenFiles('responses')) {
+    const schema = responseSchemas.get(kindOfGoldenFile(name));
+    if (!schema) continue;
+    const parsed = schema.safeParse(load('responses', name));
+    assert.ok(parsed.success, `golden response ${name} no longer parses: ${parsed.success ? '' : parsed.error.message}`);
   }
 });
 
+test('a strict response schema refuses an unknown field, also a nested one', () => {
+  const schema = responseSchemas.get('agent_installed')!;
+  const golden = load('responses', 'agent_installed');
+  assert.ok(schema.safeParse(golden).success);
+  assert.equal(schema.safeParse({ ...golden, note: 'x' }).success, false);
+  assert.equal(schema.safeParse({ ...golden, agent: { ...(golden.agent as object), homepage: 'x' } }).success, false);
+});
+
 test('every golden file names a kind that exists', () => {
-  for (const kind of goldenFiles('requests')) assert.ok(requestSchemas.has(kind), `test/golden/requests/${kind}.json has no request kind`);
-  for (const kind of goldenFiles('responses')) assert.ok(responseSchemas.has(kind), `test/golden/responses/${kind}.json has no response kind`);
+  for (const name of goldenFiles('requests')) assert.ok(requestSchemas.has(name), `test/golden/requests/${name}.json has no request kind`);
+  for (const name of goldenFiles('responses')) {
+    assert.ok(responseSchemas.has(kindOfGoldenFile(name)), `test/golden/responses/${name}.json has no response kind`);
+    assert.equal(load('responses', name).kind, kindOfGoldenFile(name), `test/golden/responses/${name}.json must carry its kind`);
+  }
 });
 
 test('the HTTP routes derived from the table are unique', () => {

@@ -6,6 +6,7 @@ import type { AgentId } from '../../src/identity/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { auditRows, type AuditRow } from './audit-rows.js';
 import { RawSocket } from './raw-socket.js';
+import { assertReplyMatchesProtocol } from './reply-schema.js';
 import { tempHome } from './temp-home.js';
 
 type FixtureClass<F extends DaemonFixture> = new (home: string, cleanup: () => void) => F;
@@ -65,7 +66,9 @@ export class DaemonFixture {
     const client = await this.connect();
     try {
       await client.authenticate(token);
-      return await client.request(request);
+      const reply = await client.request(request);
+      assertReplyMatchesProtocol(request, reply);
+      return reply;
     } finally {
       client.close();
     }

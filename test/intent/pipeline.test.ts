@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, mkdtempSync, cpSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { IpcClient } from '../../src/ipc/index.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 import { FIXTURE_AGENTS, REFERENCE_AGENTS, startRuntimeDaemon, type RuntimeDaemon } from './helpers.js';
 
@@ -310,7 +311,10 @@ describe('daemon restart', () => {
         daemon.ctx.runtime.agents.list().map((a) => a.id),
         ['hello'],
       );
-      const outcome = await daemon.ctx.intents.submit({ caller: daemon.ctx.identity.agentId, text: 'hello after restart' });
+      const client = await IpcClient.connect(daemon.paths.sock, { timeoutMs: 60_000 });
+      await client.authenticate(readFileSync(daemon.paths.operatorToken, 'utf8').trim());
+      const outcome = await client.request({ kind: 'submit_intent', text: 'hello after restart' });
+      client.close();
       assert.equal(outcome.agent, 'hello');
       assert.equal(outcome.status, 'ok');
     } finally {

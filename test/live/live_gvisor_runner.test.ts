@@ -242,16 +242,19 @@ test('live_gvisor_warm_run_serves_one_intent_and_is_replaced', { skip }, async (
 
     // Counts cold starts: the intent must go to the booted sandbox, not to a fresh `runsc run`.
     // (How much faster that is belongs to `npm run bench`, not to a test on a busy machine.)
-    let coldRuns = 0;
-    const internals = runner as unknown as { runCold: (...args: unknown[]) => Promise<AgentRunResult> };
-    const runCold = internals.runCold.bind(runner);
-    internals.runCold = (...args) => {
-      coldRuns += 1;
-      return runCold(...args);
-    };
-    const result = await runner.run(request(packageDir, 'warm ping', { intent: { intent_id: 'live-warm-1', text: 'warm ping' } }));
+    // A cold start writes a bundle directory named after a fresh UUID (a warm one: warm-<uuid>).
+    const coldBundles: string[] = [];
+    const watcher = fs.watch(stateRoot, (_event, name) => {
+      if (name !== null && /^[0-9a-f-]{36}$/.test(String(name))) coldBundles.push(String(name));
+    });
+    let result: AgentRunResult;
+    try {
+      result = await runner.run(request(packageDir, 'warm ping', { intent: { intent_id: 'live-warm-1', text: 'warm ping' } }));
+    } finally {
+      watcher.close();
+    }
     assert.equal(answerOf(result), 'hello from gvisor: warm ping');
-    assert.equal(coldRuns, 0, 'the intent was served by the warm sandbox');
+    assert.deepEqual(coldBundles, [], 'the intent was served by the warm sandbox');
     assert.ok(!runscContainers(stateRoot).includes(first as string), 'the used sandbox is gone');
     assert.ok(!leftoverBundles(stateRoot).includes(first as string), 'the used bundle is removed');
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ReadRecord as RecordView } from '../../src/memory/index.js';
+import type { MemoryReadRecord as RecordView } from '../../src/protocol/index.js';
 import type { CliResult } from '../helpers/binaries.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
 import { addPeer, okJson, sleep } from './helpers.js';

@@ -1,7 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import {
   type AgentRunResult,
 } from '../../src/runtime/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { alive } from './process-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.join(here, 'fixtures');
@@ -46,22 +47,6 @@ function request(entry: string, overrides: Partial<AgentRunRequest> = {}): Agent
     memoryMb: 128,
     ...overrides,
   };
-}
-
-/** True while the pid exists and is not a zombie waiting to be reaped by init. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false; // vanished between the two checks
-  }
 }
 
 async function readPids(file: string): Promise<{ agent: number; grandchild?: number }> {

@@ -12,8 +12,8 @@ import {
   receiptLeafHash,
   verifyBatchSignature,
   verifyReceiptProof,
-  type ReceiptProof,
 } from '../../src/settlement/index.js';
+import type { ReceiptProof } from '../../src/protocol/index.js';
 import { execFile } from 'node:child_process';
 import { CLI_BIN, runCli, type CliResult } from '../helpers/binaries.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';

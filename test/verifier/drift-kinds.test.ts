@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
+  dispatchedEvent,
   assertClean,
   assertOnly,
   auditRows,
@@ -220,7 +221,7 @@ describe('verify: each drift kind, one item, repaired by its own command', () =>
     const now = Date.now();
     const compute = insertReceipt(fx.db, { payer: fx.owner.pubkey, resource: 'compute', settled_at: now, memory_record_id: id, intent_id: id });
     insertRecord(fx.db, { id, owner: fx.owner.pubkey, created_at: now, receipt_id: compute });
-    fx.ctx.audit.append(fx.owner, 'intent_dispatched', { intent_id: id, receipt_id: compute, memory_record_id: id });
+    fx.ctx.audit.append(fx.owner, dispatchedEvent(id, compute, null));
     const item = assertOnly(await verify(fx.client), 'memory_receipt_resource_mismatch', id);
     assert.equal(item.repair.safe, true);
     await runRepairCommand(fx.client, item.repair.command);

@@ -9,8 +9,10 @@ import type { DaemonContext } from '../../src/requests/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import type { Db } from '../../src/store/index.js';
-import { splitCommandLine, type DriftItem, type MemoryRepairResult, type VerifyReport } from '../../src/verifier/index.js';
+import type { DriftItem, MemoryRepairResult, VerifyReport } from '../../src/protocol/index.js';
+import { splitCommandLine } from '../../src/verifier/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/in-process-daemon.js';
+import type { NewAuditEvent } from '../../src/audit/index.js';
 
 export interface Fixture {
   t: TestDaemon;
@@ -117,6 +119,30 @@ export interface Written {
   created_at: number;
 }
 
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** The `intent_dispatched` event of a dispatch by agent `hello` that wrote memory record `id` (its answer and intent empty). */
+export function dispatchedEvent(id: string, computeReceiptId: string, memoryReceiptId: string | null): NewAuditEvent {
+  return {
+    kind: 'intent_dispatched',
+    payload: {
+      intent_id: id,
+      agent: 'hello',
+      backend: 'trusted-local',
+      routed_by: 'keyword',
+      receipt_id: computeReceiptId,
+      wall_ms: 0,
+      credits: 0,
+      text_bytes: 0,
+      text_sha256: EMPTY_SHA256,
+      memory_record_id: id,
+      memory_receipt_id: memoryReceiptId,
+      answer_bytes: 0,
+      answer_sha256: EMPTY_SHA256,
+    },
+  };
+}
+
 /**
  * What a successful dispatch leaves (the SPEC shape): a working record with id = intent_id, its
  * `memory` receipt (payer = owner) named by record.receipt_id, and its `intent_dispatched` row.
@@ -129,7 +155,7 @@ export function dispatchRecord(fx: Fixture, options: { created_at?: number; audi
     insertReceipt(fx.db, { id: receiptId, payer: fx.owner.pubkey, settled_at: created, memory_record_id: id, intent_id: id });
     insertRecord(fx.db, { id, owner: fx.owner.pubkey, created_at: created, receipt_id: receiptId, parent: options.parent ?? null });
     if (options.audit !== false) {
-      fx.ctx.audit.append(fx.owner, 'intent_dispatched', { intent_id: id, agent: 'hello', receipt_id: receiptId, memory_record_id: id });
+      fx.ctx.audit.append(fx.owner, dispatchedEvent(id, receiptId, receiptId));
     }
   })();
   return { id, receiptId, created_at: created };
@@ -151,7 +177,10 @@ export function writtenRecord(fx: Fixture, options: { created_at?: number; paren
       parent: options.parent ?? null,
       receipt_id: options.receipt === false ? null : receiptId,
     });
-    fx.ctx.audit.append(fx.owner, 'memory_written', { id, receipt_id: receiptId });
+    fx.ctx.audit.append(fx.owner, {
+      kind: 'memory_written',
+      payload: { id, tier: options.tier ?? 'episodic', parent: options.parent ?? null, receipt_id: receiptId, credits: 0, text_bytes: 0, text_sha256: EMPTY_SHA256 },
+    });
   })();
   return { id, receiptId, created_at: created };
 }

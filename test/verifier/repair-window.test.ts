@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { REQUESTS } from '../../src/protocol/index.js';
-import { REPAIR_ACTIONS, repairCommand, splitCommandLine } from '../../src/verifier/index.js';
-import { CLI_REPAIR_ACTIONS } from '../../src/cli/register/verify.js';
+import { REPAIR_ACTIONS, REQUESTS } from '../../src/protocol/index.js';
+import { repairCommand, splitCommandLine } from '../../src/verifier/index.js';
 import {
   assertClean,
   assertOnly,
@@ -200,10 +199,6 @@ describe('request table and commands', () => {
     const params = { action: 'delete' as const, target_id: 'x', reason: 'r' };
     assert.deepEqual(REQUESTS.memory_repair.authorize(params), { action: 'memory.repair.dry_run' });
     assert.deepEqual(REQUESTS.memory_repair.authorize({ ...params, apply: true }), { action: 'memory.repair.apply' });
-  });
-
-  test('the CLI knows the same repair actions as the daemon', () => {
-    assert.deepEqual([...CLI_REPAIR_ACTIONS], [...REPAIR_ACTIONS]);
   });
 
   test('repair commands quote what a shell would change, and split back to the same words', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { VerifyReport } from '../../src/verifier/index.js';
+import type { VerifyReport } from '../../src/protocol/index.js';
 import { CLI_BIN, REPO_ROOT } from '../helpers/binaries.js';
 import { fixture, writtenRecord, type Fixture } from './helpers.js';
 

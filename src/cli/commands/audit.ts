@@ -1,20 +1,12 @@
 import { CovenantError } from '../../core/errors.js';
-import { IpcClient, type WireMessage } from '../../ipc/client.js';
+import { IpcClient } from '../../ipc/client.js';
+import type { ParamsInput, ResponseOf } from '../../protocol/index.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
 import { callDaemon, readToken, socketPath } from '../session.js';
 
-interface IntegrityReport {
-  events: number;
-  checkpoints: number;
-  valid: boolean;
-  root_hash_hex: string;
-  failures: Array<{ seq: number; reason: string }>;
-}
-
 export async function auditVerifyCommand(flags: GlobalFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'audit_verify' });
-  const report = reply.report as IntegrityReport;
+  const { report } = await callDaemon(flags, 'audit_verify', {});
   const human = report.valid
     ? [`audit chain valid: ${report.events} events, ${report.checkpoints} checkpoints, root ${report.root_hash_hex}`]
     : [
@@ -25,8 +17,7 @@ export async function auditVerifyCommand(flags: GlobalFlags): Promise<CommandOut
 }
 
 export async function auditCheckpointCommand(flags: GlobalFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'audit_checkpoint' });
-  const checkpoint = reply.checkpoint as { seq: number; chain_hash: string } | null;
+  const { checkpoint } = await callDaemon(flags, 'audit_checkpoint', {});
   return {
     json: { kind: 'audit_checkpoint', checkpoint },
     human: checkpoint ? `checkpoint signed at seq ${checkpoint.seq} (${checkpoint.chain_hash})` : 'audit log is empty; nothing to sign',
@@ -41,13 +32,7 @@ export interface AuditRecentOptions {
   follow?: boolean;
 }
 
-interface AuditEventLine {
-  seq: number;
-  kind: string;
-  issuer: { display: string; pubkey: string };
-  payload: Record<string, unknown>;
-  [key: string]: unknown;
-}
+type AuditEventLine = ResponseOf<'audit_recent'>['events'][number];
 
 /** How often `--follow` asks for new rows, and how long it waits for a restarted daemon. */
 export const FOLLOW_POLL_MS = 500;
@@ -55,10 +40,9 @@ export const FOLLOW_RECONNECT_WINDOW_MS = 10_000;
 const FOLLOW_RECONNECT_RETRY_MS = 250;
 const FOLLOW_PAGE = 1000;
 
-function recentRequest(options: AuditRecentOptions, extra: { after_seq?: number; limit?: number } = {}): WireMessage {
+function recentRequest(options: AuditRecentOptions, extra: { after_seq?: number; limit?: number } = {}): ParamsInput<'audit_recent'> {
   const limit = extra.limit ?? options.limit;
   return {
-    kind: 'audit_recent',
     ...(limit === undefined ? {} : { limit }),
     ...(options.sinceMs === undefined ? {} : { since_ms: options.sinceMs }),
     ...(extra.after_seq === undefined ? {} : { after_seq: extra.after_seq }),
@@ -72,11 +56,9 @@ export async function auditRecentCommand(flags: GlobalFlags, options: AuditRecen
     await followAudit(flags, options);
     return { json: { kind: 'audit_recent' }, human: [] };
   }
-  const reply = await callDaemon(flags, recentRequest(options));
-  const { id: _id, ...json } = reply;
-  const events = reply.events as AuditEventLine[];
+  const reply = await callDaemon(flags, 'audit_recent', recentRequest(options));
   // The daemon answers newest first; lines read better oldest to newest.
-  return { json: json as CommandOutcome['json'], human: [...events].reverse().map((event) => JSON.stringify(event)) };
+  return { json: reply, human: [...reply.events].reverse().map((event) => JSON.stringify(event)) };
 }
 
 interface FollowSession {
@@ -95,10 +77,12 @@ async function openSession(flags: GlobalFlags): Promise<FollowSession> {
   }
 }
 
-async function ask(session: FollowSession, request: WireMessage): Promise<WireMessage> {
-  const reply = await session.client.request(request);
-  if (reply.kind === 'error') throw new CliFailure(String(reply.code), String(reply.message));
-  return reply;
+async function recentEvents(session: FollowSession, params: ParamsInput<'audit_recent'>): Promise<AuditEventLine[]> {
+  try {
+    return (await session.client.call('audit_recent', params)).events;
+  } catch (error) {
+    throw toFailure(error);
+  }
 }
 
 function isConnectionLoss(error: unknown): boolean {
@@ -169,7 +153,7 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
     let cursor = 0;
     try {
       session = await openSession(flags);
-      const first = ((await ask(session, recentRequest(options))).events as AuditEventLine[]).slice().reverse();
+      const first = (await recentEvents(session, recentRequest(options))).slice().reverse();
       cursor = first.at(-1)?.seq ?? 0;
       print(first, session.self);
     } catch (error) {
@@ -181,7 +165,7 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
       await sleep(wait, stop.signal);
       if (stop.signal.aborted) break;
       try {
-        const events = (await ask(session, recentRequest(options, { after_seq: cursor, limit: FOLLOW_PAGE }))).events as AuditEventLine[];
+        const events = await recentEvents(session, recentRequest(options, { after_seq: cursor, limit: FOLLOW_PAGE }));
         cursor = events.at(-1)?.seq ?? cursor;
         print(events, session.self);
         wait = events.length === FOLLOW_PAGE ? 0 : FOLLOW_POLL_MS; // more waiting: fetch the next page now
@@ -206,12 +190,10 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
 }
 
 export async function auditPurgeCommand(flags: GlobalFlags, options: PurgeFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'audit_purge', ...purgeParams(options) });
-  const { id: _id, ...json } = reply;
-  const purged = Number(reply.purged);
+  const reply = await callDaemon(flags, 'audit_purge', purgeParams(options));
   const human =
-    purged > 0
-      ? `purged ${purged} audit row(s) older than ${String(reply.before_ms)}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
-      : `no audit rows to purge before ${String(reply.before_ms)} (only the oldest rows, up to the first newer one, are purged)`;
-  return { json: json as CommandOutcome['json'], human };
+    reply.purged > 0
+      ? `purged ${reply.purged} audit row(s) older than ${reply.before_ms}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
+      : `no audit rows to purge before ${reply.before_ms} (only the oldest rows, up to the first newer one, are purged)`;
+  return { json: reply, human };
 }

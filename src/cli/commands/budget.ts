@@ -1,14 +1,6 @@
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { callDaemon } from '../session.js';
 
-interface BudgetView {
-  agent: string;
-  credits_per_hour: number;
-  balance: number;
-  refill_eta_ms: number;
-  paused_intents: number;
-}
-
 function eta(ms: number): string {
   if (ms < 0) return 'never (top it up)';
   if (ms === 0) return 'now';
@@ -17,38 +9,31 @@ function eta(ms: number): string {
   return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-function strip(reply: Record<string, unknown>): CommandOutcome['json'] {
-  const { id: _id, ...json } = reply;
-  return json as CommandOutcome['json'];
-}
-
 export async function budgetStatusCommand(flags: GlobalFlags, options: { agent?: string }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'budget_status', ...(options.agent ? { agent: options.agent } : {}) });
-  const budgets = reply.budgets as BudgetView[];
+  const reply = await callDaemon(flags, 'budget_status', options.agent ? { agent: options.agent } : {});
   const human =
-    budgets.length === 0
+    reply.budgets.length === 0
       ? [options.agent ? `agent ${options.agent} has no budget (unlimited)` : 'no agent has a budget (agents without one are unlimited)']
-      : budgets.map(
-          (b) =>
-            `${b.agent}\t${b.balance}/${b.credits_per_hour} credits\trunnable ${eta(b.refill_eta_ms)}\t${b.paused_intents} paused`,
+      : reply.budgets.map(
+          (b) => `${b.agent}\t${b.balance}/${b.credits_per_hour} credits\trunnable ${eta(b.refill_eta_ms)}\t${b.paused_intents} paused`,
         );
-  return { json: strip(reply), human };
+  return { json: reply, human };
 }
 
 export async function budgetTopupCommand(flags: GlobalFlags, agent: string, credits: number): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'budget_topup', agent, credits });
-  return { json: strip(reply), human: `topped up ${agent} by ${credits}: balance ${String(reply.balance)} credits` };
+  const reply = await callDaemon(flags, 'budget_topup', { agent, credits });
+  return { json: reply, human: `topped up ${agent} by ${credits}: balance ${reply.balance} credits` };
 }
 
 export async function budgetSetCommand(flags: GlobalFlags, agent: string, creditsPerHour: number): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'budget_set', agent, credits_per_hour: creditsPerHour });
+  const reply = await callDaemon(flags, 'budget_set', { agent, credits_per_hour: creditsPerHour });
   return {
-    json: strip(reply),
+    json: reply,
     human: creditsPerHour === 0 ? `${agent} is now unlimited` : `${agent}: ${creditsPerHour} credits per hour`,
   };
 }
 
 export async function intentsResumeCommand(flags: GlobalFlags, ref: string): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'intents_resume', intent_id: ref });
-  return { json: strip(reply), human: String(reply.text), exitCode: reply.ok === true ? 0 : 1 };
+  const reply = await callDaemon(flags, 'intents_resume', { intent_id: ref });
+  return { json: reply, human: reply.text, exitCode: reply.ok ? 0 : 1 };
 }

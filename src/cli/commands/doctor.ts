@@ -1,14 +1,9 @@
 import { homePaths, resolveHome } from '../../home/layout.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
+import type { ResponseOf } from '../../protocol/index.js';
 import { callDaemon } from '../session.js';
 
-interface DoctorCheck {
-  name: string;
-  ok: boolean | null;
-  detail: string;
-  fix: string | null;
-  log_tail?: string[];
-}
+type DoctorCheck = ResponseOf<'doctor'>['checks'][number];
 
 /** Without a daemon (or a token) the report has one failed check saying how to get one. */
 const OFFLINE_CODES = new Set(['E_DAEMON_UNREACHABLE', 'E_TOKEN_MISSING']);
@@ -16,8 +11,7 @@ const OFFLINE_CODES = new Set(['E_DAEMON_UNREACHABLE', 'E_TOKEN_MISSING']);
 export async function doctorCommand(flags: GlobalFlags): Promise<CommandOutcome> {
   let checks: DoctorCheck[];
   try {
-    const reply = await callDaemon(flags, { kind: 'doctor' });
-    checks = reply.checks as DoctorCheck[];
+    ({ checks } = await callDaemon(flags, 'doctor', {}));
   } catch (error) {
     const failure = toFailure(error);
     if (!OFFLINE_CODES.has(failure.code)) throw error instanceof CliFailure ? error : failure;

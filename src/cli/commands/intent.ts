@@ -2,6 +2,6 @@ import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { callDaemon } from '../session.js';
 
 export async function intentCommand(flags: GlobalFlags, words: string[], options: { agent?: string }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'submit_intent', text: words.join(' '), ...(options.agent ? { agent: options.agent } : {}) });
-  return { json: reply, human: String(reply.text), exitCode: reply.status === 'ok' ? 0 : 1 };
+  const reply = await callDaemon(flags, 'submit_intent', { text: words.join(' '), ...(options.agent ? { agent: options.agent } : {}) });
+  return { json: reply, human: reply.text, exitCode: reply.status === 'ok' ? 0 : 1 };
 }

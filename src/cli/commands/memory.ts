@@ -1,20 +1,11 @@
+import type { ResponseOf } from '../../protocol/index.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { purgeParams } from '../parsers.js';
 import type { MemoryCompactFlags, MemoryPurgeFlags, MemoryReadFlags, MemoryWriteFlags } from '../register/memory.js';
 import { callDaemon } from '../session.js';
 
-interface RecordView {
-  id: string;
-  tier: string;
-  text: string;
-  stale?: boolean;
-  relevance?: number;
-}
-
-function strip(reply: Record<string, unknown>): CommandOutcome['json'] {
-  const { id: _id, ...json } = reply;
-  return json as CommandOutcome['json'];
-}
+/** A written record (no stale flag, no relevance) or a read one. */
+type RecordView = ResponseOf<'memory_write'>['record'] | ResponseOf<'memory_recent'>['records'][number];
 
 /** One line per record: control characters (newlines, escapes) become spaces. */
 function oneLine(text: string): string {
@@ -23,29 +14,28 @@ function oneLine(text: string): string {
 }
 
 function line(record: RecordView, withRelevance: boolean): string {
-  const tier = record.stale ? `${record.tier}, stale` : record.tier;
-  const score = withRelevance && record.relevance !== undefined ? ` ${record.relevance.toFixed(3)}` : '';
+  const tier = 'stale' in record && record.stale ? `${record.tier}, stale` : record.tier;
+  const relevance = 'relevance' in record ? record.relevance : undefined;
+  const score = withRelevance && relevance !== undefined ? ` ${relevance.toFixed(3)}` : '';
   return `${record.id} [${tier}]${score} ${oneLine(record.text)}`;
 }
 
 export async function memoryWriteCommand(flags: GlobalFlags, text: string, options: MemoryWriteFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'memory_write',
+  const reply = await callDaemon(flags, 'memory_write', {
     text,
     ...(options.tier !== undefined ? { tier: options.tier } : {}),
     ...(options.parent !== undefined ? { parent: options.parent } : {}),
   });
-  return { json: strip(reply), human: line(reply.record as RecordView, false) };
+  return { json: reply, human: line(reply.record, false) };
 }
 
-function readOutcome(reply: Record<string, unknown>, withRelevance: boolean): CommandOutcome {
-  const records = reply.records as RecordView[];
-  return { json: strip(reply), human: records.length > 0 ? records.map((r) => line(r, withRelevance)) : ['no memory records'] };
+function readOutcome(reply: ResponseOf<'memory_recent'>, withRelevance: boolean): CommandOutcome {
+  const { records } = reply;
+  return { json: reply, human: records.length > 0 ? records.map((r) => line(r, withRelevance)) : ['no memory records'] };
 }
 
 export async function memoryRecentCommand(flags: GlobalFlags, options: MemoryReadFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'memory_recent',
+  const reply = await callDaemon(flags, 'memory_recent', {
     ...(options.tier !== undefined ? { tier: options.tier } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
   });
@@ -53,8 +43,7 @@ export async function memoryRecentCommand(flags: GlobalFlags, options: MemoryRea
 }
 
 export async function memorySearchCommand(flags: GlobalFlags, query: string, options: MemoryReadFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'memory_search',
+  const reply = await callDaemon(flags, 'memory_search', {
     query,
     ...(options.tier !== undefined ? { tier: options.tier } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
@@ -64,30 +53,20 @@ export async function memorySearchCommand(flags: GlobalFlags, query: string, opt
 }
 
 export async function memoryPurgeCommand(flags: GlobalFlags, options: MemoryPurgeFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'memory_purge',
+  const reply = await callDaemon(flags, 'memory_purge', {
     ...(options.tier !== undefined ? { tier: options.tier } : {}),
     ...purgeParams(options),
   });
-  return { json: strip(reply), human: `purged ${String(reply.purged)} memory records older than ${String(reply.before_ms)}` };
-}
-
-interface Outcome {
-  mode: string;
-  would_change: number;
-  changed: number;
-  deleted: number;
-  stale_marked: number;
-  parents_detached: number;
+  return { json: reply, human: `purged ${reply.purged} memory records older than ${reply.before_ms}` };
 }
 
 export async function memoryCompactCommand(flags: GlobalFlags, options: MemoryCompactFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'memory_compact', reason: options.reason, ...(options.apply ? { apply: true } : {}) });
-  const o = reply.outcome as Outcome;
+  const reply = await callDaemon(flags, 'memory_compact', { reason: options.reason, ...(options.apply ? { apply: true } : {}) });
+  const o = reply.outcome;
   const parts = `delete ${o.deleted}, mark stale ${o.stale_marked}, detach ${o.parents_detached}`;
   const human =
     o.mode === 'apply'
       ? `applied: changed ${o.changed} records (${parts})`
       : `dry run: would change ${o.would_change} records (${parts}); run again with --apply to change them`;
-  return { json: strip(reply), human };
+  return { json: reply, human };
 }

@@ -3,32 +3,24 @@ import { purgeParams, type PurgeFlags } from '../parsers.js';
 import type { ListFlags } from '../register/peers.js';
 import { callDaemon } from '../session.js';
 
-interface PeerView {
-  agent_id: { display: string; pubkey: string };
-  token_prefix: string;
-  registered_at: number;
-  revoked_at: number | null;
-}
-
 export async function addCommand(flags: GlobalFlags, name: string): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'peers_add', name });
-  const agent = reply.agent_id as { display: string; pubkey: string };
+  const reply = await callDaemon(flags, 'peers_add', { name });
+  const agent = reply.agent_id;
   return {
     json: reply,
-    human: [`added ${agent.display} (${agent.pubkey})`, `token (shown once, store it now): ${String(reply.token_b58)}`],
+    human: [`added ${agent.display} (${agent.pubkey})`, `token (shown once, store it now): ${reply.token_b58}`],
   };
 }
 
 export async function listCommand(flags: GlobalFlags, options: ListFlags): Promise<CommandOutcome> {
   const status = options.liveOnly ? 'live' : options.revokedOnly ? 'revoked' : 'all';
-  const reply = await callDaemon(flags, {
-    kind: 'peers_list',
+  const reply = await callDaemon(flags, 'peers_list', {
     limit: options.limit,
     status,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   });
-  const operator = String(reply.operator_pubkey_b58);
-  const peers = reply.peers as PeerView[];
+  const operator = reply.operator_pubkey_b58;
+  const { peers } = reply;
   const human = peers.map((p) =>
     [
       `${p.agent_id.display}${p.agent_id.pubkey === operator ? ' (self)' : ''}`,
@@ -45,31 +37,23 @@ export async function listCommand(flags: GlobalFlags, options: ListFlags): Promi
 }
 
 export async function rotateCommand(flags: GlobalFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'peers_rotate' });
+  const reply = await callDaemon(flags, 'peers_rotate', {});
   return {
     json: reply,
     human: [
-      `operator token rotated: ${String(reply.old_prefix)}… revoked, ${String(reply.new_prefix)}… written to peers/operator.token`,
-      `new token (shown once): ${String(reply.token_b58)}`,
+      `operator token rotated: ${reply.old_prefix}… revoked, ${reply.new_prefix}… written to peers/operator.token`,
+      `new token (shown once): ${reply.token_b58}`,
     ],
   };
 }
 
-type RevokeOutcome =
-  | { type: 'revoked'; peer: PeerView; connections_closed: number }
-  | { type: 'already_revoked'; peer: PeerView }
-  | { type: 'not_found'; prefix: string }
-  | { type: 'ambiguous'; prefix: string; matches: PeerView[]; truncated: boolean }
-  | { type: 'self_revoke_forbidden'; prefix: string; message: string };
-
 export async function revokeCommand(flags: GlobalFlags, prefix: string, options: { force?: boolean; limitMatches: number }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'peers_revoke',
+  const reply = await callDaemon(flags, 'peers_revoke', {
     token_prefix: prefix,
     force: options.force === true,
     limit_matches: options.limitMatches,
   });
-  const outcome = reply.outcome as RevokeOutcome;
+  const { outcome } = reply;
   switch (outcome.type) {
     case 'revoked':
       return {
@@ -96,6 +80,6 @@ export async function revokeCommand(flags: GlobalFlags, prefix: string, options:
 }
 
 export async function purgeCommand(flags: GlobalFlags, options: PurgeFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'peers_purge', ...purgeParams(options) });
-  return { json: reply, human: `purged ${String(reply.purged)} revoked peers older than ${String(reply.before_ms)}` };
+  const reply = await callDaemon(flags, 'peers_purge', purgeParams(options));
+  return { json: reply, human: `purged ${reply.purged} revoked peers older than ${reply.before_ms}` };
 }

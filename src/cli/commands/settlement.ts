@@ -4,44 +4,19 @@ import { CliFailure, type CommandOutcome, type GlobalFlags } from '../output.js'
 import type { ReceiptsRecentFlags } from '../register/settlement.js';
 import { callDaemon } from '../session.js';
 
-interface ReceiptLine {
-  id: string;
-  resource: string;
-  status: string;
-  credits_consumed: number;
-  settled_at: number;
-  intent_id: string | null;
-  batch_id: string | null;
-}
-
-interface BatchLine {
-  batch_id: string;
-  merkle_root: string;
-  receipt_count: number;
-  created_at: number;
-  chain: string;
-  tx_sig: string | null;
-}
-
-function strip(reply: Record<string, unknown>): CommandOutcome['json'] {
-  const { id: _id, ...json } = reply;
-  return json as CommandOutcome['json'];
-}
-
 function when(ms: number): string {
   return new Date(ms).toISOString();
 }
 
 export async function receiptsRecentCommand(flags: GlobalFlags, options: ReceiptsRecentFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, {
-    kind: 'receipts_recent',
+  const reply = await callDaemon(flags, 'receipts_recent', {
     ...(options.limit === undefined ? {} : { limit: options.limit }),
     ...(options.sinceMs === undefined ? {} : { since_ms: options.sinceMs }),
     ...(options.resource === undefined ? {} : { resource: options.resource }),
     ...(options.status === undefined ? {} : { status: options.status }),
     ...(options.intent === undefined ? {} : { intent_id: options.intent }),
   });
-  const receipts = reply.receipts as ReceiptLine[];
+  const { receipts } = reply;
   // The daemon answers newest first; lines read oldest to newest.
   const human =
     receipts.length === 0
@@ -52,13 +27,12 @@ export async function receiptsRecentCommand(flags: GlobalFlags, options: Receipt
             (r) =>
               `${when(r.settled_at)}\t${r.id}\t${r.resource}\t${r.status}\t${r.credits_consumed} credit(s)\t${r.batch_id ? `batch ${r.batch_id}` : 'unbatched'}${r.intent_id ? `\tintent ${r.intent_id}` : ''}`,
           );
-  return { json: strip(reply), human };
+  return { json: reply, human };
 }
 
 export async function receiptsProveCommand(flags: GlobalFlags, receiptId: string, options: { out?: string }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'receipts_prove', receipt_id: receiptId });
-  const document = { kind: 'receipt_proof', proof: reply.proof };
-  const proof = reply.proof as { index: number; merkle_root: string; batch: { batch_id: string; receipt_count: number } };
+  const { proof } = await callDaemon(flags, 'receipts_prove', { receipt_id: receiptId });
+  const document = { kind: 'receipt_proof', proof };
   if (options.out === undefined) {
     return { json: document, human: JSON.stringify(document, null, 2) };
   }
@@ -76,8 +50,8 @@ export async function receiptsProveCommand(flags: GlobalFlags, receiptId: string
 }
 
 export async function chainStatusCommand(flags: GlobalFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'chain_status' });
-  const status = reply.status as { backend: string; ready: boolean; missing: string[]; pending_receipts: number; last_batch: BatchLine | null };
+  const reply = await callDaemon(flags, 'chain_status', {});
+  const { status } = reply;
   const human = [
     `backend ${status.backend}: ${status.ready ? 'ready' : 'NOT ready'}`,
     ...status.missing.map((m) => `  missing: ${m}`),
@@ -86,26 +60,26 @@ export async function chainStatusCommand(flags: GlobalFlags): Promise<CommandOut
       ? `last batch ${status.last_batch.batch_id}: ${status.last_batch.receipt_count} receipt(s), root ${status.last_batch.merkle_root}, ${when(status.last_batch.created_at)}`
       : 'no batch flushed yet',
   ];
-  return { json: strip(reply), human };
+  return { json: reply, human };
 }
 
 export async function chainFlushCommand(flags: GlobalFlags, options: { limit?: number }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'chain_flush', ...(options.limit === undefined ? {} : { limit: options.limit }) });
-  const batch = reply.batch as { batch_id: string; merkle_root: string; receipt_count: number; tx_sig: string | null };
+  const reply = await callDaemon(flags, 'chain_flush', options.limit === undefined ? {} : { limit: options.limit });
+  const { batch } = reply;
   return {
-    json: strip(reply),
-    human: `batched ${String(reply.receipts_updated)} receipt(s) into ${batch.batch_id}, root ${batch.merkle_root}${batch.tx_sig ? `, tx ${batch.tx_sig}` : ''}`,
+    json: reply,
+    human: `batched ${reply.receipts_updated} receipt(s) into ${batch.batch_id}, root ${batch.merkle_root}${batch.tx_sig ? `, tx ${batch.tx_sig}` : ''}`,
   };
 }
 
 export async function chainBatchesCommand(flags: GlobalFlags, options: { limit?: number }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, { kind: 'chain_batches', ...(options.limit === undefined ? {} : { limit: options.limit }) });
-  const batches = reply.batches as BatchLine[];
+  const reply = await callDaemon(flags, 'chain_batches', options.limit === undefined ? {} : { limit: options.limit });
+  const { batches } = reply;
   const human =
     batches.length === 0
       ? ['no receipt batches yet; the operator flushes with `covenant chain flush-receipts`']
       : batches.map(
           (b) => `${when(b.created_at)}\t${b.batch_id}\t${b.receipt_count} receipt(s)\t${b.chain}\troot ${b.merkle_root}${b.tx_sig ? `\ttx ${b.tx_sig}` : ''}`,
         );
-  return { json: strip(reply), human };
+  return { json: reply, human };
 }

@@ -8,4 +8,7 @@ export function registerDaemonCommands(program: Command): void {
   jsonCommand(program, 'ping', 'check that covenantd answers an authenticated request').action(
     action(async (flags) => (await import('../commands/daemon.js')).pingCommand(flags)),
   );
+  jsonCommand(program, 'status', 'the daemon at a glance: version, uptime, agents, paused intents, audit head (operator)').action(
+    action(async (flags) => (await import('../commands/daemon.js')).statusCommand(flags)),
+  );
 }

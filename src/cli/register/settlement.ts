@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { action, jsonCommand } from '../action.js';
+import { RECEIPT_RESOURCES, RECEIPT_STATUSES, type ReceiptResource, type ReceiptStatus } from '../../protocol/constants.js';
 import { base58Prefix, wholeNumber } from '../parsers.js';
 
 // Settlement receipts and chain gates (SPEC 15, docs/settlement.md).
@@ -10,8 +11,8 @@ const loadVerify = () => import('../commands/verify-proof.js');
 export interface ReceiptsRecentFlags {
   limit?: number;
   sinceMs?: number;
-  resource?: string;
-  status?: string;
+  resource?: ReceiptResource;
+  status?: ReceiptStatus;
   intent?: string;
 }
 
@@ -20,8 +21,8 @@ export function registerReceiptCommands(program: Command): void {
   jsonCommand(receipts, 'recent', 'recent receipts: yours, or every receipt for the operator (needs chain.receipts)')
     .option('-n, --limit <n>', 'how many receipts, the newest ones (1-1000, default 50)', wholeNumber(1, 1000))
     .option('--since-ms <ms>', 'only receipts settled at or after this epoch-ms time', wholeNumber())
-    .addOption(new Option('--resource <resource>', 'only receipts for this resource').choices(['compute', 'memory', 'tool', 'message']))
-    .addOption(new Option('--status <status>', 'only receipts with this status').choices(['ok', 'failed']))
+    .addOption(new Option('--resource <resource>', 'only receipts for this resource').choices(RECEIPT_RESOURCES))
+    .addOption(new Option('--status <status>', 'only receipts with this status').choices(RECEIPT_STATUSES))
     .option('--intent <id>', 'only receipts of this intent id')
     .action(action(async (flags, options: ReceiptsRecentFlags) => (await load()).receiptsRecentCommand(flags, options)));
 

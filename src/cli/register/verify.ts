@@ -1,15 +1,10 @@
 import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { action, jsonCommand } from '../action.js';
+import { MAX_REPAIR_REASON, MAX_VERIFY_WINDOW, REPAIR_ACTIONS, type RepairAction } from '../../protocol/constants.js';
 import { wholeNumber } from '../parsers.js';
 
 const load = () => import('../commands/verify.js');
 
-/**
- * The repair actions (the same list as REPAIR_ACTIONS in src/verifier/schema.ts, kept here so
- * the CLI does not load zod to parse its arguments; a test keeps the two equal).
- */
-export const CLI_REPAIR_ACTIONS = ['detach-parent', 'delete', 'backfill-receipt', 'backfill-audit'] as const;
-export const CLI_MAX_VERIFY_WINDOW = 100_000;
 
 export interface VerifyFlags {
   window?: number;
@@ -22,14 +17,14 @@ export interface MemoryRepairFlags {
 
 function nonEmptyReason(value: string): string {
   if (value.trim().length === 0) throw new InvalidArgumentError('a repair needs a non-empty reason');
-  if (value.length > 1000) throw new InvalidArgumentError('a reason is at most 1000 characters');
+  if (value.length > MAX_REPAIR_REASON) throw new InvalidArgumentError(`a reason is at most ${MAX_REPAIR_REASON} characters`);
   return value;
 }
 
 /** `covenant verify [--window N]` and `covenant memory repair ...`. */
 export function registerVerifyCommands(program: Command): void {
   jsonCommand(program, 'verify', 'read-only drift checks across memory, receipts, capabilities and the audit log (operator; exit 1 on drift)')
-    .option('--window <n>', `how many of the newest rows of each store to check (1-${CLI_MAX_VERIFY_WINDOW}, default 100)`, wholeNumber(1, CLI_MAX_VERIFY_WINDOW))
+    .option('--window <n>', `how many of the newest rows of each store to check (1-${MAX_VERIFY_WINDOW}, default 100)`, wholeNumber(1, MAX_VERIFY_WINDOW))
     .addHelpText(
       'after',
       `
@@ -51,7 +46,7 @@ function memoryGroup(program: Command): Command {
 /** `covenant memory repair <action> <id> --reason T [--apply] [--json]`. */
 export function registerMemoryRepairCommand(memory: Command): void {
   jsonCommand(memory, 'repair', 'repair one drift item `covenant verify` reported (dry run unless --apply; needs memory.repair.dry_run / memory.repair.apply)')
-    .addArgument(new Argument('<action>', 'what to do').choices(CLI_REPAIR_ACTIONS))
+    .addArgument(new Argument('<action>', 'what to do').choices(REPAIR_ACTIONS))
     .argument('<id>', 'the drift item id: a memory record (delete: also a memory receipt; backfill-audit: also a capability)')
     .requiredOption('--reason <text>', 'why (kept in the audit log)', nonEmptyReason)
     .option('--apply', 'make the change (default: dry run, which only lists the changes)')
@@ -69,6 +64,6 @@ Every run writes an audit row: memory_repair_planned (dry run) or memory_repair_
 `,
     )
     .action(
-      action(async (flags, act: string, id: string, options: MemoryRepairFlags) => (await load()).memoryRepairCommand(flags, act, id, options)),
+      action(async (flags, act: RepairAction, id: string, options: MemoryRepairFlags) => (await load()).memoryRepairCommand(flags, act, id, options)),
     );
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { DaemonContext } from '../../requests/index.js';
+import { refusalWith, type DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
-import { auditedRefusal, auditPath } from '../errors.js';
+import { auditPath, httpSite, refuse } from '../errors.js';
 
 /**
  * Reads the request body, at most `maxBytes`, into the `body` variable; a larger body is
@@ -15,27 +15,21 @@ import { auditedRefusal, auditPath } from '../errors.js';
  * the node server's request object.
  */
 export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandler<GatewayEnv> {
-  const refuse = (c: Context<GatewayEnv>) => {
+  const tooLarge = (c: Context<GatewayEnv>) => {
     const caller = c.get('caller');
-    return auditedRefusal(
-      c,
-      ctx,
-      {
-        issuer: caller.agentId,
-        kind: 'frame_rejected',
-        payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
-      },
-      'E_FRAME_TOO_LARGE',
-      `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`,
-    );
+    const refusal = refusalWith('E_FRAME_TOO_LARGE', `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`, {
+      kind: 'frame_rejected',
+      payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
+    });
+    return refuse(c, ctx, refusal, httpSite(c, ctx, null, false));
   };
   return async (c, next) => {
     // GET routes take their parameters from the query; a body sent anyway stays unread.
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) return refuse(c);
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) return tooLarge(c);
     const body = await readAtMost(c.req.raw.body, maxBytes);
-    if (body === null) return refuse(c);
+    if (body === null) return tooLarge(c);
     c.set('body', body);
     c.set('bodyRead', true);
     await next();

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { DaemonContext } from '../../requests/index.js';
 import type { AgentId } from '../../identity/index.js';
 import type { GatewayEnv } from '../env.js';
-import { appendAudit, AUDIT_UNAVAILABLE_MESSAGE, auditPath, errorResponse } from '../errors.js';
+import { appendAudit, AUDIT_UNAVAILABLE_MESSAGE, auditPath, errorResponse, type AuditRecord } from '../errors.js';
 import { retryAfterSeconds, type AuditThrottle, type KeyedRateLimiter } from '../rate-limit/index.js';
 import { remoteAddress } from '../remote-address.js';
 
@@ -15,11 +15,10 @@ export interface RateLimitAuditContext {
  * The `rate_limited` row: `count` is how many 429 answers it accounts for; `path` is the
  * (redacted) path of the refusal that wrote it, null for a summary row of held refusals.
  */
-export function rateLimitRow(context: RateLimitAuditContext, count: number, path: string | null) {
+export function rateLimitRow(context: RateLimitAuditContext, count: number, path: string | null): AuditRecord {
   return {
     issuer: context.issuer,
-    kind: 'rate_limited',
-    payload: { transport: 'http', token_prefix: context.tokenPrefix, count, path },
+    event: { kind: 'rate_limited', payload: { transport: 'http', token_prefix: context.tokenPrefix, count, path } },
   };
 }
 

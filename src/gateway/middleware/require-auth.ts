@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
-import type { DaemonContext } from '../../requests/index.js';
+import { refusalWith, type DaemonContext } from '../../requests/index.js';
 import type { AuthFailure, GatewayEnv } from '../env.js';
-import { auditedRefusal, auditPath } from '../errors.js';
+import { auditPath, httpSite, refuse } from '../errors.js';
 
 function messageFor(failure: AuthFailure): string {
   switch (failure.reason) {
@@ -28,17 +28,11 @@ export function requireAuth(ctx: DaemonContext): MiddlewareHandler<GatewayEnv> {
       return;
     }
     const { failure } = identity;
-    return auditedRefusal(
-      c,
-      ctx,
-      {
-        issuer: ctx.identity.agentId,
-        kind: 'authentication_failed',
-        payload: { transport: 'http', reason: failure.reason, token_prefix: failure.tokenPrefix, method: c.req.method, path: auditPath(c) },
-      },
-      failure.code,
-      messageFor(failure),
-      { 'WWW-Authenticate': failure.reason === 'missing bearer token' ? 'Bearer realm="covenant"' : 'Bearer realm="covenant", error="invalid_token"' },
-    );
+    const refusal = refusalWith(failure.code, messageFor(failure), {
+      kind: 'authentication_failed',
+      payload: { transport: 'http', reason: failure.reason, token_prefix: failure.tokenPrefix, method: c.req.method, path: auditPath(c) },
+    });
+    const challenge = failure.reason === 'missing bearer token' ? 'Bearer realm="covenant"' : 'Bearer realm="covenant", error="invalid_token"';
+    return refuse(c, ctx, refusal, httpSite(c, ctx, null, false), { 'WWW-Authenticate': challenge });
   };
 }

@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
-import { auditedRefusal, auditPath, rejectionRecord } from '../errors.js';
+import { CovenantError } from '../../core/index.js';
+import { auditPath, httpSite, refuse } from '../errors.js';
 import type { RouteMethods } from '../routes/match.js';
 
 /**
@@ -23,16 +24,11 @@ export function checkRoute(ctx: DaemonContext, routes: RouteMethods): Middleware
 export function refuseRoute(c: Context<GatewayEnv>, ctx: DaemonContext, allowed: readonly string[]): Response {
   const asked = `${c.req.method.slice(0, 16)} ${auditPath(c)}`;
   if (allowed.length === 0) {
-    return auditedRefusal(c, ctx, rejectionRecord(c, ctx, null, 'E_NOT_FOUND', true), 'E_NOT_FOUND', `no route ${asked}; see docs/http-gateway.md for the routes`);
+    return refuse(c, ctx, new CovenantError('E_NOT_FOUND', `no route ${asked}; see docs/http-gateway.md for the routes`), httpSite(c, ctx, null, true));
   }
   // hono answers HEAD from GET routes, so a GET path allows HEAD too.
   const list = allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ');
-  return auditedRefusal(
-    c,
-    ctx,
-    rejectionRecord(c, ctx, null, 'E_METHOD_NOT_ALLOWED', true),
-    'E_METHOD_NOT_ALLOWED',
-    `${asked} is not served; this path answers ${list}`,
-    { Allow: list },
-  );
+  return refuse(c, ctx, new CovenantError('E_METHOD_NOT_ALLOWED', `${asked} is not served; this path answers ${list}`), httpSite(c, ctx, null, true), {
+    Allow: list,
+  });
 }

@@ -1,12 +1,12 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { statusOf } from '../../core/index.js';
+import { CovenantError, statusOf } from '../../core/index.js';
 import { executeRequest, type Reply } from '../../requests/index.js';
 import type { DaemonContext } from '../../requests/index.js';
-import { responseTooLarge } from '../../requests/index.js';
+import { refusalWith, responseTooLarge } from '../../requests/index.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../protocol/index.js';
 import type { GatewayEnv } from '../env.js';
-import { auditedRefusal, auditPath, errorBody, internalErrorMessage, rejectionRecord } from '../errors.js';
+import { auditPath, errorBody, httpSite, internalErrorMessage, refuse } from '../errors.js';
 import { MAX_RESPONSE_BYTES } from '../options.js';
 import { paramsFromText, parseJsonBody } from './params.js';
 
@@ -40,13 +40,7 @@ export function replyResponse(c: Context<GatewayEnv>, ctx: DaemonContext, defini
   const text = JSON.stringify(reply);
   const bytes = Buffer.byteLength(text);
   if (bytes > maxBytes) {
-    return auditedRefusal(
-      c,
-      ctx,
-      rejectionRecord(c, ctx, definition.kind, 'E_RESPONSE_TOO_LARGE', false),
-      'E_RESPONSE_TOO_LARGE',
-      responseTooLarge(definition.kind, bytes, maxBytes).message,
-    );
+    return refuse(c, ctx, responseTooLarge(definition.kind, bytes, maxBytes), httpSite(c, ctx, definition.kind, false));
   }
   return c.body(text, 200, { 'content-type': 'application/json' });
 }
@@ -69,21 +63,22 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
       } else {
         const body = parseJsonBody(c.get('body'));
         if (!body.ok) {
-          const record =
+          const refusal =
             body.code === 'E_INVALID_JSON'
-              ? { issuer: caller.agentId, kind: 'frame_rejected', payload: { transport: 'http', reason: 'invalid JSON', authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) } }
-              : { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: kind, code: body.code, token_prefix: caller.tokenPrefix } };
-          return auditedRefusal(c, ctx, record, body.code, body.message);
+              ? refusalWith(body.code, body.message, {
+                  kind: 'frame_rejected',
+                  payload: { transport: 'http', reason: 'invalid JSON', authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
+                })
+              : new CovenantError(body.code, body.message);
+          return refuse(c, ctx, refusal, httpSite(c, ctx, kind, false));
         }
         params = body.value;
         if (Object.hasOwn(params, 'kind') && params.kind !== kind) {
-          return auditedRefusal(
-            c,
-            ctx,
-            { issuer: caller.agentId, kind: 'request_rejected', payload: { transport: 'http', request_kind: kind, code: 'E_BAD_REQUEST', token_prefix: caller.tokenPrefix } },
+          const refusal = new CovenantError(
             'E_BAD_REQUEST',
             `${definition.http.method} ${definition.http.path} serves ${kind}; drop the "kind" field from the body (the route names the request)`,
           );
+          return refuse(c, ctx, refusal, httpSite(c, ctx, kind, false));
         }
       }
       const pathParams = paramsFromText(definition.params, toLists(c.req.param() as Record<string, string>));

@@ -1,8 +1,9 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { DaemonContext } from '../../requests/index.js';
+import { CovenantError } from '../../core/index.js';
+import { recordRefusal, type DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
-import { appendAudit, errorBody, internalErrorMessage, logError, refusalFromError, rejectionRecord } from '../errors.js';
+import { errorBody, httpSite, internalErrorMessage, logError, refusalFromError } from '../errors.js';
 import type { EventStreamDefinition, StreamEvent, StreamSink } from './definition.js';
 
 /** A client that reads slower than events arrive is cut off past this many queued events. */
@@ -118,7 +119,7 @@ export function mountEventStream(
     // told to the client as a last `event: error` carrying the error object, then the stream ends.
     const failed = (error: unknown, what: string) => {
       logError(ctx, { err: error, stream: definition.name, token_prefix: caller.tokenPrefix }, what);
-      appendAudit(ctx, rejectionRecord(c, ctx, definition.name, 'E_INTERNAL', true));
+      recordRefusal(ctx, new CovenantError('E_INTERNAL', internalErrorMessage(ctx)), httpSite(c, ctx, definition.name, true));
     };
     return streamSSE(c, async (stream) => {
       let timer: NodeJS.Timeout | undefined;

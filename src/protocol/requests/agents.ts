@@ -7,7 +7,7 @@ const AgentIdParam = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'agent id: lowercase letters, digits and "-", starting with a letter, at most 63 characters');
 
-export const AgentSummarySchema = z.object({
+export const AgentSummarySchema = z.strictObject({
   id: z.string(),
   name: z.string(),
   version: z.string(),
@@ -37,7 +37,7 @@ export const agentsInstall = defineRequest({
       .max(4096)
       .refine((p) => path.isAbsolute(p), 'dir must be an absolute path (the CLI resolves it)'),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('agent_installed'),
     agent: AgentSummarySchema,
     replaced: z.boolean().optional(),
@@ -52,7 +52,7 @@ export const agentsList = defineRequest({
   kind: 'agents_list',
   summary: 'The installed agents, by id.',
   params: z.object({}),
-  response: z.object({ kind: z.literal('agent_list'), agents: z.array(InstalledAgentSchema) }),
+  response: z.strictObject({ kind: z.literal('agent_list'), agents: z.array(InstalledAgentSchema) }),
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/agents/list' },
   mutates: false,
@@ -62,7 +62,7 @@ export const agentsRemove = defineRequest({
   kind: 'agents_remove',
   summary: 'Uninstall an agent: its row, its package directory and its warm process. Operator only.',
   params: z.object({ agent: AgentIdParam }),
-  response: z.object({ kind: z.literal('agent_removed'), id: z.string() }),
+  response: z.strictObject({ kind: z.literal('agent_removed'), id: z.string() }),
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'POST', path: '/agents/remove' },
   mutates: true,

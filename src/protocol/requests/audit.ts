@@ -1,25 +1,25 @@
 import { z } from 'zod';
 import { BASE58_PREFIX } from '../../core/base58-pattern.js';
-import { AgentIdSchema } from '../agent-id.js';
+import { AgentIdViewSchema } from '../agent-id.js';
 
 export const MAX_RECENT_AUDIT_LIMIT = 1000;
 export const MAX_AUDIT_KIND_FILTERS = 32;
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 
-export const AuditIntegrityReportSchema = z.object({
+export const AuditIntegrityReportSchema = z.strictObject({
   events: z.number().int(),
   checkpoints: z.number().int(),
   valid: z.boolean(),
   root_hash_hex: z.string(),
-  failures: z.array(z.object({ seq: z.number().int(), reason: z.string() })),
+  failures: z.array(z.strictObject({ seq: z.number().int(), reason: z.string() })),
 });
 
 export const auditVerify = defineRequest({
   kind: 'audit_verify',
   summary: 'Re-derive the audit hash chain and check every signed checkpoint.',
   params: z.object({}),
-  response: z.object({ kind: z.literal('audit_integrity'), report: AuditIntegrityReportSchema }),
+  response: z.strictObject({ kind: z.literal('audit_integrity'), report: AuditIntegrityReportSchema }),
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'GET', path: '/audit/verify' },
   mutates: false,
@@ -29,10 +29,10 @@ export const auditCheckpoint = defineRequest({
   kind: 'audit_checkpoint',
   summary: 'Sign a checkpoint of the newest audit row now.',
   params: z.object({}),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('audit_checkpoint'),
     checkpoint: z
-      .object({ seq: z.number().int(), chain_hash: z.string(), timestamp_ms: z.number().int(), signature_b58: z.string() })
+      .strictObject({ seq: z.number().int(), chain_hash: z.string(), timestamp_ms: z.number().int(), signature_b58: z.string() })
       .nullable(),
   }),
   authorize: () => ({ action: null, operatorOnly: true }),
@@ -40,11 +40,11 @@ export const auditCheckpoint = defineRequest({
   mutates: true,
 });
 
-export const AuditEventSchema = z.object({
+export const AuditEventSchema = z.strictObject({
   seq: z.number().int(),
   id: z.string(),
   timestamp_ms: z.number().int(),
-  issuer: AgentIdSchema,
+  issuer: AgentIdViewSchema,
   kind: z.string(),
   payload: z.record(z.string(), z.unknown()),
   event_hash: z.string(),
@@ -62,10 +62,10 @@ export const auditRecent = defineRequest({
     kinds: z.array(z.string().min(1).max(64)).max(MAX_AUDIT_KIND_FILTERS).optional(),
     issuer: z.string().regex(BASE58_PREFIX, 'issuer must be a base58 pubkey or pubkey prefix (1-64 characters)').optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('audit_recent'),
     limit: z.number().int(),
-    filters: z.object({
+    filters: z.strictObject({
       since_ms: z.number().int().nullable(),
       after_seq: z.number().int().nullable(),
       kinds: z.array(z.string()).nullable(),
@@ -87,7 +87,7 @@ export const auditPurge = defineRequest({
     .refine((p) => (p.before_ms === undefined) !== (p.older_than_ms === undefined), {
       message: 'give exactly one of before_ms or older_than_ms',
     }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('audit_purged'),
     before_ms: z.number().int(),
     purged: z.number().int(),

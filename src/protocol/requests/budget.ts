@@ -3,7 +3,7 @@ import { defineRequest } from '../request-definition.js';
 import { SettlementSummarySchema } from './intent.js';
 import { AgentIdParam } from './policy.js';
 
-export const BudgetEntrySchema = z.object({
+export const BudgetEntrySchema = z.strictObject({
   agent: z.string(),
   credits_per_hour: z.number(),
   balance: z.number(),
@@ -18,7 +18,7 @@ export const budgetStatus = defineRequest({
   kind: 'budget_status',
   summary: 'Budgets of the agents that have one (credits_per_hour > 0), or of one agent.',
   params: z.object({ agent: AgentIdParam.optional() }),
-  response: z.object({ kind: z.literal('budget_status'), budgets: z.array(BudgetEntrySchema) }),
+  response: z.strictObject({ kind: z.literal('budget_status'), budgets: z.array(BudgetEntrySchema) }),
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/budget/status' },
   mutates: false,
@@ -33,7 +33,7 @@ export const budgetTopup = defineRequest({
     agent: AgentIdParam,
     credits: z.number().positive('credits must be more than 0').max(MAX_CREDITS),
   }),
-  response: z.object({ kind: z.literal('budget_topped_up'), agent: z.string(), balance: z.number() }),
+  response: z.strictObject({ kind: z.literal('budget_topped_up'), agent: z.string(), balance: z.number() }),
   // A scope `agents: [...]` limits which agents the holder may top up.
   authorize: (params) => ({ action: 'budget.topup', facts: { agent: params.agent } }),
   http: { method: 'POST', path: '/budget/topup' },
@@ -47,7 +47,7 @@ export const budgetSet = defineRequest({
     agent: AgentIdParam,
     credits_per_hour: z.number().int('credits_per_hour must be a whole number').min(0).max(MAX_CREDITS),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('budget_set'),
     agent: z.string(),
     credits_per_hour: z.number().int(),
@@ -65,7 +65,7 @@ export const intentsResume = defineRequest({
   params: z.object({
     intent_id: z.union([z.literal('latest'), z.uuid('intent_id must be a paused intent id or "latest"')]),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('intents_resume'),
     ok: z.boolean(),
     mode: z.enum(['resumed', 'still_paused']),

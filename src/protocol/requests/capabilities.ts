@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { AgentIdSchema } from '../agent-id.js';
+import { AgentIdViewSchema } from '../agent-id.js';
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 
 const ScopeParam = z.record(z.string(), z.unknown());
 
-export const CapabilityViewSchema = z.object({
+export const CapabilityViewSchema = z.strictObject({
   id: z.string(),
-  subject: AgentIdSchema,
+  subject: AgentIdViewSchema,
   action: z.string(),
   scope: ScopeParam,
-  granted_by: AgentIdSchema,
+  granted_by: AgentIdViewSchema,
   expires_at: z.number().int().nullable(),
   parent_id: z.string().nullable(),
   issued_at: z.number().int(),
@@ -28,7 +28,7 @@ export const capabilitiesGrant = defineRequest({
     expires_at: z.number().int().positive().optional(),
     expires_in_ms: z.number().int().positive().optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('capability_granted'),
     id: z.string(),
     subject_display: z.string(),
@@ -49,7 +49,7 @@ export const capabilitiesRecent = defineRequest({
   kind: 'capabilities_recent',
   summary: 'Capabilities where the caller is subject or grantor, newest first.',
   params: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) }),
-  response: z.object({ kind: z.literal('capability_list'), limit: z.number().int(), capabilities: z.array(CapabilityViewSchema) }),
+  response: z.strictObject({ kind: z.literal('capability_list'), limit: z.number().int(), capabilities: z.array(CapabilityViewSchema) }),
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/capabilities/recent' },
   mutates: false,
@@ -59,7 +59,7 @@ export const capabilitiesRevoke = defineRequest({
   kind: 'capabilities_revoke',
   summary: 'Revoke a capability (by id or signature) and everything delegated from it.',
   params: z.object({ id_or_signature: z.string().min(1).max(200) }),
-  response: z.object({ kind: z.literal('capability_revoked'), id: z.string(), removed: z.array(z.string()) }),
+  response: z.strictObject({ kind: z.literal('capability_revoked'), id: z.string(), removed: z.array(z.string()) }),
   authorize: () => ({ action: null }),
   http: { method: 'POST', path: '/capabilities/revoke' },
   mutates: true,
@@ -69,7 +69,7 @@ export const capabilitiesPurge = defineRequest({
   kind: 'capabilities_purge',
   summary: 'Remove revoked or expired capability records older than the cutoff.',
   params: z.object(PurgeCutoffParams),
-  response: z.object({ kind: z.literal('capabilities_purged'), before_ms: z.number().int(), purged: z.number().int() }),
+  response: z.strictObject({ kind: z.literal('capabilities_purged'), before_ms: z.number().int(), purged: z.number().int() }),
   authorize: (params) => ({ action: 'capabilities.purge', facts: { before_ms: resolvePurgeCutoff(params) } }),
   http: { method: 'POST', path: '/capabilities/purge' },
   mutates: true,
@@ -79,7 +79,7 @@ export const bootstrap = defineRequest({
   kind: 'bootstrap',
   summary: "Re-grant the operator's default capability set (idempotent).",
   params: z.object({}),
-  response: z.object({ kind: z.literal('bootstrap'), granted: z.array(z.string()), already_held: z.array(z.string()) }),
+  response: z.strictObject({ kind: z.literal('bootstrap'), granted: z.array(z.string()), already_held: z.array(z.string()) }),
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'POST', path: '/bootstrap' },
   mutates: true,

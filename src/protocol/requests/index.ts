@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { RequestDefinition } from '../request-definition.js';
 import { auditCheckpoint, auditPurge, auditRecent, auditVerify } from './audit.js';
 import { bootstrap, capabilitiesGrant, capabilitiesPurge, capabilitiesRecent, capabilitiesRevoke } from './capabilities.js';
-import { ping } from './daemon.js';
+import { ping, status } from './daemon.js';
 import { submitIntent } from './intent.js';
 import { agentsInstall, agentsList, agentsRemove } from './agents.js';
 import { doctor } from './doctor.js';
@@ -16,11 +16,12 @@ import { memoryRepair, verify } from './verify.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
-export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES } from './tools.js';
+export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
 export const REQUESTS = {
   ping,
+  status,
   memory_write: memoryWrite,
   memory_recent: memoryRecent,
   memory_search: memorySearch,
@@ -65,7 +66,10 @@ export const REQUESTS = {
 
 export type RequestTable = typeof REQUESTS;
 export type RequestKind = keyof RequestTable;
+/** Parameters after parsing (what a handler gets). */
 export type ParamsOf<K extends RequestKind> = z.infer<RequestTable[K]['params']>;
+/** Parameters as a client sends them (before transforms such as tier spellings). */
+export type ParamsInput<K extends RequestKind> = z.input<RequestTable[K]['params']>;
 export type ResponseOf<K extends RequestKind> = z.infer<RequestTable[K]['response']>;
 
 export function isRequestKind(kind: string): kind is RequestKind {

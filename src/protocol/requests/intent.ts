@@ -4,7 +4,7 @@ import { defineRequest } from '../request-definition.js';
 export const IntentStatusSchema = z.enum(['ok', 'ignored', 'failed', 'paused']);
 
 export const SettlementSummarySchema = z
-  .object({
+  .strictObject({
     receipt_id: z.string(),
     resource: z.string(),
     status: z.string(),
@@ -12,7 +12,7 @@ export const SettlementSummarySchema = z
   })
   .nullable();
 
-export const IntentResultSchema = z.object({
+export const IntentResultSchema = z.strictObject({
   kind: z.literal('intent_result'),
   intent_id: z.string(),
   status: IntentStatusSchema,
@@ -21,6 +21,9 @@ export const IntentResultSchema = z.object({
   sources: z.array(z.string()),
   settlement: SettlementSummarySchema,
 });
+
+/** An intent's outcome as the dispatch pipeline returns it: the `intent_result` reply without its `kind`. */
+export type IntentOutcome = Omit<z.infer<typeof IntentResultSchema>, 'kind'>;
 
 export const submitIntent = defineRequest({
   kind: 'submit_intent',

@@ -20,7 +20,7 @@ export const MemoryTierSchema = z.enum(MEMORY_TIERS);
 
 const LimitParam = z.number().int().min(1).max(MAX_MEMORY_LIMIT);
 
-export const MemoryReadRecordSchema = z.object({
+export const MemoryReadRecordSchema = z.strictObject({
   id: z.string(),
   tier: MemoryTierSchema,
   text: z.string(),
@@ -33,8 +33,35 @@ export const MemoryReadRecordSchema = z.object({
   relevance: z.number().optional(),
 });
 
+export type MemoryReadRecord = z.infer<typeof MemoryReadRecordSchema>;
+
+/** A record as `memory_written` answers it. */
+export const MemoryWrittenRecordSchema = z.strictObject({
+  id: z.string(),
+  tier: MemoryTierSchema,
+  owner: z.string(),
+  text: z.string(),
+  created_at: z.number().int(),
+  parent: z.string().nullable(),
+  receipt_id: z.string(),
+});
+export type MemoryWrittenRecord = z.infer<typeof MemoryWrittenRecordSchema>;
+
+/** What a retention pass changed (`apply`) or would change (`dry_run`). */
+export const CompactionOutcomeSchema = z.strictObject({
+  mode: z.enum(['dry_run', 'apply']),
+  /** Distinct records the pass changes (deleted, newly stale, or detached from a deleted parent). */
+  would_change: z.number().int(),
+  /** Records changed: `would_change` when applied, 0 in a dry run. */
+  changed: z.number().int(),
+  deleted: z.number().int(),
+  stale_marked: z.number().int(),
+  parents_detached: z.number().int(),
+});
+export type CompactionOutcome = z.infer<typeof CompactionOutcomeSchema>;
+
 /** One response for `memory_recent` and `memory_search`. */
-export const MemoryReadSchema = z.object({
+export const MemoryReadSchema = z.strictObject({
   kind: z.literal('memory_read'),
   mode: z.enum(['recent', 'search']),
   /** The tier read; null: all tiers. */
@@ -63,17 +90,9 @@ export const memoryWrite = defineRequest({
     tier: TierParam.optional(),
     parent: z.string().min(1).max(128).optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('memory_written'),
-    record: z.object({
-      id: z.string(),
-      tier: MemoryTierSchema,
-      owner: z.string(),
-      text: z.string(),
-      created_at: z.number().int(),
-      parent: z.string().nullable(),
-      receipt_id: z.string(),
-    }),
+    record: MemoryWrittenRecordSchema,
   }),
   // A `tier` scope on memory.write limits the tiers the holder may write.
   authorize: (params) => ({ action: 'memory.write', facts: { tier: params.tier ?? DEFAULT_WRITE_TIER } }),
@@ -111,7 +130,7 @@ export const memoryPurge = defineRequest({
   kind: 'memory_purge',
   summary: 'Delete your memory records older than the cutoff (one tier or all); their receipts are marked by tombstones.',
   params: z.object({ tier: TierParam.optional(), ...PurgeCutoffParams }),
-  response: z.object({ kind: z.literal('memory_purged'), before_ms: z.number().int(), purged: z.number().int() }),
+  response: z.strictObject({ kind: z.literal('memory_purged'), before_ms: z.number().int(), purged: z.number().int() }),
   // Scope: `tier` limits the tiers (a purge of every tier states all three), `max_before_ms` the cutoff.
   authorize: (params) => ({
     action: 'memory.purge',
@@ -128,16 +147,9 @@ export const memoryCompact = defineRequest({
     reason: z.string().trim().min(1, 'give a reason (--reason)').max(500),
     apply: z.boolean().optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('memory_compacted'),
-    outcome: z.object({
-      mode: z.enum(['dry_run', 'apply']),
-      would_change: z.number().int(),
-      changed: z.number().int(),
-      deleted: z.number().int(),
-      stale_marked: z.number().int(),
-      parents_detached: z.number().int(),
-    }),
+    outcome: CompactionOutcomeSchema,
   }),
   authorize: (params) => ({ action: params.apply === true ? 'memory.compact.apply' : 'memory.compact.dry_run' }),
   http: { method: 'POST', path: '/memory/compact' },

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { BASE58_PREFIX } from '../../core/base58-pattern.js';
-import { AgentIdSchema } from '../agent-id.js';
+import { AgentIdViewSchema } from '../agent-id.js';
 import { defineRequest } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 
 const Base58Prefix = z.string().regex(BASE58_PREFIX, 'must be base58 (no 0, O, I or l)');
 
-export const PeerViewSchema = z.object({
-  agent_id: AgentIdSchema,
+export const PeerViewSchema = z.strictObject({
+  agent_id: AgentIdViewSchema,
   token_prefix: z.string(),
   registered_at: z.number().int(),
   revoked_at: z.number().int().nullable(),
@@ -17,7 +17,7 @@ export const peersAdd = defineRequest({
   kind: 'peers_add',
   summary: 'Register a new peer with its own keypair identity; its token is shown once.',
   params: z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -, up to 63 characters') }),
-  response: z.object({ kind: z.literal('peer_added'), agent_id: AgentIdSchema, token_b58: z.string() }),
+  response: z.strictObject({ kind: z.literal('peer_added'), agent_id: AgentIdViewSchema, token_b58: z.string() }),
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'POST', path: '/peers/add' },
   mutates: true,
@@ -31,7 +31,7 @@ export const peersList = defineRequest({
     prefix: Base58Prefix.optional(),
     status: z.enum(['all', 'live', 'revoked']).default('all'),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('peer_list'),
     limit: z.number().int(),
     filter_pubkey_prefix: z.string().nullable(),
@@ -50,18 +50,18 @@ export const peersRotate = defineRequest({
   kind: 'peers_rotate',
   summary: 'Mint and persist a new operator token, then revoke the old one.',
   params: z.object({}),
-  response: z.object({ kind: z.literal('operator_token_rotated'), old_prefix: z.string(), new_prefix: z.string(), token_b58: z.string() }),
+  response: z.strictObject({ kind: z.literal('operator_token_rotated'), old_prefix: z.string(), new_prefix: z.string(), token_b58: z.string() }),
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'POST', path: '/peers/rotate' },
   mutates: true,
 });
 
 const RevokeOutcomeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('revoked'), peer: PeerViewSchema, connections_closed: z.number().int() }),
-  z.object({ type: z.literal('already_revoked'), peer: PeerViewSchema }),
-  z.object({ type: z.literal('not_found'), prefix: z.string() }),
-  z.object({ type: z.literal('ambiguous'), prefix: z.string(), matches: z.array(PeerViewSchema), truncated: z.boolean() }),
-  z.object({ type: z.literal('self_revoke_forbidden'), prefix: z.string(), message: z.string() }),
+  z.strictObject({ type: z.literal('revoked'), peer: PeerViewSchema, connections_closed: z.number().int() }),
+  z.strictObject({ type: z.literal('already_revoked'), peer: PeerViewSchema }),
+  z.strictObject({ type: z.literal('not_found'), prefix: z.string() }),
+  z.strictObject({ type: z.literal('ambiguous'), prefix: z.string(), matches: z.array(PeerViewSchema), truncated: z.boolean() }),
+  z.strictObject({ type: z.literal('self_revoke_forbidden'), prefix: z.string(), message: z.string() }),
 ]);
 
 export const peersRevoke = defineRequest({
@@ -72,7 +72,7 @@ export const peersRevoke = defineRequest({
     force: z.boolean().default(false),
     limit_matches: z.coerce.number().int().min(1).max(100).default(10),
   }),
-  response: z.object({ kind: z.literal('peer_revoke'), outcome: RevokeOutcomeSchema }),
+  response: z.strictObject({ kind: z.literal('peer_revoke'), outcome: RevokeOutcomeSchema }),
   authorize: () => ({ action: 'peers.revoke', operatorPasses: true }),
   http: { method: 'POST', path: '/peers/revoke' },
   mutates: true,
@@ -82,7 +82,7 @@ export const peersPurge = defineRequest({
   kind: 'peers_purge',
   summary: 'Remove revoked peers revoked before the cutoff.',
   params: z.object(PurgeCutoffParams),
-  response: z.object({ kind: z.literal('peers_purged'), before_ms: z.number().int(), purged: z.number().int() }),
+  response: z.strictObject({ kind: z.literal('peers_purged'), before_ms: z.number().int(), purged: z.number().int() }),
   authorize: (params) => ({ action: 'peers.purge', facts: { before_ms: resolvePurgeCutoff(params) } }),
   http: { method: 'POST', path: '/peers/purge' },
   mutates: true,

@@ -14,7 +14,7 @@ export const ignoreCheck = defineRequest({
     text: z.string().min(1, 'text must not be empty').max(1_000_000),
     agent: AgentIdParam.optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('ignore_report'),
     ignored: z.boolean(),
     matched_rule: z.string().nullable(),

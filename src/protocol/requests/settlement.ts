@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { ReceiptProofSchema, ReceiptViewSchema } from '../receipts.js';
+import { RECEIPT_RESOURCES, RECEIPT_STATUSES } from '../constants.js';
 import { defineRequest } from '../request-definition.js';
 
 // Settlement receipts and chain gates (SPEC 15, docs/settlement.md).
 
-export const ReceiptBatchSchema = z.object({
+export const ReceiptBatchSchema = z.strictObject({
   batch_id: z.string(),
   merkle_root: z.string(),
   receipt_count: z.number().int(),
@@ -20,14 +21,14 @@ export const receiptsRecent = defineRequest({
   params: z.object({
     limit: z.number().int().min(1).max(1000).optional(),
     since_ms: z.number().int().min(0).optional(),
-    resource: z.enum(['compute', 'memory', 'tool', 'message']).optional(),
-    status: z.enum(['ok', 'failed']).optional(),
+    resource: z.enum(RECEIPT_RESOURCES).optional(),
+    status: z.enum(RECEIPT_STATUSES).optional(),
     intent_id: z.string().min(1).max(200).optional(),
   }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('receipt_list'),
     limit: z.number().int(),
-    filters: z.object({
+    filters: z.strictObject({
       since_ms: z.number().int().nullable(),
       resource: z.string().nullable(),
       status: z.string().nullable(),
@@ -44,9 +45,9 @@ export const chainStatus = defineRequest({
   kind: 'chain_status',
   summary: 'The chain backend, whether it is ready (and what is missing), unbatched receipts and the last batch.',
   params: z.object({}),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('chain_status'),
-    status: z.object({
+    status: z.strictObject({
       backend: z.string(),
       ready: z.boolean(),
       missing: z.array(z.string()),
@@ -63,10 +64,10 @@ export const chainFlush = defineRequest({
   kind: 'chain_flush',
   summary: 'Batch the oldest unbatched receipts (up to limit, default 10000) into a signed Merkle batch on the chain backend. Operator only, needs chain.flush.',
   params: z.object({ limit: z.number().int().min(1).max(10_000).optional() }),
-  response: z.object({
+  response: z.strictObject({
     kind: z.literal('receipt_batch_flushed'),
     receipts_updated: z.number().int(),
-    batch: z.object({
+    batch: z.strictObject({
       batch_id: z.string(),
       merkle_root: z.string(),
       receipt_count: z.number().int(),
@@ -83,7 +84,7 @@ export const chainBatches = defineRequest({
   kind: 'chain_batches',
   summary: 'Flushed receipt batches, newest first.',
   params: z.object({ limit: z.number().int().min(1).max(1000).optional() }),
-  response: z.object({ kind: z.literal('receipt_batch_list'), limit: z.number().int(), batches: z.array(ReceiptBatchSchema) }),
+  response: z.strictObject({ kind: z.literal('receipt_batch_list'), limit: z.number().int(), batches: z.array(ReceiptBatchSchema) }),
   authorize: () => ({ action: 'chain.batches' }),
   http: { method: 'GET', path: '/chain/batches' },
   mutates: false,
@@ -93,7 +94,7 @@ export const receiptsProve = defineRequest({
   kind: 'receipts_prove',
   summary: 'A Merkle inclusion proof of one of your batched receipts, checkable offline with `covenant receipts verify-proof`.',
   params: z.object({ receipt_id: z.string().min(1).max(200) }),
-  response: z.object({ kind: z.literal('receipt_proof'), proof: ReceiptProofSchema }),
+  response: z.strictObject({ kind: z.literal('receipt_proof'), proof: ReceiptProofSchema }),
   authorize: () => ({ action: 'chain.receipts' }),
   http: { method: 'GET', path: '/receipts/prove' },
   mutates: false,

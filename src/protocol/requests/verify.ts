@@ -1,11 +1,6 @@
 import { z } from 'zod';
-import {
-  MAX_REPAIR_REASON,
-  MAX_VERIFY_WINDOW,
-  MemoryRepairResultSchema,
-  REPAIR_ACTIONS,
-  VerifyReportSchema,
-} from '../verify-report.js';
+import { MAX_REPAIR_REASON, MAX_VERIFY_WINDOW, REPAIR_ACTIONS } from '../constants.js';
+import { MemoryRepairResultSchema, VerifyReportSchema } from '../verify-report.js';
 import { defineRequest } from '../request-definition.js';
 
 /** `covenant verify [--window N]`: read-only drift checks (SPEC 2). Operator only. */

@@ -10,7 +10,7 @@ export const auditHandlers: HandlerGroup<'audit_verify' | 'audit_checkpoint' | '
   }),
   audit_checkpoint: (_params, { caller }, ctx) => {
     const checkpoint = ctx.audit.checkpoint();
-    if (checkpoint) ctx.audit.append(caller.agentId, 'audit_checkpoint_signed', { seq: checkpoint.seq });
+    if (checkpoint) ctx.audit.append(caller.agentId, { kind: 'audit_checkpoint_signed', payload: { seq: checkpoint.seq } });
     return { kind: 'audit_checkpoint', checkpoint };
   },
   audit_recent: (params, { caller }, ctx) => {

@@ -20,9 +20,9 @@ export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'bu
   },
   intents_resume: async (params, { caller }, ctx) => {
     // The full pipeline again (ignore gate, capabilities, budget, run, settle) under the
-    // paused intent's own id and agent; the checkpoint owner is the caller.
+    // paused intent's own id and agent; the checkpoint owner (request.caller) is the caller.
     const result = await ctx.budget.resume(caller.agentId, params.intent_id, (request) =>
-      ctx.intents.submit({ caller: request.caller, text: request.text, agent: request.agent, intentId: request.intentId, principal: caller }),
+      ctx.intents.submit({ principal: caller, text: request.text, agent: request.agent, intentId: request.intentId }),
     );
     return { kind: 'intents_resume', ...result };
   },

@@ -2,8 +2,7 @@ import type { HandlerGroup } from './handler.js';
 
 export const intentHandlers: HandlerGroup<'submit_intent'> = {
   submit_intent: async (params, { caller }, ctx) => {
-    // The full Caller is the principal the pipeline's capability checks run against.
-    const outcome = await ctx.intents.submit({ caller: caller.agentId, text: params.text, agent: params.agent, principal: caller });
+    const outcome = await ctx.intents.submit({ principal: caller, text: params.text, agent: params.agent });
     return { kind: 'intent_result', ...outcome };
   },
 };

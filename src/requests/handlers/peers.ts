@@ -1,4 +1,5 @@
 import { CovenantError, redact, secretPrefix } from '../../core/index.js';
+import type { AuditPayload } from '../../audit/index.js';
 import { resolvePurgeCutoff } from '../../protocol/index.js';
 import { mintToken, rotateOperatorToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
 import type { DaemonContext } from '../context.js';
@@ -23,7 +24,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     const agentId = ctx.db.transaction(() => {
       const identity = ctx.identityKeys.create(display);
       ctx.peers.register(token, identity.agentId, 'peer');
-      ctx.audit.append(caller.agentId, 'peer_added', { agent_id: identity.agentId, token_prefix: tokenPrefix(token) });
+      ctx.audit.append(caller.agentId, { kind: 'peer_added', payload: { agent_id: identity.agentId, token_prefix: tokenPrefix(token) } });
       return identity.agentId;
     })();
     return { kind: 'peer_added', agent_id: agentId, token_b58: token };
@@ -56,18 +57,15 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     // What the caller typed may be a whole token: answers and audit rows show 6 characters.
     const shown = params.token_prefix.length > 6 ? `${secretPrefix(params.token_prefix)}…` : params.token_prefix;
     const matches = ctx.peerQueries.byTokenPrefix(params.token_prefix, params.limit_matches + 1);
-    const audit = (outcome: string, extra: Record<string, unknown> = {}) =>
-      ctx.audit.append(caller.agentId, outcome === 'revoked' ? 'peer_revoked' : 'peer_revoke_rejected', {
-        prefix: secretPrefix(params.token_prefix),
-        outcome,
-        ...extra,
-      });
+    const prefix = secretPrefix(params.token_prefix);
+    const refused = (payload: Omit<AuditPayload<'peer_revoke_rejected'>, 'prefix'>) =>
+      ctx.audit.append(caller.agentId, { kind: 'peer_revoke_rejected', payload: { prefix, ...payload } });
     if (matches.length === 0) {
-      audit('not_found');
+      refused({ outcome: 'not_found' });
       return { kind: 'peer_revoke', outcome: { type: 'not_found', prefix: shown } };
     }
     if (matches.length > 1) {
-      audit('ambiguous', { matches: Math.min(matches.length, params.limit_matches) });
+      refused({ outcome: 'ambiguous', matches: Math.min(matches.length, params.limit_matches) });
       return {
         kind: 'peer_revoke',
         outcome: {
@@ -80,11 +78,11 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     }
     const peer = matches[0]!;
     if (peer.revoked_at !== null) {
-      audit('already_revoked', { agent: peer.agent_id });
+      refused({ outcome: 'already_revoked', agent: peer.agent_id });
       return { kind: 'peer_revoke', outcome: { type: 'already_revoked', peer: view(peer) } };
     }
     if (peer.token_hash === caller.tokenHash && !params.force) {
-      audit('self_revoke_forbidden');
+      refused({ outcome: 'self_revoke_forbidden' });
       return {
         kind: 'peer_revoke',
         outcome: {
@@ -97,7 +95,10 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     // One clock reading: the answer shows exactly the revoked_at that is stored.
     const revokedAt = ctx.clock.now();
     const closed = ctx.db.transaction(() => {
-      audit('revoked', { agent: peer.agent_id, forced: peer.token_hash === caller.tokenHash });
+      ctx.audit.append(caller.agentId, {
+        kind: 'peer_revoked',
+        payload: { prefix, outcome: 'revoked', agent: peer.agent_id, forced: peer.token_hash === caller.tokenHash },
+      });
       return revokeAndDisconnect(ctx, peer, revokedAt);
     })();
     const revoked = { ...peer, revoked_at: revokedAt };
@@ -108,7 +109,7 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
     const beforeMs = resolvePurgeCutoff(params);
     const purged = ctx.db.transaction(() => {
       const count = ctx.peerQueries.purgeRevoked(beforeMs);
-      ctx.audit.append(caller.agentId, 'peers_purged', { before_ms: beforeMs, purged: count });
+      ctx.audit.append(caller.agentId, { kind: 'peers_purged', payload: { before_ms: beforeMs, purged: count } });
       return count;
     })();
     return { kind: 'peers_purged', before_ms: beforeMs, purged };

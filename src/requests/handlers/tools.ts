@@ -41,14 +41,14 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
           memory_record_id: null,
           failure_reason: outcome === 'ok' ? null : outcome,
         });
-        ctx.audit.append(caller.agentId, 'tool_call_completed', {
+        ctx.audit.append(caller.agentId, { kind: 'tool_call_completed', payload: {
           tool: params.name,
           server,
           outcome,
           arguments_hash_hex: argumentsHash,
           duration_ms: Math.max(0, ctx.clock.now() - started),
           receipt_id: receiptId,
-        });
+        } });
       })();
     try {
       server = ctx.tools.get(params.name).server;
@@ -64,7 +64,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
     } catch (error) {
       const code = error instanceof CovenantError ? error.code : 'E_INTERNAL';
       record(FAILURE_OUTCOMES[code] ?? 'failed');
-      if (error instanceof CovenantError) throw new CovenantError(error.code, error.message, { audited: true });
+      if (error instanceof CovenantError) throw new CovenantError(error.code, error.message, { audited: true, cause: error });
       throw error;
     }
   },
@@ -74,12 +74,12 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
   tools_restart: async (params, { caller }, ctx) => {
     try {
       const server = await ctx.mcp.restart(params.server);
-      ctx.audit.append(caller.agentId, 'tool_server_restarted', { server: server.name, state: server.state, last_error: server.last_error });
+      ctx.audit.append(caller.agentId, { kind: 'tool_server_restarted', payload: { server: server.name, state: server.state, last_error: server.last_error } });
       return { kind: 'tool_server_restarted', server };
     } catch (error) {
       if (!(error instanceof CovenantError)) throw error;
       // The name is the caller's input: token-shaped runs are cut, as in every refusal row.
-      ctx.audit.append(caller.agentId, 'tool_server_restart_refused', { server: redact(params.server), code: error.code });
+      ctx.audit.append(caller.agentId, { kind: 'tool_server_restart_refused', payload: { server: redact(params.server), code: error.code } });
       throw new CovenantError(error.code, error.message, { audited: true });
     }
   },

@@ -17,7 +17,8 @@
  * spawns bwrap in its own session and process group (setsid), and a second session would take
  * the agent out of the group the runner kills on timeout.
  */
-import { SandboxUnavailableError, type SandboxCommand, type SandboxLaunch } from '../local-runner.js';
+import type { SandboxCommand, SandboxLaunch } from '../local-runner.js';
+import { LaunchRefused } from '../supervisor/index.js';
 
 export const BWRAP_WORKSPACE = '/workspace';
 /** PATH inside the sandbox (only /usr is there). */
@@ -92,9 +93,9 @@ export function bwrapArgs(launch: SandboxLaunch, host: BwrapHost): string[] {
   return args;
 }
 
-/** The spawn of one launch; throws `SandboxUnavailableError` when bwrap is not installed. */
+/** The spawn of one launch; refuses it (`sandbox_unavailable`) when bwrap is not installed. */
 export function bwrapCommand(launch: SandboxLaunch, host: BwrapHost): SandboxCommand {
-  if (host.bwrap === null) throw new SandboxUnavailableError(`the linux-bwrap backend needs bwrap, which is not installed: ${BWRAP_INSTALL_FIX}`);
+  if (host.bwrap === null) throw new LaunchRefused('sandbox_unavailable', `the linux-bwrap backend needs bwrap, which is not installed: ${BWRAP_INSTALL_FIX}`);
   // bwrap itself only needs PATH; the agent's environment is set with --clearenv/--setenv.
   return { command: host.bwrap, args: bwrapArgs(launch, host), cwd: '/', env: { PATH: BWRAP_PATH } };
 }

@@ -1,0 +1,147 @@
+/**
+ * One spawned launch (the agent itself, or bwrap / runsc around it) with its output buffers.
+ * It collects from the moment it starts, so a warm process that writes before its intent is
+ * noticed. It enforces the stdout cap itself (the supervisor decides what happens next) and
+ * keeps only the tail of stderr.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** The process a backend wants started: always in its own session and process group. */
+export interface SpawnSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Drop to this user (trusted-local under a root daemon); libuv enters cwd first. */
+  uid?: number;
+  gid?: number;
+}
+
+export interface OutputCaps {
+  maxStdoutBytes: number;
+  maxStderrBytes: number;
+}
+
+type Unrefable = { ref?: () => void; unref?: () => void };
+
+export class AgentProcess {
+  readonly child: ChildProcess | null;
+  readonly pid: number | undefined;
+  readonly exited: Promise<void>;
+  readonly closed: Promise<void>;
+  spawnError: Error | undefined;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  hasExited = false;
+  overflowed = false;
+  /** Called once when stdout passes the cap. */
+  onOverflow: (() => void) | undefined;
+
+  private stdoutChunks: Buffer[] = [];
+  private stdoutBytes = 0;
+  private stderrChunks: Buffer[] = [];
+  private stderrBytes = 0;
+
+  constructor(spec: SpawnSpec, private readonly caps: OutputCaps) {
+    let resolveExited!: () => void;
+    let resolveClosed!: () => void;
+    this.exited = new Promise((r) => (resolveExited = r));
+    this.closed = new Promise((r) => (resolveClosed = r));
+    const failed = (err: Error) => {
+      this.spawnError = err;
+      resolveExited();
+      resolveClosed();
+    };
+
+    let child: ChildProcess | null = null;
+    try {
+      child = spawn(spec.command, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true, // setsid(): own session and process group, pgid = pid
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+        ...(spec.uid !== undefined && spec.gid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+      });
+    } catch (err) {
+      failed(err as Error);
+    }
+    this.child = child;
+    this.pid = child?.pid;
+    if (child === null) return;
+
+    child.on('error', (err) => {
+      if (child.pid === undefined) failed(err);
+    });
+    child.on('exit', (code, signal) => {
+      this.hasExited = true;
+      this.exitCode = code;
+      this.exitSignal = signal;
+      resolveExited();
+    });
+    child.on('close', () => resolveClosed());
+
+    // EPIPE when the agent exits without reading stdin is not an error of ours.
+    child.stdin?.on('error', () => {});
+    child.stdout?.on('error', () => {});
+    child.stderr?.on('error', () => {});
+
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (this.overflowed) return;
+      if (this.stdoutBytes + chunk.length > this.caps.maxStdoutBytes) {
+        this.overflowed = true;
+        this.stdoutChunks = [];
+        this.onOverflow?.();
+        return;
+      }
+      this.stdoutChunks.push(chunk);
+      this.stdoutBytes += chunk.length;
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrChunks.push(chunk);
+      this.stderrBytes += chunk.length;
+      if (this.stderrBytes > 2 * this.caps.maxStderrBytes) this.trimStderr();
+    });
+  }
+
+  /** Still waiting for its intent: running, within its caps, nothing written to stdout yet. */
+  get usable(): boolean {
+    return this.spawnError === undefined && !this.hasExited && !this.overflowed && this.stdoutBytes === 0;
+  }
+
+  private trimStderr(): void {
+    const all = Buffer.concat(this.stderrChunks);
+    const tail = all.subarray(Math.max(0, all.length - this.caps.maxStderrBytes));
+    this.stderrChunks = [tail];
+    this.stderrBytes = tail.length;
+  }
+
+  stdoutText(): string {
+    return Buffer.concat(this.stdoutChunks).toString('utf8');
+  }
+
+  stderrText(): string {
+    this.trimStderr();
+    return Buffer.concat(this.stderrChunks).toString('utf8');
+  }
+
+  /** Writes the one stdin line and closes stdin. */
+  send(line: string): void {
+    if (this.spawnError === undefined) this.child?.stdin?.end(line);
+  }
+
+  /** Idle warm processes must not keep the daemon's event loop alive. */
+  setRef(ref: boolean): void {
+    const child = this.child;
+    if (child === null) return;
+    for (const target of [child, child.stdin, child.stdout, child.stderr] as Array<Unrefable | null>) {
+      if (target) (ref ? target.ref : target.unref)?.call(target);
+    }
+  }
+
+  destroyStdio(): void {
+    this.child?.stdin?.destroy();
+    this.child?.stdout?.destroy();
+    this.child?.stderr?.destroy();
+  }
+}

@@ -1,0 +1,22 @@
+/** The one process supervisor and the interface its backends implement. */
+export {
+  AgentSupervisor,
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_STDOUT_BYTES,
+  DEFAULT_MAX_STDERR_BYTES,
+  type SupervisorOptions,
+  type SupervisedRunner,
+} from './supervisor.js';
+export { LaunchRefused, type SupervisorBackend, type Planned, type Prepared, type Failure, type ExitFacts } from './backend.js';
+export type { SpawnSpec } from './agent-process.js';
+export { sanitize, summarizeStderr } from './failure-text.js';
+export {
+  parseAnswer,
+  classifyAgentLine,
+  HostCallSchema,
+  HostReplySchema,
+  type AgentAnswer,
+  type AgentLine,
+  type HostCall,
+  type HostReply,
+} from './stdio-protocol.js';

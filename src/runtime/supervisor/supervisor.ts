@@ -1,0 +1,455 @@
+/**
+ * The one process supervisor behind every backend (SPEC 12, 13). A backend says how to launch an
+ * agent and how to clean up after it; the supervisor owns the rest, identically for all:
+ *
+ * - every launch in its own session and process group (the agent, or bwrap / runsc around it);
+ * - the stdio protocol: the intent as one JSON line on stdin, the answer on stdout;
+ * - caps: stdout over the cap kills at once (`stdout_overflow`), only a stderr tail is kept;
+ * - the kill ladder on timeout and abort: SIGTERM (the backend's way), the grace period, SIGKILL
+ *   (the backend's way), then SIGKILL to the process group; an overflow starts at SIGKILL.
+ *   Whatever the agent left in its group is killed when it exits, and a run returns only when
+ *   the group is gone;
+ * - the warm pool: one process per agent started ahead of time, blocked on stdin, which serves
+ *   exactly one intent; its replacement is started once the run is over;
+ * - the outcome: one reason and one message per way a run can end.
+ */
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { AgentFailureReason, AgentLaunch, AgentRunner, AgentRunRequest, AgentRunResult } from '../runner.js';
+import { AgentProcess } from './agent-process.js';
+import { LaunchRefused, type Planned, type Prepared, type SupervisorBackend } from './backend.js';
+import { summarizeStderr } from './failure-text.js';
+import { signalGroup, waitGroupGone, within } from './process-group.js';
+import { intentLine, parseAnswer } from './stdio-protocol.js';
+
+export const DEFAULT_KILL_GRACE_MS = 2000;
+export const DEFAULT_MAX_STDOUT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_STDERR_BYTES = 64 * 1024;
+/** How long to wait for a killed process group to disappear before giving up waiting. */
+const REAP_WAIT_MS = 2000;
+/** How long a launch whose whole group was SIGKILLed may take to exit before it is given up on. */
+const EXIT_BACKSTOP_MS = 5000;
+
+export interface SupervisorOptions {
+  /**
+   * Keep one process per (agentId, packageDir) started ahead of time and waiting on stdin; a
+   * predicate decides per agent (manifest `resources.warm`). Default: off.
+   */
+  warm?: boolean | ((launch: AgentLaunch) => boolean);
+  /** Time between SIGTERM and SIGKILL on timeout or abort. Default 2000 ms. */
+  killGraceMs?: number;
+  /** Stdout cap; beyond it the launch is killed (`stdout_overflow`). Default 16 MiB. */
+  maxStdoutBytes?: number;
+  /** Stderr kept (the tail) for error messages. Default 64 KiB. */
+  maxStderrBytes?: number;
+  /** After `close()`, refuse runs (`aborted`) instead of running them cold. Default: run them. */
+  refuseAfterClose?: boolean;
+}
+
+type KillCause = 'timeout' | 'stdout_overflow' | 'aborted';
+type Fail = (reason: AgentFailureReason, message: string, exitCode?: number | null) => AgentRunResult;
+
+interface Launched<R> {
+  prepared: R;
+  proc: AgentProcess;
+  /** Set once it is being killed and cleaned up without serving a run. */
+  disposal?: Promise<void>;
+}
+
+interface WarmSlot<R> {
+  fingerprint: string;
+  /** The warm launch once prepared and spawned; null if that failed or the slot was dropped first. */
+  ready: Promise<Launched<R> | null>;
+  launched: Launched<R> | null;
+  /** Left the pool for any reason but a run taking it. */
+  dropped: boolean;
+  taken: boolean;
+}
+
+interface ActiveRun {
+  aborted: boolean;
+  abort(): void;
+  done: Promise<void>;
+  finish(): void;
+}
+
+/** A runner the pool can keep warm processes for: what every backend's supervisor offers. */
+export interface SupervisedRunner extends AgentRunner {
+  readonly warmCount: number;
+  prewarm(launch: AgentLaunch): void;
+  evict(agentId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function poolKey(launch: Pick<AgentLaunch, 'agentId' | 'packageDir'>): string {
+  return `${launch.agentId}\0${path.resolve(launch.packageDir)}`;
+}
+
+export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = Prepared> implements SupervisedRunner {
+  readonly backend: AgentRunner['backend'];
+
+  private readonly warm: (launch: AgentLaunch) => boolean;
+  private readonly killGraceMs: number;
+  private readonly maxStdoutBytes: number;
+  private readonly maxStderrBytes: number;
+  private readonly refuseAfterClose: boolean;
+  private readonly pool = new Map<string, WarmSlot<R>>();
+  private readonly active = new Set<ActiveRun>();
+  /** Warm launches being killed and cleaned up (close() waits for them). */
+  private readonly disposals = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly impl: SupervisorBackend<P, R>,
+    options: SupervisorOptions = {},
+  ) {
+    this.backend = impl.name;
+    const warm = options.warm ?? false;
+    this.warm = typeof warm === 'function' ? warm : () => warm;
+    this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.maxStdoutBytes = options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
+    this.maxStderrBytes = options.maxStderrBytes ?? DEFAULT_MAX_STDERR_BYTES;
+    this.refuseAfterClose = options.refuseAfterClose ?? false;
+  }
+
+  /** Number of agents with a warm launch waiting or being prepared (status and tests). */
+  get warmCount(): number {
+    let n = 0;
+    for (const slot of this.pool.values()) if (slot.launched?.disposal === undefined) n += 1;
+    return n;
+  }
+
+  /** Pid of the idle warm launch of an agent, if any (status and tests). */
+  warmPid(agentId: string, packageDir: string): number | undefined {
+    const launched = this.pool.get(poolKey({ agentId, packageDir }))?.launched;
+    return launched && launched.disposal === undefined ? launched.proc.pid : undefined;
+  }
+
+  async run(request: AgentRunRequest): Promise<AgentRunResult> {
+    const t0 = performance.now();
+    const id = request.agentId;
+    const fail: Fail = (reason, message, exitCode) => {
+      const result: AgentRunResult = { ok: false, reason, message: this.redact(message), wallMs: performance.now() - t0 };
+      if (exitCode !== undefined) result.exitCode = exitCode;
+      return result;
+    };
+
+    if (this.closed && this.refuseAfterClose) return fail('aborted', `agent ${id}: not run, the ${this.backend} runner is closed`);
+    if (request.signal?.aborted) return fail('aborted', `agent ${id}: run aborted before it started`);
+    let plan: P;
+    try {
+      plan = this.impl.plan(request);
+    } catch (err) {
+      return refusal(err, id, fail);
+    }
+
+    const run = this.track();
+    const key = poolKey(request);
+    const warm = !this.closed && this.warm(request);
+    try {
+      let launched = warm ? await this.takeWarm(key, plan.fingerprint) : null;
+      if (launched === null) {
+        let prepared: R;
+        try {
+          prepared = await this.impl.prepare(plan, { intentId: request.intent.intent_id });
+        } catch (err) {
+          return refusal(err, id, fail);
+        }
+        if (run.aborted || request.signal?.aborted) {
+          await this.cleanup(prepared, false);
+          return fail('aborted', `agent ${id}: run aborted before it started`);
+        }
+        launched = { prepared, proc: this.spawn(prepared) };
+      }
+      return await this.drive(launched, request, plan, run, t0, fail);
+    } finally {
+      run.finish();
+      // The replacement is started once this run is over, so the two do not compete.
+      if (warm) setImmediate(() => this.fillWarm(key, plan));
+    }
+  }
+
+  /** Starts the warm launch of an agent now (install, daemon start), if none is there. */
+  prewarm(launch: AgentLaunch): void {
+    if (this.closed || !this.warm(launch)) return;
+    let plan: P;
+    try {
+      plan = this.impl.plan(launch);
+    } catch {
+      return; // the first run reports the problem
+    }
+    this.fillWarm(poolKey(launch), plan);
+  }
+
+  /** Kills and cleans up the warm launch(es) of an agent (removed or reinstalled). */
+  async evict(agentId: string): Promise<void> {
+    const drops: Array<Promise<void>> = [];
+    for (const [key, slot] of this.pool) {
+      if (key.startsWith(`${agentId}\0`)) {
+        this.pool.delete(key);
+        drops.push(this.drop(slot));
+      }
+    }
+    await Promise.allSettled(drops);
+  }
+
+  /** Aborts every running launch, kills every warm one, stops refilling; waits for all cleanup. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const runs = [...this.active];
+    for (const run of runs) run.abort();
+    for (const slot of this.pool.values()) void this.drop(slot);
+    this.pool.clear();
+    await Promise.allSettled([...runs.map((run) => run.done), ...this.disposals]);
+  }
+
+  private redact(message: string): string {
+    return this.impl.redact ? this.impl.redact(message) : message;
+  }
+
+  private spawn(prepared: R): AgentProcess {
+    return new AgentProcess(prepared.spawn, { maxStdoutBytes: this.maxStdoutBytes, maxStderrBytes: this.maxStderrBytes });
+  }
+
+  private async cleanup(prepared: R, abnormal: boolean): Promise<void> {
+    try {
+      await this.impl.cleanup?.(prepared, abnormal);
+    } catch {
+      // best effort: a cleanup failure must not change the run's outcome
+    }
+  }
+
+  private track(): ActiveRun {
+    let resolve!: () => void;
+    const run: ActiveRun = {
+      aborted: false,
+      abort: () => {
+        run.aborted = true;
+      },
+      done: new Promise<void>((r) => (resolve = r)),
+      finish: () => {
+        this.active.delete(run);
+        resolve();
+      },
+    };
+    this.active.add(run);
+    return run;
+  }
+
+  private background(work: Promise<void>): Promise<void> {
+    this.disposals.add(work);
+    void work.finally(() => this.disposals.delete(work));
+    return work;
+  }
+
+  /** Starts the warm launch for `plan` unless one with the same fingerprint is there. */
+  private fillWarm(key: string, plan: P): void {
+    if (this.closed) return;
+    const existing = this.pool.get(key);
+    if (existing !== undefined) {
+      if (existing.fingerprint === plan.fingerprint && existing.launched?.disposal === undefined) return;
+      this.pool.delete(key);
+      void this.drop(existing);
+    }
+    let prepared: R | Promise<R>;
+    try {
+      prepared = this.impl.prepare(plan, {});
+    } catch {
+      return; // the next run goes cold and reports the problem
+    }
+    const slot: WarmSlot<R> = { fingerprint: plan.fingerprint, ready: Promise.resolve(null), launched: null, dropped: false, taken: false };
+    const settle = (ready: R): Launched<R> | Promise<null> => {
+      // Closed, evicted or replaced while it was being prepared: nothing is started.
+      if (slot.dropped) return this.cleanup(ready, false).then(() => null);
+      const launched: Launched<R> = { prepared: ready, proc: this.spawn(ready) };
+      launched.proc.setRef(false);
+      slot.launched = launched;
+      // An idle warm launch that dies or overflows is killed and cleaned up at once.
+      const idleEnd = () => {
+        if (!slot.taken) void this.dispose(launched);
+      };
+      launched.proc.onOverflow = idleEnd;
+      void launched.proc.exited.then(idleEnd);
+      return launched;
+    };
+    // A synchronous backend spawns now, so the warm process exists when prewarm() returns.
+    slot.ready =
+      prepared instanceof Promise
+        ? prepared.then(settle, () => {
+            if (this.pool.get(key) === slot) this.pool.delete(key);
+            return null;
+          })
+        : Promise.resolve(settle(prepared));
+    this.pool.set(key, slot);
+  }
+
+  /** Removes a slot from service and disposes of its launch once it is ready. */
+  private drop(slot: WarmSlot<R>): Promise<void> {
+    slot.dropped = true;
+    return this.background(slot.ready.then((launched) => (launched === null ? undefined : this.dispose(launched))));
+  }
+
+  /** Takes the agent's warm launch out of the pool (waiting while it is prepared); null: run cold. */
+  private async takeWarm(key: string, fingerprint: string): Promise<Launched<R> | null> {
+    const slot = this.pool.get(key);
+    if (slot === undefined) return null;
+    this.pool.delete(key);
+    slot.taken = true;
+    const launched = await slot.ready;
+    if (launched === null) return null;
+    if (launched.disposal !== undefined) {
+      await launched.disposal; // it ended while idle: its cleanup is done before the cold run
+      return null;
+    }
+    if (slot.fingerprint !== fingerprint || this.closed || !launched.proc.usable) {
+      await this.dispose(launched);
+      return null;
+    }
+    return launched;
+  }
+
+  /** Kills a launch that serves no run and cleans up after it. Idempotent. */
+  private dispose(launched: Launched<R>): Promise<void> {
+    launched.disposal ??= this.background(
+      (async () => {
+        const { proc } = launched;
+        proc.setRef(true); // whoever waits for this cleanup keeps the process alive until it is done
+        if (!proc.hasExited && proc.spawnError === undefined) await this.killLadder(launched, false);
+        await within(proc.exited, EXIT_BACKSTOP_MS);
+        await this.sweep(proc);
+        proc.destroyStdio();
+        await this.cleanup(launched.prepared, true);
+      })(),
+    );
+    return launched.disposal;
+  }
+
+  /** Delivers a signal the backend's way, by default to the process group. */
+  private async deliver(launched: Launched<R>, signal: 'SIGTERM' | 'SIGKILL'): Promise<boolean> {
+    if (this.impl.signal) return this.impl.signal(launched.prepared, signal);
+    return signalGroup(launched.proc.pid, signal);
+  }
+
+  /**
+   * SIGTERM, the grace period (cut short by `escalated`), SIGKILL, then SIGKILL to the process
+   * group if the backend's SIGKILL did not end it. Resolves once the group is gone or given up on.
+   */
+  private async killLadder(launched: Launched<R>, graceful: boolean, escalated?: Promise<void>): Promise<void> {
+    const pid = launched.proc.pid;
+    if (graceful && (await this.deliver(launched, 'SIGTERM'))) {
+      const grace = waitGroupGone(pid, this.killGraceMs);
+      if ((await (escalated ? Promise.race([grace, escalated.then(() => false)]) : grace)) === true) return;
+    }
+    if ((await this.deliver(launched, 'SIGKILL')) && (await waitGroupGone(pid, this.impl.killSettleMs ?? REAP_WAIT_MS))) return;
+    signalGroup(pid, 'SIGKILL');
+    await waitGroupGone(pid, REAP_WAIT_MS);
+  }
+
+  /** Kills whatever is left in a launch's process group and waits for it to be gone. */
+  private async sweep(proc: AgentProcess): Promise<void> {
+    if (signalGroup(proc.pid, 'SIGKILL')) await waitGroupGone(proc.pid, REAP_WAIT_MS);
+  }
+
+  /**
+   * Hands a launched process its intent and waits for the outcome: exit, timeout, abort or the
+   * stdout cap. Cleans up after it in every case.
+   */
+  private async drive(
+    launched: Launched<R>,
+    request: AgentRunRequest,
+    plan: P,
+    run: ActiveRun,
+    t0: number,
+    fail: Fail,
+  ): Promise<AgentRunResult> {
+    const { proc, prepared } = launched;
+    const id = request.agentId;
+    proc.setRef(true);
+
+    let cause: KillCause | undefined;
+    let ladder: Promise<void> | undefined;
+    let escalate!: () => void;
+    const escalated = new Promise<void>((r) => (escalate = r));
+    let started!: () => void;
+    const ladderStarted = new Promise<void>((r) => (started = r));
+    const stop = (why: KillCause) => {
+      if (proc.hasExited) return;
+      if (why === 'stdout_overflow') escalate(); // an overflow does not wait out a grace period
+      if (cause !== undefined) return;
+      cause = why;
+      ladder = this.killLadder(launched, why !== 'stdout_overflow', escalated);
+      started();
+    };
+
+    proc.onOverflow = () => stop('stdout_overflow');
+    const timeoutMs = Math.max(1, Math.floor(request.timeoutMs));
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = () => stop('aborted');
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    run.abort = () => {
+      run.aborted = true;
+      stop('aborted');
+    };
+    if (proc.overflowed) stop('stdout_overflow');
+    if (run.aborted || request.signal?.aborted) stop('aborted');
+    proc.send(intentLine(request.intent));
+
+    let abnormal = true;
+    try {
+      // The process exits; or a kill ladder ran its course and it still has not: stop waiting soon.
+      await Promise.race([proc.exited, ladderStarted.then(() => ladder).then(() => within(proc.exited, EXIT_BACKSTOP_MS))]);
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      if (ladder) await ladder;
+      // The leader is gone; take along anything it left behind in its group, then drain the pipes.
+      await this.sweep(proc);
+      await within(proc.closed, REAP_WAIT_MS);
+      proc.destroyStdio();
+
+      // A launch that never started has nothing to clean up beyond what prepare made.
+      abnormal = proc.pid !== undefined && (cause !== undefined || proc.exitSignal !== null || !proc.hasExited);
+      const exitCode = proc.exitCode;
+      if (proc.spawnError !== undefined) {
+        const failure = this.impl.spawnFailure(proc.spawnError as NodeJS.ErrnoException, plan);
+        return fail(failure.reason, `agent ${id}: ${failure.message}`);
+      }
+      const killed = this.impl.killed;
+      switch (cause ?? (proc.overflowed ? 'stdout_overflow' : undefined)) {
+        case 'stdout_overflow':
+          return fail('stdout_overflow', `agent ${id}: stdout exceeded ${this.maxStdoutBytes} bytes; ${killed} was killed`, exitCode);
+        case 'timeout':
+          return fail('timeout', `agent ${id}: timed out after ${timeoutMs} ms; ${killed} was killed`, exitCode);
+        case 'aborted':
+          return fail('aborted', `agent ${id}: run aborted; ${killed} was killed`, exitCode);
+        default:
+          break;
+      }
+
+      const stderr = this.redact(proc.stderrText().trim());
+      const stderrSuffix = stderr === '' ? ' (no stderr)' : `; stderr: ${summarizeStderr(stderr)}`;
+      const own = this.impl.exitFailure?.({ exitCode, stderr, stderrSuffix }, plan);
+      if (own !== undefined) {
+        abnormal ||= own.abnormal === true;
+        return fail(own.reason, `agent ${id}: ${own.message}`, exitCode);
+      }
+      if (exitCode === null) {
+        const leader = this.impl.leader ? `${this.impl.leader} ` : '';
+        return fail('nonzero_exit', `agent ${id}: ${leader}was killed by signal ${proc.exitSignal ?? 'unknown'}${stderrSuffix}`, null);
+      }
+      if (exitCode !== 0) return fail('nonzero_exit', `agent ${id}: exited with code ${exitCode}${stderrSuffix}`, exitCode);
+
+      const parsed = parseAnswer(proc.stdoutText());
+      if (!parsed.ok) return fail('malformed_output', `agent ${id}: malformed output: ${parsed.problem}`, exitCode);
+      return { ok: true, answer: parsed.answer, wallMs: performance.now() - t0 };
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      await this.cleanup(prepared, abnormal);
+    }
+  }
+}
+
+function refusal(err: unknown, id: string, fail: Fail): AgentRunResult {
+  if (err instanceof LaunchRefused) return fail(err.reason, `agent ${id}: ${err.message}`);
+  return fail('spawn_failed', `agent ${id}: ${(err as Error).message}`);
+}
