@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { signalGroup, stopGroup } from './process-group.js';
+import { signalGroup } from '../runtime/index.js';
+import { stopGroup } from './process-group.js';
 import type { StderrLog } from './stderr-log.js';
 
 export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
