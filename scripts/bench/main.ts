@@ -10,6 +10,7 @@ import { benchCliStartup } from './cli-startup.js';
 import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
+import { benchMcp } from './mcp.js';
 import { benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
 import { formatRatio, type Ratio } from './stats.js';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     ratios.push(await benchReceiptsFlush(dir));
     ratios.push(await benchHttpVsIpc(daemon.sock, `http://127.0.0.1:${httpPort}`, token));
     ratios.push(benchMemorySearch(dir));
+    ratios.push(...(await benchMcp(dir)));
     ratios.push(benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, env));
     const bwrap = await benchBwrapDispatch(REPO_ROOT, CLI_BIN, env, daemon.sock, token, dir);
     if (typeof bwrap === 'string') skipped.push(bwrap);

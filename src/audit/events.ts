@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CovenantError } from '../core/index.js';
 import { AgentIdSchema } from '../identity/index.js';
+import { TOOL_SERVER_STATES } from '../protocol/index.js';
 
 /**
  * The catalogue of audit event kinds: every row the daemon appends is one of these, and its
@@ -13,6 +14,7 @@ import { AgentIdSchema } from '../identity/index.js';
  */
 
 const Transport = z.enum(['ipc', 'http']);
+const ToolServerState = z.enum(TOOL_SERVER_STATES);
 const TokenPrefix = z.string().nullable();
 const Sha256Hex = z.string();
 /** A purge's cutoff and how many rows it removed: the shape of every `*_purged` row but memory's. */
@@ -225,7 +227,19 @@ export const AUDIT_EVENTS = {
     chain: z.string(),
     tx_sig: z.string().nullable(),
   }),
-  tool_call_completed: z.strictObject({ tool: z.string(), outcome: z.string(), arguments_hash_hex: z.string(), receipt_id: z.string() }),
+  tool_call_completed: z.strictObject({
+    tool: z.string(),
+    /** `builtin` or the MCP server; null when the tool is unknown. */
+    server: z.string().nullable().optional(),
+    outcome: z.string(),
+    arguments_hash_hex: z.string(),
+    duration_ms: z.number().optional(),
+    receipt_id: z.string(),
+  }),
+  // MCP servers (SPEC 11, docs/mcp.md)
+  tool_server_state: z.strictObject({ server: z.string(), from: ToolServerState, to: ToolServerState, reason: z.string().nullable() }),
+  tool_server_restarted: z.strictObject({ server: z.string(), state: ToolServerState, last_error: z.string().nullable() }),
+  tool_server_restart_refused: z.strictObject({ server: z.string(), code: z.string() }),
 } as const satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENTS;

@@ -9,6 +9,7 @@ import { registerAgentCommands } from './register/agents.js';
 import { registerDoctorCommands } from './register/doctor.js';
 import { registerPeerCommands } from './register/peers.js';
 import { registerToolCommands } from './register/tools.js';
+import { registerMcpCommands } from './register/mcp.js';
 import { registerIgnoreCommands } from './register/ignore.js';
 import { registerBudgetCommands, registerIntentsCommands } from './register/budget.js';
 import { registerChainCommands, registerReceiptCommands } from './register/settlement.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerCapabilityCommands(program);
   registerPeerCommands(program);
   registerToolCommands(program);
+  registerMcpCommands(program);
   registerIgnoreCommands(program);
   registerBudgetCommands(program);
   registerIntentsCommands(program);

@@ -36,6 +36,15 @@ export const ERROR_CATALOGUE = {
   E_HOME_NOT_WRITABLE: { status: 500 },
   // Raised by covenantd while running: the disk holding $COVENANT_HOME is full.
   E_STORAGE_FULL: { status: 507 },
+  // MCP servers (SPEC 11, docs/mcp.md).
+  // A [[mcp.server]] entry of config.toml is malformed (unknown key, bad glob, bad value).
+  E_CONFIG_INVALID: { status: 500 },
+  // The tool's server died while the call was in flight; the call is not replayed.
+  E_TOOL_SERVER_CRASHED: { status: 502 },
+  // The tool's server is not up (starting, backoff, failed, disabled); see `covenant tools servers`.
+  E_TOOL_SERVER_UNAVAILABLE: { status: 503 },
+  // The call did not answer within its server's call_timeout_ms; it was cancelled on the server.
+  E_TOOL_TIMEOUT: { status: 504 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

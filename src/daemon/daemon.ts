@@ -1,5 +1,6 @@
 import { unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { AuditLog } from '../audit/index.js';
 import { BudgetService } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
@@ -11,7 +12,7 @@ import { IntentService } from '../intent/index.js';
 import { LocalEmbedder, MemoryService } from '../memory/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
-import { builtinTools, ToolRegistry } from '../mcp/index.js';
+import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
@@ -103,6 +104,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       options.agentRuntime,
     );
     cleanups.push(() => agentRuntime.close());
+    // MCP servers (SPEC 11): started in the background; one that cannot start leaves the daemon serving.
+    const tools = new ToolRegistry(builtinTools(clock));
+    const mcp = new McpServers({
+      configPath: paths.config,
+      logsDir: paths.logsDir,
+      workDir: join(paths.runtimeDir, 'mcp'),
+      registry: tools,
+      daemonEnv: process.env,
+      clientVersion: COVENANT_VERSION,
+      log: logger.log,
+      onState: (server, from, to, reason) => {
+        try {
+          audit.append(identity.agentId, { kind: 'tool_server_state', payload: { server, from, to, reason } });
+        } catch (error) {
+          logger.log.warn({ server, to, error: (error as Error).message }, 'could not audit an MCP server state change');
+        }
+      },
+    });
+    cleanups.push(() => mcp.stop());
     const storage = new StorageReserve(paths.storageReserve);
     storage.ensure();
     const ctx: DaemonContext = {
@@ -117,7 +137,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       identityKeys,
       capabilities,
       disconnect,
-      tools: new ToolRegistry(builtinTools(clock)),
+      tools,
+      mcp,
       authorizer: createAuthorizer(capabilities),
       intents: new IntentService<Caller>(db, audit, clock, {
         agents: agentRuntime.agents,
@@ -160,6 +181,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
+    void mcp.start();
     logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
 
     let stopping: Promise<void> | null = null;
@@ -173,7 +195,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         closeGateway: async () => gateway?.close(),
         closeIpc: (graceMs) => ipc.shutdown(graceMs),
         abortRuns: () => ctx.intents.close(),
-        closeRuntime: () => agentRuntime.close(),
+        closeRuntime: async () => {
+          await mcp.stop();
+          await agentRuntime.close();
+        },
         recordStop: () => {
           audit.append(identity.agentId, { kind: 'daemon_stopped', payload: { reason } });
           audit.checkpoint();

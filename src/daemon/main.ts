@@ -46,7 +46,11 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const daemon = await startDaemon({ home, logToStderr: true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
+  // SIGHUP re-reads config.toml's [[mcp.server]] entries (docs/mcp.md).
+  const onHangup = () => void daemon.ctx.mcp.reload();
+  process.on('SIGHUP', onHangup);
   if (signalled === null) await new Promise<void>((resolve) => (wake = resolve));
+  process.off('SIGHUP', onHangup);
   await daemon.stop(signalled ?? 'SIGTERM');
   return 0;
 }

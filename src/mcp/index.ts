@@ -1,3 +1,13 @@
 export * from './tool.js';
 export * from './builtin-tools.js';
 export * from './tool-registry.js';
+export * from './config.js';
+export * from './glob.js';
+export * from './backoff.js';
+export * from './connection.js';
+export * from './server-supervisor.js';
+export * from './mcp-servers.js';
+export { ENV_ALLOWLIST, MAX_MCP_MESSAGE_BYTES, ProcessTransport, serverEnvironment } from './process-transport.js';
+export { StderrLog } from './stderr-log.js';
+export { jsonSchemaValidator } from './argument-validator.js';
+export { toolOutput } from './remote-tool.js';

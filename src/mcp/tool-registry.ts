@@ -15,6 +15,10 @@ export class ToolRegistry {
     this.tools.set(tool.name, tool);
   }
 
+  has(name: string): boolean {
+    return this.tools.has(name);
+  }
+
   remove(name: string): void {
     this.tools.delete(name);
   }
@@ -29,23 +33,34 @@ export class ToolRegistry {
     return tool;
   }
 
-  /** Validates arguments against the tool's schema, then calls it with a timeout. */
-  async call(name: string, args: Record<string, unknown>, timeoutMs = DEFAULT_TOOL_TIMEOUT_MS): Promise<ToolOutput> {
+  /**
+   * Validates arguments against the tool's schema, then calls it with a timeout. `callerGone`
+   * (the request's signal) ends the call early when the caller disconnects or the daemon stops.
+   * Either way the tool's signal aborts, which cancels the request on an MCP server.
+   */
+  async call(name: string, args: Record<string, unknown>, callerGone?: AbortSignal): Promise<ToolOutput> {
     const tool = this.get(name);
     const problem = tool.validate(args);
     if (problem !== null) throw new CovenantError('E_BAD_REQUEST', `invalid arguments for ${name}: ${problem}`);
+    const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new CovenantError('E_AGENT_FAILED', `tool ${name} did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+    let onGone: (() => void) | undefined;
+    const ended = new Promise<never>((_, reject) => {
+      const end = (error: CovenantError) => {
+        controller.abort(error);
+        reject(error);
+      };
+      timer = setTimeout(() => end(new CovenantError('E_TOOL_TIMEOUT', `tool ${name} did not answer within ${timeoutMs} ms; the call was cancelled`)), timeoutMs);
+      onGone = () => end(new CovenantError('E_SHUTTING_DOWN', `the call to ${name} was cancelled: its caller went away or covenantd is stopping`));
+      if (callerGone?.aborted) onGone();
+      else callerGone?.addEventListener('abort', onGone, { once: true });
     });
     try {
-      return await Promise.race([tool.call(args, controller.signal), timeout]);
+      return await Promise.race([tool.call(args, controller.signal), ended]);
     } finally {
       clearTimeout(timer);
+      if (onGone) callerGone?.removeEventListener('abort', onGone);
     }
   }
 }

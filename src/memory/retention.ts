@@ -19,9 +19,9 @@
  * read here. A missing file means the defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { CovenantError } from '../core/index.js';
+import { parseConfigToml } from '../home/index.js';
 import { MEMORY_TIERS, parseTier, TIER_CHOICES, type MemoryTier } from '../protocol/index.js';
 
 export interface TierRetention {
@@ -69,14 +69,9 @@ function isTable(value: unknown): value is Record<string, unknown> {
 
 /** Parses config.toml text; only `[memory.retention]` is read. Throws E_BAD_REQUEST naming the key. */
 export function parseRetentionConfig(text: string, source = 'config.toml'): RetentionPolicy {
-  let document: Record<string, unknown>;
-  try {
-    document = parseToml(text);
-  } catch (error) {
-    const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new CovenantError('E_BAD_REQUEST', `${source}: not valid TOML${where}: ${reason}`);
-  }
+  const file = parseConfigToml(text, source);
+  if ('error' in file) throw new CovenantError('E_BAD_REQUEST', file.error);
+  const document = file.document;
   const memory = document.memory;
   if (memory === undefined) return structuredClone(DEFAULT_RETENTION);
   if (!isTable(memory)) throw configError(source, 'memory', 'expected a table ([memory])');

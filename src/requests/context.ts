@@ -11,7 +11,7 @@ import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
-import type { ToolRegistry } from '../mcp/index.js';
+import type { McpServers, ToolRegistry } from '../mcp/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
@@ -31,6 +31,8 @@ export interface DaemonContext {
   capabilities: CapabilityService;
   disconnect: TokenDisconnector;
   tools: ToolRegistry;
+  /** The supervised `[[mcp.server]]` entries of config.toml (SPEC 11). */
+  mcp: McpServers;
   authorizer: Authorizer;
   intents: IntentService<Caller>;
   /** Installed agents and the runners they dispatch to (SPEC 12, 13). */

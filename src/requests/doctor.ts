@@ -5,17 +5,14 @@
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import type { z } from 'zod';
 import { COVENANT_VERSION } from '../core/index.js';
+import type { DoctorCheckSchema } from '../protocol/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';
 import { checkGvisorReadiness, probeBwrap } from '../runtime/index.js';
 import type { DaemonContext } from './context.js';
 
-export interface DoctorCheck {
-  name: string;
-  ok: boolean | null;
-  detail: string;
-  fix: string | null;
-}
+export type DoctorCheck = z.infer<typeof DoctorCheckSchema>;
 
 const MODEL_PROBE_TIMEOUT_MS = 3000;
 export const DEFAULT_OLLAMA_ENDPOINT = 'http://127.0.0.1:11434';
@@ -239,6 +236,34 @@ async function modelEndpoint(ctx: DaemonContext): Promise<DoctorCheck> {
   }
 }
 
+/** Each MCP server (SPEC 11) with its state and the last lines of its stderr log. */
+function mcpServers(ctx: DaemonContext): DoctorCheck[] {
+  const { configError, servers } = ctx.mcp.health();
+  const checks: DoctorCheck[] = [];
+  if (configError !== null) {
+    checks.push({ name: 'mcp_config', ok: false, detail: `E_CONFIG_INVALID: ${configError}`, fix: `fix ${ctx.paths.config}, then send covenantd SIGHUP or run \`covenant tools restart <server>\`` });
+  }
+  if (servers.length === 0 && configError === null) {
+    checks.push({ name: 'mcp_servers', ok: null, detail: 'no [[mcp.server]] in config.toml: only the built-in tools', fix: null });
+  }
+  for (const server of servers) {
+    const ok = server.state === 'up' ? true : server.state === 'disabled' ? null : server.state === 'starting' ? null : false;
+    const error = server.last_error === null ? '' : `; last error: ${server.last_error}`;
+    const check: DoctorCheck = {
+      name: `mcp_server:${server.name}`,
+      ok,
+      detail: `${server.state}, ${server.tools.length} tools, ${server.restarts} restarts${error}${server.log_path === null ? '' : `; log ${server.log_path}`}`,
+      fix:
+        ok === false
+          ? `read ${server.log_path ?? 'its [[mcp.server]] entry'}, fix the server or its [[mcp.server]] entry in ${ctx.paths.config}, then \`covenant tools restart ${server.name}\``
+          : null,
+    };
+    if (server.log_tail.length > 0) check.log_tail = server.log_tail;
+    checks.push(check);
+  }
+  return checks;
+}
+
 export async function runDoctor(ctx: DaemonContext): Promise<DoctorCheck[]> {
   const daemon: DoctorCheck = {
     name: 'daemon',
@@ -255,5 +280,6 @@ export async function runDoctor(ctx: DaemonContext): Promise<DoctorCheck[]> {
     await runtimeBackend(ctx),
     ...(await gvisorChecks(ctx)),
     await modelEndpoint(ctx),
+    ...mcpServers(ctx),
   ];
 }

@@ -79,7 +79,10 @@ test('reordered rows are reported', () => {
 test('a recomputed-but-unchained forgery is still caught by the next row', () => {
   const t = freshLog(5);
   // An attacker who rewrites a row and its event hash cannot fix the chain without the rows after it.
-  t.db.prepare(`UPDATE audit_events SET event_hash = 'ab' || substr(event_hash, 3) WHERE seq = 3`).run();
+  // Always a different hash: a hash that already starts with "ab" gets "cd".
+  t.db
+    .prepare(`UPDATE audit_events SET event_hash = (CASE WHEN substr(event_hash, 1, 2) = 'ab' THEN 'cd' ELSE 'ab' END) || substr(event_hash, 3) WHERE seq = 3`)
+    .run();
   assert.ok(failureSeqs(t.db, t.pubkey).includes(3));
   t.done();
 });

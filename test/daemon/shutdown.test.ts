@@ -5,7 +5,7 @@
  * signed on it, pid file and socket removed, exit code 0.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -13,6 +13,7 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { homePaths } from '../../src/home/index.js';
 import { operatorClient, REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
 import { requestOk } from '../helpers/daemon-fixture.js';
+import { liveProcesses } from '../helpers/proc.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 
@@ -51,18 +52,9 @@ async function runningAgentPids(pidfile: string): Promise<number[]> {
 
 /** Children of `pid` (from /proc). */
 function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
+  return liveProcesses()
+    .filter((p) => p.ppid === pid)
+    .map((p) => p.pid);
 }
 
 /** Whether `pid` is a running process (a zombie waiting for a non-reaping init does not count). */

@@ -15,6 +15,8 @@ import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { shapeDifferences } from '../helpers/json-shape.js';
 import { replySchema } from '../helpers/reply-schema.js';
 import { tempDir } from '../helpers/temp-home.js';
+import { waitFor } from '../helpers/wait.js';
+import { REPO_ROOT } from '../helpers/binaries.js';
 import { goldenFiles, loadGolden } from './golden-files.js';
 
 /** Values that decide a reply's shape rather than fill it: discriminators and modes. */
@@ -35,6 +37,8 @@ interface GoldenCase {
   /** Remembers what later cases need from the reply. */
   remember?: (reply: WireMessage) => void;
 }
+
+const MCP_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'mcp', 'fixture-server.mjs');
 
 let fx: DaemonFixture;
 let packages: { dir: string; cleanup: () => void };
@@ -63,6 +67,22 @@ const CASES: GoldenCase[] = [
   { request: 'doctor', response: 'doctor_report', anyType: ['$.checks[].ok', '$.checks[].fix'] },
   { request: 'tools_list', response: 'tool_list' },
   { request: 'tools_call', response: 'tool_result', prepare: async () => void (await ok({ kind: 'capabilities_grant', action: 'tool.call.echo' })) },
+  {
+    request: 'tools_servers',
+    response: 'tool_servers',
+    // One MCP server up (the SDK fixture server) and one that cannot start, as in the golden.
+    prepare: async () => {
+      writeFileSync(
+        fx.ctx.paths.config,
+        `[[mcp.server]]\nname = "everything"\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(MCP_FIXTURE)}, "serve"]\ntool_prefix = "ev"\n` +
+          '[[mcp.server]]\nname = "broken"\ncommand = "/nonexistent/covenant-mcp-server"\n',
+      );
+      await fx.ctx.mcp.reload();
+      const servers = () => fx.ctx.mcp.servers();
+      assert.ok(await waitFor(() => servers().some((s) => s.name === 'everything' && s.state === 'up') && servers().some((s) => s.name === 'broken' && s.last_error !== null)));
+    },
+  },
+  { request: 'tools_restart', response: 'tool_server_restarted', prepare: async () => void (await ok({ kind: 'capabilities_grant', action: 'tools.restart' })) },
   {
     request: 'agents_install',
     response: 'agent_installed',

@@ -30,6 +30,7 @@ export async function doctorCommand(flags: GlobalFlags): Promise<CommandOutcome>
     const tag = c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : 'skip';
     const lines = [`${tag}  ${c.name}: ${c.detail}`];
     if (c.fix && c.ok !== true) lines.push(`      fix: ${c.fix}`);
+    for (const line of c.log_tail ?? []) lines.push(`      | ${line}`);
     return lines;
   });
   human.push(failed === 0 ? 'doctor: no problems found' : `doctor: ${failed} check(s) failed`);

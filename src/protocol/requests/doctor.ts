@@ -8,6 +8,8 @@ export const DoctorCheckSchema = z.strictObject({
   detail: z.string(),
   /** What to do about it (null when ok). */
   fix: z.string().nullable(),
+  /** The last lines of a log that explains the check (an MCP server's stderr). */
+  log_tail: z.array(z.string()).optional(),
 });
 
 export const doctor = defineRequest({

@@ -7,7 +7,7 @@ import { submitIntent } from './intent.js';
 import { agentsInstall, agentsList, agentsRemove } from './agents.js';
 import { doctor } from './doctor.js';
 import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './peers.js';
-import { toolsCall, toolsList } from './tools.js';
+import { toolsCall, toolsList, toolsRestart, toolsServers } from './tools.js';
 import { ignoreCheck } from './policy.js';
 import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js';
 import { memoryCompact, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
@@ -15,6 +15,8 @@ import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } 
 import { memoryRepair, verify } from './verify.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
+export { DoctorCheckSchema } from './doctor.js';
+export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
 export const REQUESTS = {
@@ -46,6 +48,8 @@ export const REQUESTS = {
   peers_purge: peersPurge,
   tools_list: toolsList,
   tools_call: toolsCall,
+  tools_servers: toolsServers,
+  tools_restart: toolsRestart,
   ignore_check: ignoreCheck,
   budget_status: budgetStatus,
   budget_topup: budgetTopup,

@@ -1,0 +1,52 @@
+/**
+ * One authenticated socket connection to covenantd for `covenant mcp serve`, shared by every MCP
+ * call: requests are queued (the socket answers one at a time, in order), and a lost connection
+ * is opened again on the next request.
+ */
+import { IpcClient, type WireMessage } from '../../ipc/client.js';
+import type { GlobalFlags } from '../output.js';
+import { readToken, socketPath } from '../session.js';
+
+export class DaemonLink {
+  private client: Promise<IpcClient> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly flags: GlobalFlags) {}
+
+  request(message: WireMessage): Promise<WireMessage> {
+    const run = this.queue.then(() => this.send(message));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    void this.client?.then((c) => c.close(), () => undefined);
+    this.client = null;
+  }
+
+  private async send(message: WireMessage): Promise<WireMessage> {
+    this.client ??= this.open();
+    const client = await this.client.catch((error: unknown) => {
+      this.client = null;
+      throw error;
+    });
+    try {
+      return await client.request(message);
+    } catch (error) {
+      this.client = null; // the connection is gone: the next request opens a new one
+      client.close();
+      throw error;
+    }
+  }
+
+  private async open(): Promise<IpcClient> {
+    const client = await IpcClient.connect(socketPath(this.flags), { timeoutMs: 600_000 });
+    try {
+      await client.authenticate(readToken(this.flags));
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return client;
+  }
+}

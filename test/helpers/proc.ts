@@ -1,0 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  /** Process group id. */
+  pgid: number;
+}
+
+/** Every live (not zombie) process, from Linux /proc. */
+export function liveProcesses(): ProcEntry[] {
+  const entries: ProcEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z') entries.push({ pid: Number(name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return entries;
+}
