@@ -6,7 +6,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
  */
 export function parseConfigToml(text: string, source: string): { document: Record<string, unknown> } | { error: string } {
   try {
-    return { document: parseToml(text) as Record<string, unknown> };
+    return { document: parseToml(text) };
   } catch (error) {
     const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -19,7 +19,7 @@ function contentOf(item: McpCallResult['content'][number]): ToolContent {
     case 'audio':
     case 'resource':
     case 'resource_link':
-      return item as ToolContent;
+      return item;
     default:
       return { type: 'text', text: `[content of type ${JSON.stringify((item as { type: unknown }).type)} not passed through]` };
   }

@@ -116,12 +116,14 @@ export class ServerSupervisor {
       return await connection.callTool(name, args, options);
     } catch (error) {
       if (options.signal.aborted && options.signal.reason instanceof CovenantError) throw options.signal.reason;
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- McpError.code is a number; the SDK names its values in this enum
       if (connection.isClosed() || (error instanceof McpError && error.code === McpErrorCode.ConnectionClosed)) {
         throw new CovenantError(
           'E_TOOL_SERVER_CRASHED',
           `MCP server ${this.name} stopped while the call was in flight (${this.lastError ?? 'connection closed'}); the call was not replayed: check \`covenant tools servers\`, then call again if it is safe to repeat`,
         );
       }
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- as above
       if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
         throw new CovenantError('E_TOOL_TIMEOUT', `tool ${name} on MCP server ${this.name} did not answer within ${options.timeoutMs} ms; the call was cancelled`);
       }

@@ -19,7 +19,7 @@ function humanContent(c: ToolContent): string {
     case 'resource_link':
       return `[resource_link ${c.uri}]`;
     case 'resource':
-      return `[resource ${String(c.resource.uri ?? '')}]`;
+      return `[resource ${typeof c.resource.uri === 'string' ? c.resource.uri : ''}]`;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { REQUESTS, type RequestKind } from '../../protocol/index.js';
-import type { WireMessage } from '../../ipc/client.js';
+import type { WireMessage } from '../../ipc/index.js';
 
 export interface ServedTool {
   name: string;

@@ -3,7 +3,7 @@
  * call: requests are queued (the socket answers one at a time, in order), and a lost connection
  * is opened again on the next request.
  */
-import { IpcClient, type WireMessage } from '../../ipc/client.js';
+import { IpcClient, type WireMessage } from '../../ipc/index.js';
 import type { GlobalFlags } from '../output.js';
 import { readToken, socketPath } from '../session.js';
 

@@ -8,7 +8,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { COVENANT_VERSION } from '../../core/version.js';
-import type { WireMessage } from '../../ipc/client.js';
+import type { WireMessage } from '../../ipc/index.js';
 import type { GlobalFlags } from '../output.js';
 import { OWN_TOOLS, proxiedTool, type ServedTool } from './covenant-tools.js';
 import { DaemonLink } from './daemon-link.js';
