@@ -3,7 +3,8 @@
  * call: requests are queued (the socket answers one at a time, in order), and a lost connection
  * is opened again on the next request.
  */
-import { IpcClient, type WireMessage } from '../../ipc/index.js';
+import { DaemonRefusal, IpcClient } from '../../ipc/index.js';
+import type { ParamsInput, RequestKind, ResponseOf } from '../../protocol/index.js';
 import type { GlobalFlags } from '../output.js';
 import { readToken, socketPath } from '../session.js';
 
@@ -13,8 +14,9 @@ export class DaemonLink {
 
   constructor(private readonly flags: GlobalFlags) {}
 
-  request(message: WireMessage): Promise<WireMessage> {
-    const run = this.queue.then(() => this.send(message));
+  /** One request of the table; an error answer throws `DaemonRefusal`. */
+  call<K extends RequestKind>(kind: K, params: ParamsInput<K>): Promise<ResponseOf<K>> {
+    const run = this.queue.then(() => this.send(kind, params));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -24,15 +26,16 @@ export class DaemonLink {
     this.client = null;
   }
 
-  private async send(message: WireMessage): Promise<WireMessage> {
+  private async send<K extends RequestKind>(kind: K, params: ParamsInput<K>): Promise<ResponseOf<K>> {
     this.client ??= this.open();
     const client = await this.client.catch((error: unknown) => {
       this.client = null;
       throw error;
     });
     try {
-      return await client.request(message);
+      return await client.call(kind, params);
     } catch (error) {
+      if (error instanceof DaemonRefusal) throw error; // an answer: the connection is fine
       this.client = null; // the connection is gone: the next request opens a new one
       client.close();
       throw error;

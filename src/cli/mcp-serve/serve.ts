@@ -8,34 +8,18 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { COVENANT_VERSION } from '../../core/version.js';
-import type { WireMessage } from '../../ipc/index.js';
+import { DaemonRefusal } from '../../ipc/index.js';
 import type { GlobalFlags } from '../output.js';
 import { OWN_TOOLS, proxiedTool, type ServedTool } from './covenant-tools.js';
 import { DaemonLink } from './daemon-link.js';
-
-type Content = CallToolResult['content'][number];
 
 function errorResult(code: string, message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${code}: ${message}` }] };
 }
 
-function toolCallResult(reply: WireMessage): CallToolResult {
-  const items = (reply.content as Array<{ type: string; value?: unknown }>).map(
-    (item): Content => (item.type === 'json' ? { type: 'text', text: JSON.stringify(item.value) } : (item as Content)),
-  );
-  const result: CallToolResult = { content: items, isError: reply.is_error === true };
-  if (reply.structured_content !== undefined) result.structuredContent = reply.structured_content as Record<string, unknown>;
-  return result;
-}
-
-function answerResult(reply: WireMessage): CallToolResult {
-  if (reply.kind === 'error') return errorResult(String(reply.code), String(reply.message));
-  if (reply.kind === 'tool_result') return toolCallResult(reply);
-  return { content: [{ type: 'text', text: JSON.stringify(reply) }], structuredContent: reply };
-}
-
+/** A refusal (its code and the daemon's advice, which names the grant command) or a lost daemon. */
 function describe(error: unknown): CallToolResult {
-  const code = typeof (error as { code?: unknown }).code === 'string' ? String((error as { code: string }).code) : 'E_INTERNAL';
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'E_INTERNAL';
   return errorResult(code, error instanceof Error ? error.message : String(error));
 }
 
@@ -45,9 +29,13 @@ export async function serveMcp(flags: GlobalFlags): Promise<number> {
   // one only for a name it does not know (so a call is one request, not two).
   let known: ServedTool[] = [];
   const refresh = async (): Promise<ServedTool[]> => {
-    const reply = await link.request({ kind: 'tools_list' });
-    const listed = reply.kind === 'tool_list' ? (reply.tools as Array<{ name: string; description: string; inputSchema: Record<string, unknown>; server: string }>) : [];
-    known = [...OWN_TOOLS, ...listed.map(proxiedTool)];
+    let tools: Parameters<typeof proxiedTool>[0][] = [];
+    try {
+      ({ tools } = await link.call('tools_list', {}));
+    } catch (error) {
+      if (!(error instanceof DaemonRefusal)) throw error; // a lost daemon is the caller's error
+    }
+    known = [...OWN_TOOLS, ...tools.map(proxiedTool)];
     return known;
   };
   const server = new Server({ name: 'covenant', version: COVENANT_VERSION }, { capabilities: { tools: {} } });
@@ -59,7 +47,7 @@ export async function serveMcp(flags: GlobalFlags): Promise<number> {
       const named = (list: ServedTool[]) => list.find((t) => t.name === request.params.name);
       const tool = named(known) ?? named(await refresh());
       if (!tool) return errorResult('E_NOT_FOUND', `no tool named ${request.params.name}; list them with tools/list`);
-      return answerResult(await link.request(tool.request(request.params.arguments ?? {})));
+      return await tool.run(link, request.params.arguments ?? {});
     } catch (error) {
       return describe(error);
     }
