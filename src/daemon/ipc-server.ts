@@ -406,6 +406,8 @@ function kindOf(message: unknown): string | null {
 
 function requestId(message: unknown): RequestId {
   if (typeof message !== 'object' || message === null) return undefined;
-  const parsed = RequestIdSchema.safeParse((message as { id?: unknown }).id);
+  const id = (message as { id?: unknown }).id;
+  if (id === undefined) return undefined; // most frames: no parse, whose failure would build an error
+  const parsed = RequestIdSchema.safeParse(id);
   return parsed.success ? parsed.data : undefined;
 }

@@ -60,6 +60,8 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
 
 function requestIdOf(message: unknown): RequestScope['requestId'] {
   if (typeof message !== 'object' || message === null) return null;
-  const parsed = RequestIdSchema.safeParse((message as { id?: unknown }).id);
+  const id = (message as { id?: unknown }).id;
+  if (id === undefined) return null; // most requests: no parse, whose failure would build an error
+  const parsed = RequestIdSchema.safeParse(id);
   return parsed.success ? parsed.data : null;
 }
