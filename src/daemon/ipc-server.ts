@@ -6,9 +6,9 @@ import {
   AuthenticateRequestSchema,
   MAX_FRAME_BYTES,
   PRE_AUTH_MAX_FRAME_BYTES,
-  ProtocolInfoRequestSchema,
-  RequestIdSchema,
-  type RequestId as WireRequestId } from '../protocol/index.js';
+  requestIdOf,
+  type RequestId as WireRequestId,
+} from '../protocol/index.js';
 import { auditTokenPrefix } from '../peers/index.js';
 import {
   executeRequest,
@@ -227,7 +227,7 @@ export class IpcServer {
     const message = frame.type === 'message' ? frame.value : null;
     const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
     const id = requestId(message);
-    if (ProtocolInfoRequestSchema.safeParse({ kind, ...(id === undefined ? {} : { id }) }).success) {
+    if (kind === 'protocol_info') {
       return { message: { kind: 'protocol_info', ...(id === undefined ? {} : { id }), info: protocolInfo(this.ctx.daemonVersion) } };
     }
     // Only the token is read from the frame: an unusable `id` is dropped, as on every other frame.
@@ -405,9 +405,5 @@ function kindOf(message: unknown): string | null {
 }
 
 function requestId(message: unknown): RequestId {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const id = (message as { id?: unknown }).id;
-  if (id === undefined) return undefined; // most frames: no parse, whose failure would build an error
-  const parsed = RequestIdSchema.safeParse(id);
-  return parsed.success ? parsed.data : undefined;
+  return requestIdOf(message) ?? undefined;
 }

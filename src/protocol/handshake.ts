@@ -4,6 +4,15 @@ import { z } from 'zod';
 export const RequestIdSchema = z.union([z.string().max(128), z.number().int()]);
 export type RequestId = z.infer<typeof RequestIdSchema>;
 
+/** A message's usable `id`, or null (none, or one the schema refuses: it is dropped, not an error). */
+export function requestIdOf(message: unknown): RequestId | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const id = (message as { id?: unknown }).id;
+  if (id === undefined) return null; // most requests: no parse, whose failure would build an error
+  const parsed = RequestIdSchema.safeParse(id);
+  return parsed.success ? parsed.data : null;
+}
+
 export const ProtocolInfoSchema = z.strictObject({
   protocol: z.string(),
   version: z.number().int(),

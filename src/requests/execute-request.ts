@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
-import { isRequestKind, requestDefinition, RequestIdSchema } from '../protocol/index.js';
+import { isRequestKind, requestDefinition, requestIdOf } from '../protocol/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { HANDLERS } from './handlers/index.js';
@@ -56,12 +56,4 @@ function refusal(ctx: DaemonContext, caller: Caller, message: unknown, error: un
   const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
   const site = { transport: caller.transport, issuer: caller.agentId, tokenPrefix: caller.tokenPrefix, requestKind: recordedKind(kind) };
   return recordRefusal(ctx, asRefusal(ctx, error, site), site).toWire();
-}
-
-function requestIdOf(message: unknown): RequestScope['requestId'] {
-  if (typeof message !== 'object' || message === null) return null;
-  const id = (message as { id?: unknown }).id;
-  if (id === undefined) return null; // most requests: no parse, whose failure would build an error
-  const parsed = RequestIdSchema.safeParse(id);
-  return parsed.success ? parsed.data : null;
 }
