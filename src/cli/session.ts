@@ -28,11 +28,27 @@ export function readToken(flags: GlobalFlags): string {
   return token;
 }
 
+export interface DaemonSession {
+  client: IpcClient;
+  /** Who the token authenticated as. */
+  self: { display: string; pubkey: string };
+}
+
+/** An authenticated connection with the caller's token; closed again when authentication fails. */
+export async function openSession(flags: GlobalFlags, options: { timeoutMs?: number } = {}): Promise<DaemonSession> {
+  const client = await IpcClient.connect(socketPath(flags), options);
+  try {
+    return { client, self: await client.authenticate(readToken(flags)) };
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}
+
 /** Connects, authenticates, sends one request and returns its typed answer; error answers throw. */
 export async function callDaemon<K extends RequestKind>(flags: GlobalFlags, kind: K, params: ParamsInput<K>): Promise<ResponseOf<K>> {
-  const client = await IpcClient.connect(socketPath(flags));
+  const { client } = await openSession(flags);
   try {
-    await client.authenticate(readToken(flags));
     return await client.call(kind, params);
   } finally {
     client.close();

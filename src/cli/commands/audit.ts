@@ -1,9 +1,8 @@
 import { CovenantError } from '../../core/errors.js';
-import { IpcClient } from '../../ipc/index.js';
 import type { ParamsInput, ResponseOf } from '../../protocol/index.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
-import { callDaemon, readToken, socketPath } from '../session.js';
+import { callDaemon, openSession, type DaemonSession } from '../session.js';
 
 export async function auditVerifyCommand(flags: GlobalFlags): Promise<CommandOutcome> {
   const { report } = await callDaemon(flags, 'audit_verify', {});
@@ -61,23 +60,10 @@ export async function auditRecentCommand(flags: GlobalFlags, options: AuditRecen
   return { json: reply, human: [...reply.events].reverse().map((event) => JSON.stringify(event)) };
 }
 
-interface FollowSession {
-  client: IpcClient;
-  self: { display: string; pubkey: string };
-}
+/** Follow asks often: a daemon that does not answer within 30 s is treated as lost. */
+const FOLLOW_TIMEOUT_MS = 30_000;
 
-async function openSession(flags: GlobalFlags): Promise<FollowSession> {
-  const client = await IpcClient.connect(socketPath(flags), { timeoutMs: 30_000 });
-  try {
-    const self = await client.authenticate(readToken(flags));
-    return { client, self };
-  } catch (error) {
-    client.close();
-    throw error;
-  }
-}
-
-async function recentEvents(session: FollowSession, params: ParamsInput<'audit_recent'>): Promise<AuditEventLine[]> {
+async function recentEvents(session: DaemonSession, params: ParamsInput<'audit_recent'>): Promise<AuditEventLine[]> {
   try {
     return (await session.client.call('audit_recent', params)).events;
   } catch (error) {
@@ -104,12 +90,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Waits up to FOLLOW_RECONNECT_WINDOW_MS for covenantd to answer again; null when stopped meanwhile. */
-async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<FollowSession | null> {
+async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<DaemonSession | null> {
   const deadline = Date.now() + FOLLOW_RECONNECT_WINDOW_MS;
   let last: string;
   while (!signal.aborted) {
     try {
-      return await openSession(flags);
+      return await openSession(flags, { timeoutMs: FOLLOW_TIMEOUT_MS });
     } catch (error) {
       if (!isConnectionLoss(error)) throw error; // a refused token is not worth waiting for
       last = toFailure(error).message;
@@ -135,7 +121,7 @@ async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<Follo
  */
 async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Promise<void> {
   const stop = new AbortController();
-  let session: FollowSession | null = null;
+  let session: DaemonSession | null = null;
   const onStop = () => {
     stop.abort();
     session?.client.close(); // rejects a request in flight; the loop then ends quietly
@@ -143,7 +129,7 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
   process.once('SIGINT', onStop);
   process.once('SIGTERM', onStop);
   process.stdout.on('error', onStop); // the reader went away (e.g. `| head`)
-  const print = (events: AuditEventLine[], self: FollowSession['self']) => {
+  const print = (events: AuditEventLine[], self: DaemonSession['self']) => {
     const lines = events
       .filter((e) => !(e.kind === 'capability_check' && e.issuer?.pubkey === self.pubkey && e.payload?.required === 'audit.read'))
       .map((e) => JSON.stringify(e));
@@ -152,7 +138,7 @@ async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Pro
   try {
     let cursor = 0;
     try {
-      session = await openSession(flags);
+      session = await openSession(flags, { timeoutMs: FOLLOW_TIMEOUT_MS });
       const first = (await recentEvents(session, recentRequest(options))).slice().reverse();
       cursor = first.at(-1)?.seq ?? 0;
       print(first, session.self);

@@ -6,7 +6,7 @@
 import { DaemonRefusal, IpcClient } from '../../ipc/index.js';
 import type { ParamsInput, RequestKind, ResponseOf } from '../../protocol/index.js';
 import type { GlobalFlags } from '../output.js';
-import { readToken, socketPath } from '../session.js';
+import { openSession } from '../session.js';
 
 export class DaemonLink {
   private client: Promise<IpcClient> | null = null;
@@ -43,13 +43,6 @@ export class DaemonLink {
   }
 
   private async open(): Promise<IpcClient> {
-    const client = await IpcClient.connect(socketPath(this.flags), { timeoutMs: 600_000 });
-    try {
-      await client.authenticate(readToken(this.flags));
-    } catch (error) {
-      client.close();
-      throw error;
-    }
-    return client;
+    return (await openSession(this.flags, { timeoutMs: 600_000 })).client;
   }
 }
