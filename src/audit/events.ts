@@ -135,6 +135,12 @@ export const AUDIT_EVENTS = {
   }),
   peers_purged: z.strictObject(Purge),
 
+  // operator console (SPEC 19, docs/console.md)
+  console_code_issued: z.strictObject({ code_prefix: z.string(), expires_at: z.number() }),
+  console_session_started: z.strictObject({ token_prefix: z.string(), code_prefix: z.string() }),
+  console_session_ended: z.strictObject({ token_prefix: z.string() }),
+  console_session_expired: z.strictObject({ token_prefix: z.string(), idle_ms: z.number() }),
+
   // capabilities
   capability_check: z.strictObject({
     required: z.string(),

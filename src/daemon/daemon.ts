@@ -17,6 +17,7 @@ import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.j
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
+import { ConsoleSessions } from '../console/index.js';
 import { createAuthorizer, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
 import { createDaemonLogger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
@@ -157,6 +158,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       memory,
       storage,
       daemonVersion: COVENANT_VERSION,
+      console: new ConsoleSessions({ db, clock, audit, peers, peerQueries: new PeerQueries(db), operator: identity.agentId }),
+      gatewayUrl: null,
     };
     // We hold the lock, so a socket left here is stale; one that answers means the lock was
     // bypassed (its covenantd.lock deleted under a running daemon): refuse rather than steal it.
@@ -174,6 +177,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     let gateway: RunningGateway | null = null;
     if (options.http) {
       gateway = await startGateway(ctx, options.http);
+      ctx.gatewayUrl = gateway.url;
       const running = gateway;
       cleanups.push(() => running.close());
       // HTTP requests re-resolve their token every time; only open SSE streams need closing.

@@ -16,6 +16,7 @@ import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, t
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
 import { RouteMethods } from './routes/match.js';
 import { mountPublicRoutes, PUBLIC_ROUTES } from './routes/public.js';
+import { CONSOLE_PUBLIC_ROUTES, CONSOLE_WHOAMI_ROUTE, mountConsolePublicRoutes, mountConsoleWhoamiRoute } from './console/routes.js';
 import { mountRequestRoutes, requestRoutes, type RouteEntry } from './routes/requests.js';
 import { EVENT_STREAMS, mountEventStream, StreamRegistry } from './streams/index.js';
 
@@ -37,6 +38,8 @@ export interface GatewayState {
 export function gatewayRoutes(): RouteEntry[] {
   const routes = [
     ...PUBLIC_ROUTES,
+    ...CONSOLE_PUBLIC_ROUTES,
+    CONSOLE_WHOAMI_ROUTE,
     ...EVENT_STREAMS.map((stream): RouteEntry => ({ method: 'GET', path: stream.path, name: stream.name })),
     ...requestRoutes(),
   ];
@@ -89,11 +92,13 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   app.use('*', identify(ctx));
   app.use('*', rateLimit(ctx, limiter, throttle));
   mountPublicRoutes(app, ctx);
+  mountConsolePublicRoutes(app, ctx);
   app.use('*', requireAuth(ctx));
   app.use('*', checkRoute(ctx, routeMethods));
   app.use('*', limitBody(ctx, MAX_BODY_BYTES));
   for (const stream of EVENT_STREAMS) mountEventStream(app, ctx, stream, state.streams, options.heartbeatMs ?? HEARTBEAT_MS);
   mountRequestRoutes(app, ctx);
+  mountConsoleWhoamiRoute(app);
   return { app, state };
 }
 

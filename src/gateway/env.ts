@@ -1,11 +1,22 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { ErrorCode } from '../core/index.js';
+import type { CodeRefusal, SessionRefusal } from '../console/index.js';
 import type { Caller } from '../requests/index.js';
+
+/** A console cookie or code sent by a page of another origin (docs/console.md). */
+export const FOREIGN_ORIGIN = 'console request from another origin';
 
 /** Why a request carries no usable credential. `tokenPrefix` is at most 6 characters. */
 export interface AuthFailure {
-  code: Extract<ErrorCode, 'E_AUTH_REQUIRED' | 'E_AUTH_FAILED'>;
-  reason: 'missing bearer token' | 'malformed authorization header' | 'unknown token' | 'revoked token';
+  code: Extract<ErrorCode, 'E_AUTH_REQUIRED' | 'E_AUTH_FAILED' | 'E_FORBIDDEN'>;
+  reason:
+    | 'missing bearer token'
+    | 'malformed authorization header'
+    | 'unknown token'
+    | 'revoked token'
+    | SessionRefusal
+    | CodeRefusal
+    | typeof FOREIGN_ORIGIN;
   tokenPrefix: string | null;
 }
 

@@ -12,6 +12,7 @@ import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
 import type { McpServers, ToolRegistry } from '../mcp/index.js';
+import type { ConsoleSessions } from '../console/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
@@ -48,4 +49,8 @@ export interface DaemonContext {
   /** Read-only mode on a full disk (docs/operations.md, "Disk full"). */
   storage: StorageReserve;
   daemonVersion: string;
+  /** Operator console login codes and sessions (SPEC 19). */
+  console: ConsoleSessions;
+  /** The gateway's base URL once it listens (the console's address); null without a gateway. */
+  gatewayUrl: string | null;
 }

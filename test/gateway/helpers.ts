@@ -23,6 +23,7 @@ export async function startGatewayFixture(options: Partial<GatewayOptions> = {})
   let gw: RunningGateway;
   try {
     gw = await startGateway(ctx, { host: '127.0.0.1', port: 0, origins: [], ...options });
+    ctx.gatewayUrl = gw.url; // as the daemon does: `covenant console` names it
     // As the daemon does: a revocation closes this gateway's streams of the revoked token.
     const running = gw;
     ctx.disconnect.add({ count: (hash) => running.countToken(hash), close: (hash) => running.disconnectToken(hash) });

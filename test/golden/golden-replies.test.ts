@@ -198,6 +198,10 @@ const CASES: GoldenCase[] = [
       return { receipt_id: receipt.id };
     },
   },
+  // The intents so far: dispatched, paused and resumed ones (their reason and ETA are null when they settled).
+  { request: 'intents_list', response: 'intents_list', anyType: ['$.intents[].reason', '$.intents[].message', '$.intents[].refill_eta_ms', '$.intents[].agent'] },
+  { request: 'console_code', response: 'console_code', prepare: async () => void (fx.ctx.gatewayUrl = 'http://127.0.0.1:8421') },
+  { request: 'coverage_matrix', response: 'coverage_matrix', anyType: ['$.surfaces[].nextGap'] },
   {
     request: 'audit_recent',
     response: 'audit_recent',

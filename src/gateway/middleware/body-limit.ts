@@ -37,7 +37,7 @@ export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandl
 }
 
 /** The whole stream, or null as soon as it exceeds `maxBytes` (the rest is left unread). */
-async function readAtMost(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
+export async function readAtMost(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
   if (stream === null) return new Uint8Array(0);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,8 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { DaemonContext } from '../../requests/index.js';
 import { auditTokenPrefix, hashToken } from '../../peers/index.js';
 import type { Identity } from '../env.js';
-import type { GatewayEnv } from '../env.js';
+import { FOREIGN_ORIGIN, type GatewayEnv } from '../env.js';
+import { readConsoleCookie } from '../console/cookie.js';
+import { fromOwnOrigin, isStateChanging } from '../console/origin.js';
 
 const MAX_TOKEN_LENGTH = 256;
 /** `Bearer <token>`, scheme case-insensitive, exactly one credential. */
@@ -10,12 +12,29 @@ const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 /**
  * Resolves the `Authorization` header through the peer registry, without refusing anything:
- * the rate limiter needs to know who is asking before `requireAuth` answers 401.
+ * the rate limiter needs to know who is asking before `requireAuth` answers 401. Without that
+ * header, the operator console's session cookie is the credential (docs/console.md).
  */
 export function identify(ctx: DaemonContext): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    c.set('identity', identityOf(ctx, c.req.header('authorization')));
+    const header = c.req.header('authorization');
+    const cookie = header === undefined || header.trim() === '' ? readConsoleCookie(c, ctx) : undefined;
+    c.set('identity', cookie === undefined ? identityOf(ctx, header) : consoleIdentityOf(ctx, c, cookie));
     await next();
+  };
+}
+
+/** A console session cookie: a live console session, used from the console's own origin for any state change. */
+export function consoleIdentityOf(ctx: DaemonContext, c: Context<GatewayEnv>, token: string): Identity {
+  const session = ctx.console.resolve(token);
+  if (!session.ok) return { caller: null, failure: { code: 'E_AUTH_FAILED', reason: session.reason, tokenPrefix: auditTokenPrefix(token) } };
+  const { peer } = session;
+  if (isStateChanging(c.req.method) && !fromOwnOrigin(c)) {
+    return { caller: null, failure: { code: 'E_FORBIDDEN', reason: FOREIGN_ORIGIN, tokenPrefix: peer.token_prefix } };
+  }
+  return {
+    caller: { agentId: peer.agent_id, role: peer.role, tokenHash: peer.token_hash, tokenPrefix: peer.token_prefix, transport: 'http' },
+    failure: null,
   };
 }
 

@@ -1,17 +1,31 @@
 import type { MiddlewareHandler } from 'hono';
 import { refusalWith, type DaemonContext } from '../../requests/index.js';
-import type { AuthFailure, GatewayEnv } from '../env.js';
+import { FOREIGN_ORIGIN, type AuthFailure, type GatewayEnv } from '../env.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
 
-function messageFor(failure: AuthFailure): string {
+export function messageFor(failure: AuthFailure): string {
   switch (failure.reason) {
     case 'missing bearer token':
       return 'this route needs an `Authorization: Bearer <token>` header; the operator token is in $COVENANT_HOME/peers/operator.token';
     case 'malformed authorization header':
       return 'the Authorization header must be `Bearer <token>` with one base58 token';
-    default:
+    case 'unknown token':
+    case 'revoked token':
       return 'unknown or revoked token; ask the operator for a token (`covenant peers add <name>`)';
+    case FOREIGN_ORIGIN:
+      return 'the console session works only from the console page itself; open the URL `covenant console` prints';
+    default:
+      return 'the console session or login code is not valid (expired, revoked, used or from another daemon); run `covenant console` for a new login URL';
   }
+}
+
+/** The bearer challenge of a 401 (a console cookie refusal has none: the console is not a bearer client). */
+function challengeFor(failure: AuthFailure): Record<string, string> | undefined {
+  if (failure.reason === 'missing bearer token') return { 'WWW-Authenticate': 'Bearer realm="covenant"' };
+  if (failure.reason === 'malformed authorization header' || failure.reason === 'unknown token' || failure.reason === 'revoked token') {
+    return { 'WWW-Authenticate': 'Bearer realm="covenant", error="invalid_token"' };
+  }
+  return undefined;
 }
 
 /**
@@ -32,7 +46,6 @@ export function requireAuth(ctx: DaemonContext): MiddlewareHandler<GatewayEnv> {
       kind: 'authentication_failed',
       payload: { transport: 'http', reason: failure.reason, token_prefix: failure.tokenPrefix, method: c.req.method, path: auditPath(c) },
     });
-    const challenge = failure.reason === 'missing bearer token' ? 'Bearer realm="covenant"' : 'Bearer realm="covenant", error="invalid_token"';
-    return refuse(c, ctx, refusal, httpSite(c, ctx, null, false), { 'WWW-Authenticate': challenge });
+    return refuse(c, ctx, refusal, httpSite(c, ctx, null, false), challengeFor(failure));
   };
 }

@@ -25,7 +25,7 @@ export interface StreamSink {
 export interface EventStreamDefinition {
   /** Used as the request kind in audit rows and refusals, e.g. `audit_stream`. */
   name: string;
-  /** A hono path; `:name` segments arrive in `params`. */
+  /** A hono path; `:name` segments and query parameters (first value each) arrive in `params`. */
   path: string;
   authorize(params: Record<string, string>): Authorization;
   /**

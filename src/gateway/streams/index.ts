@@ -1,8 +1,9 @@
 import { auditStream } from './audit-stream.js';
 import type { EventStreamDefinition } from './definition.js';
+import { intentEventsStream } from './intent-events.js';
 
-/** The gateway's event streams. `GET /intents/:id/events` joins this list when intents emit events. */
-export const EVENT_STREAMS: readonly EventStreamDefinition[] = [auditStream];
+/** The gateway's event streams. */
+export const EVENT_STREAMS: readonly EventStreamDefinition[] = [auditStream, intentEventsStream];
 
 export { auditStream, auditRowVisibleTo } from './audit-stream.js';
 export type { EventStreamDefinition, StreamEvent, StreamSink } from './definition.js';

@@ -71,7 +71,8 @@ export function mountEventStream(
 ): void {
   app.get(definition.path, (c) => {
     const caller = c.get('caller');
-    const params = c.req.param() as Record<string, string>;
+    // Query parameters (filters) and path parameters (`:id`, which wins).
+    const params = { ...c.req.query(), ...(c.req.param() as Record<string, string>) };
     const queue: Item[] = [];
     let closed = false;
     let wake: (() => void) | null = null;

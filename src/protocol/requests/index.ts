@@ -13,9 +13,13 @@ import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js
 import { memoryCompact, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
 import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
 import { memoryRepair, verify } from './verify.js';
+import { consoleCode, coverageMatrix } from './console.js';
+import { intentsList } from './intents.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
+export { CoverageSurfaceSchema } from './console.js';
+export { IntentSummarySchema } from './intents.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
@@ -62,6 +66,9 @@ export const REQUESTS = {
   chain_batches: chainBatches,
   verify,
   memory_repair: memoryRepair,
+  intents_list: intentsList,
+  console_code: consoleCode,
+  coverage_matrix: coverageMatrix,
 } as const;
 
 export type RequestTable = typeof REQUESTS;

@@ -12,6 +12,8 @@ import { budgetHandlers } from './budget.js';
 import { memoryHandlers } from './memory.js';
 import { settlementHandlers } from './settlement.js';
 import { verifierHandlers } from './verifier.js';
+import { intentListHandlers } from './intents.js';
+import { consoleHandlers } from './console.js';
 
 export const HANDLERS: HandlerTable = {
   ...daemonHandlers,
@@ -27,6 +29,8 @@ export const HANDLERS: HandlerTable = {
   ...memoryHandlers,
   ...settlementHandlers,
   ...verifierHandlers,
+  ...intentListHandlers,
+  ...consoleHandlers,
 };
 
 export type { Handler, HandlerTable } from './handler.js';
