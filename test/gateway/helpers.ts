@@ -126,7 +126,8 @@ export class SseReader {
     while (!predicate(this.text) && !this.done) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      await Promise.race([this.read(), new Promise((resolve) => setTimeout(resolve, left))]);
+      // unref: a pending wait must not keep the test process alive once the tests are done.
+      await Promise.race([this.read(), new Promise((resolve) => setTimeout(resolve, left).unref())]);
     }
     return predicate(this.text);
   }

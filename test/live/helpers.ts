@@ -2,6 +2,7 @@
 // the audit feed, and opening the real covenant.db of a live home.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { auditPayloads as auditPayloadsOf, auditRows as auditRowsOf, type AuditRow } from '../helpers/audit-rows.js';
@@ -111,3 +112,44 @@ export function auditRows(home: string, kind: string): AuditRow[] {
 export function auditPayloads(home: string, kind: string): Array<Record<string, unknown>> {
   return readDb(home, (db) => auditPayloadsOf(db, kind));
 }
+
+// ------------------------------------------------------------------------- HTTP gateway
+
+/** A port that was free a moment ago: listen on port 0, read it, close. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (typeof address !== 'object' || address === null) return reject(new Error('no port'));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+export async function waitForHealth(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the gateway at ${url} did not answer /health within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts the real covenantd with its gateway on a free loopback port; returns the base URL. */
+export async function startWithHttp(live: LiveHome): Promise<string> {
+  const port = await freePort();
+  live.env.COVENANT_HTTP_PORT = String(port);
+  live.env.COVENANT_HTTP_BIND_ADDR = '127.0.0.1';
+  await live.start([]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url);
+  return url;
+}
+

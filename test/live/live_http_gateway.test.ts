@@ -10,48 +10,9 @@
  * Skipped unless COVENANT_LIVE=1.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { IpcClient } from '../../src/ipc/index.js';
-import { liveHome, liveTest, type LiveHome } from './harness.js';
-import { auditRows, query } from './helpers.js';
-
-/** A port that was free a moment ago: listen on port 0, read it, close. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (typeof address !== 'object' || address === null) return reject(new Error('no port'));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function waitForHealth(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the gateway at ${url} did not answer /health within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Starts the real covenantd with its gateway on a free loopback port; returns the base URL. */
-async function startWithHttp(live: LiveHome): Promise<string> {
-  const port = await freePort();
-  live.env.COVENANT_HTTP_PORT = String(port);
-  live.env.COVENANT_HTTP_BIND_ADDR = '127.0.0.1';
-  await live.start([]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url);
-  return url;
-}
+import { liveHome, liveTest } from './harness.js';
+import { auditRows, query, startWithHttp } from './helpers.js';
 
 function auditTableText(home: string): string {
   return JSON.stringify(query(home, 'SELECT * FROM audit_events'));

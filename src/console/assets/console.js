@@ -45,6 +45,7 @@ function show(id, focus = true) {
     else button.removeAttribute('aria-current');
   }
   const section = h('section', { id: `view-${view.id}`, 'aria-label': view.label });
+  fill($('notice'));
   fill($('main'), section);
   delete document.body.dataset.loaded;
   view.render(section, app);
