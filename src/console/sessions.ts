@@ -120,7 +120,12 @@ export class ConsoleSessions {
       return { ok: false, reason: 'expired console session' };
     }
     if (now - session.last_seen_at >= TOUCH_INTERVAL_MS) {
-      statement(db, 'UPDATE console_sessions SET last_seen_at = ? WHERE token_hash = ?').run(now, hash);
+      try {
+        statement(db, 'UPDATE console_sessions SET last_seen_at = ? WHERE token_hash = ?').run(now, hash);
+      } catch {
+        // A read must not fail because its session's last use could not be recorded (a full
+        // disk): the session then looks idle a little sooner, never later.
+      }
     }
     return { ok: true, peer };
   }

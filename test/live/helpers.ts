@@ -142,9 +142,9 @@ export async function waitForHealth(url: string, timeoutMs = 60_000): Promise<vo
   }
 }
 
-/** Starts the real covenantd with its gateway on a free loopback port; returns the base URL. */
-export async function startWithHttp(live: LiveHome): Promise<string> {
-  const port = await freePort();
+/** Starts the real covenantd with its gateway on a free loopback port (or `port`, to restart on the same one); returns the base URL. */
+export async function startWithHttp(live: LiveHome, port?: number): Promise<string> {
+  port ??= await freePort();
   live.env.COVENANT_HTTP_PORT = String(port);
   live.env.COVENANT_HTTP_BIND_ADDR = '127.0.0.1';
   await live.start([]);

@@ -138,6 +138,13 @@ liveTest('live_console_in_chromium', async (t) => {
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a narrow window (tables scroll inside their own box)`);
 
+    // The session survives a SIGKILL of the daemon: the same page, reloaded, is still signed in.
+    await live.daemon!.stop('SIGKILL');
+    await startWithHttp(live, Number(new URL(url).port));
+    await page.reload();
+    await page.waitForSelector('body[data-loaded="intents"]');
+    assert.equal(await page.getAttribute('body', 'data-session'), prefix);
+
     // Nothing was requested outside the gateway's origin.
     assert.ok(requests.length > 10, `${requests.length} requests recorded`);
     const foreign = requests.filter((request) => new URL(request).origin !== url);
