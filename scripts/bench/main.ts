@@ -10,6 +10,7 @@ import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
 import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
+import { benchIdle } from './idle.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
@@ -22,6 +23,7 @@ export interface BenchContext {
   dir: string;
   env: NodeJS.ProcessEnv;
   sock: string;
+  daemonPid: number;
   token: string;
   httpUrl: string;
 }
@@ -30,6 +32,8 @@ type Bench = (ctx: BenchContext) => Promise<Ratio | Ratio[] | string>;
 
 /** Run in this order; a string result is a skip notice. */
 const BENCHES: Record<string, Bench> = {
+  // First: on the fresh daemon, before any other bench has loaded it.
+  idle: async (c) => benchIdle(c.daemonPid, c.sock, c.token),
   'ipc-ping': async (c) => benchIpcPing(c.sock, c.token, c.dir),
   'cli-startup': async (c) => benchCliStartup(CLI_BIN, c.env),
   'capability-audit': async (c) => benchCapabilityAudit(c.dir),
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   try {
     const token = readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim();
-    const ctx: BenchContext = { dir, env, sock: daemon.sock, token, httpUrl: `http://127.0.0.1:${httpPort}` };
+    const ctx: BenchContext = { dir, env, sock: daemon.sock, daemonPid: daemon.child.pid!, token, httpUrl: `http://127.0.0.1:${httpPort}` };
     for (const name of only) {
       const result = await BENCHES[name]!(ctx);
       if (typeof result === 'string') skipped.push(result);
