@@ -12,7 +12,7 @@ export const LAYERS = [
     name: 'services',
     modules: [
       'capabilities', 'peers', 'policy', 'budget', 'memory', 'settlement', 'intent', 'runtime',
-      'mcp', 'model', 'a2a', 'verifier', 'console',
+      'mcp', 'model', 'a2a', 'verifier', 'console', 'config',
     ],
   },
   { name: 'requests', modules: ['requests'] },

@@ -100,6 +100,11 @@ export const AUDIT_EVENTS = {
   // daemon
   daemon_started: z.strictObject({ version: z.string(), schema_version: z.number(), pid: z.number() }),
   daemon_stopped: z.strictObject({ reason: z.string() }),
+  config_reloaded: z.strictObject({ path: z.string() }),
+  config_reload_refused: z.strictObject({
+    path: z.string(),
+    problems: z.array(z.strictObject({ key: z.string().nullable(), line: z.number().nullable(), message: z.string() })),
+  }),
 
   // transports and authentication
   request_rejected: RequestRejected,

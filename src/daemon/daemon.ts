@@ -13,6 +13,8 @@ import { LocalEmbedder, MemoryService } from '../memory/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
+import { DaemonConfig } from '../config/index.js';
+import { currentMcpConfig, mcpServersOf, reloadConfig, type ReloadOutcome } from './config-reload.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
@@ -40,6 +42,8 @@ export interface RunningDaemon {
   ctx: DaemonContext;
   paths: HomePaths;
   stop(reason?: string): Promise<void>;
+  /** SIGHUP: re-reads config.toml; an invalid file is refused (logged, audited) and the config in use kept. */
+  reload(): ReloadOutcome;
 }
 
 /** Brings up a daemon on a home: lock, database, identity, operator token, socket. */
@@ -47,6 +51,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   process.umask(0o077); // every file the daemon creates is private to its user
   const paths = homePaths(options.home);
   prepareHome(paths.home);
+  // config.toml is checked before anything starts: an invalid file names each key and line and refuses the start.
+  const config = DaemonConfig.load(paths.config);
   const lock = await acquireInstanceLock(paths);
   const cleanups: Array<() => unknown> = [() => lock.release()];
   try {
@@ -84,9 +90,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const budget = new BudgetService({ db, audit, clock, daemon: identity.agentId });
     // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).
     const settlement = new SettlementService({ db, audit, clock, identity, backend: chainBackendFromEnv(process.env) });
-    // Memory (SPEC 3, docs/memory.md): a bad [memory.retention] in config.toml refuses to start, naming the key.
+    // Memory (SPEC 3, docs/memory.md): [memory.retention] is re-read at every compaction.
     const memory = new MemoryService({ db, audit, clock, embedder: new LocalEmbedder(), configPath: paths.config, daemon: identity.agentId, log: logger.log });
-    memory.policy();
     cleanups.push(() => memory.stopRetentionTimer());
     // Installed agents (loaded and prewarmed now) and their runners; closed on stop.
     const agentRuntime = openAgentRuntime(
@@ -108,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const tools = new ToolRegistry(builtinTools(clock));
     const mcp = new McpServers({
       configPath: paths.config,
+      load: () => currentMcpConfig(paths.config),
       logsDir: paths.logsDir,
       workDir: join(paths.runtimeDir, 'mcp'),
       registry: tools,
@@ -127,6 +133,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     storage.ensure();
     const ctx: DaemonContext = {
       paths,
+      config,
       db,
       clock,
       log: logger.log,
@@ -181,7 +188,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
-    void mcp.start();
+    void mcp.reload(mcpServersOf(config.current()));
     logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
 
     let stopping: Promise<void> | null = null;
@@ -208,7 +215,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       });
       return stopping;
     };
-    return { ctx, paths, stop };
+    return { ctx, paths, stop, reload: () => reloadConfig(ctx) };
   } catch (error) {
     await runCleanups(cleanups);
     throw startRefusal(error, paths.home);

@@ -14,6 +14,8 @@ export { MemoryLookups, type MemoryRow } from './lookups.js';
 export { MemoryRecords, type MemoryRecord } from './records.js';
 export {
   parseRetentionConfig,
+  retentionFromTable,
+  RetentionTableSchema,
   loadRetentionPolicy,
   DEFAULT_RETENTION,
   type RetentionPolicy,

@@ -12,6 +12,7 @@ import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
 import type { McpServers, ToolRegistry } from '../mcp/index.js';
+import type { DaemonConfig } from '../config/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
@@ -20,6 +21,8 @@ import type { Logger } from 'pino';
 /** Everything a request handler may use. Built once at start-up by `startDaemon`. */
 export interface DaemonContext {
   paths: HomePaths;
+  /** config.toml as loaded at start or by the latest accepted SIGHUP (docs/configuration.md). */
+  config: DaemonConfig;
   db: Db;
   clock: Clock;
   log: Logger;
