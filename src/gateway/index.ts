@@ -5,6 +5,8 @@
  */
 export { startGateway, type RunningGateway } from './server.js';
 export { createGatewayApp, buildGateway, gatewayRoutes, type GatewayState } from './app.js';
+export { openApiDocument } from './openapi.js';
+export { routesMarkdown, withRoutesSection, ROUTES_BEGIN, ROUTES_END } from './route-docs.js';
 export { gatewayOptionsFromEnv, type EnvGatewayOptions } from './config.js';
 export {
   DEFAULT_BURST,

@@ -11,6 +11,7 @@ export function auditRowVisibleTo(caller: Caller, event: AuditEvent): boolean {
 /** `GET /audit/stream`: each new audit row as `event: audit`, `id: <seq>`, `data: <row JSON>`. */
 export const auditStream: EventStreamDefinition = {
   name: 'audit_stream',
+  summary: 'Server-sent events: each new audit row the caller may see (`event: audit`, `id: <seq>`, `data: <row>`); needs audit.read.',
   path: '/audit/stream',
   authorize: () => ({ action: 'audit.read' }),
   open(ctx, caller, _params, sink) {
