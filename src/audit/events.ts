@@ -101,6 +101,7 @@ export const AUDIT_EVENTS = {
   daemon_started: z.strictObject({ version: z.string(), schema_version: z.number(), pid: z.number() }),
   daemon_stopped: z.strictObject({ reason: z.string() }),
   config_reloaded: z.strictObject({ path: z.string() }),
+  audit_chain_unverified: z.strictObject({ from_seq: z.number(), failures: z.array(z.strictObject({ seq: z.number(), reason: z.string() })) }),
   config_reload_refused: z.strictObject({
     path: z.string(),
     problems: z.array(z.strictObject({ key: z.string().nullable(), line: z.number().nullable(), message: z.string() })),

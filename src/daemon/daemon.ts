@@ -1,13 +1,13 @@
 import { unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { AuditLog } from '../audit/index.js';
+import { AuditLog, verifyAuditSinceCheckpoint } from '../audit/index.js';
 import { BudgetService } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
 import { IgnoreGate } from '../policy/index.js';
 import { COVENANT_VERSION, CovenantError, systemClock, type Clock } from '../core/index.js';
 import { acquireInstanceLock, ensurePrivateDir, homePaths, homeWriteError, prepareHome, type HomePaths } from '../home/index.js';
-import { loadOrCreateDaemonIdentity } from '../identity/index.js';
+import { loadOrCreateDaemonIdentity, type DaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
 import { LocalEmbedder, MemoryService } from '../memory/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
@@ -17,10 +17,10 @@ import { DaemonConfig } from '../config/index.js';
 import { currentMcpConfig, mcpServersOf, reloadConfig, type ReloadOutcome } from './config-reload.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
-import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
+import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState, type Db } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
 import { createAuthorizer, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
-import { createDaemonLogger } from './logger.js';
+import { createDaemonLogger, type Logger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
 const OPERATOR_BOOTSTRAPPED = 'operator_bootstrapped_at';
@@ -31,6 +31,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Log to stderr as well as the log file (the binary does; in-process tests do not). */
   logToStderr?: boolean;
+  /** Human lines on stderr instead of JSON (the binary, when stderr is a terminal). */
+  humanLogs?: boolean;
   shutdownGraceMs?: number;
   /** Agent runtime overrides (tests): environment, kill grace, runsc path. */
   agentRuntime?: AgentRuntimeOptions;
@@ -57,7 +59,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const cleanups: Array<() => unknown> = [() => lock.release()];
   try {
     ensurePrivateDir(paths.logsDir);
-    const logger = createDaemonLogger(paths.daemonLog, { stderr: options.logToStderr ?? false });
+    const logger = createDaemonLogger(paths.daemonLog, { stderr: options.logToStderr ?? false, humanStderr: options.humanLogs ?? false });
     cleanups.push(() => logger.close());
     const clock = options.clock ?? systemClock;
     const identity = loadOrCreateDaemonIdentity(paths);
@@ -65,6 +67,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => db.close());
     const schema = migrate(db, undefined, clock.now());
     const audit = new AuditLog(db, identity.keys, clock);
+    checkAuditAtStart(db, audit, identity, logger.log);
     const peers = new PeerRegistry(db, clock);
     const identityKeys = new IdentityKeyStore(db, clock);
     const capabilities = new CapabilityService({ db, audit, daemon: identity, clock, keyFor: (pubkey) => identityKeys.keyFor(pubkey) });
@@ -170,6 +173,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (await socketAnswers(paths.sock)) {
       throw new CovenantError('E_ALREADY_RUNNING', `a covenantd already answers on ${paths.sock}; stop it first or use another --home`);
     }
+    if (lock.takenOverFrom !== null) {
+      logger.log.warn({ stale_pid: lock.takenOverFrom }, `took over the lock of a covenantd (pid ${lock.takenOverFrom}) that is no longer running (killed or crashed); its socket is replaced`);
+    }
     removeSocket(paths.sock);
     const ipc = new IpcServer(ctx);
     await ipc.listen(paths.sock);
@@ -189,7 +195,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
     void mcp.reload(mcpServersOf(config.current()));
-    logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
+    const agents = agentRuntime.agents.list().map((agent) => agent.id);
+    logger.log.info(
+      { version: COVENANT_VERSION, home: paths.home, socket: paths.sock, gateway: gateway?.url ?? 'off', backend: agentRuntime.defaultBackend, agents, schema_version: schema },
+      'covenantd listening',
+    );
 
     let stopping: Promise<void> | null = null;
     const stop = (reason = 'stop') => {
@@ -219,6 +229,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } catch (error) {
     await runCleanups(cleanups);
     throw startRefusal(error, paths.home);
+  }
+}
+
+/** Rows since the newest checkpoint must verify; when they do not, the daemon serves on but says so loudly and audits it. */
+function checkAuditAtStart(db: Db, audit: AuditLog, identity: DaemonIdentity, log: Logger): void {
+  const tail = verifyAuditSinceCheckpoint(db, identity.agentId.pubkey);
+  if (tail.failures.length === 0) return;
+  const first = tail.failures[0]!;
+  log.error(
+    { from_seq: tail.from_seq, failures: tail.failures.slice(0, 20) },
+    `THE AUDIT LOG DOES NOT VERIFY since checkpoint seq ${tail.from_seq}: ${tail.failures.length} failure(s), first at seq ${first.seq}: ${first.reason}. It may have been tampered with; run \`covenant audit verify\` (docs/audit.md)`,
+  );
+  try {
+    audit.append(identity.agentId, { kind: 'audit_chain_unverified', payload: { from_seq: tail.from_seq, failures: tail.failures.slice(0, 20) } });
+  } catch (error) {
+    log.error({ error: (error as Error).message }, 'could not audit the failed start-up check of the audit log');
   }
 }
 

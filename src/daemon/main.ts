@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const daemon = await startDaemon({ home, logToStderr: true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
+  const daemon = await startDaemon({ home, logToStderr: true, humanLogs: process.stderr.isTTY === true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
   // SIGHUP re-reads config.toml; an invalid file is refused and the config in use kept (docs/configuration.md).
   const onHangup = () => void daemon.reload();
   process.on('SIGHUP', onHangup);

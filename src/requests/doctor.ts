@@ -6,6 +6,7 @@
 import { lstatSync } from 'node:fs';
 import type { z } from 'zod';
 import { formatProblem, type Config } from '../config/index.js';
+import { verifyAuditSinceCheckpoint } from '../audit/index.js';
 import { COVENANT_VERSION } from '../core/index.js';
 import type { DoctorCheckSchema } from '../protocol/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';
@@ -191,6 +192,21 @@ export function configuredModelEndpoint(model: Config['model'], env: NodeJS.Proc
   return { endpoint: model.endpoint, source: 'config.toml [model]' };
 }
 
+/** The rows since the newest checkpoint, as covenantd checks them at start (the whole log: `covenant audit verify`). */
+function auditTail(ctx: DaemonContext): DoctorCheck {
+  const tail = verifyAuditSinceCheckpoint(ctx.db, ctx.identity.agentId.pubkey);
+  if (tail.failures.length === 0) {
+    return { name: 'audit_tail', ok: true, detail: `the ${tail.rows} audit rows since checkpoint seq ${tail.from_seq} verify`, fix: null };
+  }
+  const first = tail.failures[0]!;
+  return {
+    name: 'audit_tail',
+    ok: false,
+    detail: `the audit log does not verify since checkpoint seq ${tail.from_seq}: ${tail.failures.length} failure(s), first at seq ${first.seq}: ${first.reason}`,
+    fix: 'run `covenant audit verify` for the whole report; the log may have been tampered with (docs/audit.md)',
+  };
+}
+
 /** config.toml: the configuration in use, and whether the latest SIGHUP was refused. */
 function configFile(ctx: DaemonContext): DoctorCheck {
   const refusal = ctx.config.lastRefusal();
@@ -278,6 +294,7 @@ export async function runDoctor(ctx: DaemonContext): Promise<DoctorCheck[]> {
     daemon,
     homeModes(ctx),
     configFile(ctx),
+    auditTail(ctx),
     schema(ctx),
     storeIntegrity(ctx),
     installedAgents(ctx),
