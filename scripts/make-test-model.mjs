@@ -152,6 +152,7 @@ function tensors(vocab, printable) {
   for (let t = 0; t < vocab.length; t += 1) embd[t * DIMS] = 4;
   const out = uniform(DIMS * vocab.length, 0.5);
   for (let t = 0; t < vocab.length; t += 1) out[t * DIMS] = printable.has(t) ? 0 : -50;
+  /** @type {Array<[string, number[], Float32Array]>} */
   const list = [
     ['token_embd.weight', [DIMS, vocab.length], embd],
     ['output_norm.weight', [DIMS], ones(DIMS)],
@@ -173,7 +174,10 @@ function tensors(vocab, printable) {
   return list;
 }
 
-/** The GGUF bytes; `omit` leaves out one metadata key (a broken file for tests). */
+/**
+ * The GGUF bytes; `omit` leaves out one metadata key (a broken file for tests).
+ * @param {{ omit?: string }} [options]
+ */
 export function testModelBytes({ omit } = {}) {
   const bytes = byteTokens();
   const vocab = [...bytes, '<|endoftext|>'];
