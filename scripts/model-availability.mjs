@@ -42,6 +42,7 @@ const required = [...new Set([...pinned, ...requested, ...[config.chat_model, co
 
 async function probeOllama() {
   const endpoint = config.endpoint;
+  /** @param {string} path @returns {Promise<any>} */
   const get = async (path) => {
     const res = await fetch(`${endpoint.replace(/\/+$/, '')}${path}`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`HTTP ${res.status} on ${path}`);
@@ -53,7 +54,7 @@ async function probeOllama() {
     const available = (tags.models ?? []).map((m) => m.name).sort();
     const has = (m) => available.includes(m) || (!m.includes(':') && available.includes(`${m}:latest`));
     return { endpoint, reachable: true, version, available, missing: required.filter((m) => !has(m)) };
-  } catch (error) {
+  } catch (/** @type {any} */ error) {
     return { endpoint, reachable: false, version: null, available: [], missing: required, problem: `${endpoint} is not reachable (${error.cause?.code ?? error.message}); start it with \`ollama serve\`` };
   }
 }
