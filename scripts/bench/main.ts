@@ -11,6 +11,7 @@ import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
+import { benchLocalModel } from './local-model.js';
 import { benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
 import { formatRatio, type Ratio } from './stats.js';
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
     const gvisor = await benchGvisorDispatch(REPO_ROOT, CLI_BIN, env, dir);
     if (typeof gvisor === 'string') skipped.push(gvisor);
     else ratios.push(gvisor);
+    const model = await benchLocalModel(CLI_BIN, dir);
+    if (typeof model === 'string') skipped.push(model);
+    else ratios.push(...model);
   } finally {
     await daemon.stop();
     cleanup();

@@ -127,7 +127,8 @@ class HostCallRun implements HostCallSession {
         const chat = params as z.infer<typeof ChatParams>;
         const answer = await provider.chat({ messages: chat.messages, maxTokens: Math.min(chat.max_tokens ?? config.max_tokens, config.max_tokens) }, signal);
         tokens = answer.tokens.prompt + answer.tokens.completion;
-        return { text: answer.text, model: answer.model, tokens: answer.tokens };
+        const firstToken = 'firstTokenMs' in answer && typeof answer.firstTokenMs === 'number' ? { first_token_ms: answer.firstTokenMs } : {};
+        return { text: answer.text, model: answer.model, tokens: answer.tokens, ...firstToken };
       }
       const input = (params as z.infer<typeof EmbedParams>).input;
       const answer = await provider.embed(typeof input === 'string' ? [input] : input, signal);
