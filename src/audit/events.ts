@@ -185,6 +185,15 @@ export const AUDIT_EVENTS = {
   intent_echoed: z.strictObject({ intent_id: z.string(), ...TextFacts }),
   intent_dispatched: z.union([IntentDispatchedRun, IntentDispatchedBackfill]),
   intent_failed: z.strictObject({ ...IntentRun, reason: z.string(), message: z.string(), exit_code: z.number().nullable() }),
+  /** One host call of a running agent (SPEC 12): `outcome` is `ok` or the error code; model calls name their receipt and tokens. */
+  agent_host_call: z.strictObject({
+    agent: z.string(),
+    intent_id: z.string(),
+    call: z.string().nullable(),
+    outcome: z.string(),
+    tokens: z.number().nullable().optional(),
+    receipt_id: z.string().nullable().optional(),
+  }),
 
   // budget
   budget_configured: z.strictObject({ agent: z.string(), credits_per_hour: z.number(), source: z.literal('manifest') }),

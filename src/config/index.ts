@@ -1,5 +1,5 @@
 /** config.toml: the one schema, its check (key and line of every problem), the daemon's config in use, and `config show`. */
-export { ConfigSchema, ModelConfigSchema, DEFAULT_OLLAMA_ENDPOINT, MODEL_PROVIDERS, type Config } from './schema.js';
+export { ConfigSchema, type Config } from './schema.js';
 export { checkConfigFile, checkConfigText, formatProblem, keyName, type ConfigCheck, type ConfigProblem } from './check.js';
 export { DaemonConfig, configInvalidMessage, type ConfigRefusal } from './daemon-config.js';
 export { effectiveToml, effectiveView, secretHint } from './show.js';

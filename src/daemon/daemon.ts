@@ -10,6 +10,7 @@ import { acquireInstanceLock, ensurePrivateDir, homePaths, homeWriteError, prepa
 import { loadOrCreateDaemonIdentity, type DaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
 import { LocalEmbedder, MemoryService } from '../memory/index.js';
+import { ModelService } from '../model/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
@@ -19,7 +20,7 @@ import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.j
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState, type Db } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
-import { createAuthorizer, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
+import { createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
 import { createDaemonLogger, type Logger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
@@ -132,6 +133,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     });
     cleanups.push(() => mcp.stop());
+    // The model provider (SPEC 16) starts nothing until an agent's first model call.
+    const model = new ModelService(paths.config, options.agentRuntime?.env ?? process.env);
+    cleanups.push(() => model.close());
     const storage = new StorageReserve(paths.storageReserve);
     storage.ensure();
     const ctx: DaemonContext = {
@@ -159,12 +163,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ignore: ignoreGate,
         budget,
         memory,
+        hostCalls: hostCallOpener(() => ctx),
       }),
       runtime: agentRuntime,
       ignore: ignoreGate,
       budget,
       settlement,
       memory,
+      model,
       storage,
       daemonVersion: COVENANT_VERSION,
     };
@@ -215,6 +221,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         closeRuntime: async () => {
           await mcp.stop();
           await agentRuntime.close();
+          await model.close();
         },
         recordStop: () => {
           audit.append(identity.agentId, { kind: 'daemon_stopped', payload: { reason } });

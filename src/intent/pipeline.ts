@@ -42,6 +42,7 @@ import {
   runRequestFor,
   type AgentFailureReason,
   type AgentRunResult,
+  type HostCallSession,
   type InstalledAgent,
   type InstalledAgents,
   type RunnerPool,
@@ -73,6 +74,11 @@ export interface IntentRequest<P extends IntentPrincipal> {
 /** One capability action checked for the principal; throws (audited) when it is missing. */
 export type CapabilityCheck<P extends IntentPrincipal> = (principal: P, authorization: { action: string; facts: Record<string, unknown> }) => void;
 
+/** Opens the host-call session of one run (SPEC 12 "Host calls"): calls checked as `principal`, attenuated by the agent's manifest. */
+export interface HostCallOpener<P extends IntentPrincipal> {
+  open(run: { principal: P; agent: InstalledAgent; intentId: string }): HostCallSession;
+}
+
 /** The pipeline's steps, each a required dependency. */
 export interface PipelineDeps<P extends IntentPrincipal> {
   db: Db;
@@ -87,6 +93,8 @@ export interface PipelineDeps<P extends IntentPrincipal> {
   runners: Pick<RunnerPool, 'runnerFor'>;
   /** Writes the answer's memory record and its memory receipt (inside settle's transaction). */
   memory: Pick<MemoryService, 'recordAnswer'>;
+  /** Serves `[agent] host_calls = true` agents' calls (model, memory, tools). */
+  hostCalls: HostCallOpener<P>;
   log: RuntimeLog;
 }
 
@@ -252,6 +260,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           { intent_id: intentId, text: request.text, context: { caller: request.principal.agentId.display, routed_by: route.by } },
           { signal: AbortSignal.any([this.abort.signal, budgetSignal]) },
         );
+        if (agent.manifest.agent.host_calls) runRequest.hostCalls = this.deps.hostCalls.open({ principal: request.principal, agent, intentId });
         return await runner.run(runRequest);
       } catch (error) {
         return {

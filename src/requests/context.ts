@@ -7,6 +7,7 @@ import type { HomePaths } from '../home/index.js';
 import type { DaemonIdentity } from '../identity/index.js';
 import type { IntentService } from '../intent/index.js';
 import type { MemoryService } from '../memory/index.js';
+import type { ModelService } from '../model/index.js';
 import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
@@ -46,6 +47,8 @@ export interface DaemonContext {
   budget: BudgetService;
   /** Memory records: write, read, search, purge, retention (SPEC 3). */
   memory: MemoryService;
+  /** The local model provider of config.toml [model] (SPEC 16), for agents' host calls. */
+  model: ModelService;
   /** Receipts, batches, proofs and the chain backend (SPEC 15). */
   settlement: SettlementService;
   /** Read-only mode on a full disk (docs/operations.md, "Disk full"). */

@@ -16,3 +16,4 @@ export { TokenDisconnector, type ConnectionCloser } from './disconnector.js';
 export { createAuthorizer } from './authorization.js';
 export { intentAuthorize } from './intent-authorize.js';
 export type { Authorizer } from './authorizer.js';
+export { hostCallOpener, declares } from './host-calls.js';

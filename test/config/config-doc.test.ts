@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ConfigSchema, ModelConfigSchema } from '../../src/config/index.js';
+import { ConfigSchema } from '../../src/config/index.js';
+import { ModelConfigSchema } from '../../src/model/index.js';
 import { McpServerConfigSchema } from '../../src/mcp/index.js';
 
 test('docs/configuration.md documents exactly the keys of the schema', () => {
