@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     ratios.push(benchCapabilityAudit(dir));
     ratios.push(await benchReceiptsFlush(dir));
     ratios.push(await benchHttpVsIpc(daemon.sock, `http://127.0.0.1:${httpPort}`, token));
-    ratios.push(benchMemorySearch(dir));
+    ratios.push(...(await benchMemorySearch(dir)));
     ratios.push(...(await benchMcp(dir)));
     ratios.push(benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, env));
     const bwrap = await benchBwrapDispatch(REPO_ROOT, CLI_BIN, env, daemon.sock, token, dir);
