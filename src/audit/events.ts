@@ -221,6 +221,15 @@ export const AUDIT_EVENTS = {
     parents_detached: z.number(),
     receipts_marked: z.number(),
   }),
+  memory_imported: z.strictObject({
+    tier: z.string(),
+    files: z.number(),
+    records: z.number(),
+    skipped: z.number(),
+    credits: z.number(),
+    text_bytes: z.number(),
+    sources_sha256: Sha256Hex,
+  }),
   memory_compacted: z.strictObject({
     reason: z.string(),
     mode: z.enum(['dry_run', 'apply']),

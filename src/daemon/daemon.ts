@@ -9,7 +9,7 @@ import { COVENANT_VERSION, CovenantError, systemClock, type Clock } from '../cor
 import { acquireInstanceLock, ensurePrivateDir, homePaths, homeWriteError, prepareHome, type HomePaths } from '../home/index.js';
 import { loadOrCreateDaemonIdentity, type DaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
-import { LocalEmbedder, MemoryService } from '../memory/index.js';
+import { localMemoryEmbedder, MemoryService } from '../memory/index.js';
 import { ModelService } from '../model/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
@@ -95,8 +95,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).
     const settlement = new SettlementService({ db, audit, clock, identity, backend: chainBackendFromEnv(process.env) });
     // Memory (SPEC 3, docs/memory.md): [memory.retention] is re-read at every compaction.
-    const memory = new MemoryService({ db, audit, clock, embedder: new LocalEmbedder(), configPath: paths.config, daemon: identity.agentId, log: logger.log });
+    const memory = new MemoryService({
+      db,
+      audit,
+      clock,
+      embedder: localMemoryEmbedder(),
+      indexDir: join(paths.home, 'memory-index'),
+      configPath: paths.config,
+      daemon: identity.agentId,
+      log: logger.log,
+    });
     cleanups.push(() => memory.stopRetentionTimer());
+    cleanups.push(() => memory.close());
     // Installed agents (loaded and prewarmed now) and their runners; closed on stop.
     const agentRuntime = openAgentRuntime(
       {

@@ -30,3 +30,6 @@ export interface ProtocolInfo {
   max_supported: number;
   daemon_version: string;
 }
+
+/** The largest file `memory_import` accepts, in UTF-8 bytes (the CLI refuses bigger ones before sending). */
+export const MAX_IMPORT_FILE_BYTES = 2 * 1024 * 1024;

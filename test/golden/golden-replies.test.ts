@@ -118,6 +118,7 @@ const CASES: GoldenCase[] = [
     remember: (reply) => void (state.childId = (reply.record as { id: string }).id),
   },
   { request: 'memory_search', response: 'memory_read' },
+  { request: 'memory_import', response: 'memory_imported' },
   {
     request: 'memory_recent',
     response: 'memory_read.recent',

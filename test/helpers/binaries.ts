@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,22 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: 
     json = null;
   }
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, json };
+}
+
+/** The compiled CLI, run without blocking this process (an in-process daemon must keep serving). */
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      let json: Record<string, unknown> | null;
+      try {
+        json = JSON.parse(stdout) as Record<string, unknown>;
+      } catch {
+        json = null;
+      }
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout, stderr, json });
+    });
+  });
 }
 
 export interface DaemonProcess {

@@ -10,7 +10,7 @@ import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './pee
 import { toolsCall, toolsList, toolsRestart, toolsServers } from './tools.js';
 import { ignoreCheck } from './policy.js';
 import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js';
-import { memoryCompact, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
+import { memoryCompact, memoryImport, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
 import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
 import { memoryRepair, verify } from './verify.js';
 
@@ -25,6 +25,7 @@ export const REQUESTS = {
   memory_write: memoryWrite,
   memory_recent: memoryRecent,
   memory_search: memorySearch,
+  memory_import: memoryImport,
   memory_purge: memoryPurge,
   memory_compact: memoryCompact,
   submit_intent: submitIntent,
