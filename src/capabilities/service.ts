@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, fromBase58, newId, redact, secretPrefix, type Clock } from '../core/index.js';
+import { CovenantError, fromBase58, newId, redact, secretPrefix, type Clock, type ErrorCode } from '../core/index.js';
 import { AgentIdSchema, sameAgent, type AgentId, type KeyPair } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import { actionMatches, assertValidAction, grantCommandFor, OPERATOR_DEFAULT_ACTIONS } from './actions.js';
@@ -11,6 +11,7 @@ import {
   type CapabilityRecord,
   type UnsignedCapability,
 } from './capability.js';
+import { isKnownAction, unknownActionMessage } from './catalogue.js';
 import { isUnrestricted, parseScope, scopeError, scopeRefusal, wideningReason, type RequestFacts, type Scope } from './scope.js';
 import { CapabilityStore } from './store.js';
 
@@ -46,6 +47,12 @@ export interface GrantInput {
   scope?: unknown;
   /** Epoch ms; null or absent = perpetual. */
   expiresAt?: number | null;
+  /**
+   * A grant asked for over a transport: the action must be in the catalogue (catalogue.ts) or
+   * declared by an installed agent's manifest, unless `allowUnknown` (`--allow-unknown-action`).
+   * Absent for the daemon's own grants (bootstrap).
+   */
+  actionCheck?: { declared: () => Iterable<string>; allowUnknown: boolean };
 }
 
 export interface CheckInput {
@@ -79,6 +86,9 @@ function shorten(text: string, max = 200): string {
 function rejected(reason: string): CovenantError {
   return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${redact(reason)}`);
 }
+
+/** The refusals of a grant, each audited as `capability_grant_rejected`. */
+const GRANT_REFUSALS: readonly string[] = ['E_GRANT_REJECTED', 'E_CAPABILITY_INVALID', 'E_UNKNOWN_ACTION'] satisfies ErrorCode[];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -133,7 +143,7 @@ export class CapabilityService {
       try {
         return { ok: true, cap: this.grantInTransaction(input, resolved) };
       } catch (error) {
-        if (!(error instanceof CovenantError) || (error.code !== 'E_GRANT_REJECTED' && error.code !== 'E_CAPABILITY_INVALID')) {
+        if (!(error instanceof CovenantError) || !GRANT_REFUSALS.includes(error.code)) {
           throw error;
         }
         const subject = input.to !== undefined ? resolved.subject ?? null : input.subject ?? input.caller;
@@ -159,6 +169,10 @@ export class CapabilityService {
     const now = this.clock.now();
     assertValidAction(input.action);
     const action = input.action;
+    if (input.actionCheck && !input.actionCheck.allowUnknown) {
+      const declared = [...input.actionCheck.declared()];
+      if (!isKnownAction(action, declared)) throw new CovenantError('E_UNKNOWN_ACTION', unknownActionMessage(action, declared));
+    }
     const scope = parseScope(input.scope ?? {});
     const isOperator = this.isOperator(input.caller, input.callerIsOperator);
     if (input.to !== undefined) {
