@@ -201,7 +201,7 @@ const CASES: GoldenCase[] = [
   {
     request: 'audit_recent',
     response: 'audit_recent',
-    // An intent no agent answers: its `intent_echoed` row.
+    // An intent no agent answers: its `intent_unrouted` row.
     prepare: async () => void (await ok({ kind: 'submit_intent', text: 'hello there' })),
     values: () => ({ issuer: fx.operator.pubkey.slice(0, 8) }),
   },

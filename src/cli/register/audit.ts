@@ -15,7 +15,7 @@ export interface RecentFlags {
 
 /** `--kind K` is repeatable: each one is added to the list. */
 function collectKind(value: string, previous: string[]): string[] {
-  if (value.length === 0 || value.length > 64) throw new InvalidArgumentError('a kind is 1-64 characters, e.g. intent_echoed');
+  if (value.length === 0 || value.length > 64) throw new InvalidArgumentError('a kind is 1-64 characters, e.g. intent_unrouted');
   return [...previous, value];
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRequest } from '../request-definition.js';
-import { SettlementSummarySchema } from './intent.js';
+import { IntentStatusSchema, SettlementSummarySchema } from './intent.js';
 import { AgentIdParam } from './policy.js';
 
 export const BudgetEntrySchema = z.strictObject({
@@ -70,7 +70,7 @@ export const intentsResume = defineRequest({
     ok: z.boolean(),
     mode: z.enum(['resumed', 'still_paused']),
     intent_id: z.string(),
-    status: z.enum(['ok', 'ignored', 'failed', 'paused']),
+    status: IntentStatusSchema,
     agent: z.string().nullable().optional(),
     text: z.string(),
     sources: z.array(z.string()),
