@@ -7,3 +7,4 @@ export { AUDIT_HEAD_FILE, auditHeadPath, readAuditHead } from './head.js';
 export { HEAD_REFRESH_MS } from './head-keeper.js';
 export * from './events.js';
 export { AuditLookups, type DispatchedRow } from './lookups.js';
+export * from './intent-history.js';

@@ -106,6 +106,8 @@ const CASES: GoldenCase[] = [
     },
   },
   { request: 'intents_resume', response: 'intents_resume' },
+  { request: 'intents_list', response: 'intents_list' },
+  { request: 'intents_show', response: 'intent_detail', values: () => ({ intent_id: state.intentId }) },
   { request: 'budget_set', response: 'budget_set' },
   {
     request: 'memory_write',

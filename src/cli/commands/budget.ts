@@ -17,6 +17,12 @@ export async function budgetStatusCommand(flags: GlobalFlags, options: { agent?:
       : reply.budgets.map(
           (b) => `${b.agent}\t${b.balance}/${b.credits_per_hour} credits\trunnable ${eta(b.refill_eta_ms)}\t${b.paused_intents} paused`,
         );
+  for (const paused of reply.paused_without_budget) {
+    human.push(`${paused.agent}\tno budget (unlimited)\t${paused.paused_intents} paused: resume them with \`covenant intents resume <id>\``);
+  }
+  if (reply.budgets.some((b) => b.paused_intents > 0) || reply.paused_without_budget.length > 0) {
+    human.push('list paused intents with: covenant intents list --status paused');
+  }
   return { json: reply, human };
 }
 

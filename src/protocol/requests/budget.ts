@@ -18,7 +18,12 @@ export const budgetStatus = defineRequest({
   kind: 'budget_status',
   summary: 'Budgets of the agents that have one (credits_per_hour > 0), or of one agent.',
   params: z.object({ agent: AgentIdParam.optional() }),
-  response: z.strictObject({ kind: z.literal('budget_status'), budgets: z.array(BudgetEntrySchema) }),
+  response: z.strictObject({
+    kind: z.literal('budget_status'),
+    budgets: z.array(BudgetEntrySchema),
+    /** Agents without a budget now (e.g. `budget set <agent> 0`) that still have paused intents: `covenant intents list --status paused`. */
+    paused_without_budget: z.array(z.strictObject({ agent: z.string(), paused_intents: z.number().int() })),
+  }),
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/budget/status' },
   mutates: false,
