@@ -1,4 +1,5 @@
 import type { CommandOutcome, GlobalFlags } from '../output.js';
+import { withProgress } from '../progress.js';
 import { callDaemon } from '../session.js';
 
 function eta(ms: number): string {
@@ -40,6 +41,6 @@ export async function budgetSetCommand(flags: GlobalFlags, agent: string, credit
 }
 
 export async function intentsResumeCommand(flags: GlobalFlags, ref: string): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, 'intents_resume', { intent_id: ref });
+  const reply = await withProgress('waiting for the resumed intent', callDaemon(flags, 'intents_resume', { intent_id: ref }), { json: flags.json });
   return { json: reply, human: reply.text, exitCode: reply.ok ? 0 : 1 };
 }
