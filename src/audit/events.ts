@@ -182,7 +182,9 @@ export const AUDIT_EVENTS = {
 
   // intents
   intent_ignored: z.strictObject({ intent_id: z.string(), matched_rule: z.string().nullable(), source: z.string().nullable() }),
+  /** Written by versions before `intent_unrouted`; kept so their rows still read. */
   intent_echoed: z.strictObject({ intent_id: z.string(), ...TextFacts }),
+  intent_unrouted: z.strictObject({ intent_id: z.string(), ...TextFacts, agents_installed: z.number() }),
   intent_dispatched: z.union([IntentDispatchedRun, IntentDispatchedBackfill]),
   intent_failed: z.strictObject({ ...IntentRun, reason: z.string(), message: z.string(), exit_code: z.number().nullable() }),
   /** One host call of a running agent (SPEC 12): `outcome` is `ok` or the error code; model calls name their receipt and tokens. */

@@ -8,3 +8,4 @@ export { HEAD_REFRESH_MS } from './head-keeper.js';
 export * from './events.js';
 export { AuditLookups, type DispatchedRow } from './lookups.js';
 export { verifyAuditSinceCheckpoint, type AuditTailReport } from './verify-tail.js';
+export * from './intent-history.js';

@@ -383,6 +383,15 @@ export class BudgetService implements BudgetStep {
     return out;
   }
 
+  /** Agents with paused intents but no budget now (unlimited since, or removed): `budget status` must not hide them. */
+  pausedWithoutBudget(agentId?: string): Array<{ agent: string; paused_intents: number }> {
+    const budgeted = new Set(this.status(agentId).map((entry) => entry.agent));
+    return [...this.store.openCheckpointCounts()]
+      .filter(([agent]) => !budgeted.has(agent) && (agentId === undefined || agent === agentId))
+      .map(([agent, paused]) => ({ agent, paused_intents: paused }))
+      .sort((a, b) => a.agent.localeCompare(b.agent));
+  }
+
   /**
    * `intents resume`: re-runs a paused intent of the caller's through `submit` (the full
    * pipeline) once its agent's budget allows. A checkpoint is claimed once, atomically; while

@@ -58,6 +58,6 @@ export async function runHotCommand(hot: HotCommand): Promise<CommandOutcome> {
     case 'ping':
       return (await import('./commands/daemon.js')).pingCommand(hot.flags);
     case 'intent':
-      return (await import('./commands/intent.js')).intentCommand(hot.flags, hot.words, hot.agent !== undefined ? { agent: hot.agent } : {});
+      return (await import('./commands/intent.js')).intentCommand({ ...hot.flags, json: hot.json }, hot.words, hot.agent !== undefined ? { agent: hot.agent } : {});
   }
 }

@@ -5,6 +5,8 @@ import { DaemonRefusal } from '../ipc/index.js';
 export interface GlobalFlags {
   home?: string;
   tokenFile?: string;
+  /** The command's own `--json` (commands that add progress on a terminal must not with it). */
+  json?: boolean;
 }
 
 export interface CommandOutcome {

@@ -14,6 +14,7 @@ const COMMAND_GROUPS: Record<string, () => Promise<Register[]>> = {
   version: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
   ping: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
   status: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
+  logs: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
   intent: async () => [(await import('./register/intent.js')).registerIntentCommands],
   agents: async () => [(await import('./register/agents.js')).registerAgentCommands],
   doctor: async () => [(await import('./register/doctor.js')).registerDoctorCommands],

@@ -17,6 +17,8 @@ export const ERROR_CATALOGUE = {
   E_CAPABILITY_MISSING: { status: 403 },
   E_CAPABILITY_INVALID: { status: 400 },
   E_GRANT_REJECTED: { status: 403 },
+  // `capabilities grant` of an action neither in the daemon's catalogue nor declared by an installed agent.
+  E_UNKNOWN_ACTION: { status: 400 },
   E_NOT_FOUND: { status: 404 },
   E_METHOD_NOT_ALLOWED: { status: 405 },
   E_CONFLICT: { status: 409 },

@@ -18,7 +18,7 @@ export {
   type AppOptions,
   type GatewayOptions,
 } from './options.js';
-export { EVENT_STREAMS, auditRowVisibleTo, type EventStreamDefinition, type StreamEvent, type StreamSink } from './streams/index.js';
+export { EVENT_STREAMS, type EventStreamDefinition, type StreamEvent, type StreamSink } from './streams/index.js';
 export { AuditThrottle, KeyedRateLimiter, TokenBucket, retryAfterSeconds } from './rate-limit/index.js';
 export type { RouteEntry } from './routes/requests.js';
 export type { GatewayEnv } from './env.js';

@@ -12,7 +12,8 @@
  *   `status: "ignored"`, writes `intent_ignored {intent_id, matched_rule, source}` and nothing
  *   else (no memory, no receipt, no debit).
  * - route: `--agent <id>` picks the agent (unknown id → E_NOT_FOUND); otherwise the router
- *   (keywords, then card similarity). No match answers the echo and writes `intent_echoed`.
+ *   (keywords, then card similarity). No match answers `status: "unrouted"` (how to install
+ *   or name an agent), writes `intent_unrouted` and nothing else (no receipt, no debit).
  * - capabilityChecks: `intent.submit` was already checked before the handler ran (with
  *   `facts.agent` when `--agent` was given); naming an agent needs nothing more. Each action in
  *   the agent's `[capabilities] required` is checked against the request's principal with
@@ -50,7 +51,7 @@ import {
 } from '../runtime/index.js';
 import { computeCredits, Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
-import { echoAnswer } from './echo.js';
+import { unroutedAnswer } from './unrouted.js';
 import type { IntentRouter } from './router.js';
 
 /**
@@ -149,7 +150,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     if (ignoredEarly) return ignoredEarly;
 
     const route = this.route(request);
-    if (route === null) return this.echo(intentId, request);
+    if (route === null) return this.unrouted(intentId, request);
     const agent = route.agent;
 
     if (route.by !== 'agent_flag') {
@@ -220,7 +221,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     };
   }
 
-  /** Step 2: `--agent`, else keywords, else card similarity; null → echo. */
+  /** Step 2: `--agent`, else keywords, else card similarity; null → unrouted. */
   route(request: IntentRequest<P>): Route {
     const catalog = this.deps.agents;
     if (request.agent !== undefined) {
@@ -364,13 +365,15 @@ export class DispatchPipeline<P extends IntentPrincipal> {
       : { intent_id: intentId, status: 'failed', agent: agent.id, text: result.message, sources: [], settlement };
   }
 
-  /** No agent matched: today's echo answer and its `intent_echoed` row. */
-  echo(intentId: string, request: IntentRequest<P>): IntentOutcome {
-    this.deps.audit.append(request.principal.agentId, { kind: 'intent_echoed', payload: {
+  /** No agent matched: `status: "unrouted"`, nothing charged, one `intent_unrouted` row. */
+  unrouted(intentId: string, request: IntentRequest<P>): IntentOutcome {
+    const installed = this.deps.agents.list().map((agent) => agent.id);
+    this.deps.audit.append(request.principal.agentId, { kind: 'intent_unrouted', payload: {
       intent_id: intentId,
       text_bytes: Buffer.byteLength(request.text),
       text_sha256: sha256Hex(request.text),
+      agents_installed: installed.length,
     } });
-    return { intent_id: intentId, status: 'ok', agent: null, text: echoAnswer(request.text), sources: [], settlement: null };
+    return { intent_id: intentId, status: 'unrouted', agent: null, text: unroutedAnswer(installed), sources: [], settlement: null };
   }
 }

@@ -110,7 +110,7 @@ function installedAgents(ctx: DaemonContext): DoctorCheck {
   return {
     name: 'installed_agents',
     ok: true,
-    detail: agents.length === 0 ? 'no agents installed (intents get the echo answer)' : `${agents.length} installed: ${listed}`,
+    detail: agents.length === 0 ? 'no agents installed (intents are answered "unrouted"; install one with `covenant agents install <dir>`)' : `${agents.length} installed: ${listed}`,
     fix: null,
   };
 }

@@ -7,6 +7,7 @@ export { executeRequest, type Reply } from './execute-request.js';
 export { internalErrorMessage } from './internal-error.js';
 export { asRefusal, recordRefusal, refusalEvent, refusalWith, AUDIT_UNAVAILABLE_MESSAGE, type RefusalSite } from './refusal.js';
 export { visibleOwner, type Caller, type Transport } from './caller.js';
+export { auditRowVisibleTo, openAuditFeed, type AuditFeedFilter, type AuditFeedStart } from './audit-feed.js';
 export type { RequestScope } from './scope.js';
 export type { DaemonContext } from './context.js';
 export { InFlightTracker } from './in-flight.js';

@@ -106,6 +106,8 @@ const CASES: GoldenCase[] = [
     },
   },
   { request: 'intents_resume', response: 'intents_resume' },
+  { request: 'intents_list', response: 'intents_list' },
+  { request: 'intents_show', response: 'intent_detail', values: () => ({ intent_id: state.intentId }) },
   { request: 'budget_set', response: 'budget_set' },
   {
     request: 'memory_write',
@@ -202,7 +204,7 @@ const CASES: GoldenCase[] = [
   {
     request: 'audit_recent',
     response: 'audit_recent',
-    // An intent no agent answers: its `intent_echoed` row.
+    // An intent no agent answers: its `intent_unrouted` row.
     prepare: async () => void (await ok({ kind: 'submit_intent', text: 'hello there' })),
     values: () => ({ issuer: fx.operator.pubkey.slice(0, 8) }),
   },

@@ -10,6 +10,7 @@ export async function grantCommand(flags: GlobalFlags, act: string, options: Gra
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.expiresAt ? { expires_at: options.expiresAt } : {}),
     ...(options.expiresIn ? { expires_in_ms: options.expiresIn } : {}),
+    ...(options.allowUnknownAction ? { allow_unknown_action: true } : {}),
   });
   const expiry = reply.expires_at === null ? 'perpetual' : `expires ${reply.expires_at}`;
   return { json: reply, human: `granted ${reply.action} to ${reply.subject_display} [${expiry}] id ${reply.id}` };

@@ -22,7 +22,7 @@ export async function statusCommand(flags: GlobalFlags): Promise<CommandOutcome>
     human: [
       `covenantd ${reply.daemon_version} (protocol v${reply.protocol_version}), pid ${reply.pid}, up ${age(reply.uptime_ms)} since ${new Date(reply.started_at).toISOString()}`,
       `agents installed: ${reply.agents}`,
-      `paused intents: ${reply.paused_intents}${reply.paused_intents > 0 ? ' (covenant intents resume <id|latest>)' : ''}`,
+      `paused intents: ${reply.paused_intents}${reply.paused_intents > 0 ? ' (covenant intents list --status paused; covenant intents resume <id|latest>)' : ''}`,
       head ? `audit head: seq ${head.seq}, chain ${head.chain_hash.slice(0, 16)}…, at ${new Date(head.timestamp_ms).toISOString()}` : 'audit head: empty log',
     ],
   };

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import type { ReceiptsRecentFlags } from '../register/settlement.js';
+import { withProgress } from '../progress.js';
 import { callDaemon } from '../session.js';
 
 function when(ms: number): string {
@@ -64,7 +65,8 @@ export async function chainStatusCommand(flags: GlobalFlags): Promise<CommandOut
 }
 
 export async function chainFlushCommand(flags: GlobalFlags, options: { limit?: number }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, 'chain_flush', options.limit === undefined ? {} : { limit: options.limit });
+  const flush = callDaemon(flags, 'chain_flush', options.limit === undefined ? {} : { limit: options.limit });
+  const reply = await withProgress('flushing receipts', flush, { json: flags.json });
   const { batch } = reply;
   return {
     json: reply,

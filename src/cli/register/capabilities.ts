@@ -9,6 +9,7 @@ export interface GrantFlags {
   scope?: Record<string, unknown>;
   expiresAt?: number;
   expiresIn?: number;
+  allowUnknownAction?: boolean;
 }
 
 export function registerCapabilityCommands(program: Command): void {
@@ -19,6 +20,7 @@ export function registerCapabilityCommands(program: Command): void {
     .option('--scope <json>', 'scope object, e.g. \'{"tier":"working","delegate":true}\'', jsonObject)
     .addOption(new Option('--expires-at <ms>', 'expiry as epoch ms').argParser(wholeNumber(1)).conflicts('expiresIn'))
     .addOption(new Option('--expires-in <duration>', 'expiry from now: 90s, 15m, 12h, 7d').argParser(duration))
+    .option('--allow-unknown-action', "grant an action the daemon does not know yet (an agent you will install later)")
     .action(action(async (flags, act: string, options: GrantFlags) => (await load()).grantCommand(flags, act, options)));
   jsonCommand(caps, 'recent', 'capabilities you hold or granted, newest first')
     .option('-n, --limit <n>', 'how many', wholeNumber(1, 1000), 20)

@@ -4,6 +4,6 @@ import type { EventStreamDefinition } from './definition.js';
 /** The gateway's event streams. `GET /intents/:id/events` joins this list when intents emit events. */
 export const EVENT_STREAMS: readonly EventStreamDefinition[] = [auditStream];
 
-export { auditStream, auditRowVisibleTo } from './audit-stream.js';
+export { auditStream } from './audit-stream.js';
 export type { EventStreamDefinition, StreamEvent, StreamSink } from './definition.js';
 export { StreamRegistry, mountEventStream } from './sse-route.js';

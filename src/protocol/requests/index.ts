@@ -10,12 +10,14 @@ import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './pee
 import { toolsCall, toolsList, toolsRestart, toolsServers } from './tools.js';
 import { ignoreCheck } from './policy.js';
 import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js';
+import { intentsList, intentsShow } from './intents.js';
 import { memoryCompact, memoryImport, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
 import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
 import { memoryRepair, verify } from './verify.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
+export { IntentListStatusSchema, type IntentListStatus } from './intents.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
@@ -56,6 +58,8 @@ export const REQUESTS = {
   budget_topup: budgetTopup,
   budget_set: budgetSet,
   intents_resume: intentsResume,
+  intents_list: intentsList,
+  intents_show: intentsShow,
   receipts_recent: receiptsRecent,
   receipts_prove: receiptsProve,
   chain_status: chainStatus,

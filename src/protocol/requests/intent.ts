@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRequest } from '../request-definition.js';
 
-export const IntentStatusSchema = z.enum(['ok', 'ignored', 'failed', 'paused']);
+export const IntentStatusSchema = z.enum(['ok', 'ignored', 'failed', 'paused', 'unrouted']);
 
 export const SettlementSummarySchema = z
   .strictObject({
@@ -27,7 +27,7 @@ export type IntentOutcome = Omit<z.infer<typeof IntentResultSchema>, 'kind'>;
 
 export const submitIntent = defineRequest({
   kind: 'submit_intent',
-  summary: 'Route an intent to an agent (or the echo answer) and run it through the dispatch pipeline.',
+  summary: 'Route an intent to an agent and run it through the dispatch pipeline (status "unrouted" when no installed agent matches).',
   params: z.object({
     text: z.string().min(1, 'intent text must not be empty').max(1_000_000),
     agent: z.string().min(1).max(64).optional(),

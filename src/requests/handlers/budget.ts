@@ -5,6 +5,7 @@ export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'bu
   budget_status: (params, _scope, ctx) => ({
     kind: 'budget_status',
     budgets: ctx.budget.status(params.agent),
+    paused_without_budget: ctx.budget.pausedWithoutBudget(params.agent),
   }),
   budget_topup: (params, { caller }, ctx) => {
     const result = ctx.budget.topup(caller.agentId, params.agent, params.credits);

@@ -25,6 +25,11 @@ function resolveSubject(ctx: DaemonContext, name: string): AgentId {
   return [...distinct.values()][0]!;
 }
 
+/** Every action an installed agent's manifest declares (`[capabilities] required` and `optional`). */
+function declaredActions(ctx: DaemonContext): string[] {
+  return ctx.runtime.agents.list().flatMap((agent) => [...agent.manifest.capabilities.required, ...agent.manifest.capabilities.optional]);
+}
+
 function view(record: Capability | CapabilityRecord) {
   return {
     id: record.id,
@@ -59,6 +64,7 @@ export const capabilityHandlers: HandlerGroup<
       ...(params.to === undefined ? {} : { to: params.to, resolveTo: (name: string) => resolveSubject(ctx, name) }),
       scope: params.scope ?? {},
       expiresAt,
+      actionCheck: { declared: () => declaredActions(ctx), allowUnknown: params.allow_unknown_action === true },
     });
     return {
       kind: 'capability_granted',

@@ -9,6 +9,7 @@ import { peerHandlers } from './peers.js';
 import { toolHandlers } from './tools.js';
 import { policyHandlers } from './policy.js';
 import { budgetHandlers } from './budget.js';
+import { intentsHandlers } from './intents.js';
 import { memoryHandlers } from './memory.js';
 import { settlementHandlers } from './settlement.js';
 import { verifierHandlers } from './verifier.js';
@@ -24,6 +25,7 @@ export const HANDLERS: HandlerTable = {
   ...toolHandlers,
   ...policyHandlers,
   ...budgetHandlers,
+  ...intentsHandlers,
   ...memoryHandlers,
   ...settlementHandlers,
   ...verifierHandlers,
