@@ -45,6 +45,8 @@ export const ERROR_CATALOGUE = {
   E_TOOL_SERVER_UNAVAILABLE: { status: 503 },
   // The call did not answer within its server's call_timeout_ms; it was cancelled on the server.
   E_TOOL_TIMEOUT: { status: 504 },
+  // A2A: a requeue, force-error or respond named a lease that is not the task's current one (the stale-lease guard).
+  E_LEASE_MISMATCH: { status: 409 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

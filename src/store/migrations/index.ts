@@ -6,6 +6,7 @@ import { agentRuntime } from './003_agent_runtime.js';
 import { budget } from './004_budget.js';
 import { receiptBatches } from './005_receipt_batches.js';
 import { memoryRetention } from './006_memory_retention.js';
+import { a2aMailbox } from './008_a2a_mailbox.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, a2aMailbox];
