@@ -15,6 +15,7 @@ import { registerBudgetCommands, registerIntentsCommands } from './register/budg
 import { registerChainCommands, registerReceiptCommands } from './register/settlement.js';
 import { registerMemoryCommands } from './register/memory.js';
 import { registerVerifyCommands } from './register/verify.js';
+import { registerA2aCommands } from './register/a2a.js';
 
 export function buildProgram(): Command {
   const program = new Command('covenant')
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerChainCommands(program);
   registerMemoryCommands(program);
   registerVerifyCommands(program); // `verify`, and `repair` in the memory group
+  registerA2aCommands(program);
   return program;
 }
 

@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { AgentIdViewSchema } from '../agent-id.js';
+import { A2A_MAX_LIMIT, A2A_MAX_WAIT_MS, A2A_RESULT_STATUSES, A2A_TASK_STATES } from '../constants.js';
 import { defineRequest } from '../request-definition.js';
 
 /** The A2A mailbox (SPEC 10): request kinds `a2a_*`, and the task and result as the wire shows them. */
 
-export const A2A_TASK_STATES = ['queued', 'in_flight', 'result_pending', 'done', 'canceled'] as const;
-export const A2A_RESULT_STATUSES = ['ok', 'error', 'partial'] as const;
-/** The longest `--wait-ms` of a long poll (the CLI's socket timeout is 120 s). */
-export const A2A_MAX_WAIT_MS = 60_000;
-/** The most tasks a listing or a drain answers. */
-export const A2A_MAX_LIMIT = 500;
 /** Default `--min-lease-age-ms` and `--max-attempts` of `a2a retry-stale`. */
 export const A2A_DEFAULT_STALE_LEASE_MS = 60_000;
 export const A2A_DEFAULT_MAX_ATTEMPTS = 3;
