@@ -16,4 +16,5 @@ export { TokenDisconnector, type ConnectionCloser } from './disconnector.js';
 export { createAuthorizer } from './authorization.js';
 export { intentAuthorize } from './intent-authorize.js';
 export { agentTaskRun } from './a2a-agent-run.js';
+export { signedAgentCard } from './agent-card.js';
 export type { Authorizer } from './authorizer.js';
