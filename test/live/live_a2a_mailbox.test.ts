@@ -49,13 +49,25 @@ function background(live: LiveHome, args: string[], peer: LivePeer): Promise<Rec
   });
 }
 
+/** alice and bob, alice allowed to send to bob (bob does not accept her tasks yet). */
+function twoPeers(live: LiveHome): { alice: LivePeer; bob: LivePeer } {
+  const alice = addPeer(live, 'alice');
+  const bob = addPeer(live, 'bob');
+  grant(live, 'a2a.send.bob@peer', alice);
+  return { alice, bob };
+}
+
+/** bob accepts and answers tasks from alice. */
+function bobServesAlice(live: LiveHome, bob: LivePeer): void {
+  grant(live, 'a2a.recv.alice@peer', bob);
+  grant(live, 'a2a.respond.alice@peer', bob);
+}
+
 liveTest('live_a2a_duplex_with_capability_gating', async () => {
   const live = liveHome();
   try {
     await live.start();
-    const alice = addPeer(live, 'alice');
-    const bob = addPeer(live, 'bob');
-    grant(live, 'a2a.send.bob@peer', alice);
+    const { alice, bob } = twoPeers(live);
 
     // bob does not accept tasks from alice yet: refused, nothing queued, audited.
     const refused = errorJson(a2a(live, ['send', 'bob@peer', 'summarise the log'], alice), 'E_CAPABILITY_MISSING');
@@ -66,8 +78,7 @@ liveTest('live_a2a_duplex_with_capability_gating', async () => {
     assert.deepEqual(rejected[0]!.payload, { recipient: 'bob@peer', reason: 'recipient_lacks_capability', missing: 'a2a.recv.alice@peer' });
     assert.equal(auditEvents(live, 'a2a_task_queued').length, 0);
 
-    grant(live, 'a2a.recv.alice@peer', bob);
-    grant(live, 'a2a.respond.alice@peer', bob);
+    bobServesAlice(live, bob);
     // bob long-polls before the task exists; the send wakes it.
     const waiting = background(live, ['recv', '--wait-ms', '60000'], bob);
     const task = send(live, alice, 'bob@peer', 'summarise the log');
@@ -107,11 +118,8 @@ liveTest('live_a2a_sigkill_keeps_queued_leased_and_pending_tasks', async () => {
   const live = liveHome();
   try {
     const daemon = await live.start();
-    const alice = addPeer(live, 'alice');
-    const bob = addPeer(live, 'bob');
-    grant(live, 'a2a.send.bob@peer', alice);
-    grant(live, 'a2a.recv.alice@peer', bob);
-    grant(live, 'a2a.respond.alice@peer', bob);
+    const { alice, bob } = twoPeers(live);
+    bobServesAlice(live, bob);
     grant(live, 'a2a.repair.*');
 
     const pending = send(live, alice, 'bob@peer', 'answered before the crash');
@@ -165,11 +173,8 @@ liveTest('live_a2a_stale_lease_guard_and_idempotency_replay', async () => {
   const live = liveHome();
   try {
     await live.start();
-    const alice = addPeer(live, 'alice');
-    const bob = addPeer(live, 'bob');
-    grant(live, 'a2a.send.bob@peer', alice);
-    grant(live, 'a2a.recv.alice@peer', bob);
-    grant(live, 'a2a.respond.alice@peer', bob);
+    const { alice, bob } = twoPeers(live);
+    bobServesAlice(live, bob);
 
     const task = send(live, alice, 'bob@peer', 'fragile work');
     const first = recv(live, bob)!;
