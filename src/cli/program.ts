@@ -33,6 +33,7 @@ const COMMAND_GROUPS: Record<string, () => Promise<Register[]>> = {
   memory: async () => [(await import('./register/memory.js')).registerMemoryCommands, (await import('./register/verify.js')).registerVerifyCommands],
   verify: async () => [(await import('./register/verify.js')).registerVerifyCommands],
   config: async () => [(await import('./register/config.js')).registerConfigCommands],
+  a2a: async () => [(await import('./register/a2a.js')).registerA2aCommands],
 };
 
 const VALUE_OPTIONS = new Set(['--home', '--token-file']);

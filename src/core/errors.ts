@@ -65,6 +65,8 @@ export const ERROR_CATALOGUE = {
   E_MODEL_FAILED: { status: 502 },
   // The provider did not answer within [model] timeout_ms.
   E_MODEL_TIMEOUT: { status: 504 },
+  // A2A: a requeue, force-error or respond named a lease that is not the task's current one (the stale-lease guard).
+  E_LEASE_MISMATCH: { status: 409 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

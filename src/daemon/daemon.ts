@@ -20,7 +20,8 @@ import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.j
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
 import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState, type Db } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
-import { createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
+import { agentTaskRun, createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
+import { AgentTaskWorker, MailboxService, RetryStaleTimer } from '../a2a/index.js';
 import { createDaemonLogger, type Logger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
@@ -148,6 +149,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => model.close());
     const storage = new StorageReserve(paths.storageReserve);
     storage.ensure();
+    const mailbox = new MailboxService({ db, audit, clock, daemon: identity.agentId });
+    const retryStaleTimer = new RetryStaleTimer(mailbox, identity.agentId, logger.log);
     const ctx: DaemonContext = {
       paths,
       config,
@@ -182,8 +185,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       memory,
       model,
       storage,
+      mailbox,
+      retryStaleTimer,
       daemonVersion: COVENANT_VERSION,
     };
+    const agentTasks = new AgentTaskWorker({ mailbox, audit, daemon: identity.agentId, log: logger.log, run: agentTaskRun(ctx) });
+    cleanups.push(() => agentTasks.stop());
+    cleanups.push(() => retryStaleTimer.stop());
     // We hold the lock, so a socket left here is stale; one that answers means the lock was
     // bypassed (its covenantd.lock deleted under a running daemon): refuse rather than steal it.
     if (await socketAnswers(paths.sock)) {
@@ -210,6 +218,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
+    agentTasks.start(); // queued tasks for installed agents; stopped before the runs are aborted
+    retryStaleTimer.start(); // only when `a2a retry-stale --enable` stored an enabled policy
     void mcp.reload(mcpServersOf(config.current()));
     const agents = agentRuntime.agents.list().map((agent) => agent.id);
     logger.log.info(
@@ -224,10 +234,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log: logger.log,
         graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
         killGraceMs: options.agentRuntime?.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
-        stopTimers: () => memory.stopRetentionTimer(),
+        stopTimers: () => {
+          memory.stopRetentionTimer();
+          retryStaleTimer.stop();
+        },
         closeGateway: async () => gateway?.close(),
         closeIpc: (graceMs) => ipc.shutdown(graceMs),
-        abortRuns: () => ctx.intents.close(),
+        abortRuns: async () => {
+          const worker = agentTasks.stop();
+          await ctx.intents.close();
+          await worker;
+        },
         closeRuntime: async () => {
           await mcp.stop();
           await agentRuntime.close();

@@ -18,6 +18,7 @@ import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from 'pino';
+import type { MailboxService, RetryStaleTimer } from '../a2a/index.js';
 
 /** Everything a request handler may use. Built once at start-up by `startDaemon`. */
 export interface DaemonContext {
@@ -53,5 +54,9 @@ export interface DaemonContext {
   settlement: SettlementService;
   /** Read-only mode on a full disk (docs/operations.md, "Disk full"). */
   storage: StorageReserve;
+  /** The A2A mailbox (SPEC 10). */
+  mailbox: MailboxService;
+  /** Applies an enabled `a2a retry-stale` policy by itself. */
+  retryStaleTimer: RetryStaleTimer;
   daemonVersion: string;
 }

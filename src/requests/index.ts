@@ -16,5 +16,7 @@ export { responseTooLarge } from './response-too-large.js';
 export { TokenDisconnector, type ConnectionCloser } from './disconnector.js';
 export { createAuthorizer } from './authorization.js';
 export { intentAuthorize } from './intent-authorize.js';
+export { agentTaskRun } from './a2a-agent-run.js';
+export { signedAgentCard } from './agent-card.js';
 export type { Authorizer } from './authorizer.js';
 export { hostCallOpener, declares } from './host-calls.js';

@@ -8,7 +8,7 @@ import { callDaemon } from '../session.js';
 type RecordView = ResponseOf<'memory_write'>['record'] | ResponseOf<'memory_recent'>['records'][number];
 
 /** One line per record: control characters (newlines, escapes) become spaces. */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are replaced
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
 }

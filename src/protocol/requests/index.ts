@@ -14,10 +14,12 @@ import { intentsList, intentsShow } from './intents.js';
 import { memoryCompact, memoryImport, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
 import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
 import { memoryRepair, verify } from './verify.js';
+import { a2aCancel, a2aCompact, a2aForceError, a2aRecv, a2aRequeue, a2aRespond, a2aResults, a2aRetryStale, a2aSend, a2aStatus } from './a2a.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
 export { IntentListStatusSchema, type IntentListStatus } from './intents.js';
+export * from './a2a.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
@@ -67,6 +69,16 @@ export const REQUESTS = {
   chain_batches: chainBatches,
   verify,
   memory_repair: memoryRepair,
+  a2a_send: a2aSend,
+  a2a_recv: a2aRecv,
+  a2a_respond: a2aRespond,
+  a2a_results: a2aResults,
+  a2a_status: a2aStatus,
+  a2a_cancel: a2aCancel,
+  a2a_requeue: a2aRequeue,
+  a2a_force_error: a2aForceError,
+  a2a_retry_stale: a2aRetryStale,
+  a2a_compact: a2aCompact,
 } as const;
 
 export type RequestTable = typeof REQUESTS;

@@ -13,6 +13,7 @@ import { intentsHandlers } from './intents.js';
 import { memoryHandlers } from './memory.js';
 import { settlementHandlers } from './settlement.js';
 import { verifierHandlers } from './verifier.js';
+import { a2aHandlers } from './a2a.js';
 
 export const HANDLERS: HandlerTable = {
   ...daemonHandlers,
@@ -29,6 +30,7 @@ export const HANDLERS: HandlerTable = {
   ...memoryHandlers,
   ...settlementHandlers,
   ...verifierHandlers,
+  ...a2aHandlers,
 };
 
 export type { Handler, HandlerTable } from './handler.js';
