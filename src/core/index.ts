@@ -8,3 +8,4 @@ export * from './redact.js';
 export * from './quote.js';
 export * from './well-formed.js';
 export * from './json-object.js';
+export * from './intent-text.js';
