@@ -16,7 +16,7 @@ export function registerCapabilityCommands(program: Command): void {
   jsonCommand(caps, 'grant', 'grant an action to yourself, or --to another peer (operator, or by delegation)')
     .argument('<action>', 'dotted action, e.g. memory.read or memory.repair.*')
     .option('--to <peer>', 'the subject: a display name or a pubkey prefix (default: yourself)')
-    .option('--scope <json>', 'scope object, e.g. \'{"tier":"working","delegate":true}\'', jsonObject)
+    .option('--scope <json>', 'scope object, e.g. \'{"tier":"working","delegate":true}\'', jsonObject('the scope', '{"tier":"working"}'))
     .addOption(new Option('--expires-at <ms>', 'expiry as epoch ms').argParser(wholeNumber(1)).conflicts('expiresIn'))
     .addOption(new Option('--expires-in <duration>', 'expiry from now: 90s, 15m, 12h, 7d').argParser(duration))
     .action(action(async (flags, act: string, options: GrantFlags) => (await load()).grantCommand(flags, act, options)));
