@@ -18,6 +18,8 @@ export const ERROR_CATALOGUE = {
   E_CAPABILITY_INVALID: { status: 400 },
   E_GRANT_REJECTED: { status: 403 },
   E_NOT_FOUND: { status: 404 },
+  // A prefix (of an id, a token, a pubkey) matches more than one: the message lists them.
+  E_AMBIGUOUS: { status: 400 },
   E_METHOD_NOT_ALLOWED: { status: 405 },
   E_CONFLICT: { status: 409 },
   E_RATE_LIMITED: { status: 429 },

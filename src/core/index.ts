@@ -9,3 +9,4 @@ export * from './quote.js';
 export * from './well-formed.js';
 export * from './json-object.js';
 export * from './intent-text.js';
+export * from './human-time.js';

@@ -16,6 +16,7 @@ import { memoryRepair, verify } from './verify.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
+export type { RevokeMatch } from './peers.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
