@@ -1,3 +1,4 @@
+import { formatTime } from '../../core/human-time.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
 import type { ListFlags, RevokeFlags } from '../register/peers.js';
@@ -26,8 +27,8 @@ export async function listCommand(flags: GlobalFlags, options: ListFlags): Promi
       `${p.agent_id.display}${p.agent_id.pubkey === operator ? ' (self)' : ''}`,
       p.agent_id.pubkey,
       `${p.token_prefix}…`,
-      `registered@${p.registered_at}`,
-      p.revoked_at === null ? 'live' : `revoked@${p.revoked_at}`,
+      `registered ${formatTime(p.registered_at)}`,
+      p.revoked_at === null ? 'live' : `revoked ${formatTime(p.revoked_at)}`,
     ].join('\t'),
   );
   if (reply.truncated) {
@@ -76,5 +77,5 @@ export async function revokeCommand(flags: GlobalFlags, prefix: string, options:
 
 export async function purgeCommand(flags: GlobalFlags, options: PurgeFlags): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, 'peers_purge', purgeParams(options));
-  return { json: reply, human: `purged ${reply.purged} revoked peers older than ${reply.before_ms}` };
+  return { json: reply, human: `purged ${reply.purged} revoked peers older than ${formatTime(reply.before_ms)}` };
 }
