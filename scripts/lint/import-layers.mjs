@@ -38,6 +38,7 @@ export const LIGHT_ENTRIES = {
   'core/base58-pattern.ts': 'CLI argument parsers and protocol patterns',
   'core/intent-text.ts': 'the CLI refuses a blank intent before it connects',
   'core/human-time.ts': 'the CLI prints times and durations',
+  'core/id-prefix.ts': 'the CLI shows short ids',
   'home/layout.ts': 'the CLI finds the socket and token',
   'protocol/constants.ts': 'frame limits for the socket client without zod',
   'identity/keys.ts': 'ed25519 for the offline proof check (covenant receipts verify-proof)',

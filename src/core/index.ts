@@ -10,3 +10,4 @@ export * from './well-formed.js';
 export * from './json-object.js';
 export * from './intent-text.js';
 export * from './human-time.js';
+export * from './id-prefix.js';

@@ -1,3 +1,4 @@
+import { shortId } from '../../core/id-prefix.js';
 import { formatTime } from '../../core/human-time.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
@@ -21,7 +22,7 @@ export async function recentCommand(flags: GlobalFlags, limit: number): Promise<
   const human = reply.capabilities.map((c) => {
     const state = c.revoked_at !== null ? ' (revoked)' : '';
     const expiry = c.expires_at === null ? 'perpetual' : `expires ${formatTime(c.expires_at)}`;
-    return `${c.subject.display} → ${c.action} (${c.granted_by.display}) [${expiry}]${state}`;
+    return `${shortId(c.id)}  ${c.subject.display} → ${c.action} (${c.granted_by.display}) [${expiry}]${state}`;
   });
   return { json: reply, human: human.length > 0 ? human : ['no capabilities'] };
 }

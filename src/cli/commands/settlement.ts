@@ -1,3 +1,4 @@
+import { shortId } from '../../core/id-prefix.js';
 import { formatTime } from '../../core/human-time.js';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,7 +23,7 @@ export async function receiptsRecentCommand(flags: GlobalFlags, options: Receipt
           .reverse()
           .map(
             (r) =>
-              `${formatTime(r.settled_at)}\t${r.id}\t${r.resource}\t${r.status}\t${r.credits_consumed} credit(s)\t${r.batch_id ? `batch ${r.batch_id}` : 'unbatched'}${r.intent_id ? `\tintent ${r.intent_id}` : ''}`,
+              `${formatTime(r.settled_at)}\t${shortId(r.id)}\t${r.resource}\t${r.status}\t${r.credits_consumed} credit(s)\t${r.batch_id ? `batch ${r.batch_id}` : 'unbatched'}${r.intent_id ? `\tintent ${shortId(r.intent_id)}` : ''}`,
           );
   return { json: reply, human };
 }

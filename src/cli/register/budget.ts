@@ -29,6 +29,6 @@ export function registerBudgetCommands(program: Command): void {
 export function registerIntentsCommands(program: Command): void {
   const intents = program.command('intents').description('paused intents');
   jsonCommand(intents, 'resume', 'resume a paused intent once its budget allows (exit 1 while it stays paused)')
-    .argument('<intent-id|latest>', 'the paused intent id from the E_BUDGET_EXHAUSTED message, or "latest"')
+    .argument('<intent-id|latest>', 'the paused intent id from the E_BUDGET_EXHAUSTED message (any unique prefix of it), or "latest"')
     .action(action(async (flags, ref: string) => (await load()).intentsResumeCommand(flags, ref)));
 }

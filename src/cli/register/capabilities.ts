@@ -24,7 +24,7 @@ export function registerCapabilityCommands(program: Command): void {
     .option('-n, --limit <n>', 'how many', wholeNumber(1, 1000), 20)
     .action(action(async (flags, options: { limit: number }) => (await load()).recentCommand(flags, options.limit)));
   jsonCommand(caps, 'revoke', 'revoke a capability and everything delegated from it')
-    .argument('<id-or-signature>', 'capability id or signature')
+    .argument('<id-or-signature>', 'capability id (any unique prefix, as `capabilities recent` shows it) or signature')
     .action(action(async (flags, target: string) => (await load()).revokeCommand(flags, target)));
   withPurgeCutoff(jsonCommand(caps, 'purge', 'remove revoked or expired records (needs capabilities.purge)')).action(
     action(async (flags, options: PurgeFlags) => (await load()).purgeCommand(flags, options)),
