@@ -9,8 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { homePaths } from '../../src/home/index.js';
-import { REPO_ROOT, runCli, spawnDaemon } from '../helpers/binaries.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { REPO_ROOT, runCli, withDaemonHome } from '../helpers/binaries.js';
 
 const noDaemon = { ...process.env, COVENANT_HOME: '/nonexistent-covenant-home' };
 
@@ -30,11 +29,7 @@ test('tools call --args that are not JSON is a usage error saying so, with a too
 });
 
 test('a revoked peer is told to ask the operator for a new token; only the operator is told about --recover-operator', async () => {
-  const { home, cleanup } = tempHome();
-  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
-  delete env.COVENANT_TOKEN;
-  const daemon = await spawnDaemon(home, env);
-  try {
+  await withDaemonHome(async (home, env) => {
     const added = runCli(['peers', 'add', 'bob', '--json'], env);
     const token = String(added.json!.token_b58);
     assert.equal(runCli(['peers', 'revoke', token], env).code, 0);
@@ -67,18 +62,11 @@ test('a revoked peer is told to ask the operator for a new token; only the opera
     } finally {
       writeFileSync(tokenPath, operatorToken);
     }
-  } finally {
-    assert.equal(await daemon.stop(), 0);
-    cleanup();
-  }
+  });
 });
 
 test('a timed-out agent is told which limit it hit: [resources] cpu_ms_per_task, a wall-clock limit', async () => {
-  const { home, cleanup } = tempHome();
-  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
-  delete env.COVENANT_TOKEN;
-  const daemon = await spawnDaemon(home, env);
-  try {
+  await withDaemonHome(async (home, env) => {
     const installed = runCli(['agents', 'install', join(REPO_ROOT, 'test', 'fixtures', 'agents', 'slow'), '--json'], env);
     assert.equal(installed.code, 0, installed.stdout + installed.stderr);
     const intent = runCli(['intent', '--agent', 'slow', '--json', 'never', 'finishes'], env);
@@ -90,8 +78,5 @@ test('a timed-out agent is told which limit it hit: [resources] cpu_ms_per_task,
 
     const runtimeDoc = readFileSync(join(REPO_ROOT, 'docs', 'runtime.md'), 'utf8');
     assert.match(runtimeDoc, /`cpu_ms_per_task`[^\n]*\n?[^\n]*\*\*wall-clock\*\*/, 'docs/runtime.md says the limit is wall-clock time');
-  } finally {
-    assert.equal(await daemon.stop(), 0);
-    cleanup();
-  }
+  });
 });

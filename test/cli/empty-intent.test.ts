@@ -2,15 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EMPTY_INTENT_MESSAGE } from '../../src/core/intent-text.js';
-import { operatorClient, runCli, spawnDaemon } from '../helpers/binaries.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { operatorClient, runCli, withDaemonHome } from '../helpers/binaries.js';
 
 test('covenant intent "" and "   " are the same usage error, exit 2; the daemon refuses blank text with the same message', async () => {
-  const { home, cleanup } = tempHome();
-  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
-  delete env.COVENANT_TOKEN;
-  const daemon = await spawnDaemon(home, env);
-  try {
+  await withDaemonHome(async (home, env) => {
     const answers = [[''], ['   '], [' ', '\t'], ['', '--json']].map((args) => runCli(['intent', ...args], env));
     for (const answer of answers) {
       assert.equal(answer.code, 2, answer.stdout + answer.stderr);
@@ -30,8 +25,5 @@ test('covenant intent "" and "   " are the same usage error, exit 2; the daemon 
     } finally {
       client.close();
     }
-  } finally {
-    assert.equal(await daemon.stop(), 0);
-    cleanup();
-  }
+  });
 });

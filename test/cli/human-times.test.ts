@@ -4,18 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli, spawnDaemon } from '../helpers/binaries.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { runCli, withDaemonHome } from '../helpers/binaries.js';
 
 const ISO = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;
 const PAST = String.raw`${ISO} \((now|\d+[smhd]( \d+[smhd])? ago)\)`;
 
 test('peers, capabilities, purges, receipts and status print ISO 8601 with a relative time; --json keeps epoch ms', async () => {
-  const { home, cleanup } = tempHome();
-  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
-  delete env.COVENANT_TOKEN;
-  const daemon = await spawnDaemon(home, env);
-  try {
+  await withDaemonHome(async (home, env) => {
     runCli(['peers', 'add', 'bob'], env);
     const peers = runCli(['peers', 'list'], env);
     assert.equal(peers.code, 0, peers.stderr);
@@ -55,8 +50,5 @@ test('peers, capabilities, purges, receipts and status print ISO 8601 with a rel
     const status = runCli(['status'], env);
     assert.match(status.stdout, new RegExp(`, up \\d+[smhd]( \\d+[smhd])? since ${PAST}$`, 'm'));
     assert.match(status.stdout, new RegExp(`^audit head: seq \\d+, chain [0-9a-f]{16}…, at ${PAST}$`, 'm'));
-  } finally {
-    assert.equal(await daemon.stop(), 0);
-    cleanup();
-  }
+  });
 });

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { operatorClient, REPO_ROOT, runCli, spawnDaemon } from '../helpers/binaries.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { operatorClient, REPO_ROOT, runCli, withDaemonHome } from '../helpers/binaries.js';
 
 interface Cap {
   id: string;
@@ -17,12 +16,8 @@ interface Cap {
 }
 
 test('short ids shown, unique prefixes taken everywhere an id is, ambiguous prefixes refused with the matches', async () => {
-  const { home, cleanup } = tempHome();
-  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
-  delete env.COVENANT_TOKEN;
-  const daemon = await spawnDaemon(home, env);
-  const caps = () => (runCli(['capabilities', 'recent', '-n', '1000', '--json'], env).json!.capabilities as Cap[]).filter((c) => c.revoked_at === null);
-  try {
+  await withDaemonHome(async (home, env) => {
+    const caps = () => (runCli(['capabilities', 'recent', '-n', '1000', '--json'], env).json!.capabilities as Cap[]).filter((c) => c.revoked_at === null);
     // Short ids in the plain list, one per line, matching the JSON ids.
     const listed = runCli(['capabilities', 'recent'], env);
     assert.equal(listed.code, 0, listed.stderr);
@@ -96,8 +91,5 @@ test('short ids shown, unique prefixes taken everywhere an id is, ambiguous pref
     assert.equal(resumed.json!.intent_id, intentId);
     const unknown = runCli(['intents', 'resume', 'fffffff0', '--json'], env);
     assert.equal(unknown.json!.code, 'E_NOT_FOUND', unknown.stdout);
-  } finally {
-    assert.equal(await daemon.stop(), 0);
-    cleanup();
-  }
+  });
 });

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { homePaths } from '../../src/home/index.js';
-import { runCli, spawnDaemon } from '../helpers/binaries.js';
-import { tempHome } from '../helpers/temp-home.js';
+import { runCli, withDaemonHome } from '../helpers/binaries.js';
 
 interface Outcome {
   type: string;
@@ -20,17 +19,13 @@ interface Outcome {
 }
 
 test('peers revoke: whole token, longer prefix on the stored 6, --by-pubkey; refusals on stderr with a code', async () => {
-  const { home, cleanup } = tempHome();
-  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
-  delete env.COVENANT_TOKEN;
-  const daemon = await spawnDaemon(home, env);
-  const add = (name: string) => {
-    const added = runCli(['peers', 'add', name, '--json'], env);
-    assert.equal(added.code, 0, added.stderr);
-    return { token: String(added.json!.token_b58), pubkey: String((added.json!.agent_id as { pubkey: string }).pubkey) };
-  };
-  const authenticates = (token: string) => runCli(['ping'], { ...env, COVENANT_TOKEN: token }).code === 0;
-  try {
+  await withDaemonHome(async (home, env) => {
+    const add = (name: string) => {
+      const added = runCli(['peers', 'add', name, '--json'], env);
+      assert.equal(added.code, 0, added.stderr);
+      return { token: String(added.json!.token_b58), pubkey: String((added.json!.agent_id as { pubkey: string }).pubkey) };
+    };
+    const authenticates = (token: string) => runCli(['ping'], { ...env, COVENANT_TOKEN: token }).code === 0;
     // Not found: stderr, exit 1, the code; nothing on stdout.
     const missing = runCli(['peers', 'revoke', 'zzzzzz'], env);
     assert.equal(missing.code, 1);
@@ -95,8 +90,5 @@ test('peers revoke: whole token, longer prefix on the stored 6, --by-pubkey; ref
     assert.equal((self.json!.outcome as Outcome).code, 'E_FORBIDDEN');
     const selfHuman = runCli(['peers', 'revoke', live[0]!.slice(0, 6)], env);
     assert.match(selfHuman.stderr, /^covenant: this is the token you are using; rotate it with `covenant peers rotate`.* \(E_FORBIDDEN\)$/m);
-  } finally {
-    assert.equal(await daemon.stop(), 0);
-    cleanup();
-  }
+  });
 });
