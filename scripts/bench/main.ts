@@ -1,4 +1,6 @@
-// `npm run bench`: every ratio an issue names, measured side by side in one run.
+// `npm run bench`: every ratio an issue names, measured side by side in one run, printed as a
+// table; `-- --json` also prints one JSON line (the table then goes to stderr). `-- --only a,b`
+// runs the named benches only (names in BENCHES).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js';
@@ -8,17 +10,57 @@ import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
 import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
+import { benchIdle } from './idle.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
 import { benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
-import { formatRatio, type Ratio } from './stats.js';
+import { formatTable, type Ratio } from './stats.js';
+
+/** What every bench gets: the shared daemon, its environment and a scratch directory. */
+export interface BenchContext {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  sock: string;
+  daemonPid: number;
+  token: string;
+  httpUrl: string;
+}
+
+type Bench = (ctx: BenchContext) => Promise<Ratio | Ratio[] | string>;
+
+/** Run in this order; a string result is a skip notice. */
+const BENCHES: Record<string, Bench> = {
+  // First: on the fresh daemon, before any other bench has loaded it.
+  idle: async (c) => benchIdle(c.daemonPid, c.sock, c.token),
+  'ipc-ping': async (c) => benchIpcPing(c.sock, c.token, c.dir),
+  'cli-startup': async (c) => benchCliStartup(CLI_BIN, c.env),
+  'capability-audit': async (c) => benchCapabilityAudit(c.dir),
+  'receipts-flush': async (c) => benchReceiptsFlush(c.dir),
+  'http-vs-ipc': async (c) => benchHttpVsIpc(c.sock, c.httpUrl, c.token),
+  'memory-search': async (c) => benchMemorySearch(c.dir),
+  mcp: async (c) => benchMcp(c.dir),
+  'dispatch-trusted-local': async (c) => benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env),
+  'dispatch-bwrap': async (c) => benchBwrapDispatch(REPO_ROOT, CLI_BIN, c.env, c.sock, c.token, c.dir),
+  'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
+};
+
+function parseArgs(argv: string[]): { json: boolean; only: string[] } {
+  const json = argv.includes('--json');
+  const at = argv.indexOf('--only');
+  const only = at >= 0 ? (argv[at + 1] ?? '').split(',').filter(Boolean) : Object.keys(BENCHES);
+  const unknown = only.filter((name) => !(name in BENCHES));
+  if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  return { json, only };
+}
 
 async function main(): Promise<void> {
+  const { json, only } = parseArgs(process.argv.slice(2));
   const { dir, cleanup } = tempDir('covenant-bench-');
   const home = join(dir, 'home');
   const httpPort = await freePort();
+  // No NODE_EXTRA_CA_CERTS (or any other inherited variable): it adds ~40 ms to every node start.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: dir,
@@ -39,28 +81,23 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   try {
     const token = readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim();
-    ratios.push(await benchIpcPing(daemon.sock, token, dir));
-    ratios.push(benchCliStartup(CLI_BIN, env));
-    ratios.push(benchCapabilityAudit(dir));
-    ratios.push(await benchReceiptsFlush(dir));
-    ratios.push(await benchHttpVsIpc(daemon.sock, `http://127.0.0.1:${httpPort}`, token));
-    ratios.push(benchMemorySearch(dir));
-    ratios.push(...(await benchMcp(dir)));
-    ratios.push(benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, env));
-    const bwrap = await benchBwrapDispatch(REPO_ROOT, CLI_BIN, env, daemon.sock, token, dir);
-    if (typeof bwrap === 'string') skipped.push(bwrap);
-    else ratios.push(bwrap);
-    const gvisor = await benchGvisorDispatch(REPO_ROOT, CLI_BIN, env, dir);
-    if (typeof gvisor === 'string') skipped.push(gvisor);
-    else ratios.push(gvisor);
+    const ctx: BenchContext = { dir, env, sock: daemon.sock, daemonPid: daemon.child.pid!, token, httpUrl: `http://127.0.0.1:${httpPort}` };
+    for (const name of only) {
+      const result = await BENCHES[name]!(ctx);
+      if (typeof result === 'string') skipped.push(result);
+      else ratios.push(...(Array.isArray(result) ? result : [result]));
+    }
   } finally {
     await daemon.stop();
     cleanup();
   }
-  console.log(`covenant bench — node ${process.version}, ${new Date().toISOString()}`);
-  for (const ratio of ratios) console.log(formatRatio(ratio));
-  for (const line of skipped) console.log(line);
-  console.log(JSON.stringify({ kind: 'bench_report', ratios }));
+  const table = [`covenant bench — node ${process.version}, ${new Date().toISOString()}`, formatTable(ratios), ...skipped].join('\n');
+  if (json) {
+    process.stderr.write(`${table}\n`);
+    process.stdout.write(`${JSON.stringify({ kind: 'bench_report', node: process.version, at: new Date().toISOString(), ratios, skipped })}\n`);
+  } else {
+    process.stdout.write(`${table}\n`);
+  }
 }
 
 await main();

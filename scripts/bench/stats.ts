@@ -73,13 +73,26 @@ export interface Ratio {
   met: boolean;
 }
 
-export function formatRatio(r: Ratio): string {
-  return [
-    `${r.name}`,
-    `  ${r.subject}: ${r.subjectValue.toFixed(3)} ${r.unit}`,
-    `  ${r.baseline}: ${r.baselineValue.toFixed(3)} ${r.unit}`,
-    `  ratio ${r.ratio.toFixed(2)} (target ${r.target}) ${r.met ? 'MET' : 'NOT MET'}`,
-  ].join('\n');
+function figure(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
+}
+
+/** One row per ratio: name, subject and baseline values, ratio, target, verdict; then the legend. */
+export function formatTable(ratios: Ratio[]): string {
+  const rows = ratios.map((r, i) => [
+    String(i + 1),
+    r.name,
+    `${figure(r.subjectValue)} ${r.unit}`,
+    `${figure(r.baselineValue)} ${r.unit}`,
+    r.ratio.toFixed(2),
+    r.target,
+    r.met ? 'MET' : 'NOT MET',
+  ]);
+  const header = ['#', 'measure', 'subject', 'baseline', 'ratio', 'target', ''];
+  const widths = header.map((h, col) => Math.max(h.length, ...rows.map((row) => row[col]!.length)));
+  const line = (cells: string[]) => cells.map((cell, col) => (col >= 2 && col <= 4 ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ').trimEnd();
+  const legend = ratios.map((r, i) => `  ${i + 1}. subject: ${r.subject}; baseline: ${r.baseline}`);
+  return [line(header), ...rows.map(line), '', ...legend].join('\n');
 }
 
 /**

@@ -1,15 +1,10 @@
 #!/usr/bin/env node
-import { fastVersionArgs } from './fast-version.js';
+import { hotCommand, runHotCommand } from './hot-commands.js';
 
-async function main(argv: string[]): Promise<void> {
-  const fast = fastVersionArgs(argv);
-  if (fast) {
-    const [{ present }, { versionCommand }] = await Promise.all([import('./output.js'), import('./commands/version.js')]);
-    await present(fast.json, () => versionCommand({ home: fast.home }));
-    return;
-  }
-  const { runProgram } = await import('./program.js');
-  await runProgram(argv);
+const hot = hotCommand(process.argv);
+if (hot) {
+  const { present } = await import('./output.js');
+  await present(hot.json, () => runHotCommand(hot));
+} else {
+  await (await import('./program.js')).runProgram(process.argv);
 }
-
-await main(process.argv);

@@ -1,22 +1,61 @@
 import { Command, CommanderError, Option } from 'commander';
 import { COVENANT_VERSION } from '../core/version.js';
 import { redact } from '../core/redact.js';
-import { registerAuditCommands } from './register/audit.js';
-import { registerCapabilityCommands } from './register/capabilities.js';
-import { registerDaemonCommands } from './register/daemon.js';
-import { registerIntentCommands } from './register/intent.js';
-import { registerAgentCommands } from './register/agents.js';
-import { registerDoctorCommands } from './register/doctor.js';
-import { registerPeerCommands } from './register/peers.js';
-import { registerToolCommands } from './register/tools.js';
-import { registerMcpCommands } from './register/mcp.js';
-import { registerIgnoreCommands } from './register/ignore.js';
-import { registerBudgetCommands, registerIntentsCommands } from './register/budget.js';
-import { registerChainCommands, registerReceiptCommands } from './register/settlement.js';
-import { registerMemoryCommands } from './register/memory.js';
-import { registerVerifyCommands } from './register/verify.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every top-level command → the registrations that define it, imported only when that command
+ * runs, so no command pays for another's modules. Adding a command group is one entry here
+ * (entries sharing a registration share its loader). Help and unknown commands load them all,
+ * in this order.
+ */
+const COMMAND_GROUPS: Record<string, () => Promise<Register[]>> = {
+  version: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
+  ping: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
+  status: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
+  intent: async () => [(await import('./register/intent.js')).registerIntentCommands],
+  agents: async () => [(await import('./register/agents.js')).registerAgentCommands],
+  doctor: async () => [(await import('./register/doctor.js')).registerDoctorCommands],
+  audit: async () => [(await import('./register/audit.js')).registerAuditCommands],
+  capabilities: async () => [(await import('./register/capabilities.js')).registerCapabilityCommands],
+  bootstrap: async () => [(await import('./register/capabilities.js')).registerCapabilityCommands],
+  peers: async () => [(await import('./register/peers.js')).registerPeerCommands],
+  tools: async () => [(await import('./register/tools.js')).registerToolCommands],
+  mcp: async () => [(await import('./register/mcp.js')).registerMcpCommands],
+  ignore: async () => [(await import('./register/ignore.js')).registerIgnoreCommands],
+  budget: async () => [(await import('./register/budget.js')).registerBudgetCommands],
+  intents: async () => [(await import('./register/budget.js')).registerIntentsCommands],
+  receipts: async () => [(await import('./register/settlement.js')).registerReceiptCommands],
+  chain: async () => [(await import('./register/settlement.js')).registerChainCommands],
+  // `memory repair` is registered with `verify`.
+  memory: async () => [(await import('./register/memory.js')).registerMemoryCommands, (await import('./register/verify.js')).registerVerifyCommands],
+  verify: async () => [(await import('./register/verify.js')).registerVerifyCommands],
+};
+
+const VALUE_OPTIONS = new Set(['--home', '--token-file']);
+
+/** The first word that is not a global option or its value: the command being run, if any. */
+function commandName(argv: string[]): string | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (VALUE_OPTIONS.has(arg)) i += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/** The registrations `argv` needs: its command's group, or all of them (help, an unknown command). */
+async function registrationsFor(argv: string[]): Promise<Register[]> {
+  const name = commandName(argv);
+  const loaders = name !== undefined && Object.hasOwn(COMMAND_GROUPS, name) ? [COMMAND_GROUPS[name]!] : Object.values(COMMAND_GROUPS);
+  const registers = (await Promise.all(loaders.map((load) => load()))).flat();
+  return [...new Set(registers)];
+}
+
+/** The `covenant` program with the given command groups registered. */
+export function buildProgram(registers: Register[]): Command {
   const program = new Command('covenant')
     .description('Covenant CLI: talks to covenantd over $COVENANT_HOME/sock')
     .option('--home <dir>', 'Covenant home (default $COVENANT_HOME or ~/.covenant)')
@@ -32,29 +71,14 @@ export function buildProgram(): Command {
     // Usage errors quote the offending argument, which may be a pasted token.
     .configureOutput({ outputError: (text, write) => write(redact(text)) })
     .exitOverride();
-  registerDaemonCommands(program);
-  registerIntentCommands(program);
-  registerAgentCommands(program);
-  registerDoctorCommands(program);
-  registerAuditCommands(program);
-  registerCapabilityCommands(program);
-  registerPeerCommands(program);
-  registerToolCommands(program);
-  registerMcpCommands(program);
-  registerIgnoreCommands(program);
-  registerBudgetCommands(program);
-  registerIntentsCommands(program);
-  registerReceiptCommands(program);
-  registerChainCommands(program);
-  registerMemoryCommands(program);
-  registerVerifyCommands(program); // `verify`, and `repair` in the memory group
+  for (const register of registers) register(program);
   return program;
 }
 
 /** Parses and runs; usage errors exit 2, help and --version exit 0. */
 export async function runProgram(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'node' });
+    await buildProgram(await registrationsFor(argv)).parseAsync(argv, { from: 'node' });
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;

@@ -18,8 +18,3 @@ export function fromBase58(text: string): Buffer | null {
 export function randomBase58(byteCount: number): string {
   return toBase58(randomBytes(byteCount));
 }
-
-/** At most six characters of a secret may ever be shown. */
-export function secretPrefix(secret: string): string {
-  return secret.slice(0, 6);
-}

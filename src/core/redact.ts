@@ -1,4 +1,9 @@
-import { secretPrefix } from './ids.js';
+// No imports: the CLI's hot commands load this, and ids.ts would pull in node:crypto.
+
+/** At most six characters of a secret may ever be shown. */
+export function secretPrefix(secret: string): string {
+  return secret.slice(0, 6);
+}
 
 const BASE58_RUN = /[1-9A-HJ-NP-Za-km-z]{16,}/g;
 

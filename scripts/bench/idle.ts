@@ -1,0 +1,67 @@
+// Issue 15 item 8: the daemon costs nothing while idle and its memory stays flat under load.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IpcClient } from '../../src/ipc/index.js';
+import type { Ratio } from './stats.js';
+
+/** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+}
+
+async function submitIntents(client: IpcClient, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const reply = await client.request({ kind: 'submit_intent', text: `idle bench probe ${i}` });
+    if (reply.kind !== 'intent_result') throw new Error(`submit_intent answered ${reply.kind}`);
+  }
+}
+
+/**
+ * CPU ticks of the daemon over `idleSeconds` with no client (target: none), and its RSS at
+ * start, after `first` intents and after `first + more` (target: flat, at most 10% growth).
+ * Run first, on the fresh bench daemon, so "at start" is what it says.
+ */
+export async function benchIdle(pid: number, sock: string, token: string, idleSeconds = 30, first = 4000, more = 4000): Promise<Ratio[]> {
+  const atStart = rssMiB(pid);
+  const before = cpuTicks(pid);
+  await sleep(idleSeconds * 1000);
+  const ticks = cpuTicks(pid) - before;
+  const client = await IpcClient.connect(sock);
+  await client.authenticate(token);
+  await submitIntents(client, first);
+  const afterFirst = rssMiB(pid);
+  await submitIntents(client, more);
+  const afterMore = rssMiB(pid);
+  client.close();
+  return [
+    {
+      name: `daemon idle CPU (${idleSeconds} s, no client)`,
+      subject: 'covenantd CPU ticks while idle',
+      baseline: 'no work',
+      subjectValue: ticks,
+      baselineValue: 0,
+      unit: 'ticks',
+      ratio: ticks,
+      target: '<= 1 tick',
+      met: ticks <= 1,
+    },
+    {
+      name: `daemon RSS after ${first + more} vs ${first} intents (at start ${atStart.toFixed(0)} MiB)`,
+      subject: `RSS after ${first + more} intents`,
+      baseline: `RSS after ${first} intents`,
+      subjectValue: afterMore,
+      baselineValue: afterFirst,
+      unit: 'MiB',
+      ratio: afterMore / afterFirst,
+      target: '<= 1.1 (flat)',
+      met: afterMore / afterFirst <= 1.1,
+    },
+  ];
+}
