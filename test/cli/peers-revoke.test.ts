@@ -72,7 +72,8 @@ test('peers revoke: whole token, longer prefix on the stored 6, --by-pubkey; ref
     let shared: string | undefined;
     for (let i = 0; shared === undefined; i += 1) {
       const next = add(`amb${i}`).token;
-      shared = live.find((t) => t[0] === next[0])?.[0];
+      // Revoked tokens are matched too: a collision with one of them counts.
+      shared = [...live, bob.token, carol.token, dave.token].find((t) => t[0] === next[0])?.[0];
       live.push(next);
     }
     const ambiguous = runCli(['peers', 'revoke', shared], env);
@@ -81,7 +82,7 @@ test('peers revoke: whole token, longer prefix on the stored 6, --by-pubkey; ref
     const [first, ...listed] = ambiguous.stderr.trimEnd().split('\n');
     assert.match(first!, new RegExp(`^covenant: ${shared} matches 2 tokens; give the whole token, or revoke by identity with --by-pubkey <pubkey-prefix> \\(E_AMBIGUOUS\\)$`));
     assert.equal(listed.length, 2);
-    for (const line of listed) assert.match(line, new RegExp(`^ {2}${shared}\\w{5}…\\t\\S+@\\S+\\t\\w+\\tlive$`));
+    for (const line of listed) assert.match(line, new RegExp(`^ {2}${shared}\\w{5}…\\t\\S+@\\S+\\t\\w+\\t(live|revoked)$`));
     assert.ok(live.every(authenticates), 'an ambiguous prefix revokes nothing');
 
     // The operator's own token: refused with a code, the fix is `peers rotate`.
