@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { COVENANT_VERSION } from '../core/version.js';
 import { redact } from '../core/redact.js';
 
@@ -63,7 +63,13 @@ export function buildProgram(registers: Register[]): Command {
     .description('Covenant CLI: talks to covenantd over $COVENANT_HOME/sock')
     .option('--home <dir>', 'Covenant home (default $COVENANT_HOME or ~/.covenant)')
     .option('--token-file <file>', 'act as the peer whose token is in this file (default: the operator token)')
-    .version(COVENANT_VERSION, '-V, --cli-version', 'print the CLI version only')
+    .version(COVENANT_VERSION, '-v, --version', 'print the CLI version (`covenant version` also asks the daemon)')
+    // The flag older scripts used; same answer.
+    .addOption(new Option('-V, --cli-version').hideHelp())
+    .on('option:cli-version', () => {
+      process.stdout.write(`${COVENANT_VERSION}\n`);
+      throw new CommanderError(0, 'commander.version', COVENANT_VERSION);
+    })
     .showHelpAfterError('(run with --help for usage)')
     // Usage errors quote the offending argument, which may be a pasted token.
     .configureOutput({ outputError: (text, write) => write(redact(text)) })
@@ -72,7 +78,7 @@ export function buildProgram(registers: Register[]): Command {
   return program;
 }
 
-/** Parses and runs; usage errors exit 2, help and --cli-version exit 0. */
+/** Parses and runs; usage errors exit 2, help and --version exit 0. */
 export async function runProgram(argv: string[]): Promise<void> {
   try {
     await buildProgram(await registrationsFor(argv)).parseAsync(argv, { from: 'node' });

@@ -20,6 +20,8 @@ export const ERROR_CATALOGUE = {
   // `capabilities grant` of an action neither in the daemon's catalogue nor declared by an installed agent.
   E_UNKNOWN_ACTION: { status: 400 },
   E_NOT_FOUND: { status: 404 },
+  // A prefix (of an id, a token, a pubkey) matches more than one: the message lists them.
+  E_AMBIGUOUS: { status: 400 },
   E_METHOD_NOT_ALLOWED: { status: 405 },
   E_CONFLICT: { status: 409 },
   E_RATE_LIMITED: { status: 429 },

@@ -100,10 +100,8 @@ export class IpcClient {
     // A refusal that is not about the token (too many connections, a frame too large) keeps its own code.
     if (reply.kind === 'error' && typeof reply.code === 'string' && isErrorCode(reply.code)) throw new CovenantError(reply.code, String(reply.message));
     const reason = reply.kind === 'authentication_failed' ? String(reply.reason) : `unexpected ${String(reply.kind)}`;
-    throw new CovenantError(
-      'E_AUTH_FAILED',
-      `covenantd refused the token (${reason}); if the operator token was rotated or revoked, use the new token or run \`covenantd --recover-operator\``,
-    );
+    // What to do next depends on whose token it is: the caller (the CLI's session) says so.
+    throw new CovenantError('E_AUTH_FAILED', `covenantd refused the token (${reason})`);
   }
 
   close(): void {

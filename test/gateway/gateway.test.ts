@@ -159,7 +159,7 @@ test('schema refusals from executeRequest keep their status: invalid intent para
   assert.equal(response.status, 400);
   const body = await json(response);
   assert.equal(body.code, 'E_BAD_REQUEST');
-  assert.match(String(body.message), /intent text must not be empty/);
+  assert.match(String(body.message), /the intent is empty/);
 });
 
 test('operator-only requests refused to a peer are 403 with the error object', async () => {

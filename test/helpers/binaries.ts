@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
+import { tempHome } from './temp-home.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -102,4 +103,23 @@ export async function operatorClient(home: string, timeoutMs = 60_000): Promise<
   const client = await IpcClient.connect(join(home, 'sock'), { timeoutMs });
   await client.authenticate(readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim());
   return client;
+}
+
+/**
+ * The compiled covenantd on a fresh temporary home, and an environment in which the CLI acts
+ * as its operator; `run` gets both, then the daemon is stopped (exit 0 asserted) and the home removed.
+ */
+export async function withDaemonHome(run: (home: string, env: NodeJS.ProcessEnv, daemon: DaemonProcess) => Promise<void>): Promise<void> {
+  const { home, cleanup } = tempHome();
+  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
+  delete env.COVENANT_TOKEN;
+  const daemon = await spawnDaemon(home, env);
+  let code: number | null;
+  try {
+    await run(home, env, daemon);
+  } finally {
+    code = await daemon.stop();
+    cleanup();
+  }
+  if (code !== 0) throw new Error(`covenantd exited ${code}: ${daemon.stderr()}`);
 }

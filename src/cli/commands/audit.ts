@@ -1,3 +1,4 @@
+import { formatTime } from '../../core/human-time.js';
 import { CovenantError } from '../../core/errors.js';
 import type { ParamsInput } from '../../protocol/index.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
@@ -174,7 +175,7 @@ export async function auditPurgeCommand(flags: GlobalFlags, options: PurgeFlags)
   const reply = await callDaemon(flags, 'audit_purge', purgeParams(options));
   const human =
     reply.purged > 0
-      ? `purged ${reply.purged} audit row(s) older than ${reply.before_ms}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
-      : `no audit rows to purge before ${reply.before_ms} (only the oldest rows, up to the first newer one, are purged)`;
+      ? `purged ${reply.purged} audit row(s) older than ${formatTime(reply.before_ms)}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
+      : `no audit rows to purge before ${formatTime(reply.before_ms)} (only the oldest rows, up to the first newer one, are purged)`;
   return { json: reply, human };
 }

@@ -1,13 +1,11 @@
+import { formatDuration } from '../../core/human-time.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { withProgress } from '../progress.js';
 import { callDaemon } from '../session.js';
 
 function eta(ms: number): string {
   if (ms < 0) return 'never (top it up)';
-  if (ms === 0) return 'now';
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.ceil(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+  return ms === 0 ? 'now' : `in ${formatDuration(ms)}`;
 }
 
 export async function budgetStatusCommand(flags: GlobalFlags, options: { agent?: string }): Promise<CommandOutcome> {

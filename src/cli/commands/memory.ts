@@ -1,3 +1,4 @@
+import { formatTime } from '../../core/human-time.js';
 import type { ResponseOf } from '../../protocol/index.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { purgeParams } from '../parsers.js';
@@ -57,7 +58,7 @@ export async function memoryPurgeCommand(flags: GlobalFlags, options: MemoryPurg
     ...(options.tier !== undefined ? { tier: options.tier } : {}),
     ...purgeParams(options),
   });
-  return { json: reply, human: `purged ${reply.purged} memory records older than ${reply.before_ms}` };
+  return { json: reply, human: `purged ${reply.purged} memory records older than ${formatTime(reply.before_ms)}` };
 }
 
 export async function memoryCompactCommand(flags: GlobalFlags, options: MemoryCompactFlags): Promise<CommandOutcome> {

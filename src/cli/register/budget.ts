@@ -39,6 +39,6 @@ export function registerIntentsCommands(program: Command): void {
     .argument('<intent-id>', 'the intent id, or at least 4 of its first characters')
     .action(action(async (flags, id: string) => (await loadIntents()).intentsShowCommand(flags, id)));
   jsonCommand(intents, 'resume', 'resume a paused intent once its budget allows (exit 1 while it stays paused)')
-    .argument('<intent-id|latest>', 'the paused intent id from the E_BUDGET_EXHAUSTED message, or "latest"')
+    .argument('<intent-id|latest>', 'the paused intent id from the E_BUDGET_EXHAUSTED message (any unique prefix of it), or "latest"')
     .action(action(async (flags, ref: string) => (await load()).intentsResumeCommand(flags, ref)));
 }

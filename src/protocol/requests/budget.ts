@@ -68,7 +68,8 @@ export const intentsResume = defineRequest({
   summary:
     'Re-run one of your paused intents (budget exhausted or preempted) through the full pipeline once its budget allows; a paused intent resumes once.',
   params: z.object({
-    intent_id: z.union([z.literal('latest'), z.uuid('intent_id must be a paused intent id or "latest"')]),
+    // A whole id or any unique prefix of one (resolved by the daemon among the caller's paused intents).
+    intent_id: z.union([z.literal('latest'), z.string().regex(/^[0-9a-fA-F][0-9a-fA-F-]{0,35}$/, 'intent_id must be a paused intent id (or its first characters) or "latest"')]),
   }),
   response: z.strictObject({
     kind: z.literal('intents_resume'),

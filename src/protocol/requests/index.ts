@@ -20,6 +20,7 @@ export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
 export { IntentListStatusSchema, type IntentListStatus } from './intents.js';
 export * from './a2a.js';
+export type { RevokeMatch } from './peers.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */

@@ -4,6 +4,7 @@ import type { AgentId } from '../../identity/index.js';
 import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
+import { capabilityId } from '../id-prefixes.js';
 
 /**
  * `--to` accepts a display name or a pubkey prefix; it must name exactly one live identity.
@@ -86,7 +87,7 @@ export const capabilityHandlers: HandlerGroup<
   capabilities_revoke: (params, { caller }, ctx) => {
     const result = ctx.capabilities.revoke({
       caller: caller.agentId,
-      idOrSignature: params.id_or_signature,
+      idOrSignature: capabilityId(ctx, caller, params.id_or_signature),
       callerIsOperator: caller.role === 'operator',
     });
     return { kind: 'capability_revoked', id: result.id, removed: result.removed };

@@ -485,7 +485,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
         case 'stdout_overflow':
           return fail('stdout_overflow', `agent ${id}: stdout exceeded ${this.maxStdoutBytes} bytes; ${killed} was killed`, exitCode);
         case 'timeout':
-          return fail('timeout', `agent ${id}: timed out after ${timeoutMs} ms; ${killed} was killed`, exitCode);
+          return fail('timeout', timeoutMessage(id, timeoutMs, killed), exitCode);
         case 'aborted':
           return fail('aborted', `agent ${id}: run aborted; ${killed} was killed`, exitCode);
         case 'malformed_output':
@@ -536,4 +536,12 @@ interface HostedRun {
 function refusal(err: unknown, id: string, fail: Fail): AgentRunResult {
   if (err instanceof LaunchRefused) return fail(err.reason, `agent ${id}: ${err.message}`);
   return fail('spawn_failed', `agent ${id}: ${(err as Error).message}`);
+}
+
+/** The limit is the manifest's, and its name says CPU time while it counts wall-clock time: say both. */
+function timeoutMessage(id: string, timeoutMs: number, killed: string): string {
+  return (
+    `agent ${id}: timed out after ${timeoutMs} ms; ${killed} was killed. ` +
+    `The limit is [resources] cpu_ms_per_task in its agent.toml, counted in wall-clock time (not CPU time): raise it there and reinstall if the agent needs longer`
+  );
 }
