@@ -42,6 +42,8 @@ try {
   if (existsSync(join(root, 'agents', 'research', 'agent.toml')) && spawnSync(process.execPath, [cli, '--help'], { env, encoding: 'utf8' }).stdout.includes('agents')) {
     covenant('agents', 'install', join(root, 'agents', 'research'));
     covenant('agents', 'list');
+    // The research agent answers from the caller's memory (through a model when [model] is set).
+    covenant('memory', 'write', 'the audit log is a hash chain: each row hashes the previous one and the daemon signs the head, so a changed row breaks the chain');
     covenant('intent', 'research', 'why', 'hash-chained', 'audit', 'logs', 'make', 'tampering', 'evident');
   } else {
     covenant('intent', 'hello', 'from', 'the', 'covenant', 'demo');

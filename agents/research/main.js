@@ -1,96 +1,106 @@
-// Covenant reference agent "research": reads one JSON intent line on stdin, answers with one
-// JSON line on stdout.
+// Covenant reference agent "research" (SPEC 12): reads its intent line on stdin, then asks the
+// daemon over its stdio (host calls) for the best passages of the caller's memory
+// (memory.search) and, when a model is configured, for an answer grounded on them
+// (model.chat). Its `sources` are the ids of the memory records it used.
 //
-// With COVENANT_OLLAMA_ENDPOINT and COVENANT_MODEL_CHAT set it asks the local model
-// (Ollama /api/chat); a configured but failing model is an error (exit 1, reason on stderr),
-// never a silent fallback. Without a model it answers deterministically and says it is offline.
+// Without a model (E_MODEL_NOT_CONFIGURED) the answer is the passages themselves and says that
+// no model is configured. A configured model that fails is an error (exit 1, reason on stderr),
+// never a silent fallback.
 //
 // Uses only globals (no import/require), so it runs the same as an ES module or as CommonJS.
 'use strict';
 
-const STOPWORDS = new Set(
-  ('a an and are as at be but by can could do does for from had has have how i if in into is it its ' +
-    'me my no not of on or our please should so than that the their them then there these they this ' +
-    'to us was we were what when where which who why will with would you your about between vs versus')
-    .split(' '),
-);
+const PASSAGES = 3;
+/** Prompt budget: small local models have small contexts. */
+const PASSAGE_CHARS = 160;
+const MAX_TOKENS = 256;
 
-function offlineAnswer(text) {
-  const words = (text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) || []);
-  const counts = new Map();
-  for (const w of words) {
-    if (w.length < 3 || STOPWORDS.has(w)) continue;
-    counts.set(w, (counts.get(w) || 0) + 1);
+let buffered = '';
+const lineWaiters = [];
+const lines = [];
+let ended = false;
+
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let nl;
+  while ((nl = buffered.indexOf('\n')) !== -1) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    if (line.trim() === '') continue;
+    const waiter = lineWaiters.shift();
+    if (waiter) waiter.resolve(line);
+    else lines.push(line);
   }
-  const terms = [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, 8)
-    .map(([w, n]) => (n > 1 ? `${w} (${n})` : w));
-  const summary =
-    `${words.length} word${words.length === 1 ? '' : 's'}; key terms: ` +
-    (terms.length > 0 ? terms.join(', ') : 'none');
-  return { text: `research (offline, no model configured): ${summary}`, sources: ['offline'] };
+});
+process.stdin.on('end', () => {
+  ended = true;
+  for (const waiter of lineWaiters.splice(0)) waiter.reject(new Error('stdin closed'));
+});
+
+function nextLine() {
+  if (lines.length > 0) return Promise.resolve(lines.shift());
+  if (ended) return Promise.reject(new Error('stdin closed'));
+  return new Promise((resolve, reject) => lineWaiters.push({ resolve, reject }));
 }
 
-async function modelAnswer(endpoint, model, text) {
-  const url = `${endpoint.replace(/\/+$/, '')}/api/chat`;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: text }], stream: false }),
-  });
-  if (!res.ok) {
-    const body = (await res.text()).slice(0, 300);
-    throw new Error(`model ${model} answered HTTP ${res.status}: ${body}`);
+let nextId = 1;
+/** One host call: `{result}` or `{error: {code, message}}`. */
+async function hostCall(call, params) {
+  const id = nextId++;
+  process.stdout.write(JSON.stringify({ call, id, params }) + '\n');
+  for (;;) {
+    const reply = JSON.parse(await nextLine());
+    if (reply.id === id) return reply;
   }
-  const data = await res.json();
-  const content = data && data.message && typeof data.message.content === 'string' ? data.message.content : null;
-  if (content === null) throw new Error(`model ${model} answered without message.content`);
-  return { text: content, sources: [`model:${model}`] };
 }
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let input = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk) => {
-      input += chunk;
-    });
-    process.stdin.on('end', () => resolve(input));
-    process.stdin.on('error', reject);
-  });
+function cut(text, n) {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > n ? `${flat.slice(0, n - 3)}...` : flat;
+}
+
+function offlineAnswer(passages, why) {
+  if (passages.length === 0) {
+    return { text: `research (offline, ${why}): nothing in your memory matches; write notes with \`covenant memory write\` first`, sources: [] };
+  }
+  const body = passages.map((p, i) => `[${i + 1}] ${cut(p.text, 300)}`).join('\n');
+  return { text: `research (offline, ${why}): the best passages of your memory:\n${body}`, sources: passages.map((p) => p.id) };
 }
 
 async function main() {
-  const input = await readStdin();
-  const line = input.split('\n').find((l) => l.trim() !== '') ?? '';
-  let intent;
-  try {
-    intent = JSON.parse(line);
-  } catch {
-    process.stderr.write('research: expected one JSON intent line on stdin\n');
-    process.exitCode = 2;
-    return;
-  }
-  const text = typeof intent.text === 'string' ? intent.text : '';
-  const endpoint = process.env.COVENANT_OLLAMA_ENDPOINT;
-  const model = process.env.COVENANT_MODEL_CHAT;
+  const intent = JSON.parse(await nextLine());
+  const question = typeof intent.text === 'string' ? intent.text : '';
+
+  const search = await hostCall('memory.search', { query: question, limit: PASSAGES });
+  const passages = search.result && Array.isArray(search.result.records) ? search.result.records.filter((r) => r.id !== intent.intent_id) : [];
+
+  const context = passages.map((p, i) => `[${i + 1}] ${cut(p.text, PASSAGE_CHARS)}`).join('\n');
+  const system = passages.length > 0 ? `Answer from these passages:\n${context}` : 'Answer briefly.';
+  const chat = await hostCall('model.chat', {
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: question },
+    ],
+    max_tokens: MAX_TOKENS,
+  });
   let answer;
-  if (endpoint && model) {
-    try {
-      answer = await modelAnswer(endpoint, model, text);
-    } catch (err) {
-      process.stderr.write(`research: ${err && err.message ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-      return;
-    }
+  if (chat.result) {
+    answer = { text: chat.result.text, sources: passages.map((p) => p.id) };
+  } else if (chat.error && chat.error.code === 'E_MODEL_NOT_CONFIGURED') {
+    answer = offlineAnswer(passages, 'no model configured');
+  } else if (chat.error && chat.error.code === 'E_CAPABILITY_MISSING') {
+    answer = offlineAnswer(passages, 'model.chat not granted to the caller');
   } else {
-    answer = offlineAnswer(text);
+    process.stderr.write(`research: the model failed: ${chat.error ? `${chat.error.code}: ${chat.error.message}` : 'no answer'}\n`);
+    process.exitCode = 1;
+    process.exit();
   }
   process.stdout.write(JSON.stringify(answer) + '\n');
 }
 
 main().catch((err) => {
-  process.stderr.write(`research: ${err && err.stack ? err.stack : String(err)}\n`);
+  process.stderr.write(`research: ${err && err.message ? err.message : String(err)}\n`);
   process.exitCode = 1;
+  process.exit();
 });

@@ -14,6 +14,7 @@ import { benchIdle } from './idle.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
+import { benchLocalModel } from './local-model.js';
 import { benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
 import { formatTable, type Ratio } from './stats.js';
@@ -44,6 +45,8 @@ const BENCHES: Record<string, Bench> = {
   'dispatch-trusted-local': async (c) => benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env),
   'dispatch-bwrap': async (c) => benchBwrapDispatch(REPO_ROOT, CLI_BIN, c.env, c.sock, c.token, c.dir),
   'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
+  // Its own daemon, with [model] llama-cpp on the generated test model.
+  'local-model': async (c) => benchLocalModel(CLI_BIN, c.dir),
 };
 
 function parseArgs(argv: string[]): { json: boolean; only: string[] } {

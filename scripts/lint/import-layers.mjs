@@ -12,7 +12,7 @@ export const LAYERS = [
     name: 'services',
     modules: [
       'capabilities', 'peers', 'policy', 'budget', 'memory', 'settlement', 'intent', 'runtime',
-      'mcp', 'model', 'a2a', 'verifier', 'console',
+      'mcp', 'model', 'a2a', 'verifier', 'console', 'config',
     ],
   },
   { name: 'requests', modules: ['requests'] },
@@ -36,6 +36,9 @@ export const LIGHT_ENTRIES = {
   'core/redact.ts': 'the CLI redacts what it prints',
   'core/version.ts': 'covenant version',
   'core/base58-pattern.ts': 'CLI argument parsers and protocol patterns',
+  'core/intent-text.ts': 'the CLI refuses a blank intent before it connects',
+  'core/human-time.ts': 'the CLI prints times and durations',
+  'core/id-prefix.ts': 'the CLI shows short ids',
   'home/layout.ts': 'the CLI finds the socket and token',
   'protocol/constants.ts': 'frame limits for the socket client without zod',
   'identity/keys.ts': 'ed25519 for the offline proof check (covenant receipts verify-proof)',

@@ -100,6 +100,12 @@ export const AUDIT_EVENTS = {
   // daemon
   daemon_started: z.strictObject({ version: z.string(), schema_version: z.number(), pid: z.number() }),
   daemon_stopped: z.strictObject({ reason: z.string() }),
+  config_reloaded: z.strictObject({ path: z.string() }),
+  audit_chain_unverified: z.strictObject({ from_seq: z.number(), failures: z.array(z.strictObject({ seq: z.number(), reason: z.string() })) }),
+  config_reload_refused: z.strictObject({
+    path: z.string(),
+    problems: z.array(z.strictObject({ key: z.string().nullable(), line: z.number().nullable(), message: z.string() })),
+  }),
 
   // transports and authentication
   request_rejected: RequestRejected,
@@ -182,9 +188,20 @@ export const AUDIT_EVENTS = {
 
   // intents
   intent_ignored: z.strictObject({ intent_id: z.string(), matched_rule: z.string().nullable(), source: z.string().nullable() }),
+  /** Written by versions before `intent_unrouted`; kept so their rows still read. */
   intent_echoed: z.strictObject({ intent_id: z.string(), ...TextFacts }),
+  intent_unrouted: z.strictObject({ intent_id: z.string(), ...TextFacts, agents_installed: z.number() }),
   intent_dispatched: z.union([IntentDispatchedRun, IntentDispatchedBackfill]),
   intent_failed: z.strictObject({ ...IntentRun, reason: z.string(), message: z.string(), exit_code: z.number().nullable() }),
+  /** One host call of a running agent (SPEC 12): `outcome` is `ok` or the error code; model calls name their receipt and tokens. */
+  agent_host_call: z.strictObject({
+    agent: z.string(),
+    intent_id: z.string(),
+    call: z.string().nullable(),
+    outcome: z.string(),
+    tokens: z.number().nullable().optional(),
+    receipt_id: z.string().nullable().optional(),
+  }),
 
   // budget
   budget_configured: z.strictObject({ agent: z.string(), credits_per_hour: z.number(), source: z.literal('manifest') }),
@@ -211,6 +228,15 @@ export const AUDIT_EVENTS = {
     ids_sha256: Sha256Hex,
     parents_detached: z.number(),
     receipts_marked: z.number(),
+  }),
+  memory_imported: z.strictObject({
+    tier: z.string(),
+    files: z.number(),
+    records: z.number(),
+    skipped: z.number(),
+    credits: z.number(),
+    text_bytes: z.number(),
+    sources_sha256: Sha256Hex,
   }),
   memory_compacted: z.strictObject({
     reason: z.string(),
@@ -246,6 +272,22 @@ export const AUDIT_EVENTS = {
   tool_server_state: z.strictObject({ server: z.string(), from: ToolServerState, to: ToolServerState, reason: z.string().nullable() }),
   tool_server_restarted: z.strictObject({ server: z.string(), state: ToolServerState, last_error: z.string().nullable() }),
   tool_server_restart_refused: z.strictObject({ server: z.string(), code: z.string() }),
+
+  // A2A mailbox (SPEC 10, docs/a2a.md): ids, states and hashes, never a task's text
+  a2a_task_queued: z.strictObject({ task_id: z.string(), recipient: z.string(), recipient_kind: z.string(), task_kind: z.string().nullable(), idempotency_key_sha256: Sha256Hex.nullable(), ...TextFacts }),
+  a2a_task_replayed: z.strictObject({ task_id: z.string(), recipient: z.string(), state: z.string() }),
+  a2a_sender_mismatch: z.strictObject({ claimed: z.string(), recipient: z.string() }),
+  a2a_recipient_rejected: z.strictObject({ recipient: z.string(), reason: z.string(), missing: z.string().nullable() }),
+  a2a_task_leased: z.strictObject({ task_id: z.string(), lease_id: z.string(), leased_to: z.string(), attempt: z.number(), receipt_id: z.string().nullable() }),
+  a2a_result_written: z.strictObject({ task_id: z.string(), status: z.string(), lease_id: z.string().nullable(), by: z.string(), content_sha256: Sha256Hex }),
+  a2a_result_rejected: z.strictObject({ task_id: z.string(), reason: z.string() }),
+  a2a_results_drained: z.strictObject({ task_ids: z.array(z.string()) }),
+  a2a_task_canceled: z.strictObject({ task_id: z.string(), previous_state: z.string() }),
+  a2a_task_requeued: z.strictObject({ task_id: z.string(), lease_id: z.string(), reason: z.string(), attempt: z.number(), by: z.string() }),
+  a2a_task_force_errored: z.strictObject({ task_id: z.string(), lease_id: z.string(), reason: z.string(), by: z.string() }),
+  a2a_lease_mismatch: z.strictObject({ task_id: z.string(), action: z.string(), current_lease_id: z.string().nullable() }),
+  a2a_retry_stale_run: z.strictObject({ enabled: z.boolean(), min_lease_age_ms: z.number(), max_attempts: z.number(), requeued: z.array(z.string()), gave_up: z.array(z.string()) }),
+  a2a_compacted: z.strictObject({ removed: z.number(), task_ids_sha256: Sha256Hex }),
 } as const satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENTS;

@@ -7,4 +7,6 @@ export { AUDIT_HEAD_FILE, auditHeadPath, readAuditHead } from './head.js';
 export { HEAD_REFRESH_MS } from './head-keeper.js';
 export * from './events.js';
 export { AuditLookups, type DispatchedRow } from './lookups.js';
-export { INTENT_STATUS_KINDS, intentAuditRows, latestIntentRows } from './intent-rows.js';
+export { intentTimelineRows } from './intent-timeline.js';
+export { verifyAuditSinceCheckpoint, type AuditTailReport } from './verify-tail.js';
+export * from './intent-history.js';

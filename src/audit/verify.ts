@@ -78,17 +78,8 @@ export function verifyAuditChain(db: Db, daemonPubkeyB58: string, options: Audit
     } else if (row.seq !== expectedSeq) {
       failures.push({ seq: row.seq, reason: `sequence gap: expected seq ${expectedSeq}, found ${row.seq} (rows deleted or reordered)` });
     }
-    let recomputed: string;
-    try {
-      recomputed = recomputedEventHash(row);
-    } catch {
-      recomputed = '';
-    }
-    if (recomputed !== row.event_hash) {
-      failures.push({ seq: row.seq, reason: 'row content does not match its event hash (modified or moved)' });
-    } else if (chainHash(previous, row.event_hash) !== row.chain_hash) {
-      failures.push({ seq: row.seq, reason: 'chain hash does not follow from the previous row (a row before it was changed or removed)' });
-    }
+    const reason = rowFailure(row, previous);
+    if (reason !== null) failures.push({ seq: row.seq, reason });
     seenChain.set(row.seq, row.chain_hash);
     previous = row.chain_hash;
     expectedSeq = row.seq + 1;
@@ -113,8 +104,21 @@ export function verifyAuditChain(db: Db, daemonPubkeyB58: string, options: Audit
   return { events, checkpoints: checkpoints.length, valid: failures.length === 0, root_hash_hex: root, failures };
 }
 
+/** What is wrong with one stored row, given the chain hash before it; null when it verifies. */
+export function rowFailure(row: AuditRow, previousChainHash: string): string | null {
+  let recomputed: string;
+  try {
+    recomputed = recomputedEventHash(row);
+  } catch {
+    recomputed = '';
+  }
+  if (recomputed !== row.event_hash) return 'row content does not match its event hash (modified or moved)';
+  if (chainHash(previousChainHash, row.event_hash) !== row.chain_hash) return 'chain hash does not follow from the previous row (a row before it was changed or removed)';
+  return null;
+}
+
 /** The table must reach the signed head, with the head's chain hash at the head's seq. */
-function checkHead(
+export function checkHead(
   read: ReturnType<typeof readAuditHead>,
   lastSeq: number | null,
   seenChain: Map<number, string>,

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, type Clock } from '../core/index.js';
+import { CovenantError, formatDuration, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { IntentOutcome } from '../protocol/index.js';
 import { computeCredits } from '../settlement/index.js';
@@ -90,13 +90,7 @@ interface Reservation {
 const RESERVATION_GRACE_MS = 60_000;
 
 function describeMs(ms: number): string {
-  if (!Number.isFinite(ms)) return 'never (the agent has no refill; top it up)';
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.ceil(ms / 1000);
-  if (s < 120) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 120) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  return Number.isFinite(ms) ? formatDuration(ms) : 'never (the agent has no refill; top it up)';
 }
 
 /** Infinity does not survive JSON; an ETA that never comes is reported as -1. */
@@ -381,6 +375,15 @@ export class BudgetService implements BudgetStep {
       });
     }
     return out;
+  }
+
+  /** Agents with paused intents but no budget now (unlimited since, or removed): `budget status` must not hide them. */
+  pausedWithoutBudget(agentId?: string): Array<{ agent: string; paused_intents: number }> {
+    const budgeted = new Set(this.status(agentId).map((entry) => entry.agent));
+    return [...this.store.openCheckpointCounts()]
+      .filter(([agent]) => !budgeted.has(agent) && (agentId === undefined || agent === agentId))
+      .map(([agent, paused]) => ({ agent, paused_intents: paused }))
+      .sort((a, b) => a.agent.localeCompare(b.agent));
   }
 
   /**

@@ -62,6 +62,8 @@ export const OPERATOR_DEFAULT_ACTIONS = [
   'peers.list',
   'chain.receipts',
   'chain.batches',
+  'model.chat',
+  'model.embed',
 ] as const;
 
 function shellWord(word: string): string {

@@ -1,4 +1,5 @@
 export * from './actions.js';
+export * from './catalogue.js';
 export * from './scope.js';
 export * from './capability.js';
 export { CapabilityStore, isLive } from './store.js';

@@ -108,35 +108,61 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   }
 }
 
-/** Why the scope does not admit the request, or null when it does. */
-export function scopeRefusal(scope: Scope, facts: RequestFacts = {}): string | null {
+/** Why a scope does not admit a request, and what the caller can do about it (CLI flags named). */
+export interface ScopeDenial {
+  reason: string;
+  fix: string;
+}
+
+function listed(names: readonly string[]): string {
+  return names.length === 1 ? names[0]! : `one of ${names.join(', ')}`;
+}
+
+/** Why the scope does not admit the request and the fix, or null when it does. */
+export function scopeDenial(scope: Scope, facts: RequestFacts = {}): ScopeDenial | null {
   const tiers = asList(scope.tier);
   if (tiers !== undefined) {
     const asked = asList(facts.tier);
-    if (asked === undefined || asked.length === 0) return `scope limits tier to ${tiers.join(', ')} and the request names no tier`;
+    if (asked === undefined || asked.length === 0) {
+      return { reason: `scope limits tier to ${tiers.join(', ')} and the request names no tier`, fix: `name ${listed(tiers)}: --tier ${tiers[0]!}` };
+    }
     const outside = asked.find((t) => !tiers.includes(t));
-    if (outside !== undefined) return `scope limits tier to ${tiers.join(', ')}, not ${outside}`;
+    if (outside !== undefined) {
+      return { reason: `scope limits tier to ${tiers.join(', ')}, not ${outside}`, fix: `use ${listed(tiers)} (--tier ${tiers[0]!}), or ask for a grant that covers ${outside}` };
+    }
   }
   if (scope.arguments !== undefined) {
     const args = facts.arguments;
-    if (!isPlainObject(args)) return 'scope pins tool arguments and the request carries none';
+    const fix = `call it with the pinned arguments ${cutInput(canonicalJson(scope.arguments))}`;
+    if (!isPlainObject(args)) return { reason: 'scope pins tool arguments and the request carries none', fix };
     for (const [key, pinned] of Object.entries(scope.arguments)) {
-      if (!Object.hasOwn(args, key)) return `scope pins argument ${quoteInput(key)} and the request omits it`;
-      if (!jsonEqual(args[key], pinned)) return `scope pins argument ${quoteInput(key)} to ${cutInput(canonicalJson(pinned))}`;
+      if (!Object.hasOwn(args, key)) return { reason: `scope pins argument ${quoteInput(key)} and the request omits it`, fix };
+      if (!jsonEqual(args[key], pinned)) return { reason: `scope pins argument ${quoteInput(key)} to ${cutInput(canonicalJson(pinned))}`, fix };
     }
   }
   if (scope.max_before_ms !== undefined) {
     const before = facts.before_ms;
+    const fix = `use a cutoff at or before ${scope.max_before_ms} (--before-ms ${scope.max_before_ms})`;
     if (typeof before !== 'number' || !Number.isFinite(before)) {
-      return `scope limits purges to before_ms <= ${scope.max_before_ms} and the request names no cutoff`;
+      return { reason: `scope limits purges to before_ms <= ${scope.max_before_ms} and the request names no cutoff`, fix };
     }
-    if (before > scope.max_before_ms) return `scope limits purges to before_ms <= ${scope.max_before_ms}, not ${before}`;
+    if (before > scope.max_before_ms) return { reason: `scope limits purges to before_ms <= ${scope.max_before_ms}, not ${before}`, fix };
   }
   if (scope.agents !== undefined) {
-    if (typeof facts.agent !== 'string') return `scope limits agents to ${scope.agents.join(', ')} and the request names none`;
-    if (!scope.agents.includes(facts.agent)) return `scope limits agents to ${scope.agents.join(', ')}, not ${facts.agent}`;
+    const agents = scope.agents;
+    if (typeof facts.agent !== 'string') {
+      return { reason: `scope limits agents to ${agents.join(', ')} and the request names none`, fix: `name ${listed(agents)}: --agent ${agents[0]!}` };
+    }
+    if (!agents.includes(facts.agent)) {
+      return { reason: `scope limits agents to ${agents.join(', ')}, not ${facts.agent}`, fix: `use ${listed(agents)}, or ask for a grant that covers ${facts.agent}` };
+    }
   }
   return null;
+}
+
+/** Why the scope does not admit the request, or null when it does. */
+export function scopeRefusal(scope: Scope, facts: RequestFacts = {}): string | null {
+  return scopeDenial(scope, facts)?.reason ?? null;
 }
 
 /** Does the scope admit a request with these facts? */

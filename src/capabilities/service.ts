@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, fromBase58, newId, redact, secretPrefix, type Clock } from '../core/index.js';
+import { CovenantError, fromBase58, newId, redact, secretPrefix, type Clock, type ErrorCode } from '../core/index.js';
 import { AgentIdSchema, sameAgent, type AgentId, type KeyPair } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import { actionMatches, assertValidAction, grantCommandFor, OPERATOR_DEFAULT_ACTIONS } from './actions.js';
@@ -11,7 +11,8 @@ import {
   type CapabilityRecord,
   type UnsignedCapability,
 } from './capability.js';
-import { isUnrestricted, parseScope, scopeError, scopeRefusal, wideningReason, type RequestFacts, type Scope } from './scope.js';
+import { isKnownAction, unknownActionMessage } from './catalogue.js';
+import { isUnrestricted, parseScope, scopeDenial, scopeError, wideningReason, type RequestFacts, type Scope, type ScopeDenial } from './scope.js';
 import { CapabilityStore } from './store.js';
 
 /** A delegation chain (root grant included) has at most this many links. */
@@ -46,6 +47,12 @@ export interface GrantInput {
   scope?: unknown;
   /** Epoch ms; null or absent = perpetual. */
   expiresAt?: number | null;
+  /**
+   * A grant asked for over a transport: the action must be in the catalogue (catalogue.ts) or
+   * declared by an installed agent's manifest, unless `allowUnknown` (`--allow-unknown-action`).
+   * Absent for the daemon's own grants (bootstrap).
+   */
+  actionCheck?: { declared: () => Iterable<string>; allowUnknown: boolean };
 }
 
 export interface CheckInput {
@@ -62,6 +69,8 @@ export interface CheckResult {
   missing?: string;
   /** Why the nearest candidate was refused (absent when passed). */
   reason?: string;
+  /** The caller holds the action, but the scope of its verified capability does not admit the request. */
+  scoped?: ScopeDenial & { capability_id: string };
 }
 
 export type ChainVerdict = { ok: true; depth: number } | { ok: false; reason: string };
@@ -79,6 +88,9 @@ function shorten(text: string, max = 200): string {
 function rejected(reason: string): CovenantError {
   return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${redact(reason)}`);
 }
+
+/** The refusals of a grant, each audited as `capability_grant_rejected`. */
+const GRANT_REFUSALS: readonly string[] = ['E_GRANT_REJECTED', 'E_CAPABILITY_INVALID', 'E_UNKNOWN_ACTION'] satisfies ErrorCode[];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -133,7 +145,7 @@ export class CapabilityService {
       try {
         return { ok: true, cap: this.grantInTransaction(input, resolved) };
       } catch (error) {
-        if (!(error instanceof CovenantError) || (error.code !== 'E_GRANT_REJECTED' && error.code !== 'E_CAPABILITY_INVALID')) {
+        if (!(error instanceof CovenantError) || !GRANT_REFUSALS.includes(error.code)) {
           throw error;
         }
         const subject = input.to !== undefined ? resolved.subject ?? null : input.subject ?? input.caller;
@@ -159,6 +171,10 @@ export class CapabilityService {
     const now = this.clock.now();
     assertValidAction(input.action);
     const action = input.action;
+    if (input.actionCheck && !input.actionCheck.allowUnknown) {
+      const declared = [...input.actionCheck.declared()];
+      if (!isKnownAction(action, declared)) throw new CovenantError('E_UNKNOWN_ACTION', unknownActionMessage(action, declared));
+    }
     const scope = parseScope(input.scope ?? {});
     const isOperator = this.isOperator(input.caller, input.callerIsOperator);
     if (input.to !== undefined) {
@@ -320,14 +336,16 @@ export class CapabilityService {
     const facts = input.facts ?? {};
     let reason: string | undefined;
     let passedId: string | undefined;
+    let scoped: CheckResult['scoped'];
     for (const candidate of this.store.liveFor(input.caller.pubkey, input.required, now)) {
       if (scopeError(candidate.scope) !== null) {
         reason ??= `capability ${candidate.id} has an invalid scope`;
         continue;
       }
-      const refusal = scopeRefusal(candidate.scope, facts);
-      if (refusal !== null) {
-        reason ??= `capability ${candidate.id}: ${refusal}`;
+      const denial = scopeDenial(candidate.scope, facts);
+      if (denial !== null) {
+        reason ??= `capability ${candidate.id}: ${denial.reason}`;
+        if (scoped === undefined && this.verifyChain(candidate, now).ok) scoped = { ...denial, capability_id: candidate.id };
         continue;
       }
       const verdict = this.verifyChain(candidate, now);
@@ -347,20 +365,31 @@ export class CapabilityService {
       capability_id: passedId ?? null,
       reason: reason === undefined ? null : redact(reason),
     } });
-    return passed ? { passed, capability_id: passedId } : { passed, missing: input.required, reason };
+    if (passed) return { passed, capability_id: passedId };
+    return scoped === undefined ? { passed, missing: input.required, reason } : { passed, missing: input.required, reason, scoped };
+  }
+
+  /**
+   * What a failed check tells the caller: for a capability held under a scope that does not
+   * admit the request, that scope and the fix (not a grant of what it holds); else the exact
+   * grant command (no `--to` for the operator).
+   */
+  refusalMessage(input: CheckInput, result: CheckResult, alternatives: readonly string[] = []): string {
+    if (result.scoped) {
+      return redact(
+        `you hold ${input.required} (capability ${result.scoped.capability_id.slice(0, 8)}), but its scope does not admit this request: ` +
+          `${result.scoped.reason}; ${result.scoped.fix}`,
+      );
+    }
+    const to = this.isOperator(input.caller, input.callerIsOperator) ? undefined : input.caller.display;
+    const options = alternatives.length === 0 ? '' : ` (or ${alternatives.join(' or ')})`;
+    return redact(`missing capability ${input.required}${options}; grant ${alternatives.length === 0 ? 'it' : 'one'} with: ${grantCommandFor(input.required, to)}`);
   }
 
   /** `check`, throwing E_CAPABILITY_MISSING with the exact grant command when it fails. */
   require(input: CheckInput): CheckResult {
     const result = this.check(input);
-    if (!result.passed) {
-      const to = this.isOperator(input.caller, input.callerIsOperator) ? undefined : input.caller.display;
-      throw new CovenantError(
-        'E_CAPABILITY_MISSING',
-        redact(`missing capability ${input.required}; grant it with: ${grantCommandFor(input.required, to)}`),
-        { audited: true },
-      );
-    }
+    if (!result.passed) throw new CovenantError('E_CAPABILITY_MISSING', this.refusalMessage(input, result), { audited: true });
     return result;
   }
 

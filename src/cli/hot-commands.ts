@@ -1,3 +1,4 @@
+import { isBlankIntent } from '../core/intent-text.js';
 import type { CommandOutcome, GlobalFlags } from './output.js';
 
 /**
@@ -46,7 +47,8 @@ export function hotCommand(argv: string[]): HotCommand | null {
   }
   const flags: GlobalFlags = { ...(values.home !== undefined ? { home: values.home } : {}), ...(values.tokenFile !== undefined ? { tokenFile: values.tokenFile } : {}) };
   if (name === 'version' || name === 'ping') return { name, json, flags };
-  if (name === 'intent' && words.length > 0) return { name, json, flags, words, ...(values.agent !== undefined ? { agent: values.agent } : {}) };
+  // A blank intent goes to the full parser, whose usage error (exit 2) it is.
+  if (name === 'intent' && !isBlankIntent(words.join(' '))) return { name, json, flags, words, ...(values.agent !== undefined ? { agent: values.agent } : {}) };
   return null;
 }
 
@@ -58,6 +60,6 @@ export async function runHotCommand(hot: HotCommand): Promise<CommandOutcome> {
     case 'ping':
       return (await import('./commands/daemon.js')).pingCommand(hot.flags);
     case 'intent':
-      return (await import('./commands/intent.js')).intentCommand(hot.flags, hot.words, hot.agent !== undefined ? { agent: hot.agent } : {});
+      return (await import('./commands/intent.js')).intentCommand({ ...hot.flags, json: hot.json }, hot.words, hot.agent !== undefined ? { agent: hot.agent } : {});
   }
 }

@@ -32,17 +32,20 @@ export function duration(value: string): number {
   return ms;
 }
 
-export function jsonObject(value: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError(`expected a JSON object, e.g. '{"tier":"working"}'`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError(`expected a JSON object, e.g. '{"tier":"working"}'`);
-  }
-  return parsed as Record<string, unknown>;
+/** A JSON object argument; `what` and `example` make the refusal specific to the option. */
+export function jsonObject(what: string, example: string) {
+  return (value: string): Record<string, unknown> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new InvalidArgumentError(`not JSON: ${what} must be a JSON object, e.g. '${example}' (quoted for the shell)`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidArgumentError(`${what} must be a JSON object, not ${Array.isArray(parsed) ? 'an array' : String(parsed === null ? 'null' : typeof parsed)}, e.g. '${example}'`);
+    }
+    return parsed as Record<string, unknown>;
+  };
 }
 
 export interface PurgeFlags {

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { COVENANT_VERSION } from '../core/version.js';
 import { redact } from '../core/redact.js';
 
@@ -14,6 +14,7 @@ const COMMAND_GROUPS: Record<string, () => Promise<Register[]>> = {
   version: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
   ping: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
   status: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
+  logs: async () => [(await import('./register/daemon.js')).registerDaemonCommands],
   intent: async () => [(await import('./register/intent.js')).registerIntentCommands],
   agents: async () => [(await import('./register/agents.js')).registerAgentCommands],
   doctor: async () => [(await import('./register/doctor.js')).registerDoctorCommands],
@@ -32,6 +33,8 @@ const COMMAND_GROUPS: Record<string, () => Promise<Register[]>> = {
   memory: async () => [(await import('./register/memory.js')).registerMemoryCommands, (await import('./register/verify.js')).registerVerifyCommands],
   verify: async () => [(await import('./register/verify.js')).registerVerifyCommands],
   console: async () => [(await import('./register/console.js')).registerConsoleCommands],
+  config: async () => [(await import('./register/config.js')).registerConfigCommands],
+  a2a: async () => [(await import('./register/a2a.js')).registerA2aCommands],
 };
 
 const VALUE_OPTIONS = new Set(['--home', '--token-file']);
@@ -61,7 +64,13 @@ export function buildProgram(registers: Register[]): Command {
     .description('Covenant CLI: talks to covenantd over $COVENANT_HOME/sock')
     .option('--home <dir>', 'Covenant home (default $COVENANT_HOME or ~/.covenant)')
     .option('--token-file <file>', 'act as the peer whose token is in this file (default: the operator token)')
-    .version(COVENANT_VERSION, '-V, --cli-version', 'print the CLI version only')
+    .version(COVENANT_VERSION, '-v, --version', 'print the CLI version (`covenant version` also asks the daemon)')
+    // The flag older scripts used; same answer.
+    .addOption(new Option('-V, --cli-version').hideHelp())
+    .on('option:cli-version', () => {
+      process.stdout.write(`${COVENANT_VERSION}\n`);
+      throw new CommanderError(0, 'commander.version', COVENANT_VERSION);
+    })
     .showHelpAfterError('(run with --help for usage)')
     // Usage errors quote the offending argument, which may be a pasted token.
     .configureOutput({ outputError: (text, write) => write(redact(text)) })
@@ -70,7 +79,7 @@ export function buildProgram(registers: Register[]): Command {
   return program;
 }
 
-/** Parses and runs; usage errors exit 2, help and --cli-version exit 0. */
+/** Parses and runs; usage errors exit 2, help and --version exit 0. */
 export async function runProgram(argv: string[]): Promise<void> {
   try {
     await buildProgram(await registrationsFor(argv)).parseAsync(argv, { from: 'node' });

@@ -24,8 +24,26 @@ export function readToken(flags: GlobalFlags): string {
     );
   }
   const token = readFileSync(path, 'utf8').trim();
-  if (!token) throw new CovenantError('E_TOKEN_MISSING', `token file ${path} is empty; run \`covenantd --recover-operator\``);
+  if (!token) {
+    throw new CovenantError(
+      'E_TOKEN_MISSING',
+      flags.tokenFile ? `token file ${path} is empty; put the peer's token in it` : `token file ${path} is empty; ${OPERATOR_RECOVERY}`,
+    );
+  }
   return token;
+}
+
+const OPERATOR_RECOVERY = 'stop covenantd and run `covenantd --recover-operator` (on the daemon\'s host) to mint a new operator token';
+
+/**
+ * The next step after a refused token. Only the operator can recover the operator token; a
+ * peer (COVENANT_TOKEN, --token-file) was revoked or never registered and needs a new one.
+ */
+function refusedTokenAdvice(flags: GlobalFlags): string {
+  const asPeer = Boolean(process.env.COVENANT_TOKEN?.trim()) || flags.tokenFile !== undefined;
+  return asPeer
+    ? "this token is revoked or unknown to this daemon: ask the operator for a new one (they mint it with `covenant peers add <name>`)"
+    : `if the operator token was rotated, peers/operator.token holds the new one; after a forced self-revoke, ${OPERATOR_RECOVERY}`;
 }
 
 export interface DaemonSession {
@@ -41,6 +59,9 @@ export async function openSession(flags: GlobalFlags, options: { timeoutMs?: num
     return { client, self: await client.authenticate(readToken(flags)) };
   } catch (error) {
     client.close();
+    if (error instanceof CovenantError && error.code === 'E_AUTH_FAILED') {
+      throw new CovenantError('E_AUTH_FAILED', `${error.message}; ${refusedTokenAdvice(flags)}`);
+    }
     throw error;
   }
 }

@@ -17,7 +17,11 @@ export const ERROR_CATALOGUE = {
   E_CAPABILITY_MISSING: { status: 403 },
   E_CAPABILITY_INVALID: { status: 400 },
   E_GRANT_REJECTED: { status: 403 },
+  // `capabilities grant` of an action neither in the daemon's catalogue nor declared by an installed agent.
+  E_UNKNOWN_ACTION: { status: 400 },
   E_NOT_FOUND: { status: 404 },
+  // A prefix (of an id, a token, a pubkey) matches more than one: the message lists them.
+  E_AMBIGUOUS: { status: 400 },
   E_METHOD_NOT_ALLOWED: { status: 405 },
   E_CONFLICT: { status: 409 },
   E_RATE_LIMITED: { status: 429 },
@@ -45,6 +49,26 @@ export const ERROR_CATALOGUE = {
   E_TOOL_SERVER_UNAVAILABLE: { status: 503 },
   // The call did not answer within its server's call_timeout_ms; it was cancelled on the server.
   E_TOOL_TIMEOUT: { status: 504 },
+  // Agent host calls (SPEC 12, docs/local-model.md).
+  // A host call line that is not {"call", "id", "params"} or names no call the daemon serves.
+  E_HOST_CALL_INVALID: { status: 400 },
+  // The agent made more host calls for one intent than the limit (64).
+  E_HOST_CALL_LIMIT: { status: 429 },
+  // The call exists in the protocol but this daemon does not serve it yet (a2a.send).
+  E_HOST_CALL_UNAVAILABLE: { status: 501 },
+  // Local model (SPEC 16, docs/local-model.md).
+  // config.toml has no [model] provider (or "none"): the research agent answers offline.
+  E_MODEL_NOT_CONFIGURED: { status: 503 },
+  // The configured provider is not reachable / could not load its model.
+  E_MODEL_UNAVAILABLE: { status: 503 },
+  // The provider does not have the model (`ollama pull X`, or a missing GGUF file).
+  E_MODEL_NOT_FOUND: { status: 404 },
+  // The provider answered with an error or with something that is not an answer.
+  E_MODEL_FAILED: { status: 502 },
+  // The provider did not answer within [model] timeout_ms.
+  E_MODEL_TIMEOUT: { status: 504 },
+  // A2A: a requeue, force-error or respond named a lease that is not the task's current one (the stale-lease guard).
+  E_LEASE_MISMATCH: { status: 409 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -8,3 +8,6 @@ export * from './redact.js';
 export * from './quote.js';
 export * from './well-formed.js';
 export * from './json-object.js';
+export * from './intent-text.js';
+export * from './human-time.js';
+export * from './id-prefix.js';

@@ -1,25 +1,29 @@
 import { unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { AuditLog } from '../audit/index.js';
+import { AuditLog, verifyAuditSinceCheckpoint } from '../audit/index.js';
 import { BudgetService } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
 import { IgnoreGate } from '../policy/index.js';
 import { COVENANT_VERSION, CovenantError, systemClock, type Clock } from '../core/index.js';
 import { acquireInstanceLock, ensurePrivateDir, homePaths, homeWriteError, prepareHome, type HomePaths } from '../home/index.js';
-import { loadOrCreateDaemonIdentity } from '../identity/index.js';
+import { loadOrCreateDaemonIdentity, type DaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
-import { LocalEmbedder, MemoryService } from '../memory/index.js';
+import { localMemoryEmbedder, MemoryService } from '../memory/index.js';
+import { ModelService } from '../model/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
+import { DaemonConfig } from '../config/index.js';
+import { currentMcpConfig, mcpServersOf, reloadConfig, type ReloadOutcome } from './config-reload.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
-import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState } from '../store/index.js';
+import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState, type Db } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
 import { ConsoleSessions } from '../console/index.js';
-import { createAuthorizer, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
-import { createDaemonLogger } from './logger.js';
+import { agentTaskRun, createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
+import { AgentTaskWorker, MailboxService, RetryStaleTimer } from '../a2a/index.js';
+import { createDaemonLogger, type Logger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
 const OPERATOR_BOOTSTRAPPED = 'operator_bootstrapped_at';
@@ -30,6 +34,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Log to stderr as well as the log file (the binary does; in-process tests do not). */
   logToStderr?: boolean;
+  /** Human lines on stderr instead of JSON (the binary, when stderr is a terminal). */
+  humanLogs?: boolean;
   shutdownGraceMs?: number;
   /** Agent runtime overrides (tests): environment, kill grace, runsc path. */
   agentRuntime?: AgentRuntimeOptions;
@@ -41,6 +47,8 @@ export interface RunningDaemon {
   ctx: DaemonContext;
   paths: HomePaths;
   stop(reason?: string): Promise<void>;
+  /** SIGHUP: re-reads config.toml; an invalid file is refused (logged, audited) and the config in use kept. */
+  reload(): ReloadOutcome;
 }
 
 /** Brings up a daemon on a home: lock, database, identity, operator token, socket. */
@@ -48,11 +56,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   process.umask(0o077); // every file the daemon creates is private to its user
   const paths = homePaths(options.home);
   prepareHome(paths.home);
+  // config.toml is checked before anything starts: an invalid file names each key and line and refuses the start.
+  const config = DaemonConfig.load(paths.config);
   const lock = await acquireInstanceLock(paths);
   const cleanups: Array<() => unknown> = [() => lock.release()];
   try {
     ensurePrivateDir(paths.logsDir);
-    const logger = createDaemonLogger(paths.daemonLog, { stderr: options.logToStderr ?? false });
+    const logger = createDaemonLogger(paths.daemonLog, { stderr: options.logToStderr ?? false, humanStderr: options.humanLogs ?? false });
     cleanups.push(() => logger.close());
     const clock = options.clock ?? systemClock;
     const identity = loadOrCreateDaemonIdentity(paths);
@@ -60,6 +70,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => db.close());
     const schema = migrate(db, undefined, clock.now());
     const audit = new AuditLog(db, identity.keys, clock);
+    checkAuditAtStart(db, audit, identity, logger.log);
     const peers = new PeerRegistry(db, clock);
     const identityKeys = new IdentityKeyStore(db, clock);
     const capabilities = new CapabilityService({ db, audit, daemon: identity, clock, keyFor: (pubkey) => identityKeys.keyFor(pubkey) });
@@ -85,10 +96,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const budget = new BudgetService({ db, audit, clock, daemon: identity.agentId });
     // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).
     const settlement = new SettlementService({ db, audit, clock, identity, backend: chainBackendFromEnv(process.env) });
-    // Memory (SPEC 3, docs/memory.md): a bad [memory.retention] in config.toml refuses to start, naming the key.
-    const memory = new MemoryService({ db, audit, clock, embedder: new LocalEmbedder(), configPath: paths.config, daemon: identity.agentId, log: logger.log });
-    memory.policy();
+    // Memory (SPEC 3, docs/memory.md): [memory.retention] is re-read at every compaction.
+    const memory = new MemoryService({
+      db,
+      audit,
+      clock,
+      embedder: localMemoryEmbedder(),
+      indexDir: join(paths.home, 'memory-index'),
+      configPath: paths.config,
+      daemon: identity.agentId,
+      log: logger.log,
+    });
     cleanups.push(() => memory.stopRetentionTimer());
+    cleanups.push(() => memory.close());
     // Installed agents (loaded and prewarmed now) and their runners; closed on stop.
     const agentRuntime = openAgentRuntime(
       {
@@ -109,6 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const tools = new ToolRegistry(builtinTools(clock));
     const mcp = new McpServers({
       configPath: paths.config,
+      load: () => currentMcpConfig(paths.config),
       logsDir: paths.logsDir,
       workDir: join(paths.runtimeDir, 'mcp'),
       registry: tools,
@@ -124,10 +145,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     });
     cleanups.push(() => mcp.stop());
+    // The model provider (SPEC 16) starts nothing until an agent's first model call.
+    const model = new ModelService(paths.config, options.agentRuntime?.env ?? process.env);
+    cleanups.push(() => model.close());
     const storage = new StorageReserve(paths.storageReserve);
     storage.ensure();
+    const mailbox = new MailboxService({ db, audit, clock, daemon: identity.agentId });
+    const retryStaleTimer = new RetryStaleTimer(mailbox, identity.agentId, logger.log);
     const ctx: DaemonContext = {
       paths,
+      config,
       db,
       clock,
       log: logger.log,
@@ -150,21 +177,31 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ignore: ignoreGate,
         budget,
         memory,
+        hostCalls: hostCallOpener(() => ctx),
       }),
       runtime: agentRuntime,
       ignore: ignoreGate,
       budget,
       settlement,
       memory,
+      model,
       storage,
+      mailbox,
+      retryStaleTimer,
       daemonVersion: COVENANT_VERSION,
       console: new ConsoleSessions({ db, clock, audit, peers, peerQueries: new PeerQueries(db), operator: identity.agentId }),
       gatewayUrl: null,
     };
+    const agentTasks = new AgentTaskWorker({ mailbox, audit, daemon: identity.agentId, log: logger.log, run: agentTaskRun(ctx) });
+    cleanups.push(() => agentTasks.stop());
+    cleanups.push(() => retryStaleTimer.stop());
     // We hold the lock, so a socket left here is stale; one that answers means the lock was
     // bypassed (its covenantd.lock deleted under a running daemon): refuse rather than steal it.
     if (await socketAnswers(paths.sock)) {
       throw new CovenantError('E_ALREADY_RUNNING', `a covenantd already answers on ${paths.sock}; stop it first or use another --home`);
+    }
+    if (lock.takenOverFrom !== null) {
+      logger.log.warn({ stale_pid: lock.takenOverFrom }, `took over the lock of a covenantd (pid ${lock.takenOverFrom}) that is no longer running (killed or crashed); its socket is replaced`);
     }
     removeSocket(paths.sock);
     const ipc = new IpcServer(ctx);
@@ -185,8 +222,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     audit.append(identity.agentId, { kind: 'daemon_started', payload: { version: COVENANT_VERSION, schema_version: schema, pid: process.pid } });
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
-    void mcp.start();
-    logger.log.info({ home: paths.home, schema_version: schema }, 'covenantd listening');
+    agentTasks.start(); // queued tasks for installed agents; stopped before the runs are aborted
+    retryStaleTimer.start(); // only when `a2a retry-stale --enable` stored an enabled policy
+    void mcp.reload(mcpServersOf(config.current()));
+    const agents = agentRuntime.agents.list().map((agent) => agent.id);
+    logger.log.info(
+      { version: COVENANT_VERSION, home: paths.home, socket: paths.sock, gateway: gateway?.url ?? 'off', backend: agentRuntime.defaultBackend, agents, schema_version: schema },
+      'covenantd listening',
+    );
 
     let stopping: Promise<void> | null = null;
     const stop = (reason = 'stop') => {
@@ -195,13 +238,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log: logger.log,
         graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
         killGraceMs: options.agentRuntime?.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
-        stopTimers: () => memory.stopRetentionTimer(),
+        stopTimers: () => {
+          memory.stopRetentionTimer();
+          retryStaleTimer.stop();
+        },
         closeGateway: async () => gateway?.close(),
         closeIpc: (graceMs) => ipc.shutdown(graceMs),
-        abortRuns: () => ctx.intents.close(),
+        abortRuns: async () => {
+          const worker = agentTasks.stop();
+          await ctx.intents.close();
+          await worker;
+        },
         closeRuntime: async () => {
           await mcp.stop();
           await agentRuntime.close();
+          await model.close();
         },
         recordStop: () => {
           audit.append(identity.agentId, { kind: 'daemon_stopped', payload: { reason } });
@@ -212,10 +263,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       });
       return stopping;
     };
-    return { ctx, paths, stop };
+    return { ctx, paths, stop, reload: () => reloadConfig(ctx) };
   } catch (error) {
     await runCleanups(cleanups);
     throw startRefusal(error, paths.home);
+  }
+}
+
+/** Rows since the newest checkpoint must verify; when they do not, the daemon serves on but says so loudly and audits it. */
+function checkAuditAtStart(db: Db, audit: AuditLog, identity: DaemonIdentity, log: Logger): void {
+  const tail = verifyAuditSinceCheckpoint(db, identity.agentId.pubkey);
+  if (tail.failures.length === 0) return;
+  const first = tail.failures[0]!;
+  log.error(
+    { from_seq: tail.from_seq, failures: tail.failures.slice(0, 20) },
+    `THE AUDIT LOG DOES NOT VERIFY since checkpoint seq ${tail.from_seq}: ${tail.failures.length} failure(s), first at seq ${first.seq}: ${first.reason}. It may have been tampered with; run \`covenant audit verify\` (docs/audit.md)`,
+  );
+  try {
+    audit.append(identity.agentId, { kind: 'audit_chain_unverified', payload: { from_seq: tail.from_seq, failures: tail.failures.slice(0, 20) } });
+  } catch (error) {
+    log.error({ error: (error as Error).message }, 'could not audit the failed start-up check of the audit log');
   }
 }
 

@@ -3,7 +3,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { CovenantError, recordedKind } from '../core/index.js';
 import { encodeFrame, FrameDecoder, FrameTooLargeError, type DecodedFrame } from '../ipc/index.js';
 import {
+  AUDIT_FOLLOW,
+  AuditFollowParamsSchema,
   AuthenticateRequestSchema,
+  DEFAULT_FOLLOW_BACKLOG,
   MAX_FRAME_BYTES,
   PRE_AUTH_MAX_FRAME_BYTES,
   requestIdOf,
@@ -11,7 +14,9 @@ import {
 } from '../protocol/index.js';
 import { auditTokenPrefix } from '../peers/index.js';
 import {
+  asRefusal,
   executeRequest,
+  openAuditFeed,
   InFlightTracker,
   internalErrorMessage,
   protocolInfo,
@@ -47,7 +52,12 @@ interface Connection {
   authTimer: NodeJS.Timeout | null;
   /** Aborted when the socket closes: requests still running learn that nobody waits for them. */
   gone: AbortController;
+  /** Set once the connection follows the audit log (`audit_follow`): stops the feed. */
+  stopStream: (() => void) | null;
 }
+
+/** A follower that leaves this much unread is cut off; it follows again from its last row. */
+export const MAX_UNREAD_STREAM_BYTES = 16 * 1024 * 1024;
 
 type RequestId = WireRequestId | undefined;
 
@@ -61,6 +71,7 @@ interface Answer {
 }
 
 const PRE_AUTH_FAILURE = 'first frame must be authenticate';
+const REVOKED_WHILE_FOLLOWING = 'the token of this connection was revoked; following the audit log has ended';
 const UNKNOWN_TOKEN = 'unknown or revoked token';
 
 /**
@@ -98,6 +109,9 @@ export class IpcServer {
   /** Stops accepting, lets in-flight requests finish (bounded), then closes every connection. */
   async shutdown(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) {
+      this.endStream(connection, 'E_SHUTTING_DOWN', 'covenantd is stopping; follow again once it is back (after the last row you saw)');
+    }
     await this.inFlight.drain(graceMs);
     for (const connection of this.connections) {
       this.stopAuthTimer(connection);
@@ -117,7 +131,9 @@ export class IpcServer {
   /** Closes every connection authenticated with the given token. */
   close(tokenHash: string): void {
     for (const connection of this.connections) {
-      if (connection.caller?.tokenHash === tokenHash) connection.socket.destroy();
+      if (connection.caller?.tokenHash !== tokenHash) continue;
+      if (connection.stopStream) this.endStream(connection, 'E_AUTH_FAILED', REVOKED_WHILE_FOLLOWING);
+      else connection.socket.destroy();
     }
   }
 
@@ -145,6 +161,7 @@ export class IpcServer {
       queue: Promise.resolve(),
       authTimer: null,
       gone: new AbortController(),
+      stopStream: null,
     };
     this.connections.add(connection);
     connection.authTimer = setTimeout(() => this.guard(connection, () => this.onAuthTimeout(connection)), this.limits.preAuthTimeoutMs);
@@ -153,6 +170,8 @@ export class IpcServer {
     socket.on('close', () => {
       this.connections.delete(connection);
       connection.gone.abort();
+      connection.stopStream?.();
+      connection.stopStream = null;
       this.stopAuthTimer(connection);
       const pending = connection.decoder.pendingBytes;
       connection.decoder.discard(); // the unfinished frame's memory goes with the connection
@@ -176,6 +195,10 @@ export class IpcServer {
         }
         continue;
       }
+      if (connection.stopStream) {
+        this.endStream(connection, 'E_BAD_REQUEST', 'a connection that follows the audit log takes no further requests; use another connection');
+        return;
+      }
       const queued = frame;
       connection.queue = connection.queue.then(() => this.serve(connection, queued)).catch((error: unknown) => this.lastResort(connection, error));
     }
@@ -183,6 +206,10 @@ export class IpcServer {
 
   private async serve(connection: Connection, frame: DecodedFrame): Promise<void> {
     if (connection.socket.destroyed || connection.socket.writableEnded) return;
+    if (frame.type === 'message' && kindOf(frame.value) === AUDIT_FOLLOW) {
+      this.follow(connection, connection.caller!, frame.value);
+      return;
+    }
     const done = this.inFlight.start();
     try {
       let answer: Answer;
@@ -212,6 +239,64 @@ export class IpcServer {
     const reply = await executeRequest(this.ctx, caller, frame.value, connection.gone.signal);
     // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
     return { message: id === undefined || 'id' in reply ? reply : { ...reply, id }, requestKind, id };
+  }
+
+  /**
+   * `audit_follow`: one capability check (`audit.read`, one `capability_check` row), the
+   * `audit_follow` answer, then every matching row pushed as `audit_event` through the shared
+   * audit feed (src/requests/audit-feed.ts) until `stream_end` or the connection closes.
+   */
+  private follow(connection: Connection, caller: Caller, message: unknown): void {
+    const id = requestId(message);
+    const withId = (reply: Record<string, unknown>) => (id === undefined ? reply : { ...reply, id });
+    if (!this.ctx.peers.isLive(caller.tokenHash)) {
+      this.deliver(connection, this.refuseRevoked(connection, AUDIT_FOLLOW, id));
+      return;
+    }
+    let params;
+    try {
+      const { kind: _kind, id: _id, ...rest } = message as Record<string, unknown>;
+      const parsed = AuditFollowParamsSchema.safeParse(rest);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new CovenantError('E_BAD_REQUEST', `invalid audit_follow request: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'bad parameters'}`);
+      }
+      this.ctx.authorizer.require(caller, { action: 'audit.read' }, AUDIT_FOLLOW);
+      params = parsed.data;
+    } catch (error) {
+      const refusal = this.refuse(connection, asRefusal(this.ctx, error, { transport: 'ipc', requestKind: AUDIT_FOLLOW }), AUDIT_FOLLOW);
+      this.deliver(connection, { message: withId(refusal.toWire()) });
+      return;
+    }
+    const filter = { kinds: params.kinds ?? null, issuerPrefix: params.issuer ?? null, sinceMs: params.since_ms ?? null };
+    const onStart = (headSeq: number) => this.deliver(connection, { message: withId({ kind: AUDIT_FOLLOW, head_seq: headSeq }) });
+    const start = params.after_seq === undefined ? { backlog: params.limit ?? DEFAULT_FOLLOW_BACKLOG, onStart } : { afterSeq: params.after_seq, onStart };
+    let stop: (() => void) | null = null;
+    connection.stopStream = () => stop?.();
+    stop = openAuditFeed(this.ctx, caller, filter, start, (event) => {
+      if (!connection.stopStream) return;
+      if (!this.ctx.peers.isLive(caller.tokenHash)) return this.endStream(connection, 'E_AUTH_FAILED', REVOKED_WHILE_FOLLOWING);
+      if (connection.socket.writableLength > MAX_UNREAD_STREAM_BYTES) {
+        return this.endStream(connection, 'E_RESPONSE_TOO_LARGE', `more than ${MAX_UNREAD_STREAM_BYTES} bytes of audit rows were left unread; follow again from the last row you read`);
+      }
+      try {
+        connection.socket.write(encodeFrame({ kind: 'audit_event', event }));
+      } catch (error) {
+        quietly(() => this.ctx.log.error({ err: error, seq: event.seq }, 'could not push an audit row to a follower'));
+        this.endStream(connection, 'E_INTERNAL', internalErrorMessage(this.ctx.paths));
+      }
+    });
+    if (!connection.stopStream) stop(); // ended while the backlog was sent
+  }
+
+  /** Ends a follower's stream with a last `stream_end` frame (no-op for other connections). */
+  private endStream(connection: Connection, code: string, message: string): void {
+    const stop = connection.stopStream;
+    if (!stop) return;
+    connection.stopStream = null;
+    stop();
+    if (!connection.socket.destroyed && connection.socket.writable) connection.socket.write(encodeFrame({ kind: 'stream_end', code, message }));
+    this.end(connection);
   }
 
   private preAuthAnswer(connection: Connection, frame: DecodedFrame): Answer {

@@ -1,5 +1,6 @@
 import { renameSync, statSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { formatLogLine } from './log-format.js';
 import { LogFile } from './log-file.js';
 
 export type { Logger };
@@ -16,11 +17,11 @@ export interface DaemonLogger {
 let stderrGuarded = false;
 
 /**
- * pino to `logs/covenantd.log` and stderr. The file is rotated by size (covenantd.log.1 ..
+ * pino to `logs/covenantd.log` (JSON lines) and stderr (human lines when `humanStderr`). The file is rotated by size (covenantd.log.1 ..
  * .5) and reopened after the rename. Neither a full disk nor a closed stderr ends the daemon:
  * lines that cannot be written are dropped (docs/operations.md, "Disk full").
  */
-export function createDaemonLogger(logFile: string, options: { stderr?: boolean; level?: string } = {}): DaemonLogger {
+export function createDaemonLogger(logFile: string, options: { stderr?: boolean; level?: string; humanStderr?: boolean } = {}): DaemonLogger {
   const stderr = options.stderr !== false;
   const file = new LogFile(logFile, (error) => {
     if (stderr) {
@@ -34,7 +35,8 @@ export function createDaemonLogger(logFile: string, options: { stderr?: boolean;
       stderrGuarded = true;
       process.stderr.on('error', () => undefined); // EPIPE or ENOSPC on stderr: the file still has the log
     }
-    streams.push({ stream: process.stderr });
+    // A terminal gets human lines (docs/operations.md); a pipe or a journal gets the JSON lines.
+    streams.push({ stream: options.humanStderr ? { write: (line: string) => process.stderr.write(formatLogLine(line)) } : process.stderr });
   }
   const log = pino(
     {

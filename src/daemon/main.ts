@@ -6,6 +6,8 @@ import { gatewayOptionsFromEnv } from '../gateway/index.js';
 import { startDaemon } from './daemon.js';
 import { runRecoverOperator } from './recover.js';
 
+const EXIT_CONFIG_INVALID = 78;
+
 interface DaemonFlags {
   home?: string;
   http: boolean;
@@ -45,9 +47,9 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const daemon = await startDaemon({ home, logToStderr: true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
-  // SIGHUP re-reads config.toml's [[mcp.server]] entries (docs/mcp.md).
-  const onHangup = () => void daemon.ctx.mcp.reload();
+  const daemon = await startDaemon({ home, logToStderr: true, humanLogs: process.stderr.isTTY === true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
+  // SIGHUP re-reads config.toml; an invalid file is refused and the config in use kept (docs/configuration.md).
+  const onHangup = () => void daemon.reload();
   process.on('SIGHUP', onHangup);
   if (signalled === null) await new Promise<void>((resolve) => (wake = resolve));
   process.off('SIGHUP', onHangup);
@@ -77,6 +79,7 @@ main(process.argv).then(
     } else {
       process.stderr.write(`covenantd: ${error instanceof Error ? error.message : String(error)}\n`);
     }
-    process.exitCode = 1;
+    // 78 (EX_CONFIG): an invalid config.toml; systemd's RestartPreventExitStatus=78 stops a restart loop on it.
+    process.exitCode = error instanceof CovenantError && error.code === 'E_CONFIG_INVALID' ? EXIT_CONFIG_INVALID : 1;
   },
 );

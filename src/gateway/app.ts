@@ -15,10 +15,14 @@ import { checkRoute, refuseRoute } from './middleware/route-check.js';
 import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, type AppOptions } from './options.js';
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
 import { RouteMethods } from './routes/match.js';
-import { mountPublicRoutes, PUBLIC_ROUTES } from './routes/public.js';
-import { CONSOLE_PUBLIC_ROUTES, CONSOLE_WHOAMI_ROUTE, mountConsolePublicRoutes, mountConsoleWhoamiRoute } from './console/routes.js';
-import { mountRequestRoutes, requestRoutes, type RouteEntry } from './routes/requests.js';
+import { openApiDocument } from './openapi.js';
+import { mountPublicRoutes } from './routes/public.js';
+import { mountConsolePublicRoutes, mountConsoleWhoamiRoute } from './console/routes.js';
+import { mountRequestRoutes, type RouteEntry } from './routes/requests.js';
+import { gatewayRoutes } from './routes/table.js';
 import { EVENT_STREAMS, mountEventStream, StreamRegistry } from './streams/index.js';
+
+export { gatewayRoutes };
 
 /** What the server around the app needs: in-flight requests, open streams, pending audit counts. */
 export interface GatewayState {
@@ -32,25 +36,6 @@ export interface GatewayState {
    * pending count and makes each later refusal write its own row at once.
    */
   flushRateLimited(final: boolean): void;
-}
-
-/** Every route of the gateway; throws when two of them claim the same method and path. */
-export function gatewayRoutes(): RouteEntry[] {
-  const routes = [
-    ...PUBLIC_ROUTES,
-    ...CONSOLE_PUBLIC_ROUTES,
-    CONSOLE_WHOAMI_ROUTE,
-    ...EVENT_STREAMS.map((stream): RouteEntry => ({ method: 'GET', path: stream.path, name: stream.name })),
-    ...requestRoutes(),
-  ];
-  const seen = new Map<string, string>();
-  for (const route of routes) {
-    const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`;
-    const other = seen.get(key);
-    if (other !== undefined) throw new Error(`gateway route ${route.method} ${route.path} is claimed by both ${other} and ${route.name}`);
-    seen.set(key, route.name);
-  }
-  return routes;
 }
 
 /**
@@ -91,7 +76,7 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   app.use('*', corsAllowList(options.origins));
   app.use('*', identify(ctx));
   app.use('*', rateLimit(ctx, limiter, throttle));
-  mountPublicRoutes(app, ctx);
+  mountPublicRoutes(app, ctx, () => openApiDocument(ctx.daemonVersion));
   mountConsolePublicRoutes(app, ctx);
   app.use('*', requireAuth(ctx));
   app.use('*', checkRoute(ctx, routeMethods));

@@ -5,6 +5,8 @@
  */
 export { startGateway, type RunningGateway } from './server.js';
 export { createGatewayApp, buildGateway, gatewayRoutes, type GatewayState } from './app.js';
+export { openApiDocument } from './openapi.js';
+export { routesMarkdown, withRoutesSection, ROUTES_BEGIN, ROUTES_END } from './route-docs.js';
 export { gatewayOptionsFromEnv, type EnvGatewayOptions } from './config.js';
 export {
   DEFAULT_BURST,
@@ -16,7 +18,7 @@ export {
   type AppOptions,
   type GatewayOptions,
 } from './options.js';
-export { EVENT_STREAMS, auditRowVisibleTo, type EventStreamDefinition, type StreamEvent, type StreamSink } from './streams/index.js';
+export { EVENT_STREAMS, type EventStreamDefinition, type StreamEvent, type StreamSink } from './streams/index.js';
 export { AuditThrottle, KeyedRateLimiter, TokenBucket, retryAfterSeconds } from './rate-limit/index.js';
 export type { RouteEntry } from './routes/requests.js';
 export type { GatewayEnv } from './env.js';

@@ -7,6 +7,8 @@ import { homeWriteError } from './writable.js';
 
 export interface InstanceLock {
   release(): void;
+  /** The pid in a covenantd.pid left by a daemon that is no longer running (killed), taken over now. */
+  takenOverFrom: number | null;
 }
 
 export interface LockPaths {
@@ -33,6 +35,7 @@ export async function acquireInstanceLock(paths: LockPaths): Promise<InstanceLoc
   const lock = process.platform === 'linux' ? await acquireAbstractLock(paths) : acquirePidFileLock(paths);
   heldHere.add(paths.lockName);
   return {
+    takenOverFrom: lock.takenOverFrom,
     release() {
       heldHere.delete(paths.lockName);
       lock.release();
@@ -49,8 +52,11 @@ async function acquireAbstractLock(paths: LockPaths): Promise<InstanceLock> {
   const name = lockSocketName(paths);
   const server = await bindAbstract(name);
   if (server === null) throw alreadyRunning(paths, holderOf(name, paths));
+  // We hold the lock: a pid file naming another process is what a killed daemon left.
+  const stale = pidInFile(paths.lock);
   writePidFile(paths.lock);
   return {
+    takenOverFrom: stale !== null && stale !== process.pid ? stale : null,
     release() {
       removePidFile(paths.lock);
       server.close();
@@ -116,6 +122,15 @@ function readSecret(path: string): string | null {
   }
 }
 
+function pidInFile(path: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Information only: a failure to write it (full or read-only disk) does not stop the daemon. */
 function writePidFile(path: string): void {
   try {
@@ -175,16 +190,18 @@ function processIsAlive(pid: number): boolean {
 
 /** Non-Linux fallback: an exclusively created pid file; a file whose pid is not alive is taken over. */
 function acquirePidFileLock(paths: LockPaths): InstanceLock {
+  let takenOverFrom: number | null = null;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(paths.lock, 'wx', 0o600);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
-      return { release: () => removePidFile(paths.lock) };
+      return { takenOverFrom, release: () => removePidFile(paths.lock) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw homeWriteError(error, paths.home) ?? error;
       const holder = Number.parseInt(readFileSync(paths.lock, 'utf8').trim(), 10);
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processIsAlive(holder)) throw alreadyRunning(paths, holder);
+      takenOverFrom = Number.isInteger(holder) && holder > 0 ? holder : null;
       unlinkSync(paths.lock);
     }
   }

@@ -1,4 +1,4 @@
 export * from './intent-service.js';
-export * from './echo.js';
+export * from './unrouted.js';
 export * from './router.js';
 export * from './pipeline.js';

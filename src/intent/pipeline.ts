@@ -12,7 +12,8 @@
  *   `status: "ignored"`, writes `intent_ignored {intent_id, matched_rule, source}` and nothing
  *   else (no memory, no receipt, no debit).
  * - route: `--agent <id>` picks the agent (unknown id → E_NOT_FOUND); otherwise the router
- *   (keywords, then card similarity). No match answers the echo and writes `intent_echoed`.
+ *   (keywords, then card similarity). No match answers `status: "unrouted"` (how to install
+ *   or name an agent), writes `intent_unrouted` and nothing else (no receipt, no debit).
  * - capabilityChecks: `intent.submit` was already checked before the handler ran (with
  *   `facts.agent` when `--agent` was given); naming an agent needs nothing more. Each action in
  *   the agent's `[capabilities] required` is checked against the request's principal with
@@ -42,6 +43,7 @@ import {
   runRequestFor,
   type AgentFailureReason,
   type AgentRunResult,
+  type HostCallSession,
   type InstalledAgent,
   type InstalledAgents,
   type RunnerPool,
@@ -49,7 +51,7 @@ import {
 } from '../runtime/index.js';
 import { computeCredits, Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
-import { echoAnswer } from './echo.js';
+import { unroutedAnswer } from './unrouted.js';
 import type { IntentRouter } from './router.js';
 
 /**
@@ -73,6 +75,11 @@ export interface IntentRequest<P extends IntentPrincipal> {
 /** One capability action checked for the principal; throws (audited) when it is missing. */
 export type CapabilityCheck<P extends IntentPrincipal> = (principal: P, authorization: { action: string; facts: Record<string, unknown> }) => void;
 
+/** Opens the host-call session of one run (SPEC 12 "Host calls"): calls checked as `principal`, attenuated by the agent's manifest. */
+export interface HostCallOpener<P extends IntentPrincipal> {
+  open(run: { principal: P; agent: InstalledAgent; intentId: string }): HostCallSession;
+}
+
 /** The pipeline's steps, each a required dependency. */
 export interface PipelineDeps<P extends IntentPrincipal> {
   db: Db;
@@ -87,6 +94,8 @@ export interface PipelineDeps<P extends IntentPrincipal> {
   runners: Pick<RunnerPool, 'runnerFor'>;
   /** Writes the answer's memory record and its memory receipt (inside settle's transaction). */
   memory: Pick<MemoryService, 'recordAnswer'>;
+  /** Serves `[agent] host_calls = true` agents' calls (model, memory, tools). */
+  hostCalls: HostCallOpener<P>;
   log: RuntimeLog;
 }
 
@@ -141,7 +150,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     if (ignoredEarly) return ignoredEarly;
 
     const route = this.route(request);
-    if (route === null) return this.echo(intentId, request);
+    if (route === null) return this.unrouted(intentId, request);
     const agent = route.agent;
 
     if (route.by !== 'agent_flag') {
@@ -212,7 +221,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     };
   }
 
-  /** Step 2: `--agent`, else keywords, else card similarity; null → echo. */
+  /** Step 2: `--agent`, else keywords, else card similarity; null → unrouted. */
   route(request: IntentRequest<P>): Route {
     const catalog = this.deps.agents;
     if (request.agent !== undefined) {
@@ -252,6 +261,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           { intent_id: intentId, text: request.text, context: { caller: request.principal.agentId.display, routed_by: route.by } },
           { signal: AbortSignal.any([this.abort.signal, budgetSignal]) },
         );
+        if (agent.manifest.agent.host_calls) runRequest.hostCalls = this.deps.hostCalls.open({ principal: request.principal, agent, intentId });
         return await runner.run(runRequest);
       } catch (error) {
         return {
@@ -355,13 +365,15 @@ export class DispatchPipeline<P extends IntentPrincipal> {
       : { intent_id: intentId, status: 'failed', agent: agent.id, text: result.message, sources: [], settlement };
   }
 
-  /** No agent matched: today's echo answer and its `intent_echoed` row. */
-  echo(intentId: string, request: IntentRequest<P>): IntentOutcome {
-    this.deps.audit.append(request.principal.agentId, { kind: 'intent_echoed', payload: {
+  /** No agent matched: `status: "unrouted"`, nothing charged, one `intent_unrouted` row. */
+  unrouted(intentId: string, request: IntentRequest<P>): IntentOutcome {
+    const installed = this.deps.agents.list().map((agent) => agent.id);
+    this.deps.audit.append(request.principal.agentId, { kind: 'intent_unrouted', payload: {
       intent_id: intentId,
       text_bytes: Buffer.byteLength(request.text),
       text_sha256: sha256Hex(request.text),
+      agents_installed: installed.length,
     } });
-    return { intent_id: intentId, status: 'ok', agent: null, text: echoAnswer(request.text), sources: [], settlement: null };
+    return { intent_id: intentId, status: 'unrouted', agent: null, text: unroutedAnswer(installed), sources: [], settlement: null };
   }
 }

@@ -9,10 +9,10 @@
  *    compared (cosine) with each agent's card: its name, description, capabilities (required
  *    and optional) and keywords. The best score wins if it reaches `ROUTER_SIMILARITY_THRESHOLD`
  *    (0.25); equal scores break by agent id.
- * 3. No match: the caller answers with the echo (`phase 0 echo (no agent matched): <text>`).
+ * 3. No match: the pipeline answers `status: "unrouted"` (unrouted.ts).
  *
  * 0.25 is deliberately high for hashed unigram+bigram vectors: a short intent that shares only
- * a common word or two with a card scores well below it, so the router echoes rather than
+ * a common word or two with a card scores well below it, so the router leaves it unrouted rather than
  * guessing; an intent that restates what the card says clears it.
  */
 import { cosine, tokenize, type Embedder } from '../memory/index.js';

@@ -1,7 +1,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { CovenantError, isErrorCode } from '../core/errors.js';
 // Type-only: the client stays free of zod and of the request table at run time.
-import type { ParamsInput, ProtocolInfo, RequestKind, ResponseOf } from '../protocol/index.js';
+import type { AuditFollowAck, AuditFollowParams, AuditFollowPush, ParamsInput, ProtocolInfo, RequestKind, ResponseOf } from '../protocol/index.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
 export type WireMessage = { kind: string; [key: string]: unknown };
@@ -70,6 +70,21 @@ export class IpcClient {
     return reply as ResponseOf<K>;
   }
 
+  /**
+   * Starts following the audit log (`audit_follow`): resolves once the daemon accepted (an
+   * error answer throws a `DaemonRefusal`); the rows then come through `nextPush`.
+   */
+  async followAudit(params: AuditFollowParams): Promise<AuditFollowAck> {
+    const reply = await this.request({ ...params, kind: 'audit_follow' });
+    if (reply.kind === 'error') throw new DaemonRefusal(String(reply.code), String(reply.message));
+    return reply as AuditFollowAck;
+  }
+
+  /** The next frame the daemon pushes on a following connection; waits as long as it takes. */
+  nextPush(): Promise<AuditFollowPush> {
+    return this.next(null) as Promise<AuditFollowPush>;
+  }
+
   async protocolInfo(): Promise<ProtocolInfo> {
     const reply = await this.request({ kind: 'protocol_info' });
     if (reply.kind === 'error' && typeof reply.code === 'string' && isErrorCode(reply.code)) throw new CovenantError(reply.code, String(reply.message));
@@ -85,10 +100,8 @@ export class IpcClient {
     // A refusal that is not about the token (too many connections, a frame too large) keeps its own code.
     if (reply.kind === 'error' && typeof reply.code === 'string' && isErrorCode(reply.code)) throw new CovenantError(reply.code, String(reply.message));
     const reason = reply.kind === 'authentication_failed' ? String(reply.reason) : `unexpected ${String(reply.kind)}`;
-    throw new CovenantError(
-      'E_AUTH_FAILED',
-      `covenantd refused the token (${reason}); if the operator token was rotated or revoked, use the new token or run \`covenantd --recover-operator\``,
-    );
+    // What to do next depends on whose token it is: the caller (the CLI's session) says so.
+    throw new CovenantError('E_AUTH_FAILED', `covenantd refused the token (${reason})`);
   }
 
   close(): void {
@@ -96,15 +109,18 @@ export class IpcClient {
     this.socket.destroy();
   }
 
-  private next(): Promise<WireMessage> {
+  private next(timeoutMs: number | null = this.timeoutMs): Promise<WireMessage> {
     const queued = this.inbox.shift();
     if (queued) return Promise.resolve(queued);
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        reject(new CovenantError('E_DAEMON_UNREACHABLE', `covenantd did not answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      const timer =
+        timeoutMs === null
+          ? undefined
+          : setTimeout(() => {
+              this.waiter = null;
+              reject(new CovenantError('E_DAEMON_UNREACHABLE', `covenantd did not answer within ${timeoutMs} ms`));
+            }, timeoutMs);
       this.waiter = {
         resolve: (m) => {
           clearTimeout(timer);

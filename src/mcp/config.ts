@@ -38,6 +38,15 @@ export const McpServerConfigSchema = z.strictObject({
 
 export type McpServerConfig = z.infer<typeof McpServerConfigSchema>;
 
+/** `[[mcp.server]]` in the one config.toml schema (src/config): every entry valid, names unique. */
+export const McpServerListSchema = z.array(McpServerConfigSchema).superRefine((servers, ctx) => {
+  const seen = new Set<string>();
+  servers.forEach((server, index) => {
+    if (seen.has(server.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `${server.name} is declared twice` });
+    seen.add(server.name);
+  });
+});
+
 export type McpServerEntry = { ok: true; config: McpServerConfig } | { ok: false; name: string; error: string };
 
 export interface McpConfig {

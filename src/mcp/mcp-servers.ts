@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { canonicalJson, CovenantError, redact } from '../core/index.js';
 import type { ToolServerSchema } from '../protocol/index.js';
-import { loadMcpConfig, type McpServerConfig } from './config.js';
+import { loadMcpConfig, type McpConfig, type McpServerConfig } from './config.js';
 import { connectMcpServer, type McpConnection, type McpTool } from './connection.js';
 import { toolFilter } from './glob.js';
 import { ADVERTISED_NAME, advertisedName, remoteTool } from './remote-tool.js';
@@ -25,6 +25,8 @@ export interface ServerHealth extends ToolServerView {
 
 export interface McpServersOptions {
   configPath: string;
+  /** Reads the servers' config now (default: `[mcp]` of configPath); the daemon validates the whole file (src/config). */
+  load?: () => McpConfig;
   logsDir: string;
   /** Parent of each server's default working directory (`<dir>/<name>`). */
   workDir: string;
@@ -55,9 +57,8 @@ export class McpServers {
     await this.reload();
   }
 
-  /** Applies config.toml now: new servers start, removed ones stop, changed ones restart. */
-  async reload(): Promise<void> {
-    const config = loadMcpConfig(this.options.configPath);
+  /** Applies config.toml now (or `config`, already read): new servers start, removed ones stop, changed ones restart. */
+  async reload(config: McpConfig = this.load()): Promise<void> {
     this.configError = config.error;
     if (config.error !== null) {
       this.options.log.warn({ error: config.error }, 'MCP servers: config.toml not applied');
@@ -84,7 +85,7 @@ export class McpServers {
 
   /** `covenant tools restart <server>`: re-reads its entry, clears the breaker, starts it again. */
   async restart(name: string): Promise<ToolServerView> {
-    const config = loadMcpConfig(this.options.configPath);
+    const config = this.load();
     if (config.error !== null) throw new CovenantError('E_CONFIG_INVALID', `${config.error}; fix it, then run \`covenant tools restart ${redact(name)}\` again`);
     const entry = config.servers.find((e) => (e.ok ? e.config.name === name : e.name === name));
     if (entry === undefined) {
@@ -120,6 +121,10 @@ export class McpServers {
         return { ...view, log_path: log?.path ?? null, log_tail: log?.lastLines() ?? [] };
       }),
     };
+  }
+
+  private load(): McpConfig {
+    return this.options.load ? this.options.load() : loadMcpConfig(this.options.configPath);
   }
 
   private view(supervisor: ServerSupervisor): ToolServerView {

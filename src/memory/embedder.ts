@@ -30,18 +30,35 @@ export function tokenize(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+/** Features whose slot is remembered (a SHA-256 per feature is most of the cost of embedding). */
+const FEATURE_CACHE_SIZE = 100_000;
+
 export class LocalEmbedder implements Embedder {
   readonly id = LOCAL_EMBEDDER_ID;
   readonly dims = LOCAL_EMBEDDING_DIMS;
+  /** feature → sign · (index + 1); cleared when full. */
+  private readonly slots = new Map<string, number>();
+
+  /** The signed slot of one feature: sign · (index + 1). */
+  private slot(feature: string): number {
+    let slot = this.slots.get(feature);
+    if (slot === undefined) {
+      const digest = createHash('sha256').update(feature, 'utf8').digest();
+      const index = digest.readUInt32BE(0) % this.dims;
+      slot = ((digest[4] as number) & 1) === 1 ? -(index + 1) : index + 1;
+      if (this.slots.size >= FEATURE_CACHE_SIZE) this.slots.clear();
+      this.slots.set(feature, slot);
+    }
+    return slot;
+  }
 
   embed(text: string): Float32Array {
     const vector = new Float32Array(this.dims);
     const words = tokenize(text);
     const add = (feature: string) => {
-      const digest = createHash('sha256').update(feature, 'utf8').digest();
-      const index = digest.readUInt32BE(0) % this.dims;
-      const sign = ((digest[4] as number) & 1) === 1 ? -1 : 1;
-      vector[index] = (vector[index] as number) + sign;
+      const slot = this.slot(feature);
+      const index = Math.abs(slot) - 1;
+      vector[index] = (vector[index] as number) + Math.sign(slot);
     };
     for (let i = 0; i < words.length; i += 1) {
       add(`u:${words[i]}`);

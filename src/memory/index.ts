@@ -14,12 +14,18 @@ export { MemoryLookups, type MemoryRow } from './lookups.js';
 export { MemoryRecords, type MemoryRecord } from './records.js';
 export {
   parseRetentionConfig,
+  retentionFromTable,
+  RetentionTableSchema,
   loadRetentionPolicy,
   DEFAULT_RETENTION,
   type RetentionPolicy,
   type TierRetention,
 } from './retention.js';
-export { MemoryIndex, Segment, sparseQuery, topK, type IndexHit } from './search-index.js';
+export { MemoryIndex, Segment, quantize, sparseQuery, topK, round6, type VectorHit } from './search-index.js';
+export { HybridSearch, VECTOR_WEIGHT, LEXICAL_WEIGHT, CANDIDATES, type HybridHit, type SearchMode } from './hybrid-search.js';
+export { LexicalIndex, matchExpression } from './lexical.js';
+export { localMemoryEmbedder, type MemoryEmbedder } from './memory-embedder.js';
+export { chunkText, CHUNK_CHARS, CHUNK_OVERLAP } from './chunker.js';
 export {
   MemoryService,
   memoryCredits,

@@ -67,35 +67,30 @@ function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-/** Parses config.toml text; only `[memory.retention]` is read. Throws E_BAD_REQUEST naming the key. */
-export function parseRetentionConfig(text: string, source = 'config.toml'): RetentionPolicy {
-  const file = parseConfigToml(text, source);
-  if ('error' in file) throw new CovenantError('E_BAD_REQUEST', file.error);
-  const document = file.document;
-  const memory = document.memory;
-  if (memory === undefined) return structuredClone(DEFAULT_RETENTION);
-  if (!isTable(memory)) throw configError(source, 'memory', 'expected a table ([memory])');
-  const retention = memory.retention;
-  if (retention === undefined) return structuredClone(DEFAULT_RETENTION);
-  if (!isTable(retention)) throw configError(source, 'memory.retention', 'expected a table ([memory.retention])');
+/** A problem with `[memory.retention]`: the key path below it and what is wrong. */
+export interface RetentionIssue {
+  path: string[];
+  message: string;
+}
 
+/** The `[memory.retention]` table as parsed TOML (undefined: absent) → the policy, or its first problem. */
+export function retentionFromTable(retention: unknown): { policy: RetentionPolicy } | { issue: RetentionIssue } {
+  if (retention === undefined) return { policy: structuredClone(DEFAULT_RETENTION) };
+  if (!isTable(retention)) return { issue: { path: [], message: 'expected a table ([memory.retention])' } };
   // Tier spellings (long-term, long_term) → canonical names, refusing two spellings of one tier.
   const normalised: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(retention)) {
     const tier = parseTier(key);
-    if (tier === null) throw configError(source, `memory.retention.${key}`, `unknown tier; use one of ${TIER_CHOICES}`);
-    if (Object.hasOwn(normalised, tier)) throw configError(source, `memory.retention.${key}`, `tier ${tier} is configured twice`);
+    if (tier === null) return { issue: { path: [key], message: `unknown tier; use one of ${TIER_CHOICES}` } };
+    if (Object.hasOwn(normalised, tier)) return { issue: { path: [key], message: `tier ${tier} is configured twice` } };
     normalised[tier] = value;
   }
   const parsed = RetentionSchema.safeParse(normalised);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = ['memory', 'retention', ...issue.path.map(String)];
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0] ?? '?';
-      throw configError(source, [...path, key].join('.'), 'unknown key; allowed keys: max_age_ms, max_count');
-    }
-    throw configError(source, path.join('.'), issue.message);
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') return { issue: { path: [...path, issue.keys[0] ?? '?'], message: 'unknown key; allowed keys: max_age_ms, max_count' } };
+    return { issue: { path, message: issue.message } };
   }
   const policy = structuredClone(DEFAULT_RETENTION);
   for (const tier of MEMORY_TIERS) {
@@ -104,7 +99,27 @@ export function parseRetentionConfig(text: string, source = 'config.toml'): Rete
     if (configured.max_age_ms !== undefined) policy[tier].max_age_ms = configured.max_age_ms === 'unlimited' ? null : configured.max_age_ms;
     if (configured.max_count !== undefined) policy[tier].max_count = configured.max_count === 'unlimited' ? null : configured.max_count;
   }
-  return policy;
+  return { policy };
+}
+
+/** `[memory.retention]` in the one config.toml schema (src/config): the table in, the policy out. */
+export const RetentionTableSchema = z.unknown().transform((raw, ctx): RetentionPolicy => {
+  const result = retentionFromTable(raw);
+  if ('policy' in result) return result.policy;
+  ctx.addIssue({ code: 'custom', path: result.issue.path, message: result.issue.message });
+  return z.NEVER;
+});
+
+/** Parses config.toml text; only `[memory.retention]` is read. Throws E_BAD_REQUEST naming the key. */
+export function parseRetentionConfig(text: string, source = 'config.toml'): RetentionPolicy {
+  const file = parseConfigToml(text, source);
+  if ('error' in file) throw new CovenantError('E_BAD_REQUEST', file.error);
+  const memory = file.document.memory;
+  if (memory === undefined) return structuredClone(DEFAULT_RETENTION);
+  if (!isTable(memory)) throw configError(source, 'memory', 'expected a table ([memory])');
+  const result = retentionFromTable(memory.retention);
+  if ('issue' in result) throw configError(source, ['memory', 'retention', ...result.issue.path].join('.'), result.issue.message);
+  return result.policy;
 }
 
 /** Reads the policy from a config.toml path; a missing file means the defaults. */

@@ -1,49 +1,50 @@
 /**
- * The in-process memory search index (docs/memory.md, "The search index").
+ * The in-process vector index of memory search (docs/memory.md, "The search index").
  *
- * One segment per (owner, tier): every embedding of that owner and tier in ONE contiguous
- * Float32Array, laid out dimension-major (column j of the segment holds component j of every
- * record, at `cols[j * capacity + position]`). Search is exact — cosine similarity against every
- * record of the segment, the same numbers a brute-force scan gives — but the loop runs over the
- * query's non-zero components only, eight columns at a time, accumulating into one score array:
- *
- *   scores[i] = Σ_j q_j · cols[j][i]            (embeddings are L2-normalised: dot = cosine)
- *
- * The default local embedder hashes words into a 256-dimensional vector, so a query of a few
- * words has a few dozen non-zero components and the scan reads only those columns. A dense query
- * (a model embedding) reads them all, still eight columns per pass. A bounded min-heap keeps the
- * top k.
+ * One segment (segment.ts) per (owner, tier): 8-bit embeddings, dimension-major, in rowid order.
+ * Search is a scan over the query's non-zero components (the local embedder's queries have a few
+ * dozen of 256; a model's dense query reads every column in the same loop), into one score array,
+ * and a bounded min-heap keeps the top k.
  *
  * Consistency with SQLite (the source of truth):
- * - Segments are built lazily, from `memory_records`, the first time an (owner, tier) is searched.
- * - Inserts by anyone (memory_write, the dispatch pipeline, repairs) are picked up before every
+ * - A segment is loaded the first time its (owner, tier) is searched: from its persisted file
+ *   (index-file.ts) when the file matches the database, else built from `memory_records` and the
+ *   file rewritten. Loaded segments are written back on `close()` when they changed.
+ * - Inserts by anyone (memory_write, import, dispatch, repairs) are picked up before every
  *   search by reading the rows whose rowid is above the highest rowid seen (a primary-key range
  *   read; empty in the common case).
  * - Deletes and changes of `id`, `owner`, `tier` or `embedding` bump `memory_index_epoch.epoch`
  *   through triggers (migration 006). A search that sees another epoch than the one the index was
- *   built at drops every segment (they are rebuilt lazily). The memory service's own deletes
- *   (purge, retention) are applied to the loaded segments directly (`applyDeletes`), so a purge
- *   does not force a rebuild.
+ *   built at drops every segment (reloaded lazily). The memory service's own deletes (purge,
+ *   retention) are applied to the loaded segments directly (`applyDeletes`).
  * Records whose embedding has another length than the index's dimension (written by another
- * embedder) are not searchable until re-embedded; `skipped` counts them.
+ * embedder) are kept as zero vectors: found by their words only; `skipped` counts them.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256Hex } from '../core/index.js';
 import type { Db } from '../store/index.js';
 import type { MemoryTier } from '../protocol/index.js';
+import { INDEX_FILE_FORMAT, loadSegmentFile, writeSegmentFile } from './index-file.js';
+import { Segment, SegmentFileError } from './segment.js';
 
-export interface IndexHit {
-  id: string;
+export { Segment, quantize } from './segment.js';
+
+export interface VectorHit {
+  rowid: number;
   tier: MemoryTier;
-  /** Cosine similarity, rounded to 6 decimals. */
-  relevance: number;
+  /** Cosine similarity with the query. */
+  score: number;
 }
 
 export interface IndexedRecord {
+  rowid: number;
   owner: string;
   tier: MemoryTier;
-  id: string;
 }
 
-const MIN_CAPACITY = 64;
+/** Records a loaded index file is cross-checked on (see `samplesMatch`). */
+const SAMPLES = 32;
 
 export function round6(value: number): number {
   return Math.round(value * 1e6) / 1e6;
@@ -60,128 +61,6 @@ function floatView(blob: Uint8Array, dims: number): Float32Array | null {
   const copy = new Uint8Array(blob.byteLength);
   copy.set(blob);
   return new Float32Array(copy.buffer);
-}
-
-/** Every embedding of one (owner, tier), dimension-major in one Float32Array. */
-export class Segment {
-  count = 0;
-  capacity: number;
-  cols: Float32Array;
-  readonly ids: string[] = [];
-  private readonly positions = new Map<string, number>();
-
-  constructor(
-    readonly dims: number,
-    capacity = MIN_CAPACITY,
-  ) {
-    this.capacity = Math.max(MIN_CAPACITY, capacity);
-    this.cols = new Float32Array(dims * this.capacity);
-  }
-
-  has(id: string): boolean {
-    return this.positions.has(id);
-  }
-
-  /** Appends one record (a second add of the same id is ignored). */
-  add(id: string, vector: Float32Array): void {
-    if (this.positions.has(id)) return;
-    if (this.count === this.capacity) this.resize(this.capacity * 2);
-    const position = this.count;
-    const { cols, capacity, dims } = this;
-    for (let j = 0; j < dims; j += 1) cols[j * capacity + position] = vector[j] as number;
-    this.ids[position] = id;
-    this.positions.set(id, position);
-    this.count += 1;
-  }
-
-  /** Removes one record by moving the last one into its place. */
-  remove(id: string): boolean {
-    const position = this.positions.get(id);
-    if (position === undefined) return false;
-    const last = this.count - 1;
-    const { cols, capacity, dims } = this;
-    if (position !== last) {
-      for (let j = 0; j < dims; j += 1) cols[j * capacity + position] = cols[j * capacity + last] as number;
-      const moved = this.ids[last]!;
-      this.ids[position] = moved;
-      this.positions.set(moved, position);
-    }
-    this.ids.length = last;
-    this.positions.delete(id);
-    this.count = last;
-    if (this.capacity > MIN_CAPACITY && this.count < this.capacity / 4) this.resize(Math.max(MIN_CAPACITY, this.count * 2));
-    return true;
-  }
-
-  private resize(capacity: number): void {
-    const next = new Float32Array(this.dims * capacity);
-    for (let j = 0; j < this.dims; j += 1) {
-      next.set(this.cols.subarray(j * this.capacity, j * this.capacity + this.count), j * capacity);
-    }
-    this.cols = next;
-    this.capacity = capacity;
-  }
-
-  /**
-   * `scores[i]` = dot(query, record i) for i < count, where the query is given by its non-zero
-   * components (`indices`, `values`). Eight columns per pass over the score array.
-   */
-  scoreInto(indices: Int32Array, values: Float32Array, scores: Float32Array): void {
-    const n = this.count;
-    const cap = this.capacity;
-    const cols = this.cols;
-    scores.fill(0, 0, n);
-    const m = indices.length;
-    let k = 0;
-    for (; k + 8 <= m; k += 8) {
-      const o0 = indices[k]! * cap;
-      const o1 = indices[k + 1]! * cap;
-      const o2 = indices[k + 2]! * cap;
-      const o3 = indices[k + 3]! * cap;
-      const o4 = indices[k + 4]! * cap;
-      const o5 = indices[k + 5]! * cap;
-      const o6 = indices[k + 6]! * cap;
-      const o7 = indices[k + 7]! * cap;
-      const v0 = values[k]!;
-      const v1 = values[k + 1]!;
-      const v2 = values[k + 2]!;
-      const v3 = values[k + 3]!;
-      const v4 = values[k + 4]!;
-      const v5 = values[k + 5]!;
-      const v6 = values[k + 6]!;
-      const v7 = values[k + 7]!;
-      for (let i = 0; i < n; i += 1) {
-        scores[i] =
-          scores[i]! +
-          cols[o0 + i]! * v0 +
-          cols[o1 + i]! * v1 +
-          cols[o2 + i]! * v2 +
-          cols[o3 + i]! * v3 +
-          cols[o4 + i]! * v4 +
-          cols[o5 + i]! * v5 +
-          cols[o6 + i]! * v6 +
-          cols[o7 + i]! * v7;
-      }
-    }
-    for (; k + 4 <= m; k += 4) {
-      const o0 = indices[k]! * cap;
-      const o1 = indices[k + 1]! * cap;
-      const o2 = indices[k + 2]! * cap;
-      const o3 = indices[k + 3]! * cap;
-      const v0 = values[k]!;
-      const v1 = values[k + 1]!;
-      const v2 = values[k + 2]!;
-      const v3 = values[k + 3]!;
-      for (let i = 0; i < n; i += 1) {
-        scores[i] = scores[i]! + cols[o0 + i]! * v0 + cols[o1 + i]! * v1 + cols[o2 + i]! * v2 + cols[o3 + i]! * v3;
-      }
-    }
-    for (; k < m; k += 1) {
-      const o = indices[k]! * cap;
-      const v = values[k]!;
-      for (let i = 0; i < n; i += 1) scores[i] = scores[i]! + cols[o + i]! * v;
-    }
-  }
 }
 
 /** The non-zero components of a query vector. */
@@ -265,18 +144,37 @@ export function topK(scores: Float32Array, n: number, k: number, floor: number):
   return out;
 }
 
+export interface MemoryIndexOptions {
+  /** Where segment files are kept; absent: nothing is persisted. */
+  dir?: string | undefined;
+  /** The embedder id recorded in segment files. */
+  embedder: string;
+}
+
+interface Loaded {
+  segment: Segment;
+  owner: string;
+  tier: MemoryTier;
+  /** Changed since it was last written to its file. */
+  dirty: boolean;
+}
+
 export class MemoryIndex {
-  private readonly segments = new Map<string, Segment>();
+  private readonly segments = new Map<string, Loaded>();
   /** The epoch the loaded segments reflect; null: nothing synced yet. */
   private epoch: number | null = null;
   private seenRowid = 0;
-  private scratch = new Float32Array(MIN_CAPACITY);
-  /** Records not indexed because their embedding has another dimension. */
+  private scratch = new Float32Array(64);
+  private nonceValue: string | null = null;
+  /** Records indexed as zero vectors because their embedding has another dimension. */
   skipped = 0;
+  /** How the segments searched so far were loaded (for tests and the bench). */
+  readonly loads = { file: 0, built: 0 };
 
   constructor(
     private readonly db: Db,
     readonly dims: number,
+    private readonly options: MemoryIndexOptions = { embedder: 'unknown' },
   ) {}
 
   readEpoch(): number {
@@ -288,14 +186,23 @@ export class MemoryIndex {
     return (this.db.prepare('SELECT coalesce(max(rowid), 0) AS m FROM memory_records').get() as { m: number }).m;
   }
 
-  /** Loaded segment count and the records they hold (for tests and diagnostics). */
-  stats(): { segments: number; records: number; epoch: number | null } {
-    let records = 0;
-    for (const segment of this.segments.values()) records += segment.count;
-    return { segments: this.segments.size, records, epoch: this.epoch };
+  private nonce(): string {
+    this.nonceValue ??= (this.db.prepare('SELECT nonce FROM memory_index_meta WHERE id = 1').get() as { nonce: string }).nonce;
+    return this.nonceValue;
   }
 
-  /** Drops every segment; the next search rebuilds what it needs. */
+  /** Loaded segments, the live records they hold and their bytes (for tests, diagnostics, the bench). */
+  stats(): { segments: number; records: number; bytes: number; epoch: number | null } {
+    let records = 0;
+    let bytes = 0;
+    for (const { segment } of this.segments.values()) {
+      records += segment.size;
+      bytes += segment.bytes;
+    }
+    return { segments: this.segments.size, records, bytes, epoch: this.epoch };
+  }
+
+  /** Drops every segment; the next search reloads what it needs. */
   invalidate(): void {
     this.segments.clear();
     this.epoch = null;
@@ -304,83 +211,196 @@ export class MemoryIndex {
   /** Brings the loaded segments up to date with SQLite (see the file comment). */
   sync(): void {
     const epoch = this.readEpoch();
-    if (epoch !== this.epoch) {
+    if (epoch !== this.epoch || this.segments.size === 0) {
       this.segments.clear();
       this.epoch = epoch;
       this.seenRowid = this.readMaxRowid();
       return;
     }
-    if (this.segments.size === 0) {
-      this.seenRowid = this.readMaxRowid();
-      return;
-    }
     const rows = this.db
-      .prepare('SELECT rowid AS r, id, owner, tier, embedding FROM memory_records WHERE rowid > ? ORDER BY rowid')
-      .iterate(this.seenRowid) as IterableIterator<{ r: number; id: string; owner: string; tier: string; embedding: Buffer }>;
-    for (const row of rows) {
-      if (row.r > this.seenRowid) this.seenRowid = row.r;
-      const segment = this.segments.get(segmentKey(row.owner, row.tier));
-      if (!segment) continue;
-      const vector = floatView(row.embedding, this.dims);
-      if (vector) segment.add(row.id, vector);
-      else this.skipped += 1;
+      .prepare('SELECT rowid AS r, owner, tier, embedding FROM memory_records WHERE rowid > ? ORDER BY rowid')
+      .raw()
+      .iterate(this.seenRowid) as IterableIterator<[number, string, string, Buffer]>;
+    for (const [rowid, owner, tier, blob] of rows) {
+      if (rowid > this.seenRowid) this.seenRowid = rowid;
+      const key = segmentKey(owner, tier);
+      const loaded = this.segments.get(key);
+      if (!loaded) continue;
+      try {
+        this.addRow(loaded.segment, rowid, blob);
+        loaded.dirty = true;
+      } catch (error) {
+        if (!(error instanceof SegmentFileError)) throw error;
+        this.segments.delete(key); // reloaded from SQLite when next searched
+      }
     }
   }
 
-  /** The segment of (owner, tier), built from SQLite when it is not loaded. Call `sync` first. */
-  segment(owner: string, tier: MemoryTier): Segment {
+  private addRow(segment: Segment, rowid: number, blob: Buffer): void {
+    const vector = floatView(blob, this.dims);
+    if (!vector) this.skipped += 1;
+    segment.add(rowid, vector);
+  }
+
+  private fileOf(owner: string, tier: string): string | null {
+    return this.options.dir ? join(this.options.dir, `${sha256Hex(`${owner}\n${tier}`).slice(0, 32)}.seg`) : null;
+  }
+
+  /** The segment of (owner, tier), loaded from its file or built from SQLite. Call `sync` first. */
+  segment(owner: string, tier: MemoryTier, options: { file?: boolean } = {}): Segment {
     const key = segmentKey(owner, tier);
     const loaded = this.segments.get(key);
-    if (loaded) return loaded;
+    if (loaded) return loaded.segment;
+    const fromFile = options.file === false ? null : this.loadFile(owner, tier);
+    if (fromFile) {
+      this.segments.set(key, { segment: fromFile, owner, tier, dirty: false });
+      this.loads.file += 1;
+      return fromFile;
+    }
     const { n } = this.db.prepare('SELECT count(*) AS n FROM memory_records WHERE owner = ? AND tier = ?').get(owner, tier) as { n: number };
     const segment = new Segment(this.dims, n + (n >> 3));
     const rows = this.db
-      .prepare('SELECT id, embedding FROM memory_records WHERE owner = ? AND tier = ? ORDER BY rowid')
+      .prepare('SELECT rowid, embedding FROM memory_records WHERE owner = ? AND tier = ? AND rowid <= ? ORDER BY rowid')
       .raw()
-      .iterate(owner, tier) as IterableIterator<[string, Buffer]>;
-    for (const [id, blob] of rows) {
-      const vector = floatView(blob, this.dims);
-      if (vector) segment.add(id, vector);
-      else this.skipped += 1;
-    }
-    this.segments.set(key, segment);
+      .iterate(owner, tier, this.seenRowid) as IterableIterator<[number, Buffer]>;
+    for (const [rowid, blob] of rows) this.addRow(segment, rowid, blob);
+    const entry = { segment, owner, tier, dirty: true };
+    this.segments.set(key, entry);
+    this.loads.built += 1;
+    this.persist(entry);
+    return segment;
+  }
+
+  /** A segment from its file when the file matches the database (see index-file.ts), caught up to `seenRowid`. */
+  private loadFile(owner: string, tier: MemoryTier): Segment | null {
+    const path = this.fileOf(owner, tier);
+    if (!path) return null;
+    const loaded = loadSegmentFile(
+      path,
+      (header) =>
+        header.format === INDEX_FILE_FORMAT &&
+        header.nonce === this.nonce() &&
+        header.epoch === this.epoch &&
+        header.embedder === this.options.embedder &&
+        header.dims === this.dims &&
+        header.owner === owner &&
+        header.tier === tier &&
+        header.seen_rowid <= this.seenRowid,
+    );
+    if (!loaded) return null;
+    const { segment, header } = loaded;
+    if (!this.samplesMatch(segment, owner, tier)) return null;
+    const tail = this.db
+      // `+owner`: walk the rowid range (the tail is short), never the owner index.
+      .prepare('SELECT rowid, embedding FROM memory_records WHERE rowid > ? AND rowid <= ? AND +owner = ? AND +tier = ? ORDER BY rowid')
+      .raw()
+      .iterate(header.seen_rowid, this.seenRowid, owner, tier) as IterableIterator<[number, Buffer]>;
+    for (const [rowid, blob] of tail) this.addRow(segment, rowid, blob);
     return segment;
   }
 
   /**
-   * The `k` records of `owner` in `tiers` most similar to `query` (an L2-normalised vector of
-   * this index's dimension), with relevance > 0 and >= `minRelevance`, best first.
+   * A cheap cross-check of a file that passed the header checks (the nonce and epoch are what
+   * make it trustworthy: any delete or change moves the epoch): SAMPLES records spread over the
+   * segment, and its last one, exist in SQLite with this owner and tier.
    */
-  search(owner: string, tiers: readonly MemoryTier[], query: Float32Array, k: number, minRelevance = 0): IndexHit[] {
-    if (query.length !== this.dims) throw new Error(`query has ${query.length} dimensions; the index has ${this.dims}`);
-    this.sync();
-    const { indices, values } = sparseQuery(query);
-    if (indices.length === 0 || k <= 0) return [];
-    const hits: Array<IndexHit & { score: number; position: number }> = [];
+  private samplesMatch(segment: Segment, owner: string, tier: MemoryTier): boolean {
+    const check = this.db.prepare('SELECT owner, tier FROM memory_records WHERE rowid = ?');
+    const positions = new Set<number>();
+    for (let s = 0; s < SAMPLES && segment.count > 0; s += 1) positions.add(Math.floor((s * segment.count) / SAMPLES));
+    if (segment.count > 0) positions.add(segment.count - 1);
+    for (const position of positions) {
+      if (segment.scales[position] === -1) continue;
+      const row = check.get(segment.rowids[position]) as { owner: string; tier: string } | undefined;
+      if (!row || row.owner !== owner || row.tier !== tier) return false;
+    }
+    return true;
+  }
+
+  /**
+   * `use(segment)` on the segment of (owner, tier); when a column of its file cannot be read (the
+   * file went away or shrank), the segment is rebuilt from SQLite and `use` runs again.
+   */
+  private withSegment<T>(owner: string, tier: MemoryTier, use: (segment: Segment) => T): T {
+    try {
+      return use(this.segment(owner, tier));
+    } catch (error) {
+      if (!(error instanceof SegmentFileError)) throw error;
+      this.segments.delete(segmentKey(owner, tier));
+      return use(this.segment(owner, tier, { file: false }));
+    }
+  }
+
+  private persist(entry: Loaded): void {
+    const path = this.fileOf(entry.owner, entry.tier);
+    if (!path || this.epoch === null || !entry.segment.complete()) return;
+    mkdirSync(this.options.dir!, { recursive: true, mode: 0o700 });
+    writeSegmentFile(
+      path,
+      { nonce: this.nonce(), epoch: this.epoch, seen_rowid: this.seenRowid, embedder: this.options.embedder, owner: entry.owner, tier: entry.tier },
+      entry.segment,
+    );
+    entry.dirty = false;
+  }
+
+  /** Writes every changed segment to its file (the daemon calls it on stop). */
+  flush(): void {
+    if (this.epoch === null || this.epoch !== this.readEpoch()) return;
+    for (const entry of this.segments.values()) if (entry.dirty) this.persist(entry);
+  }
+
+  /**
+   * The `k` records of `owner` in `tiers` most similar to `query` (an L2-normalised vector of
+   * this index's dimension), with a similarity > 0, best first. Call `sync` first.
+   */
+  searchVector(owner: string, tiers: readonly MemoryTier[], query: { indices: Int32Array; values: Float32Array }, k: number): VectorHit[] {
+    if (query.indices.length === 0 || k <= 0) return [];
+    const hits: Array<VectorHit & { position: number }> = [];
     for (const tier of tiers) {
-      const segment = this.segment(owner, tier);
-      if (segment.count === 0) continue;
-      if (this.scratch.length < segment.count) this.scratch = new Float32Array(Math.max(segment.capacity, this.scratch.length * 2));
-      segment.scoreInto(indices, values, this.scratch);
-      for (const { position, score } of topK(this.scratch, segment.count, k, minRelevance)) {
-        hits.push({ id: segment.ids[position]!, tier, relevance: round6(score), score, position });
-      }
+      const best = this.withSegment(owner, tier, (segment) => {
+        if (segment.count === 0) return [];
+        if (this.scratch.length < segment.count) this.scratch = new Float32Array(Math.max(segment.capacity, this.scratch.length * 2));
+        segment.scoreInto(query.indices, query.values, this.scratch);
+        return topK(this.scratch, segment.count, k, 0).map(({ position, score }) => ({ rowid: segment.rowids[position]!, tier, score, position }));
+      });
+      hits.push(...best);
     }
     hits.sort((a, b) => b.score - a.score || b.position - a.position);
-    return hits.slice(0, k).map(({ id, tier, relevance }) => ({ id, tier, relevance }));
+    return hits.slice(0, k).map(({ rowid, tier, score }) => ({ rowid, tier, score }));
+  }
+
+  /** The tier and similarity of one of `owner`'s records in `tiers`, or null when it is not one of them. */
+  lookup(owner: string, tiers: readonly MemoryTier[], rowid: number, query: { indices: Int32Array; values: Float32Array }): { tier: MemoryTier; score: number } | null {
+    for (const tier of tiers) {
+      const found = this.withSegment(owner, tier, (segment) => {
+        const position = segment.find(rowid);
+        return position === -1 ? null : { tier, score: segment.scoreOne(position, query.indices, query.values) };
+      });
+      if (found) return found;
+    }
+    return null;
   }
 
   /**
    * Applies the memory service's own deletes to the loaded segments. `epochAfter` and
    * `rowidAfter` are read inside the deleting transaction, after the deletes; `sync()` ran at its
-   * start. When the epoch moved by anything but these deletes, everything is rebuilt lazily.
+   * start. When the epoch moved by anything but these deletes, everything is reloaded lazily.
    */
   applyDeletes(removed: readonly IndexedRecord[], epochBefore: number, epochAfter: number, rowidAfter: number): void {
     if (this.epoch !== epochBefore || epochAfter !== epochBefore + removed.length) {
       this.invalidate();
       return;
     }
-    for (const record of removed) this.segments.get(segmentKey(record.owner, record.tier))?.remove(record.id);
+    for (const record of removed) {
+      const key = segmentKey(record.owner, record.tier);
+      const entry = this.segments.get(key);
+      try {
+        if (entry?.segment.remove(record.rowid)) entry.dirty = true;
+      } catch (error) {
+        if (!(error instanceof SegmentFileError)) throw error;
+        this.segments.delete(key); // reloaded from SQLite when next searched
+      }
+    }
     this.epoch = epochAfter;
     // A delete may free the highest rowid for reuse: catch up from the current maximum.
     this.seenRowid = rowidAfter;

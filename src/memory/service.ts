@@ -6,8 +6,10 @@
  * - write: ONE transaction writes the record, its `memory` receipt (1 credit per started 4 KiB
  *   of UTF-8 text, minimum 1) and a `memory_written` audit row (text length and SHA-256, never
  *   the text). The parent must be one of the caller's own records.
- * - recent / search: only the caller's own records. Search ranks by cosine similarity through
- *   the in-process index (search-index.ts).
+ * - import: the chunks of text files (chunker.ts) written as records like `write` does, one
+ *   transaction and one `memory_imported` audit row per request; an unchanged file is skipped.
+ * - recent / search: only the caller's own records. Search is hybrid (hybrid-search.ts): BM25
+ *   over FTS5 fused with the cosine similarity of embeddings from the in-process index.
  * - purge and retention deletes: each deleted record leaves a tombstone naming its receipt (the
  *   receipt is *marked*, not orphaned, and never rewritten), children of deleted records are
  *   detached (`parent = NULL`), one audit row describes the whole change (ids as a SHA-256 over
@@ -21,7 +23,10 @@ import { CovenantError, newId, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
-import type { Embedder } from './embedder.js';
+import { chunkText } from './chunker.js';
+import { HybridSearch, type SearchMode } from './hybrid-search.js';
+import { LexicalIndex } from './lexical.js';
+import type { MemoryEmbedder } from './memory-embedder.js';
 import {
   MAX_MEMORY_LIMIT,
   MEMORY_TIERS,
@@ -56,7 +61,9 @@ export interface MemoryServiceDeps {
   db: Db;
   audit: AuditLog;
   clock: Clock;
-  embedder: Embedder;
+  embedder: MemoryEmbedder;
+  /** Where the search index keeps its segment files; absent: the index is not persisted. */
+  indexDir?: string;
   /** `$COVENANT_HOME/config.toml`; absent: the default policy. Re-read at every compaction. */
   configPath?: string;
   /** Who the retention timer's audit rows are issued by (the daemon). */
@@ -65,13 +72,14 @@ export interface MemoryServiceDeps {
 }
 
 interface DoomedRow {
+  rowid: number;
   id: string;
   owner: string;
   tier: MemoryTier;
 }
 
 /** A `memory_records` row as READ_COLUMNS selects it: a MemoryReadRecord with `stale` as SQLite's 0/1. */
-type ReadRow = Omit<MemoryReadRecord, 'stale' | 'relevance'> & { stale: number };
+type ReadRow = Omit<MemoryReadRecord, 'stale' | 'relevance' | 'parts'> & { stale: number };
 
 const READ_COLUMNS = 'id, tier, text, created_at, parent, receipt_id, stale';
 
@@ -80,7 +88,7 @@ export function idsSha256(ids: readonly string[]): string {
   return sha256Hex([...ids].sort().join('\n'));
 }
 
-function toRead(row: ReadRow, relevance?: number): MemoryReadRecord {
+function toRead(row: ReadRow, hit?: { relevance: number; parts: NonNullable<MemoryReadRecord['parts']> }): MemoryReadRecord {
   const record: MemoryReadRecord = {
     id: row.id,
     tier: row.tier,
@@ -90,7 +98,10 @@ function toRead(row: ReadRow, relevance?: number): MemoryReadRecord {
     receipt_id: row.receipt_id,
     stale: row.stale !== 0,
   };
-  if (relevance !== undefined) record.relevance = relevance;
+  if (hit !== undefined) {
+    record.relevance = hit.relevance;
+    record.parts = hit.parts;
+  }
   return record;
 }
 
@@ -102,11 +113,13 @@ function clampLimit(limit: number | undefined): number {
 export class MemoryService {
   readonly index: MemoryIndex;
   readonly records: MemoryRecords;
+  private readonly hybrid: HybridSearch;
   private readonly receipts: Receipts;
   private timer: { first: NodeJS.Timeout | null; every: NodeJS.Timeout | null } | null = null;
 
   constructor(private readonly deps: MemoryServiceDeps) {
-    this.index = new MemoryIndex(deps.db, deps.embedder.dims);
+    this.index = new MemoryIndex(deps.db, deps.embedder.dims, { dir: deps.indexDir, embedder: deps.embedder.id });
+    this.hybrid = new HybridSearch(this.index, new LexicalIndex(deps.db));
     this.records = new MemoryRecords(deps.db);
     this.receipts = new Receipts(deps.db);
     // The ids a delete works on (per connection, never persisted).
@@ -115,7 +128,7 @@ export class MemoryService {
 
   // ---------------------------------------------------------------- write
 
-  write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): MemoryWrittenRecord {
+  async write(caller: AgentId, input: { text: string; tier: MemoryTier; parent?: string | null }): Promise<MemoryWrittenRecord> {
     const { db, audit } = this.deps;
     const text = input.text;
     const textBytes = Buffer.byteLength(text, 'utf8');
@@ -124,7 +137,7 @@ export class MemoryService {
       throw new CovenantError('E_BAD_REQUEST', `memory text is ${textBytes} bytes; the limit is ${MAX_MEMORY_TEXT_BYTES} (64 KiB)`);
     }
     const parent = input.parent ?? null;
-    const embedding = this.deps.embedder.embed(text);
+    const [embedding] = await this.deps.embedder.embed([text]);
     const id = newId();
     return db.transaction((): MemoryWrittenRecord => {
       if (parent !== null) {
@@ -134,7 +147,7 @@ export class MemoryService {
           throw new CovenantError('E_NOT_FOUND', `no memory record ${parent} of yours to use as parent; see \`covenant memory recent\``);
         }
       }
-      const written = this.insertWithReceipt(caller, { id, tier: input.tier, text, embedding, parent, metadata: { source: 'memory_write', text_bytes: textBytes } });
+      const written = this.insertWithReceipt(caller, { id, tier: input.tier, text, embedding: embedding!, parent, metadata: { source: 'memory_write', text_bytes: textBytes } });
       audit.append(caller, { kind: 'memory_written', payload: {
         id,
         tier: input.tier,
@@ -154,7 +167,8 @@ export class MemoryService {
    * `intent_dispatched` row names the record and its receipt (no `memory_written` row).
    */
   recordAnswer(owner: AgentId, input: { intentId: string; text: string; metadata: Record<string, unknown> }): { receipt_id: string } {
-    const embedding = this.deps.embedder.embed(input.text);
+    // A remote embedder cannot answer inside this transaction: the record is then found by its words.
+    const embedding = this.deps.embedder.embedNow?.(input.text) ?? new Float32Array(0);
     return this.insertWithReceipt(owner, { id: input.intentId, tier: 'working', text: input.text, embedding, parent: null, metadata: input.metadata });
   }
 
@@ -216,33 +230,102 @@ export class MemoryService {
   }
 
   /**
-   * The caller's records most similar to `query`, best first: relevance (cosine similarity,
-   * rounded to 6 decimals) > 0 and >= `minRelevance`.
+   * The caller's records best matching `query` (hybrid-search.ts), best first: relevance > 0 and
+   * >= `minRelevance`; equal relevance: newest first. `mode` picks one part alone (the bench).
    */
-  search(
+  async search(
     owner: string,
-    input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined },
-  ): MemoryReadRecord[] {
+    input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined; mode?: SearchMode },
+  ): Promise<MemoryReadRecord[]> {
     const limit = clampLimit(input.limit);
-    const minRelevance = input.minRelevance ?? 0;
-    const vector = this.deps.embedder.embed(input.query);
+    const mode = input.mode ?? 'hybrid';
+    const [vector] = mode === 'lexical' ? [null] : await this.deps.embedder.embed([input.query]);
     const tiers = input.tier === undefined ? MEMORY_TIERS : [input.tier];
-    const hits = this.index.search(owner, tiers, vector, limit, minRelevance);
+    const hits = this.hybrid.search(owner, tiers, { text: input.query, vector: vector ?? null }, limit, input.minRelevance ?? 0, mode);
     if (hits.length === 0) return [];
     const placeholders = hits.map(() => '?').join(', ');
-    // By primary key only (an `owner = ?` term could make SQLite walk the owner index instead);
-    // the owner is checked here.
+    // By rowid only (an `owner = ?` term could make SQLite walk the owner index instead); the
+    // owner is checked here.
     const rows = this.deps.db
-      .prepare(`SELECT ${READ_COLUMNS}, owner FROM memory_records WHERE id IN (${placeholders})`)
-      .all(...hits.map((h) => h.id)) as Array<ReadRow & { owner: string }>;
-    const byId = new Map(rows.filter((row) => row.owner === owner).map((row) => [row.id, row]));
+      .prepare(`SELECT rowid AS r, ${READ_COLUMNS}, owner FROM memory_records WHERE rowid IN (${placeholders})`)
+      .all(...hits.map((h) => h.rowid)) as Array<ReadRow & { owner: string; r: number }>;
+    const byRowid = new Map(rows.filter((row) => row.owner === owner).map((row) => [row.r, row]));
     const out: MemoryReadRecord[] = [];
     for (const hit of hits) {
-      const row = byId.get(hit.id);
-      if (row) out.push(toRead(row, hit.relevance));
+      const row = byRowid.get(hit.rowid);
+      if (row) out.push(toRead(row, hit));
     }
-    // Best first; equal relevance: newest first.
-    return out.sort((a, b) => b.relevance! - a.relevance! || b.created_at - a.created_at || (a.id < b.id ? -1 : 1));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- import
+
+  /**
+   * Imports text files as the caller's records (SPEC 3 `memory import`): each file is chunked
+   * (chunker.ts) and each chunk written as `write` writes a record (its own memory receipt), with
+   * `metadata {source, import_key, chunk, chunks, file_sha256}`. `import_key` names (tier, source,
+   * content): a file whose chunks are all present is skipped, one with some missing (purged) gets
+   * those back. One transaction and one `memory_imported` audit row for the whole request.
+   */
+  async import(caller: AgentId, input: { tier: MemoryTier; files: ReadonlyArray<{ source: string; text: string }> }): Promise<{ files: number; records: number; skipped: number }> {
+    const { db, audit } = this.deps;
+    const planned = input.files.map((file) => {
+      const fileSha = sha256Hex(file.text);
+      const chunks = chunkText(file.text, /\.(md|markdown)$/i.test(file.source));
+      return { ...file, fileSha, chunks, key: sha256Hex(`${input.tier}\n${file.source}\n${fileSha}`) };
+    });
+    const present = db.prepare("SELECT json_extract(metadata, '$.chunk') AS chunk FROM memory_records WHERE owner = ? AND json_extract(metadata, '$.import_key') = ?").pluck();
+    const missingOf = (file: (typeof planned)[number]) => {
+      const have = new Set(present.all(caller.pubkey, file.key) as number[]);
+      return file.chunks.map((text, chunk) => ({ text, chunk })).filter(({ chunk }) => !have.has(chunk));
+    };
+    // Embedded before the transaction (a model embedder answers asynchronously).
+    const todo = planned.map((file) => ({ file, missing: missingOf(file) }));
+    const texts = todo.flatMap(({ missing }) => missing.map((m) => m.text));
+    const vectors = texts.length > 0 ? await this.deps.embedder.embed(texts) : [];
+    return db.transaction(() => {
+      let records = 0;
+      let skipped = 0;
+      let credits = 0;
+      let textBytes = 0;
+      let v = 0;
+      for (const { file, missing: before } of todo) {
+        // Another import may have written some of them while this one was embedding.
+        const stillMissing = new Set(missingOf(file).map((m) => m.chunk));
+        if (before.length === 0 || stillMissing.size === 0) skipped += 1;
+        for (const { text, chunk } of before) {
+          const embedding = vectors[v]!;
+          v += 1;
+          if (!stillMissing.has(chunk)) continue;
+          const written = this.insertWithReceipt(caller, {
+            id: newId(),
+            tier: input.tier,
+            text,
+            embedding,
+            parent: null,
+            metadata: { source: file.source, import_key: file.key, chunk, chunks: file.chunks.length, file_sha256: file.fileSha },
+          });
+          records += 1;
+          credits += written.credits;
+          textBytes += Buffer.byteLength(text, 'utf8');
+        }
+      }
+      audit.append(caller, { kind: 'memory_imported', payload: {
+        tier: input.tier,
+        files: input.files.length,
+        records,
+        skipped,
+        credits,
+        text_bytes: textBytes,
+        sources_sha256: idsSha256(input.files.map((f) => f.source)),
+      } });
+      return { files: input.files.length, records, skipped };
+    })();
+  }
+
+  /** Writes the search index's changed segments to disk (the daemon calls it on stop). */
+  close(): void {
+    this.index.flush();
   }
 
   // ---------------------------------------------------------------- purge
@@ -255,9 +338,9 @@ export class MemoryService {
       const epochBefore = this.index.readEpoch();
       const rows = (
         input.tier === undefined
-          ? db.prepare('SELECT id, owner, tier FROM memory_records WHERE owner = ? AND created_at < ?').all(caller.pubkey, input.beforeMs)
+          ? db.prepare('SELECT rowid, id, owner, tier FROM memory_records WHERE owner = ? AND created_at < ?').all(caller.pubkey, input.beforeMs)
           : db
-              .prepare('SELECT id, owner, tier FROM memory_records WHERE owner = ? AND tier = ? AND created_at < ?')
+              .prepare('SELECT rowid, id, owner, tier FROM memory_records WHERE owner = ? AND tier = ? AND created_at < ?')
               .all(caller.pubkey, input.tier, input.beforeMs)
       ) as DoomedRow[];
       const removal = this.deleteRecords(rows, 'purge', clock.now());
@@ -344,7 +427,7 @@ export class MemoryService {
         if (rule.max_age_ms !== null) {
           selected.push(
             ...(db
-              .prepare('SELECT id, owner, tier FROM memory_records WHERE tier = ? AND created_at < ?')
+              .prepare('SELECT rowid, id, owner, tier FROM memory_records WHERE tier = ? AND created_at < ?')
               .all(tier, now - rule.max_age_ms) as DoomedRow[]),
           );
         }
@@ -352,8 +435,8 @@ export class MemoryService {
           selected.push(
             ...(db
               .prepare(
-                `SELECT id, owner, tier FROM (
-                   SELECT id, owner, tier, ROW_NUMBER() OVER (PARTITION BY owner ORDER BY created_at DESC, rowid DESC) AS rn
+                `SELECT rowid, id, owner, tier FROM (
+                   SELECT rowid, id, owner, tier, ROW_NUMBER() OVER (PARTITION BY owner ORDER BY created_at DESC, rowid DESC) AS rn
                    FROM memory_records WHERE tier = ?)
                  WHERE rn > ?`,
               )

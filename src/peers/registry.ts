@@ -110,18 +110,31 @@ export class PeerQueries {
     return { matched, peers: rows.map(toRecord) };
   }
 
-  /**
-   * Tokens whose stored 6-character prefix starts with `prefix`. Only 6 characters are stored,
-   * so a longer string can only be checked as a whole token (by its hash).
-   */
+  /** Tokens whose stored 6-character prefix starts with `prefix` (at most 6 characters), newest first. */
   byTokenPrefix(prefix: string, limit: number): PeerRecord[] {
-    if (prefix.length > 6) {
-      const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hashToken(prefix)) as PeerRow | undefined;
-      return row ? [toRecord(row)] : [];
-    }
-    const rows = statement(this.db, 'SELECT * FROM peers WHERE substr(token_prefix, 1, ?) = ? ORDER BY registered_at DESC LIMIT ?')
+    const rows = statement(this.db, 'SELECT * FROM peers WHERE substr(token_prefix, 1, ?) = ? ORDER BY registered_at DESC, rowid DESC LIMIT ?')
       .all(prefix.length, prefix, limit) as PeerRow[];
     return rows.map(toRecord);
+  }
+
+  /** The token with this hash: a whole token is matched exactly. */
+  byTokenHash(hash: string): PeerRecord | null {
+    const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * One token per identity whose pubkey starts with `prefix`: its live token, else its newest
+   * (an identity has at most one live token; the operator's rotated ones are revoked).
+   */
+  byPubkeyPrefix(prefix: string, limit: number): PeerRecord[] {
+    const rows = statement(this.db, `SELECT * FROM peers WHERE substr(pubkey, 1, ?) = ?
+         ORDER BY revoked_at IS NULL DESC, registered_at DESC, rowid DESC`,
+      )
+      .all(prefix.length, prefix) as PeerRow[];
+    const byIdentity = new Map<string, PeerRow>();
+    for (const row of rows) if (!byIdentity.has(row.pubkey)) byIdentity.set(row.pubkey, row);
+    return [...byIdentity.values()].slice(0, limit).map(toRecord);
   }
 
   /** Live peers whose display equals `name` or whose pubkey starts with it. */

@@ -30,3 +30,14 @@ export interface ProtocolInfo {
   max_supported: number;
   daemon_version: string;
 }
+
+/** The largest file `memory_import` accepts, in UTF-8 bytes (the CLI refuses bigger ones before sending). */
+export const MAX_IMPORT_FILE_BYTES = 2 * 1024 * 1024;
+
+/** The A2A mailbox (SPEC 10): task states, result statuses and the bounds of its requests. */
+export const A2A_TASK_STATES = ['queued', 'in_flight', 'result_pending', 'done', 'canceled'] as const;
+export const A2A_RESULT_STATUSES = ['ok', 'error', 'partial'] as const;
+/** The longest `--wait-ms` of a long poll (the CLI's socket timeout is 120 s). */
+export const A2A_MAX_WAIT_MS = 60_000;
+/** The most tasks a listing or a drain answers. */
+export const A2A_MAX_LIMIT = 500;

@@ -11,6 +11,7 @@ export * from './verify-report.js';
 export * from './request-definition.js';
 export * from './reply-frame.js';
 export * from './requests/index.js';
+export * from './audit-follow.js';
 export { MAX_AUDIT_KIND_FILTERS, MAX_RECENT_AUDIT_LIMIT } from './requests/audit.js';
 export type { CompactionOutcome, MemoryReadRecord, MemoryWrittenRecord } from './requests/memory.js';
 export type { IntentOutcome } from './requests/intent.js';

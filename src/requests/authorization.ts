@@ -1,4 +1,4 @@
-import { grantCommandFor, scopeError, scopeRefusal, type CapabilityService } from '../capabilities/index.js';
+import { scopeError, scopeRefusal, type CapabilityService } from '../capabilities/index.js';
 import { CovenantError } from '../core/index.js';
 import type { Authorization } from '../protocol/index.js';
 import type { Authorizer } from './authorizer.js';
@@ -59,13 +59,9 @@ function requireAny(capabilities: CapabilityService, caller: Caller, primary: Op
     });
     if (result.passed) return;
   }
-  if (plausible.length === 0) {
-    capabilities.check({ caller: caller.agentId, required: primary.action, facts: primary.facts });
-  }
-  const to = caller.role === 'operator' ? undefined : caller.agentId.display;
-  throw new CovenantError(
-    'E_CAPABILITY_MISSING',
-    `missing capability ${primary.action} (or ${alternatives.map((a) => a.action).join(' or ')}); grant one with: ${grantCommandFor(primary.action, to)}`,
-    { audited: true },
-  );
+  const check = { caller: caller.agentId, required: primary.action, facts: primary.facts, callerIsOperator: caller.role === 'operator' };
+  // With nothing plausible, the one audited row is the primary action's check.
+  const result = plausible.length === 0 ? capabilities.check(check) : { passed: false };
+  const message = capabilities.refusalMessage(check, result, alternatives.map((a) => a.action));
+  throw new CovenantError('E_CAPABILITY_MISSING', message, { audited: true });
 }

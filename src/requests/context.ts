@@ -7,20 +7,25 @@ import type { HomePaths } from '../home/index.js';
 import type { DaemonIdentity } from '../identity/index.js';
 import type { IntentService } from '../intent/index.js';
 import type { MemoryService } from '../memory/index.js';
+import type { ModelService } from '../model/index.js';
 import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
 import type { Db, StorageReserve } from '../store/index.js';
 import type { McpServers, ToolRegistry } from '../mcp/index.js';
 import type { ConsoleSessions } from '../console/index.js';
+import type { DaemonConfig } from '../config/index.js';
 import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from 'pino';
+import type { MailboxService, RetryStaleTimer } from '../a2a/index.js';
 
 /** Everything a request handler may use. Built once at start-up by `startDaemon`. */
 export interface DaemonContext {
   paths: HomePaths;
+  /** config.toml as loaded at start or by the latest accepted SIGHUP (docs/configuration.md). */
+  config: DaemonConfig;
   db: Db;
   clock: Clock;
   log: Logger;
@@ -44,10 +49,16 @@ export interface DaemonContext {
   budget: BudgetService;
   /** Memory records: write, read, search, purge, retention (SPEC 3). */
   memory: MemoryService;
+  /** The local model provider of config.toml [model] (SPEC 16), for agents' host calls. */
+  model: ModelService;
   /** Receipts, batches, proofs and the chain backend (SPEC 15). */
   settlement: SettlementService;
   /** Read-only mode on a full disk (docs/operations.md, "Disk full"). */
   storage: StorageReserve;
+  /** The A2A mailbox (SPEC 10). */
+  mailbox: MailboxService;
+  /** Applies an enabled `a2a retry-stale` policy by itself. */
+  retryStaleTimer: RetryStaleTimer;
   daemonVersion: string;
   /** Operator console login codes and sessions (SPEC 19). */
   console: ConsoleSessions;

@@ -3,10 +3,12 @@
  * each with a fix. `ok: true` fine, `ok: false` broken (the CLI exits 1), `ok: null` skipped or
  * not applicable (e.g. gVisor when no agent uses it, the model when none is configured).
  */
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { parse as parseToml } from 'smol-toml';
+import { lstatSync } from 'node:fs';
 import type { z } from 'zod';
+import { formatProblem, type Config } from '../config/index.js';
+import { verifyAuditSinceCheckpoint } from '../audit/index.js';
 import { COVENANT_VERSION } from '../core/index.js';
+import { DEFAULT_OLLAMA_ENDPOINT } from '../model/index.js';
 import type { DoctorCheckSchema } from '../protocol/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';
 import { checkGvisorReadiness, probeBwrap } from '../runtime/index.js';
@@ -15,7 +17,6 @@ import type { DaemonContext } from './context.js';
 export type DoctorCheck = z.infer<typeof DoctorCheckSchema>;
 
 const MODEL_PROBE_TIMEOUT_MS = 3000;
-export const DEFAULT_OLLAMA_ENDPOINT = 'http://127.0.0.1:11434';
 
 function modeOf(path: string): { mode: number; symlink: boolean; kind: 'dir' | 'file' | 'other' } | null {
   try {
@@ -109,7 +110,7 @@ function installedAgents(ctx: DaemonContext): DoctorCheck {
   return {
     name: 'installed_agents',
     ok: true,
-    detail: agents.length === 0 ? 'no agents installed (intents get the echo answer)' : `${agents.length} installed: ${listed}`,
+    detail: agents.length === 0 ? 'no agents installed (intents are answered "unrouted"; install one with `covenant agents install <dir>`)' : `${agents.length} installed: ${listed}`,
     fix: null,
   };
 }
@@ -184,36 +185,55 @@ async function gvisorChecks(ctx: DaemonContext): Promise<DoctorCheck[]> {
   return [runsc, rootfs, kernel];
 }
 
-/** `[model]` from config.toml, overridden by COVENANT_OLLAMA_ENDPOINT. Null: no model configured. */
-export function configuredModelEndpoint(configPath: string, env: NodeJS.ProcessEnv = process.env): { endpoint: string; source: string } | { error: string } | null {
+/** `[model]` of the configuration in use, overridden by COVENANT_OLLAMA_ENDPOINT. Null: no Ollama endpoint configured. */
+export function configuredModelEndpoint(model: Config['model'], env: NodeJS.ProcessEnv = process.env): { endpoint: string; source: string } | null {
   const fromEnv = env.COVENANT_OLLAMA_ENDPOINT?.trim();
   if (fromEnv) return { endpoint: fromEnv, source: 'COVENANT_OLLAMA_ENDPOINT' };
-  if (!existsSync(configPath)) return null;
-  let config: Record<string, unknown>;
-  try {
-    config = parseToml(readFileSync(configPath, 'utf8'));
-  } catch (error) {
-    return { error: `config.toml does not parse: ${(error as Error).message.split('\n')[0]}` };
+  if (model.provider !== 'ollama') return null;
+  return { endpoint: model.endpoint ?? DEFAULT_OLLAMA_ENDPOINT, source: model.endpoint ? 'config.toml [model]' : 'the default' };
+}
+
+/** The rows since the newest checkpoint, as covenantd checks them at start (the whole log: `covenant audit verify`). */
+function auditTail(ctx: DaemonContext): DoctorCheck {
+  const tail = verifyAuditSinceCheckpoint(ctx.db, ctx.identity.agentId.pubkey);
+  if (tail.failures.length === 0) {
+    return { name: 'audit_tail', ok: true, detail: `the ${tail.rows} audit rows since checkpoint seq ${tail.from_seq} verify`, fix: null };
   }
-  const model = config.model as Record<string, unknown> | undefined;
-  if (!model || model.provider === undefined || model.provider === 'none') return null;
-  if (model.provider !== 'ollama') return { error: `config.toml [model] provider ${JSON.stringify(model.provider)} is not "ollama" or "none"` };
-  const endpoint = typeof model.endpoint === 'string' && model.endpoint.trim() !== '' ? model.endpoint.trim() : DEFAULT_OLLAMA_ENDPOINT;
-  return { endpoint, source: 'config.toml [model]' };
+  const first = tail.failures[0]!;
+  return {
+    name: 'audit_tail',
+    ok: false,
+    detail: `the audit log does not verify since checkpoint seq ${tail.from_seq}: ${tail.failures.length} failure(s), first at seq ${first.seq}: ${first.reason}`,
+    fix: 'run `covenant audit verify` for the whole report; the log may have been tampered with (docs/audit.md)',
+  };
+}
+
+/** config.toml: the configuration in use, and whether the latest SIGHUP was refused. */
+function configFile(ctx: DaemonContext): DoctorCheck {
+  const refusal = ctx.config.lastRefusal();
+  if (refusal === null) return { name: 'config', ok: true, detail: `${ctx.paths.config}: valid, in use`, fix: null };
+  const first = refusal.problems[0]!;
+  return {
+    name: 'config',
+    ok: false,
+    detail: `E_CONFIG_INVALID: a SIGHUP at ${new Date(refusal.at_ms).toISOString()} was refused, covenantd runs with the previous configuration: ${formatProblem(ctx.paths.config, first)}${refusal.problems.length > 1 ? ` (and ${refusal.problems.length - 1} more)` : ''}`,
+    fix: `run \`covenant config check\`, fix ${ctx.paths.config}, then send covenantd SIGHUP`,
+  };
 }
 
 async function modelEndpoint(ctx: DaemonContext): Promise<DoctorCheck> {
-  const configured = configuredModelEndpoint(ctx.paths.config);
+  const model = ctx.config.current().model;
+  const configured = configuredModelEndpoint(model);
   if (configured === null) {
     return {
       name: 'model_endpoint',
       ok: null,
-      detail: 'no model configured (provider none): the research agent answers offline, the embedder is the local one',
+      detail:
+        model.provider === 'none'
+          ? 'no model configured (provider none): the research agent answers offline, the embedder is the local one'
+          : `provider ${model.provider}: no HTTP endpoint to probe`,
       fix: null,
     };
-  }
-  if ('error' in configured) {
-    return { name: 'model_endpoint', ok: false, detail: configured.error, fix: `fix the [model] section of ${ctx.paths.config}` };
   }
   const url = `${configured.endpoint.replace(/\/+$/, '')}/api/version`;
   try {
@@ -274,6 +294,8 @@ export async function runDoctor(ctx: DaemonContext): Promise<DoctorCheck[]> {
   return [
     daemon,
     homeModes(ctx),
+    configFile(ctx),
+    auditTail(ctx),
     schema(ctx),
     storeIntegrity(ctx),
     installedAgents(ctx),

@@ -79,6 +79,11 @@ export const AgentSectionSchema = z.strictObject(
       .string({ error: expect('a string') })
       .max(2000, { error: 'expected at most 2000 characters' })
       .optional(),
+    /**
+     * Host calls (SPEC 12): the agent may ask the daemon for model, memory and tool services over
+     * its stdio; each call must be listed in [capabilities] and held by the intent's caller.
+     */
+    host_calls: z.boolean({ error: expect('true or false') }).default(false),
     /** Variables the agent receives from the daemon's environment (see agent-env.ts). */
     env: z
       .array(

@@ -2,7 +2,7 @@
  * The contract every agent runner (trusted-local, linux-bwrap, linux-gvisor) fulfils. The dispatch
  * pipeline only ever talks to this interface.
  */
-import type { AgentAnswer } from './supervisor/stdio-protocol.js';
+import type { AgentAnswer, HostCallSession } from './supervisor/stdio-protocol.js';
 
 export interface AgentIntent {
   intent_id: string;
@@ -27,6 +27,12 @@ export interface AgentRunRequest {
   env?: Record<string, string>;
   /** Cancels the run (budget preemption, daemon shutdown): the whole process group is killed. */
   signal?: AbortSignal;
+  /**
+   * Host calls (manifest `[agent] host_calls = true`): stdin stays open after the intent line,
+   * call lines on stdout are served by this session and answered on stdin, and stdin is closed
+   * once the answer arrives. Absent: the intent line then EOF.
+   */
+  hostCalls?: HostCallSession;
 }
 
 /** What is needed to start an agent process (everything in a run request but the intent). */

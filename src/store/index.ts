@@ -4,3 +4,4 @@ export { statement } from './statements.js';
 export { readState, writeState } from './daemon-state.js';
 export { asStorageFull, failedOnFullDisk, isStorageFull } from './storage-full.js';
 export { StorageReserve } from './storage-reserve.js';
+export { idsWithPrefix, type PrefixQuery } from './prefix-matches.js';

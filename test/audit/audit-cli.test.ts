@@ -55,20 +55,20 @@ describe('covenant audit recent / purge (compiled CLI)', () => {
     const seqs = events.map((e) => e.seq);
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
     assert.ok(events.some((e) => e.kind === 'daemon_started'));
-    assert.ok(events.some((e) => e.kind === 'intent_echoed'));
+    assert.ok(events.some((e) => e.kind === 'intent_unrouted'));
   });
 
   test('--json prints exactly one audit_recent object with the filters', () => {
-    const result = h.cli(['audit', 'recent', '--json', '-n', '2', '--kind', 'daemon_started', '--kind', 'intent_echoed']);
+    const result = h.cli(['audit', 'recent', '--json', '-n', '2', '--kind', 'daemon_started', '--kind', 'intent_unrouted']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
     assert.equal(result.stdout.trim().split('\n').length, 1);
     const json = result.json!;
     assert.equal(json.kind, 'audit_recent');
     assert.equal(json.limit, 2);
-    assert.deepEqual(json.filters, { since_ms: null, after_seq: null, kinds: ['daemon_started', 'intent_echoed'], issuer: null });
+    assert.deepEqual(json.filters, { since_ms: null, after_seq: null, kinds: ['daemon_started', 'intent_unrouted'], issuer: null });
     const events = json.events as FollowedEvent[];
-    assert.deepEqual(events.map((e) => e.kind).sort(), ['daemon_started', 'intent_echoed']);
+    assert.deepEqual(events.map((e) => e.kind).sort(), ['daemon_started', 'intent_unrouted']);
     assert.ok(events[0]!.seq > events[1]!.seq, 'newest first in the JSON object');
   });
 
@@ -167,7 +167,7 @@ describe('covenant audit recent --follow (compiled CLI)', () => {
         await follow.waitFor(() => true); // the existing rows came: it is polling now
         const text = `follow me ${signal}`;
         assert.equal(h.cli(['intent', text]).code, 0);
-        const row = await follow.waitFor((e) => e.kind === 'intent_echoed' && e.payload.text_bytes === Buffer.byteLength(text));
+        const row = await follow.waitFor((e) => e.kind === 'intent_unrouted' && e.payload.text_bytes === Buffer.byteLength(text));
         assert.ok(row.seq > 0);
         const seqs = follow.events.map((e) => e.seq);
         assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'each row once, in order');
@@ -189,15 +189,15 @@ describe('covenant audit recent --follow (compiled CLI)', () => {
     const h = newHome();
     const daemon = await spawnDaemon(h.home, h.env);
     try {
-      const follow = new FollowChild(['--kind', 'intent_echoed'], h.env);
+      const follow = new FollowChild(['--kind', 'intent_unrouted'], h.env);
       // Rows of other kinds are written between the two intents; the second one arriving means
       // the follower has read past them.
       assert.equal(h.cli(['intent', 'only', 'this']).code, 0);
       assert.equal(h.cli(['peers', 'list', '--json']).code, 0);
       assert.equal(h.cli(['intent', 'and', 'this']).code, 0);
-      await follow.waitFor((e) => e.kind === 'intent_echoed' && e.payload.text_bytes === Buffer.byteLength('and this'));
+      await follow.waitFor((e) => e.kind === 'intent_unrouted' && e.payload.text_bytes === Buffer.byteLength('and this'));
       assert.equal(follow.events.length, 2, follow.stdout);
-      assert.ok(follow.events.every((e) => e.kind === 'intent_echoed'), follow.stdout);
+      assert.ok(follow.events.every((e) => e.kind === 'intent_unrouted'), follow.stdout);
       assert.equal((await follow.stop('SIGINT')).code, 0);
     } finally {
       await daemon.stop();
@@ -216,7 +216,7 @@ describe('covenant audit recent --follow (compiled CLI)', () => {
       daemon = await spawnDaemon(h.home, h.env);
       await follow.waitForStderr(/reconnected/, 15_000);
       assert.equal(h.cli(['intent', 'after', 'restart']).code, 0);
-      await follow.waitFor((e) => e.kind === 'intent_echoed');
+      await follow.waitFor((e) => e.kind === 'intent_unrouted');
       assert.ok(follow.events.some((e) => e.kind === 'daemon_stopped'), 'rows written while it was away are not lost');
       assert.equal(follow.events.filter((e) => e.kind === 'daemon_started').length, 2);
 

@@ -20,7 +20,7 @@ function documentedKinds(): Map<string, string> {
   const doc = readFileSync(new URL('../../docs/audit.md', import.meta.url), 'utf8');
   const section = doc.slice(doc.indexOf('## Event kinds'), doc.indexOf('\n## ', doc.indexOf('## Event kinds') + 1));
   const rows = new Map<string, string>();
-  for (const match of section.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \|/gm)) rows.set(match[1]!, match[2]!.trim());
+  for (const match of section.matchAll(/^\| `([a-z0-9_]+)` \| ([^|]+) \|/gm)) rows.set(match[1]!, match[2]!.trim());
   return rows;
 }
 

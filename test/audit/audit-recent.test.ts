@@ -111,8 +111,8 @@ describe('audit_recent over the socket', () => {
   });
 
   test('filters are echoed back', async () => {
-    const reply = await recent(operator, { limit: 5, since_ms: 1, after_seq: 0, kinds: ['intent_echoed'], issuer: bob.pubkey.slice(0, 4) });
-    assert.deepEqual(reply.filters, { since_ms: 1, after_seq: 0, kinds: ['intent_echoed'], issuer: bob.pubkey.slice(0, 4) });
+    const reply = await recent(operator, { limit: 5, since_ms: 1, after_seq: 0, kinds: ['intent_unrouted'], issuer: bob.pubkey.slice(0, 4) });
+    assert.deepEqual(reply.filters, { since_ms: 1, after_seq: 0, kinds: ['intent_unrouted'], issuer: bob.pubkey.slice(0, 4) });
     assert.equal(reply.limit, 5);
   });
 
@@ -137,7 +137,7 @@ describe('audit_recent over the socket', () => {
     const operatorRows = await recent(client, { issuer: t.daemon.ctx.identity.agentId.pubkey, limit: 1000 });
     assert.equal(operatorRows.kind, 'audit_recent');
     assert.deepEqual(operatorRows.events, []);
-    const intents = await recent(client, { kinds: ['intent_echoed', 'daemon_started'] });
+    const intents = await recent(client, { kinds: ['intent_unrouted', 'daemon_started'] });
     assert.deepEqual(intents.events, []);
     client.close();
   });
@@ -146,7 +146,7 @@ describe('audit_recent over the socket', () => {
     const newest = ((await recent(operator, { limit: 1 })).events as AuditEvent[])[0]!;
     await operator.request({ kind: 'submit_intent', text: 'one' });
     await operator.request({ kind: 'submit_intent', text: 'two' });
-    const forward = (await recent(operator, { after_seq: newest.seq, kinds: ['intent_echoed'] })).events as AuditEvent[];
+    const forward = (await recent(operator, { after_seq: newest.seq, kinds: ['intent_unrouted'] })).events as AuditEvent[];
     assert.equal(forward.length, 2);
     assert.ok(forward[0]!.seq < forward[1]!.seq, 'oldest first');
     assert.ok(forward.every((e) => e.seq > newest.seq));
@@ -160,7 +160,7 @@ describe('audit_recent over the socket', () => {
       { since_ms: -1 },
       { after_seq: -1 },
       { kinds: [''] },
-      { kinds: 'intent_echoed' },
+      { kinds: 'intent_unrouted' },
       { issuer: '0OIl' },
       { issuer: '' },
     ]) {

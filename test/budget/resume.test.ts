@@ -40,7 +40,7 @@ test('exhaustion: checkpoint + budget_exhausted + an audited E_BUDGET_EXHAUSTED'
     assert.equal(error.code, 'E_BUDGET_EXHAUSTED');
     assert.equal(error.audited, true);
     assert.match(error.message, /agent meter/);
-    assert.match(error.message, /refills enough in 60 min 0 s \(refill_eta_ms 3600000\)/);
+    assert.match(error.message, /refills enough in 1h \(refill_eta_ms 3600000\)/);
     const cp = h.budget.store.checkpoint(ID);
     assert.deepEqual(
       cp && { ...cp, created_at: 0 },

@@ -17,7 +17,8 @@ interface IntentSummary {
   intent_id: string;
   status: string;
   agent: string | null;
-  issuer: { pubkey: string };
+  caller: { pubkey: string };
+  last_ms: number;
   credits: number;
   reason: string | null;
   refill_eta_ms: number | null;
@@ -55,14 +56,14 @@ test('intents_list: each intent once, newest first, with the status its newest r
   const list = await intents();
   assert.deepEqual(list.map((i) => i.intent_id), [ids.paused, ids.dispatched, ids.ignored, ids.echoed]);
   const [paused, dispatched, ignored, echoed] = list;
-  assert.deepEqual([paused!.status, dispatched!.status, ignored!.status, echoed!.status], ['paused', 'ok', 'ignored', 'ok']);
+  assert.deepEqual([paused!.status, dispatched!.status, ignored!.status, echoed!.status], ['paused', 'ok', 'ignored', 'unrouted']);
   assert.equal(echoed!.agent, null);
   assert.equal(dispatched!.agent, 'meter');
   assert.ok(dispatched!.credits >= 1);
   assert.equal(paused!.reason, 'budget_exhausted');
   assert.ok(Number(paused!.refill_eta_ms) > 0, 'the refill ETA as of now');
   assert.equal(dispatched!.refill_eta_ms, null);
-  assert.equal(echoed!.issuer.pubkey, f.ctx.identity.agentId.pubkey);
+  assert.equal(echoed!.caller.pubkey, f.ctx.identity.agentId.pubkey);
 });
 
 test('intents_list: the status filter applies before the limit', async () => {
@@ -70,16 +71,12 @@ test('intents_list: the status filter applies before the limit', async () => {
   assert.deepEqual((await intents('?status=ignored')).map((i) => i.intent_id), [ids.ignored]);
   assert.deepEqual((await intents('?status=ok&limit=1')).map((i) => i.intent_id), [ids.dispatched]);
   assert.deepEqual(await intents('?status=failed'), []);
-  const bad = await fetch(`${f.url}/intents/list?status=running`, { headers: f.bearer() });
+  const bad = await fetch(`${f.url}/intents/list?status=stuck`, { headers: f.bearer() });
   assert.equal(bad.status, 400);
 });
 
-test('intents_list: a caller sees only its own intents; without audit.read it is refused', async () => {
+test('intents_list: a caller (even without audit.read) sees only its own intents', async () => {
   const peer = registerPeer(f.ctx, 'lister');
-  const refused = await fetch(`${f.url}/intents/list`, { headers: f.bearer(peer.token) });
-  assert.equal(refused.status, 403);
-  assert.equal(((await refused.json()) as { code: string }).code, 'E_CAPABILITY_MISSING');
-  grantAction(f.ctx, peer.agentId, 'audit.read');
   grantAction(f.ctx, peer.agentId, 'intent.submit');
   assert.deepEqual(await intents('', peer.token), []);
   const own = await f.t.ok({ kind: 'submit_intent', text: 'my own words' }, peer.token);

@@ -133,7 +133,8 @@ test('POST /intent answers the same JSON as IPC', async () => {
   assert.match(String(overHttp.intent_id), /^[0-9a-f-]{36}$/);
   assert.notEqual(overHttp.intent_id, overIpc.intent_id);
   assert.deepEqual({ ...overHttp, intent_id: 'x' }, { ...overIpc, intent_id: 'x' });
-  assert.equal(overHttp.text, 'phase 0 echo (no agent matched): hello over http');
+  assert.equal(overHttp.status, 'unrouted');
+  assert.match(String(overHttp.text), /^no agent is installed/);
 });
 
 test('the route names the kind: a body "kind" of another request is refused', async () => {
@@ -158,7 +159,7 @@ test('schema refusals from executeRequest keep their status: invalid intent para
   assert.equal(response.status, 400);
   const body = await json(response);
   assert.equal(body.code, 'E_BAD_REQUEST');
-  assert.match(String(body.message), /intent text must not be empty/);
+  assert.match(String(body.message), /the intent is empty/);
 });
 
 test('operator-only requests refused to a peer are 403 with the error object', async () => {

@@ -50,7 +50,20 @@ const state = {
   childId: '',
   bob: { token: '', pubkey: '' },
   grantedId: '',
+  a2a: { taskId: '', leaseId: '' },
 };
+
+/** Sends a task to the operator itself and leases it: the state the A2A repair cases need. */
+async function leasedA2aTask(text: string): Promise<void> {
+  const sent = await ok({ kind: 'a2a_send', recipient: 'user@local', text });
+  const leased = await ok({ kind: 'a2a_recv' });
+  const task = leased.task as { id: string; lease_id: string };
+  assert.equal(task.id, (sent.task as { id: string }).id);
+  state.a2a = { taskId: task.id, leaseId: task.lease_id };
+}
+
+const a2aTask = () => ({ task_id: state.a2a.taskId });
+const a2aLease = () => ({ task_id: state.a2a.taskId, lease_id: state.a2a.leaseId });
 
 async function ok(request: WireMessage): Promise<WireMessage> {
   const reply = await fx.call(request);
@@ -106,6 +119,8 @@ const CASES: GoldenCase[] = [
     },
   },
   { request: 'intents_resume', response: 'intents_resume' },
+  { request: 'intents_list', response: 'intents_list' },
+  { request: 'intents_show', response: 'intent_detail', values: () => ({ intent_id: state.intentId }) },
   { request: 'budget_set', response: 'budget_set' },
   {
     request: 'memory_write',
@@ -118,6 +133,7 @@ const CASES: GoldenCase[] = [
     remember: (reply) => void (state.childId = (reply.record as { id: string }).id),
   },
   { request: 'memory_search', response: 'memory_read' },
+  { request: 'memory_import', response: 'memory_imported' },
   {
     request: 'memory_recent',
     response: 'memory_read.recent',
@@ -151,6 +167,34 @@ const CASES: GoldenCase[] = [
     as: 'peer',
     prepare: async () => void (peerToken = (await fx.addPeer('carol')).token),
   },
+  {
+    request: 'a2a_send',
+    response: 'a2a_sent',
+    prepare: async () => {
+      for (const action of ['a2a.send.user@local', 'a2a.recv.user@local', 'a2a.respond.user@local', 'a2a.repair.*', 'a2a.compact']) {
+        await ok({ kind: 'capabilities_grant', action });
+      }
+    },
+  },
+  { request: 'a2a_recv', response: 'a2a_received', remember: (reply) => void (state.a2a = { taskId: String((reply.task as { id: string }).id), leaseId: String((reply.task as { lease_id: string }).lease_id) }) },
+  { request: 'a2a_status', response: 'a2a_status' },
+  { request: 'a2a_requeue', response: 'a2a_requeued', values: a2aLease },
+  {
+    request: 'a2a_respond',
+    response: 'a2a_responded',
+    prepare: async () => void (await ok({ kind: 'a2a_recv' })),
+    values: a2aTask,
+  },
+  { request: 'a2a_results', response: 'a2a_results' },
+  { request: 'a2a_force_error', response: 'a2a_force_errored', prepare: () => leasedA2aTask('check the mirrors'), values: a2aLease },
+  {
+    request: 'a2a_cancel',
+    response: 'a2a_canceled',
+    prepare: async () => void (state.a2a.taskId = ((await ok({ kind: 'a2a_send', recipient: 'user@local', text: 'never mind' })).task as { id: string }).id),
+    values: a2aTask,
+  },
+  { request: 'a2a_retry_stale', response: 'a2a_retry_stale' },
+  { request: 'a2a_compact', response: 'a2a_compacted' },
   {
     request: 'peers_add',
     response: 'peer_added',
@@ -205,7 +249,7 @@ const CASES: GoldenCase[] = [
   {
     request: 'audit_recent',
     response: 'audit_recent',
-    // An intent no agent answers: its `intent_echoed` row.
+    // An intent no agent answers: its `intent_unrouted` row.
     prepare: async () => void (await ok({ kind: 'submit_intent', text: 'hello there' })),
     values: () => ({ issuer: fx.operator.pubkey.slice(0, 8) }),
   },

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
+import { tempHome } from './temp-home.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -31,6 +32,22 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: 
     json = null;
   }
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, json };
+}
+
+/** The compiled CLI, run without blocking this process (an in-process daemon must keep serving). */
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      let json: Record<string, unknown> | null;
+      try {
+        json = JSON.parse(stdout) as Record<string, unknown>;
+      } catch {
+        json = null;
+      }
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout, stderr, json });
+    });
+  });
 }
 
 export interface DaemonProcess {
@@ -86,4 +103,23 @@ export async function operatorClient(home: string, timeoutMs = 60_000): Promise<
   const client = await IpcClient.connect(join(home, 'sock'), { timeoutMs });
   await client.authenticate(readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim());
   return client;
+}
+
+/**
+ * The compiled covenantd on a fresh temporary home, and an environment in which the CLI acts
+ * as its operator; `run` gets both, then the daemon is stopped (exit 0 asserted) and the home removed.
+ */
+export async function withDaemonHome(run: (home: string, env: NodeJS.ProcessEnv, daemon: DaemonProcess) => Promise<void>): Promise<void> {
+  const { home, cleanup } = tempHome();
+  const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
+  delete env.COVENANT_TOKEN;
+  const daemon = await spawnDaemon(home, env);
+  let code: number | null;
+  try {
+    await run(home, env, daemon);
+  } finally {
+    code = await daemon.stop();
+    cleanup();
+  }
+  if (code !== 0) throw new Error(`covenantd exited ${code}: ${daemon.stderr()}`);
 }

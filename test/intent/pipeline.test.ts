@@ -105,15 +105,18 @@ describe('dispatch pipeline through the in-process daemon', () => {
     assert.ok(!payloads.includes('hello there, covenant'), 'intent text is not audited');
   });
 
-  it('answers the echo when nothing matches, with no receipt', async () => {
+  it('answers status "unrouted" when nothing matches: how to go on, no receipt, one intent_unrouted row', async () => {
     const receiptsBefore = t.count('receipts');
     const reply = await t.ok({ kind: 'submit_intent', text: 'zyzzyva quux' });
-    assert.equal(reply.status, 'ok');
+    assert.equal(reply.status, 'unrouted');
     assert.equal(reply.agent, null);
-    assert.equal(reply.text, 'phase 0 echo (no agent matched): zyzzyva quux');
+    assert.match(String(reply.text), /^no installed agent matched this intent \(installed: .+\); name one with `covenant intent --agent <id> <text>`, or install one with `covenant agents install <dir>`/);
+    assert.doesNotMatch(String(reply.text), /zyzzyva/, 'the answer does not echo the intent');
     assert.equal(reply.settlement, null);
     assert.equal(t.count('receipts'), receiptsBefore);
-    assert.equal(t.auditPayloads('intent_echoed').at(-1)!.intent_id, reply.intent_id);
+    const row = t.auditPayloads('intent_unrouted').at(-1)!;
+    assert.equal(row.intent_id, reply.intent_id);
+    assert.ok(Number(row.agents_installed) > 0);
   });
 
   it('--agent skips routing; an unknown agent is E_NOT_FOUND', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentCard, echoAnswer, IntentRouter, ROUTER_SIMILARITY_THRESHOLD } from '../../src/intent/index.js';
+import { agentCard, IntentRouter, ROUTER_SIMILARITY_THRESHOLD, unroutedAnswer } from '../../src/intent/index.js';
 import { cosine, LocalEmbedder, LOCAL_EMBEDDING_DIMS, tokenize } from '../../src/memory/index.js';
 import { AgentManifestSchema, type AgentManifest } from '../../src/runtime/index.js';
 
@@ -89,12 +89,16 @@ describe('IntentRouter', () => {
     assert.ok((decision?.score ?? 0) >= ROUTER_SIMILARITY_THRESHOLD);
   });
 
-  it('similarity below the threshold is no match (the echo answers)', () => {
+  it('similarity below the threshold is no match (unrouted)', () => {
     const weather = agent('weather', { name: 'Weather', description: 'Weather forecast: rain, wind and temperature.' });
     const scores = router.scores('what is the capital of France', [hello, research, weather]);
     assert.ok(scores.every((s) => s.score < ROUTER_SIMILARITY_THRESHOLD), JSON.stringify(scores));
     assert.equal(router.route('what is the capital of France', [hello, research, weather]), null);
-    assert.equal(echoAnswer('what is the capital of France'), 'phase 0 echo (no agent matched): what is the capital of France');
+  });
+
+  it('the unrouted answer says how to install an agent, or to name one with --agent', () => {
+    assert.match(unroutedAnswer([]), /^no agent is installed, so none could take this intent; install one with `covenant agents install <dir>`/);
+    assert.match(unroutedAnswer(['hello', 'research']), /^no installed agent matched this intent \(installed: hello, research\); name one with `covenant intent --agent <id> <text>`/);
   });
 
   it('equal similarity breaks by agent id', () => {

@@ -11,7 +11,7 @@
  *     node --import tsx --test test/live/live_agent_runtime.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateBwrap } from '../../src/runtime/bwrap/index.js';
@@ -39,19 +39,33 @@ function install(h: LiveHome, dir: string): Record<string, unknown> {
 }
 
 liveTest('live_research_agent_via_stdio', async () => {
-  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'agents', 'research', 'main.js')], {
-    input: `${JSON.stringify({ intent_id: 'live-1', text: 'Compare gVisor and containers: which isolates agents better?' })}\n`,
-    env: { PATH: process.env.PATH },
-    encoding: 'utf8',
-    timeout: 30_000,
+  // The agent's side of SPEC 12 host calls, with this test as the daemon: it asks memory.search,
+  // then model.chat; with no model it answers with the passages.
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'agents', 'research', 'main.js')], { env: { PATH: process.env.PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.write(`${JSON.stringify({ intent_id: 'live-1', text: 'Compare gVisor and containers: which isolates agents better?' })}\n`);
+  const calls: string[] = [];
+  const answer = await new Promise<{ text: string; sources: string[] }>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
+        const line = JSON.parse(buffered.slice(0, nl)) as { call?: string; id?: number; text?: string; sources?: string[] };
+        buffered = buffered.slice(nl + 1);
+        if (typeof line.text === 'string') return resolve(line as { text: string; sources: string[] });
+        calls.push(String(line.call));
+        const reply = line.call === 'memory.search'
+          ? { id: line.id, result: { records: [{ id: 'rec-9', text: 'gVisor intercepts system calls in a user-space kernel' }] } }
+          : { id: line.id, error: { code: 'E_MODEL_NOT_CONFIGURED', message: 'no model is configured' } };
+        child.stdin.write(`${JSON.stringify(reply)}\n`);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`research exited ${code} before answering`)));
   });
-  assert.equal(result.status, 0, result.stderr);
-  const lines = result.stdout.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, 'exactly one JSON line on stdout');
-  const answer = JSON.parse(lines[0]!) as { text: string; sources: string[] };
-  assert.match(answer.text, /^research \(offline, no model configured\): \d+ words; key terms: /);
-  assert.match(answer.text, /gvisor/);
-  assert.deepEqual(answer.sources, ['offline']);
+  child.stdin.end();
+  assert.deepEqual(calls, ['memory.search', 'model.chat']);
+  assert.match(answer.text, /^research \(offline, no model configured\): the best passages of your memory:\n\[1\] gVisor intercepts/);
+  assert.deepEqual(answer.sources, ['rec-9']);
 });
 
 liveTest('live_daemon_dispatch_to_research_agent_through_cli', async () => {
@@ -59,7 +73,7 @@ liveTest('live_daemon_dispatch_to_research_agent_through_cli', async () => {
   try {
     await h.start();
     const installed = install(h, 'agents/research'); // relative: the CLI resolves it
-    assert.deepEqual(installed.agent, { id: 'research', name: 'Research', version: '0.1.0', runtime: 'node', backend: DEFAULT_BACKEND });
+    assert.deepEqual(installed.agent, { id: 'research', name: 'Research', version: '0.2.0', runtime: 'node', backend: DEFAULT_BACKEND });
     assert.ok(existsSync(join(h.home, 'agents', 'research', 'main.js')));
 
     const list = h.cli(['agents', 'list', '--json']);
@@ -74,7 +88,7 @@ liveTest('live_daemon_dispatch_to_research_agent_through_cli', async () => {
     assert.equal(reply.status, 'ok');
     assert.equal(reply.agent, 'research');
     assert.match(String(reply.text), /^research \(offline, no model configured\)/);
-    assert.deepEqual(reply.sources, ['offline']);
+    assert.deepEqual(reply.sources, [], 'an empty memory: no passages, no sources');
     const settlement = reply.settlement as { receipt_id: string; resource: string; status: string; credits_consumed: number };
     assert.equal(settlement.resource, 'compute');
     assert.equal(settlement.status, 'ok');

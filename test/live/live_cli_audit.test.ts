@@ -25,7 +25,7 @@ liveTest('live_cli_audit_recent_plain', async () => {
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'oldest to newest');
     assert.ok(events.some((e) => e.kind === 'operator_token_minted'));
     assert.ok(events.some((e) => e.kind === 'daemon_started'));
-    assert.ok(events.some((e) => e.kind === 'intent_echoed'));
+    assert.ok(events.some((e) => e.kind === 'intent_unrouted'));
     for (const event of events) {
       assert.match(String((event as unknown as { chain_hash: string }).chain_hash), /^[0-9a-f]{64}$/);
       assert.equal(typeof event.issuer.pubkey, 'string');
@@ -40,17 +40,17 @@ liveTest('live_cli_audit_recent_json', async () => {
   try {
     await home.start();
     for (const text of ['one', 'two', 'three']) assert.equal(home.cli(['intent', text]).code, 0);
-    const result = home.cli(['audit', 'recent', '--json', '-n', '2', '--kind', 'intent_echoed']);
+    const result = home.cli(['audit', 'recent', '--json', '-n', '2', '--kind', 'intent_unrouted']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
     assert.equal(result.stdout.trim().split('\n').length, 1, 'exactly one JSON object');
     const json = result.json!;
     assert.equal(json.kind, 'audit_recent');
     assert.equal(json.limit, 2);
-    assert.deepEqual(json.filters, { since_ms: null, after_seq: null, kinds: ['intent_echoed'], issuer: null });
+    assert.deepEqual(json.filters, { since_ms: null, after_seq: null, kinds: ['intent_unrouted'], issuer: null });
     const events = json.events as FollowedEvent[];
     assert.equal(events.length, 2);
-    assert.ok(events.every((e) => e.kind === 'intent_echoed'));
+    assert.ok(events.every((e) => e.kind === 'intent_unrouted'));
     assert.ok(events[0]!.seq > events[1]!.seq, 'newest first');
     assert.equal(events[0]!.payload.text_bytes, Buffer.byteLength('three'));
 
@@ -91,7 +91,7 @@ liveTest('live_cli_audit_verify_detects_tampering', async () => {
   try {
     await home.start();
     assert.equal(home.cli(['intent', 'the', 'row', 'to', 'tamper']).code, 0);
-    const [target] = home.cli(['audit', 'recent', '--json', '--kind', 'intent_echoed', '-n', '1']).json!.events as FollowedEvent[];
+    const [target] = home.cli(['audit', 'recent', '--json', '--kind', 'intent_unrouted', '-n', '1']).json!.events as FollowedEvent[];
     assert.ok(target);
     await home.daemon!.stop('SIGTERM');
     home.daemon = null;
@@ -180,7 +180,7 @@ liveTest('live_cli_audit_follow_streams_new_rows', async () => {
       assert.equal(home.cli(['ping']).code, 0);
       const text = 'streamed while following';
       assert.equal(home.cli(['intent', text]).code, 0);
-      const row = await follow.waitFor((e) => e.kind === 'intent_echoed' && e.payload.text_bytes === Buffer.byteLength(text));
+      const row = await follow.waitFor((e) => e.kind === 'intent_unrouted' && e.payload.text_bytes === Buffer.byteLength(text));
       assert.ok(row.seq > 1);
       const seqs = follow.events.map((e) => e.seq);
       assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'each row once, in order');

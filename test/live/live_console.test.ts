@@ -96,7 +96,7 @@ liveTest('live_console_in_chromium', async (t) => {
     const row = page.locator(`button[aria-label="Show the timeline of intent ${intentId}"]`);
     await row.waitFor();
     await row.click();
-    await page.locator('#timeline li[data-kind="intent_echoed"]').waitFor();
+    await page.locator('#timeline li[data-kind="intent_unrouted"]').waitFor();
 
     // A paused intent, resumed from the page; the CLI sees it resumed.
     okJson(live.cli(['intent', '--json', '--agent', 'meter', 'first', 'job']), 'intent_result');

@@ -138,7 +138,7 @@ liveTest('live_sigkill_restart_keeps_audit_chain_valid', async () => {
     assert.equal(verify.code, 0, verify.stdout);
     const report = verify.json?.report as { valid: boolean; events: number };
     assert.equal(report.valid, true);
-    assert.equal(auditRows(live.home, 'intent_echoed').length, 6, 'every acknowledged intent survived the kill');
+    assert.equal(auditRows(live.home, 'intent_unrouted').length, 6, 'every acknowledged intent survived the kill');
   } finally {
     await live.dispose();
   }

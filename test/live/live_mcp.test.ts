@@ -8,7 +8,7 @@ import { operatorClient } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/wait.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
 import { addPeer, auditPayloads, errorJson, okJson } from './helpers.js';
-import { everything, EVERYTHING_BIN, fixture, groupMembers, serverLog, serverPid, server, waitForServer, writeConfig } from './mcp-helpers.js';
+import { everything, EVERYTHING_BIN, fixture, groupMembers, serverLog, serverPid, server, servers, waitForServer, writeConfig } from './mcp-helpers.js';
 
 async function withServers(entries: string[], fn: (live: LiveHome) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const live = liveHome();
@@ -191,8 +191,6 @@ liveTest('live_mcp_unstartable_garbage_and_misconfigured_servers_leave_the_daemo
     [
       fixture('garbage', 'garbage', { startup_timeout_ms: 1000 }),
       `[[mcp.server]]\nname = "missing"\ncommand = "${missing}"\n`,
-      `[[mcp.server]]\nname = "typo"\ncommand = "node"\nincude = ["*"]\n`,
-      `[[mcp.server]]\nname = "badglob"\ncommand = "node"\ninclude = ["[a-z]*"]\n`,
       everything({ include: ['echo'] }),
     ],
     async (live) => {
@@ -203,10 +201,6 @@ liveTest('live_mcp_unstartable_garbage_and_misconfigured_servers_leave_the_daemo
       const garbage = await waitForServer(live, 'garbage', (s) => s.state === 'failed', 'failed');
       assert.match(String(garbage.last_error), /did not answer initialize within 1000 ms/);
       assert.equal(garbage.restarts, 4);
-      const typo = server(live, 'typo');
-      assert.equal(typo.state, 'failed');
-      assert.match(String(typo.last_error), /^E_CONFIG_INVALID: .*mcp\.server\[2\]\.incude: unknown key/);
-      assert.match(String(server(live, 'badglob').last_error), /mcp\.server\[3\]\.include\.0: a glob uses/);
       okJson(live.cli(['ping', '--json']), 'daemon_ping');
 
       const doctor = live.cli(['doctor', '--json']);
@@ -225,7 +219,16 @@ liveTest('live_mcp_unstartable_garbage_and_misconfigured_servers_leave_the_daemo
       assert.match(String(check('missing').fix), /covenant tools restart missing/);
       assert.ok(check('garbage').log_tail!.some((l) => l.includes('fixture: printing garbage')));
       assert.ok(check('garbage').log_tail!.some((l) => l.includes('ignored a line on stdout that is not JSON-RPC')));
-      assert.match(check('typo').detail, /unknown key/);
+      // A misconfigured entry (config.toml is checked as a whole, docs/configuration.md): the
+      // SIGHUP is refused and the servers keep running as they were; doctor says why.
+      writeConfig(live, everything({ include: ['echo'] }), '[[mcp.server]]\nname = "typo"\ncommand = "node"\nincude = ["*"]\n');
+      live.daemon!.child.kill('SIGHUP');
+      assert.ok(await waitFor(() => live.daemon!.stderr().includes('SIGHUP refused')), 'the reload is refused');
+      const config = (live.cli(['doctor', '--json']).json!.checks as Array<{ name: string; ok: boolean | null; detail: string }>).find((c) => c.name === 'config')!;
+      assert.equal(config.ok, false);
+      assert.match(config.detail, /mcp\.server\[1\]\.incude: unknown key/);
+      assert.deepEqual(servers(live).map((s) => s.name).sort(), ['everything', 'garbage', 'missing']);
+      assert.equal(server(live, 'everything').state, 'up');
       // Human doctor shows the last stderr lines too.
       const human = live.cli(['doctor']);
       assert.match(human.stdout, /\| \[covenant\] cannot start \/nonexistent\/covenant-mcp-server/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { cosine, LocalEmbedder, MemoryRecords } from '../../src/memory/index.js';
+import { cosine, LEXICAL_WEIGHT, LocalEmbedder, matchExpression, MemoryRecords, VECTOR_WEIGHT } from '../../src/memory/index.js';
 import { memoryFixture, write, type MemoryFixture } from './helpers.js';
 
 let f: MemoryFixture;
@@ -11,11 +11,11 @@ after(async () => {
   await f.stop();
 });
 
-type Hit = { id: string; text: string; tier: string; relevance: number; stale: boolean };
+type Hit = { id: string; text: string; tier: string; relevance: number; stale: boolean; parts: { vector: number; lexical: number } };
 const search = async (query: string, extra: Record<string, unknown> = {}) =>
   (await f.ok({ kind: 'memory_search', query, ...extra })).records as Hit[];
 
-test('search ranks the record sharing the query words first, with cosine relevance', async () => {
+test('search ranks the record sharing the query words first; relevance fuses cosine and BM25, each part reported', async () => {
   const garden = await write(f, 'tomatoes need full sun in the vegetable garden');
   await write(f, 'the quarterly tax return is due in april');
   await write(f, 'remember to water the basil on the balcony', { tier: 'working' });
@@ -30,11 +30,30 @@ test('search ranks the record sharing the query words first, with cosine relevan
   assert.equal(hits[0]!.id, garden.id);
   const embedder = new LocalEmbedder();
   const expected = cosine(embedder.embed('vegetable garden tomatoes'), embedder.embed(String(garden.text)));
-  assert.ok(Math.abs(hits[0]!.relevance - expected) < 1e-5, `${hits[0]!.relevance} vs ${expected}`);
+  assert.ok(Math.abs(hits[0]!.parts.vector - expected) < 1e-5, `${hits[0]!.parts.vector} vs ${expected}`);
+  // The only record with the query's words has the best BM25: its lexical part is 1.
+  assert.equal(hits[0]!.parts.lexical, 1);
+  for (const hit of hits) {
+    assert.ok(Math.abs(hit.relevance - (VECTOR_WEIGHT * hit.parts.vector + LEXICAL_WEIGHT * hit.parts.lexical)) < 2e-6);
+  }
   for (let i = 1; i < hits.length; i += 1) assert.ok(hits[i - 1]!.relevance >= hits[i]!.relevance);
   // Records sharing nothing with the query (relevance 0) are not results.
   assert.ok(hits.every((h) => h.relevance > 0));
   assert.ok(!hits.some((h) => h.text.includes('tax return')));
+});
+
+test('BM25 stems words: "audit logs" ranks the hash-chain note above an unrelated greeting (the hashing embedder alone did not)', async () => {
+  const chain = await write(f, 'the audit log is a hash chain: every event carries the hash of the one before it');
+  const hello = await write(f, 'hello from covenant: hi');
+  const hits = await search('audit logs');
+  assert.equal(hits[0]!.id, chain.id);
+  assert.ok(hits[0]!.parts.lexical > 0);
+  const helloAt = hits.findIndex((h) => h.id === hello.id);
+  assert.ok(helloAt === -1 || helloAt > 0);
+  // The FTS row was written with the record, in its transaction.
+  const db = f.t.daemon.ctx.db;
+  const inFts = db.prepare("SELECT count(*) AS n FROM memory_fts JOIN memory_records m ON m.rowid = memory_fts.rowid WHERE memory_fts MATCH 'hash' AND m.id = ?").get(chain.id) as { n: number };
+  assert.equal(inFts.n, 1);
 });
 
 test('search honours tier and limit', async () => {
@@ -93,7 +112,7 @@ test('the index follows records written by other code paths (dispatch) and delet
   assert.equal((await search('kangaroos')).length, 0);
 });
 
-test('index search equals a brute-force cosine scan over the same records', async () => {
+test('search equals a brute-force fusion of exact cosines and SQLite BM25 over the same records', async () => {
   const ctx = f.t.daemon.ctx;
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
   let seed = 7;
@@ -107,19 +126,34 @@ test('index search equals a brute-force cosine scan over the same records', asyn
     await write(f, text, { tier: 'episodic' });
   }
   const embedder = new LocalEmbedder();
+  const owner = ctx.identity.agentId.pubkey;
   const rows = ctx.db
-    .prepare("SELECT id, text FROM memory_records WHERE owner = ? AND tier = 'episodic'")
-    .all(ctx.identity.agentId.pubkey) as Array<{ id: string; text: string }>;
+    .prepare("SELECT rowid AS r, id, text FROM memory_records WHERE owner = ? AND tier = 'episodic'")
+    .all(owner) as Array<{ r: number; id: string; text: string }>;
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
   for (const query of ['alpha bravo', 'golf hotel india', 'lima', 'echo echo delta']) {
     const q = embedder.embed(query);
+    const bm25 = new Map(
+      (ctx.db
+        .prepare("SELECT m.id AS id, -bm25(memory_fts) AS s FROM memory_fts JOIN memory_records m ON m.rowid = memory_fts.rowid WHERE memory_fts MATCH ? AND m.owner = ? AND m.tier = 'episodic'")
+        .all(matchExpression(query), owner) as Array<{ id: string; s: number }>).map((x) => [x.id, x.s]),
+    );
+    const best = Math.max(...bm25.values());
     const brute = rows
-      .map((r) => ({ id: r.id, score: Math.round(cosine(q, embedder.embed(r.text)) * 1e6) / 1e6 }))
-      .filter((r) => r.score > 0)
-      .sort((a, b) => b.score - a.score);
+      .map((r) => {
+        const vector = Math.max(0, cosine(q, embedder.embed(r.text)));
+        const lexical = (bm25.get(r.id) ?? 0) / best;
+        return { id: r.id, r: r.r, vector, lexical, relevance: round(VECTOR_WEIGHT * vector + LEXICAL_WEIGHT * lexical) };
+      })
+      .filter((x) => x.relevance > 0)
+      .sort((a, b) => b.relevance - a.relevance || b.r - a.r);
     const hits = await search(query, { tier: 'episodic', limit: 15 });
     assert.equal(hits.length, Math.min(15, brute.length));
     for (let i = 0; i < hits.length; i += 1) {
-      assert.ok(Math.abs(hits[i]!.relevance - brute[i]!.score) < 2e-6, `${query} #${i}: ${hits[i]!.relevance} vs ${brute[i]!.score}`);
+      assert.ok(Math.abs(hits[i]!.relevance - brute[i]!.relevance) < 2e-6, `${query} #${i}: ${JSON.stringify(hits[i])} vs ${JSON.stringify(brute[i])}`);
+      const exact = brute.find((b) => b.id === hits[i]!.id)!;
+      assert.ok(Math.abs(hits[i]!.parts.vector - exact.vector) < 2e-6, `${query} #${i} vector part`);
+      assert.ok(Math.abs(hits[i]!.parts.lexical - exact.lexical) < 2e-6, `${query} #${i} lexical part`);
     }
   }
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize, Segment, sparseQuery, topK } from '../../src/memory/index.js';
+import { normalize, quantize, Segment, sparseQuery, topK } from '../../src/memory/index.js';
 
 function lcg(seed: number) {
   let s = seed;
@@ -22,45 +22,71 @@ function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-test('segment scores equal plain dot products, sparse and dense queries, across growth and removals', () => {
+test('segment scores equal plain dot products (8-bit components), sparse and dense queries, across growth and removals', () => {
   const rand = lcg(42);
   const dims = 32;
   const segment = new Segment(dims, 4);
-  const vectors = new Map<string, Float32Array>();
-  for (let i = 0; i < 300; i += 1) {
+  const vectors = new Map<number, Float32Array>();
+  for (let i = 1; i <= 300; i += 1) {
     const v = randomVector(rand, dims, 1 + Math.floor(rand() * 10));
-    vectors.set(`r${i}`, v);
-    segment.add(`r${i}`, v);
+    vectors.set(i, v);
+    segment.add(i, v);
   }
-  segment.add('r0', vectors.get('r0')!); // a second add is ignored
-  assert.equal(segment.count, 300);
-  for (let i = 0; i < 300; i += 3) {
-    assert.equal(segment.remove(`r${i}`), true);
-    vectors.delete(`r${i}`);
+  segment.add(1, vectors.get(1)!); // a second add of a rowid is ignored
+  assert.equal(segment.size, 300);
+  for (let i = 1; i <= 300; i += 3) {
+    assert.equal(segment.remove(i), true);
+    vectors.delete(i);
   }
-  assert.equal(segment.remove('r0'), false);
-  assert.equal(segment.count, vectors.size);
-  for (const nonZero of [1, 3, 9, 13, 64]) {
-    const q = randomVector(rand, dims, nonZero);
-    const { indices, values } = sparseQuery(q);
-    const scores = new Float32Array(segment.count);
-    segment.scoreInto(indices, values, scores);
-    for (let p = 0; p < segment.count; p += 1) {
-      const expected = dot(q, vectors.get(segment.ids[p]!)!);
-      assert.ok(Math.abs(scores[p]! - expected) < 1e-5, `position ${p}: ${scores[p]} vs ${expected}`);
+  assert.equal(segment.remove(1), false);
+  assert.equal(segment.size, vectors.size);
+  const check = () => {
+    for (const nonZero of [1, 3, 9, 13, 64]) {
+      const q = randomVector(rand, dims, nonZero);
+      const { indices, values } = sparseQuery(q);
+      const scores = new Float32Array(segment.count);
+      segment.scoreInto(indices, values, scores);
+      for (let p = 0; p < segment.count; p += 1) {
+        const v = segment.scales[p] === -1 ? undefined : vectors.get(segment.rowids[p]!); // dead: scale -1
+        // Word-count vectors (the local embedder's) are stored exactly.
+        const expected = v ? dot(q, v) : 0;
+        assert.ok(Math.abs(scores[p]! - expected) < 1e-5, `position ${p}: ${scores[p]} vs ${expected}`);
+        if (v) assert.ok(Math.abs(segment.scoreOne(p, indices, values) - scores[p]!) < 1e-6);
+      }
     }
-  }
-  // Shrinks after mass removal and still scores right.
-  for (const id of [...vectors.keys()].slice(0, 190)) {
-    segment.remove(id);
-    vectors.delete(id);
+    for (const rowid of vectors.keys()) assert.equal(segment.rowids[segment.find(rowid)], rowid);
+  };
+  check();
+  // Squeezes the dead out after mass removal and still scores right.
+  for (const rowid of [...vectors.keys()].slice(0, 150)) {
+    segment.remove(rowid);
+    vectors.delete(rowid);
   }
   assert.ok(segment.capacity < 300);
-  const q = randomVector(rand, dims, 5);
-  const { indices, values } = sparseQuery(q);
-  const scores = new Float32Array(segment.count);
-  segment.scoreInto(indices, values, scores);
-  for (let p = 0; p < segment.count; p += 1) assert.ok(Math.abs(scores[p]! - dot(q, vectors.get(segment.ids[p]!)!)) < 1e-5);
+  assert.equal(segment.count, segment.size + segment.dead);
+  check();
+  // SQLite reuses a deleted maximum rowid: the new record is found, not its dead namesake.
+  const last = Math.max(...vectors.keys());
+  segment.remove(last);
+  vectors.delete(last);
+  const reused = randomVector(rand, dims, 4);
+  segment.add(last, reused);
+  vectors.set(last, reused);
+  check();
+});
+
+test('quantize: word-count vectors exactly, any other vector within 1/254 of its largest component', () => {
+  const counts = normalize(Float32Array.from([0, 1, -2, 0, 3, 1, 0, -1]));
+  const q = new Int8Array(8);
+  const scale = quantize(counts, q);
+  for (let j = 0; j < 8; j += 1) assert.ok(Math.abs(q[j]! * scale - counts[j]!) < 1e-7);
+  const rand = lcg(5);
+  const dense = normalize(Float32Array.from({ length: 64 }, () => rand() * 2 - 1));
+  const q2 = new Int8Array(64);
+  const scale2 = quantize(dense, q2);
+  const max = Math.max(...[...dense].map(Math.abs));
+  for (let j = 0; j < 64; j += 1) assert.ok(Math.abs(q2[j]! * scale2 - dense[j]!) <= max / 254 + 1e-7);
+  assert.equal(quantize(new Float32Array(4), new Int8Array(4)), 0);
 });
 
 test('topK: the k best positive scores at or above the floor, best first', () => {

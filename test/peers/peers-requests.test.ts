@@ -250,11 +250,16 @@ test('peers revoke: the whole token works as a prefix longer than the stored six
     const peer = await f.addPeer('whole');
     const reply = await f.call({ kind: 'peers_revoke', token_prefix: peer.token });
     assert.equal((reply.outcome as { type: string }).type, 'revoked', JSON.stringify(reply));
+    assert.equal((reply.outcome as { matched_on: string }).matched_on, 'whole_token');
     await f.authFails(peer.token);
-    // Seven characters that are not a whole token cannot be checked beyond the stored six.
+    // Seven characters that are not a whole token are matched on the stored six, and the answer says so (SPEC 8).
     const other = await f.addPeer('other');
     const partial = await f.call({ kind: 'peers_revoke', token_prefix: other.token.slice(0, 7) });
-    assert.equal((partial.outcome as { type: string }).type, 'not_found');
+    const outcome = partial.outcome as { type: string; matched_on: string; message: string };
+    assert.equal(outcome.type, 'revoked', JSON.stringify(partial));
+    assert.equal(outcome.matched_on, 'stored_prefix');
+    assert.match(outcome.message, new RegExp(`matched on its first 6 characters, ${other.token.slice(0, 6)}: only those are stored`));
+    await f.authFails(other.token);
     assert.equal(JSON.stringify(f.ctx.db.prepare('SELECT * FROM audit_events').all()).includes(peer.token), false);
   });
 });
@@ -262,7 +267,13 @@ test('peers revoke: the whole token works as a prefix longer than the stored six
 test('peers revoke: not_found and ambiguous (with truncated) leave every token live', async () => {
   await withFixture(async (f) => {
     const notFound = await f.call({ kind: 'peers_revoke', token_prefix: 'zzzzzz' });
-    assert.deepEqual(notFound.outcome, { type: 'not_found', prefix: 'zzzzzz' });
+    assert.deepEqual(notFound.outcome, {
+      type: 'not_found',
+      prefix: 'zzzzzz',
+      matched_on: 'token_prefix',
+      code: 'E_NOT_FOUND',
+      message: 'no token starts with zzzzzz; see `covenant peers list`',
+    });
     assert.equal(f.audit('peer_revoke_rejected').at(-1)!.payload.outcome, 'not_found');
 
     // Three tokens sharing a prefix, registered directly (minted tokens are random).

@@ -68,7 +68,7 @@ describe('parseManifest', () => {
   it('applies the documented defaults to a minimal manifest', () => {
     const m = parseManifest(MINIMAL, 'agent.toml');
     assert.deepEqual(m, {
-      agent: { id: 'demo-agent', name: 'Demo', version: '1.2.3', runtime: 'node', entry: 'main.js', env: [] },
+      agent: { id: 'demo-agent', name: 'Demo', version: '1.2.3', runtime: 'node', entry: 'main.js', host_calls: false, env: [] },
       capabilities: { required: [], optional: [] },
       resources: { cpu_ms_per_task: 30000, memory_mb: 512, network: 'off', warm: true },
       sandbox: { required: false, run_as_daemon_user: false },

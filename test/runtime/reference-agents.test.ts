@@ -1,46 +1,39 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrustedLocalRunner, loadAgentPackage, runRequestFor, type AgentRunResult } from '../../src/runtime/index.js';
+import { TrustedLocalRunner, loadAgentPackage, runRequestFor, type AgentRunResult, type HostCall, type HostCallOutcome, type HostCallSession } from '../../src/runtime/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const AGENTS = path.resolve(here, '..', '..', 'agents');
 
-async function runAgent(id: string, text: string, env?: Record<string, string>): Promise<AgentRunResult> {
+async function runAgent(id: string, text: string, env?: Record<string, string>, hostCalls?: HostCallSession): Promise<AgentRunResult> {
   const pkg = await loadAgentPackage(path.join(AGENTS, id));
   const runner = new TrustedLocalRunner({ killGraceMs: 200 });
   try {
-    return await runner.run(runRequestFor(pkg, { intent_id: `intent-${id}`, text }, { env: env ?? {}, timeoutMs: 5000 }));
+    const request = runRequestFor(pkg, { intent_id: `intent-${id}`, text }, { env: env ?? {}, timeoutMs: 5000 });
+    if (hostCalls) request.hostCalls = hostCalls;
+    return await runner.run(request);
   } finally {
     await runner.close();
   }
 }
 
-/** A stand-in for Ollama's /api/chat that records what it was sent. */
-async function fakeOllama(status = 200): Promise<{ endpoint: string; requests: unknown[]; close: () => Promise<void> }> {
-  const requests: unknown[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      requests.push({ method: req.method, url: req.url, body: JSON.parse(body) as unknown });
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(
-        status === 200
-          ? JSON.stringify({ model: 'tiny', message: { role: 'assistant', content: 'the model says hi' }, done: true })
-          : JSON.stringify({ error: 'model "tiny" not found' }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+/** The daemon's side of host calls, scripted: two memory passages and the given answers. */
+function fakeSession(answers: Record<string, HostCallOutcome>): HostCallSession & { calls: HostCall[] } {
+  const calls: HostCall[] = [];
+  const records = [
+    { id: 'rec-1', text: 'the audit log is a hash chain' },
+    { id: 'rec-2', text: 'rows are signed by the daemon' },
+  ];
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    calls,
+    serve: (call) => {
+      calls.push(call);
+      if (call.call === 'memory.search') return Promise.resolve({ result: { kind: 'memory_read', records } });
+      return Promise.resolve(answers[call.call] ?? { error: { code: 'E_HOST_CALL_INVALID', message: 'unexpected' } });
+    },
+    refused: () => {},
   };
 }
 
@@ -51,50 +44,32 @@ describe('reference agents', () => {
     assert.deepEqual(result.answer, { text: 'hello from covenant: good morning', sources: [] });
   });
 
-  it('research without a model gives a deterministic offline answer that says so', async () => {
-    const text = 'Compare SQLite and Postgres: SQLite is embedded, Postgres is a server. Which database suits SQLite tests?';
-    const first = await runAgent('research', text);
-    const second = await runAgent('research', text);
+  it('research without a model answers with the best passages of the caller\'s memory and says so', async () => {
+    const session = fakeSession({ 'model.chat': { error: { code: 'E_MODEL_NOT_CONFIGURED', message: 'no model is configured' } } });
+    const first = await runAgent('research', 'how is the audit log protected?', {}, session);
+    const second = await runAgent('research', 'how is the audit log protected?', {}, fakeSession({ 'model.chat': { error: { code: 'E_MODEL_NOT_CONFIGURED', message: 'x' } } }));
     assert.ok(first.ok && second.ok, JSON.stringify([first, second]));
     assert.deepEqual(first.answer, second.answer, 'deterministic');
-    assert.deepEqual(first.answer.sources, ['offline']);
-    assert.match(first.answer.text, /^research \(offline, no model configured\): /);
-    assert.match(first.answer.text, /16 words; key terms: sqlite \(3\), postgres \(2\), compare, database/);
+    assert.deepEqual(first.answer.sources, ['rec-1', 'rec-2']);
+    assert.match(first.answer.text, /^research \(offline, no model configured\): the best passages of your memory:\n\[1\] the audit log is a hash chain\n\[2\] rows are signed/);
+    assert.deepEqual(session.calls.map((c) => c.call), ['memory.search', 'model.chat']);
+    assert.deepEqual(session.calls[0]?.params, { query: 'how is the audit log protected?', limit: 3 });
   });
 
-  it('research with a model configured asks /api/chat and cites the model', async () => {
-    const ollama = await fakeOllama();
-    try {
-      const result = await runAgent('research', 'explain gVisor', {
-        COVENANT_OLLAMA_ENDPOINT: ollama.endpoint,
-        COVENANT_MODEL_CHAT: 'tiny',
-      });
-      assert.ok(result.ok, JSON.stringify(result));
-      assert.deepEqual(result.answer, { text: 'the model says hi', sources: ['model:tiny'] });
-      assert.deepEqual(ollama.requests, [
-        {
-          method: 'POST',
-          url: '/api/chat',
-          body: { model: 'tiny', messages: [{ role: 'user', content: 'explain gVisor' }], stream: false },
-        },
-      ]);
-    } finally {
-      await ollama.close();
-    }
+  it('research with a model answers through model.chat grounded on the passages; sources are the record ids', async () => {
+    const session = fakeSession({ 'model.chat': { result: { text: 'the model says hi', model: 'tiny', tokens: { prompt: 3, completion: 4 } } } });
+    const result = await runAgent('research', 'explain the audit log', {}, session);
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.answer, { text: 'the model says hi', sources: ['rec-1', 'rec-2'] });
+    const chat = session.calls[1]?.params as { messages: Array<{ role: string; content: string }> };
+    assert.match(chat.messages[0]?.content ?? '', /\[1\] the audit log is a hash chain/);
+    assert.deepEqual(chat.messages[1], { role: 'user', content: 'explain the audit log' });
   });
 
   it('research with a failing model is an error naming the agent, not a silent fallback', async () => {
-    const ollama = await fakeOllama(404);
-    try {
-      const result = await runAgent('research', 'explain gVisor', {
-        COVENANT_OLLAMA_ENDPOINT: ollama.endpoint,
-        COVENANT_MODEL_CHAT: 'tiny',
-      });
-      assert.equal(result.ok, false);
-      assert.ok(!result.ok && result.reason === 'nonzero_exit');
-      assert.match(result.message, /agent research: exited with code 1; stderr: research: model tiny answered HTTP 404/);
-    } finally {
-      await ollama.close();
-    }
+    const result = await runAgent('research', 'explain gVisor', {}, fakeSession({ 'model.chat': { error: { code: 'E_MODEL_NOT_FOUND', message: 'run `ollama pull tiny`' } } }));
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.reason === 'nonzero_exit');
+    assert.match(result.message, /agent research: exited with code 1; stderr: research: the model failed: E_MODEL_NOT_FOUND: run `ollama pull tiny`/);
   });
 });

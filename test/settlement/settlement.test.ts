@@ -14,28 +14,11 @@ import {
   verifyReceiptProof,
 } from '../../src/settlement/index.js';
 import type { ReceiptProof } from '../../src/protocol/index.js';
-import { execFile } from 'node:child_process';
-import { CLI_BIN, runCli, type CliResult } from '../helpers/binaries.js';
+import { runCli, runCliAsync } from '../helpers/binaries.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { tempDir } from '../helpers/temp-home.js';
 
 type Row = Record<string, unknown>;
-
-/** The compiled CLI, run without blocking this process (the in-process daemon must keep serving). */
-function runCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      let json: Record<string, unknown> | null;
-      try {
-        json = JSON.parse(stdout) as Record<string, unknown>;
-      } catch {
-        json = null;
-      }
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout, stderr, json });
-    });
-  });
-}
 
 async function ask(client: IpcClient, request: WireMessage): Promise<WireMessage> {
   const reply = await client.request(request);

@@ -1,5 +1,6 @@
+import { formatTime } from '../../core/human-time.js';
 import { CovenantError } from '../../core/errors.js';
-import type { ParamsInput, ResponseOf } from '../../protocol/index.js';
+import type { ParamsInput } from '../../protocol/index.js';
 import { CliFailure, toFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
 import { callDaemon, openSession, type DaemonSession } from '../session.js';
@@ -31,20 +32,14 @@ export interface AuditRecentOptions {
   follow?: boolean;
 }
 
-type AuditEventLine = ResponseOf<'audit_recent'>['events'][number];
-
-/** How often `--follow` asks for new rows, and how long it waits for a restarted daemon. */
-export const FOLLOW_POLL_MS = 500;
+/** How long `--follow` waits for a restarted daemon. */
 export const FOLLOW_RECONNECT_WINDOW_MS = 10_000;
 const FOLLOW_RECONNECT_RETRY_MS = 250;
-const FOLLOW_PAGE = 1000;
 
-function recentRequest(options: AuditRecentOptions, extra: { after_seq?: number; limit?: number } = {}): ParamsInput<'audit_recent'> {
-  const limit = extra.limit ?? options.limit;
+function recentRequest(options: AuditRecentOptions): ParamsInput<'audit_recent'> {
   return {
-    ...(limit === undefined ? {} : { limit }),
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
     ...(options.sinceMs === undefined ? {} : { since_ms: options.sinceMs }),
-    ...(extra.after_seq === undefined ? {} : { after_seq: extra.after_seq }),
     ...(options.kind && options.kind.length > 0 ? { kinds: options.kind } : {}),
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
   };
@@ -60,16 +55,8 @@ export async function auditRecentCommand(flags: GlobalFlags, options: AuditRecen
   return { json: reply, human: [...reply.events].reverse().map((event) => JSON.stringify(event)) };
 }
 
-/** Follow asks often: a daemon that does not answer within 30 s is treated as lost. */
+/** Connecting and the follow answer: a daemon that does not answer within 30 s is treated as lost. */
 const FOLLOW_TIMEOUT_MS = 30_000;
-
-async function recentEvents(session: DaemonSession, params: ParamsInput<'audit_recent'>): Promise<AuditEventLine[]> {
-  try {
-    return (await session.client.call('audit_recent', params)).events;
-  } catch (error) {
-    throw toFailure(error);
-  }
-}
 
 function isConnectionLoss(error: unknown): boolean {
   const code = error instanceof CliFailure || error instanceof CovenantError ? error.code : null;
@@ -89,13 +76,25 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A follow session: authenticated, `audit_follow` accepted (after `afterSeq` when reconnecting). */
+async function startFollowing(flags: GlobalFlags, options: AuditRecentOptions, afterSeq: number | null): Promise<DaemonSession & { headSeq: number }> {
+  const session = await openSession(flags, { timeoutMs: FOLLOW_TIMEOUT_MS });
+  try {
+    const ack = await session.client.followAudit({ ...recentRequest(options), ...(afterSeq === null ? {} : { after_seq: afterSeq }) });
+    return { ...session, headSeq: ack.head_seq };
+  } catch (error) {
+    session.client.close();
+    throw toFailure(error);
+  }
+}
+
 /** Waits up to FOLLOW_RECONNECT_WINDOW_MS for covenantd to answer again; null when stopped meanwhile. */
-async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<DaemonSession | null> {
+async function reconnect(flags: GlobalFlags, options: AuditRecentOptions, afterSeq: number, signal: AbortSignal): Promise<(DaemonSession & { headSeq: number }) | null> {
   const deadline = Date.now() + FOLLOW_RECONNECT_WINDOW_MS;
   let last: string;
   while (!signal.aborted) {
     try {
-      return await openSession(flags, { timeoutMs: FOLLOW_TIMEOUT_MS });
+      return await startFollowing(flags, options, afterSeq);
     } catch (error) {
       if (!isConnectionLoss(error)) throw error; // a refused token is not worth waiting for
       last = toFailure(error).message;
@@ -112,60 +111,57 @@ async function reconnect(flags: GlobalFlags, signal: AbortSignal): Promise<Daemo
 }
 
 /**
- * `audit recent --follow`: prints the matching rows, then polls `audit_recent` with `after_seq`
- * every FOLLOW_POLL_MS and prints each new row as one JSON line, until SIGINT or SIGTERM (exit
- * 0). A lost connection (covenantd restarting) is re-established once per loss within
- * FOLLOW_RECONNECT_WINDOW_MS, continuing after the last printed seq; otherwise exit 1 with the
- * reason. The caller's own `capability_check` rows for `audit.read` are not printed: every poll
- * writes one, and echoing them would make the feed report on itself.
+ * `audit recent --follow`: one `audit_follow` subscription (one capability check, one audit
+ * row); the daemon sends the newest matching rows, then pushes each new one as it is appended,
+ * printed as one JSON line, until SIGINT or SIGTERM (exit 0). When covenantd stops (a
+ * `stream_end` E_SHUTTING_DOWN, or the connection lost) it follows again within
+ * FOLLOW_RECONNECT_WINDOW_MS, after the last printed seq, so no row is missed; otherwise exit 1
+ * with the reason. A revoked token ends it with exit 1. The caller's own `capability_check`
+ * rows for `audit.read` (one per subscription) are not printed.
  */
 async function followAudit(flags: GlobalFlags, options: AuditRecentOptions): Promise<void> {
   const stop = new AbortController();
-  let session: DaemonSession | null = null;
+  let session: (DaemonSession & { headSeq: number }) | null = null;
   const onStop = () => {
     stop.abort();
-    session?.client.close(); // rejects a request in flight; the loop then ends quietly
+    session?.client.close(); // rejects the wait for the next row; the loop then ends quietly
   };
   process.once('SIGINT', onStop);
   process.once('SIGTERM', onStop);
   process.stdout.on('error', onStop); // the reader went away (e.g. `| head`)
-  const print = (events: AuditEventLine[], self: DaemonSession['self']) => {
-    const lines = events
-      .filter((e) => !(e.kind === 'capability_check' && e.issuer?.pubkey === self.pubkey && e.payload?.required === 'audit.read'))
-      .map((e) => JSON.stringify(e));
-    if (lines.length > 0 && !stop.signal.aborted) process.stdout.write(`${lines.join('\n')}\n`);
-  };
   try {
-    let cursor = 0;
     try {
-      session = await openSession(flags, { timeoutMs: FOLLOW_TIMEOUT_MS });
-      const first = (await recentEvents(session, recentRequest(options))).slice().reverse();
-      cursor = first.at(-1)?.seq ?? 0;
-      print(first, session.self);
+      session = await startFollowing(flags, options, null);
     } catch (error) {
       if (stop.signal.aborted) return;
       throw error;
     }
-    let wait = FOLLOW_POLL_MS;
+    // Reconnecting asks for the rows after the last one seen, or after the head when following began.
+    let cursor = session.headSeq;
     while (!stop.signal.aborted) {
-      await sleep(wait, stop.signal);
-      if (stop.signal.aborted) break;
+      let lost: string;
       try {
-        const events = await recentEvents(session, recentRequest(options, { after_seq: cursor, limit: FOLLOW_PAGE }));
-        cursor = events.at(-1)?.seq ?? cursor;
-        print(events, session.self);
-        wait = events.length === FOLLOW_PAGE ? 0 : FOLLOW_POLL_MS; // more waiting: fetch the next page now
+        const push = await session.client.nextPush();
+        if (push.kind === 'audit_event') {
+          const event = push.event;
+          cursor = Math.max(cursor, event.seq);
+          const own = event.kind === 'capability_check' && event.issuer.pubkey === session.self.pubkey && event.payload.required === 'audit.read';
+          if (!own && !stop.signal.aborted) process.stdout.write(`${JSON.stringify(event)}\n`);
+          continue;
+        }
+        if (push.code !== 'E_SHUTTING_DOWN') throw new CliFailure(push.code, push.message);
+        lost = push.message;
       } catch (error) {
         if (stop.signal.aborted) break;
         if (!isConnectionLoss(error)) throw error;
-        session.client.close();
-        process.stderr.write(`covenant: lost the connection to covenantd (${toFailure(error).message}); reconnecting\n`);
-        const next = await reconnect(flags, stop.signal);
-        if (!next) break;
-        session = next;
-        process.stderr.write(`covenant: reconnected to covenantd; following after seq ${cursor}\n`);
-        wait = 0;
+        lost = toFailure(error).message;
       }
+      session.client.close();
+      process.stderr.write(`covenant: lost the connection to covenantd (${lost}); reconnecting\n`);
+      const next = await reconnect(flags, options, cursor, stop.signal);
+      if (!next) break;
+      session = next;
+      process.stderr.write(`covenant: reconnected to covenantd; following after seq ${cursor}\n`);
     }
   } finally {
     process.off('SIGINT', onStop);
@@ -179,7 +175,7 @@ export async function auditPurgeCommand(flags: GlobalFlags, options: PurgeFlags)
   const reply = await callDaemon(flags, 'audit_purge', purgeParams(options));
   const human =
     reply.purged > 0
-      ? `purged ${reply.purged} audit row(s) older than ${reply.before_ms}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
-      : `no audit rows to purge before ${reply.before_ms} (only the oldest rows, up to the first newer one, are purged)`;
+      ? `purged ${reply.purged} audit row(s) older than ${formatTime(reply.before_ms)}; the log now starts after the signed cut at seq ${String(reply.cut_seq)}`
+      : `no audit rows to purge before ${formatTime(reply.before_ms)} (only the oldest rows, up to the first newer one, are purged)`;
   return { json: reply, human };
 }

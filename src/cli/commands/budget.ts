@@ -1,12 +1,11 @@
+import { formatDuration } from '../../core/human-time.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
+import { withProgress } from '../progress.js';
 import { callDaemon } from '../session.js';
 
 function eta(ms: number): string {
   if (ms < 0) return 'never (top it up)';
-  if (ms === 0) return 'now';
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.ceil(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+  return ms === 0 ? 'now' : `in ${formatDuration(ms)}`;
 }
 
 export async function budgetStatusCommand(flags: GlobalFlags, options: { agent?: string }): Promise<CommandOutcome> {
@@ -17,6 +16,12 @@ export async function budgetStatusCommand(flags: GlobalFlags, options: { agent?:
       : reply.budgets.map(
           (b) => `${b.agent}\t${b.balance}/${b.credits_per_hour} credits\trunnable ${eta(b.refill_eta_ms)}\t${b.paused_intents} paused`,
         );
+  for (const paused of reply.paused_without_budget) {
+    human.push(`${paused.agent}\tno budget (unlimited)\t${paused.paused_intents} paused: resume them with \`covenant intents resume <id>\``);
+  }
+  if (reply.budgets.some((b) => b.paused_intents > 0) || reply.paused_without_budget.length > 0) {
+    human.push('list paused intents with: covenant intents list --status paused');
+  }
   return { json: reply, human };
 }
 
@@ -34,6 +39,6 @@ export async function budgetSetCommand(flags: GlobalFlags, agent: string, credit
 }
 
 export async function intentsResumeCommand(flags: GlobalFlags, ref: string): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, 'intents_resume', { intent_id: ref });
+  const reply = await withProgress('waiting for the resumed intent', callDaemon(flags, 'intents_resume', { intent_id: ref }), { json: flags.json });
   return { json: reply, human: reply.text, exitCode: reply.ok ? 0 : 1 };
 }

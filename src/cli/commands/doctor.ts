@@ -21,7 +21,7 @@ export async function doctorCommand(flags: GlobalFlags): Promise<CommandOutcome>
         name: 'daemon',
         ok: false,
         detail: `${failure.message} (${failure.code})`,
-        fix: `start it with \`covenantd\` (home ${home}, socket ${homePaths(home).sock}); the other checks need a running daemon`,
+        fix: `start it with \`covenantd${flags.home === undefined ? '' : ` --home ${home}`}\` (home ${home}, socket ${homePaths(home).sock}); the other checks need a running daemon`,
       },
     ];
   }

@@ -1,3 +1,4 @@
+import { formatTime } from '../../core/human-time.js';
 import type { ResponseOf } from '../../protocol/index.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { purgeParams } from '../parsers.js';
@@ -8,7 +9,7 @@ import { callDaemon } from '../session.js';
 type RecordView = ResponseOf<'memory_write'>['record'] | ResponseOf<'memory_recent'>['records'][number];
 
 /** One line per record: control characters (newlines, escapes) become spaces. */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are replaced
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
 }
@@ -57,7 +58,7 @@ export async function memoryPurgeCommand(flags: GlobalFlags, options: MemoryPurg
     ...(options.tier !== undefined ? { tier: options.tier } : {}),
     ...purgeParams(options),
   });
-  return { json: reply, human: `purged ${reply.purged} memory records older than ${reply.before_ms}` };
+  return { json: reply, human: `purged ${reply.purged} memory records older than ${formatTime(reply.before_ms)}` };
 }
 
 export async function memoryCompactCommand(flags: GlobalFlags, options: MemoryCompactFlags): Promise<CommandOutcome> {

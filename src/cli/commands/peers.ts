@@ -1,6 +1,7 @@
+import { formatTime } from '../../core/human-time.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { purgeParams, type PurgeFlags } from '../parsers.js';
-import type { ListFlags } from '../register/peers.js';
+import type { ListFlags, RevokeFlags } from '../register/peers.js';
 import { callDaemon } from '../session.js';
 
 export async function addCommand(flags: GlobalFlags, name: string): Promise<CommandOutcome> {
@@ -26,8 +27,8 @@ export async function listCommand(flags: GlobalFlags, options: ListFlags): Promi
       `${p.agent_id.display}${p.agent_id.pubkey === operator ? ' (self)' : ''}`,
       p.agent_id.pubkey,
       `${p.token_prefix}…`,
-      `registered@${p.registered_at}`,
-      p.revoked_at === null ? 'live' : `revoked@${p.revoked_at}`,
+      `registered ${formatTime(p.registered_at)}`,
+      p.revoked_at === null ? 'live' : `revoked ${formatTime(p.revoked_at)}`,
     ].join('\t'),
   );
   if (reply.truncated) {
@@ -47,39 +48,34 @@ export async function rotateCommand(flags: GlobalFlags): Promise<CommandOutcome>
   };
 }
 
-export async function revokeCommand(flags: GlobalFlags, prefix: string, options: { force?: boolean; limitMatches: number }): Promise<CommandOutcome> {
+export async function revokeCommand(flags: GlobalFlags, prefix: string, options: RevokeFlags): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, 'peers_revoke', {
     token_prefix: prefix,
+    by_pubkey: options.byPubkey === true,
     force: options.force === true,
     limit_matches: options.limitMatches,
   });
   const { outcome } = reply;
   switch (outcome.type) {
     case 'revoked':
-      return {
-        json: reply,
-        human: `revoked ${outcome.peer.agent_id.display} (${outcome.peer.token_prefix}…); ${outcome.connections_closed} open connection(s) closed`,
-      };
     case 'already_revoked':
-      return { json: reply, human: `${outcome.peer.agent_id.display} (${outcome.peer.token_prefix}…) was already revoked at ${outcome.peer.revoked_at}` };
-    case 'not_found':
-      return { json: reply, human: `no token starts with ${outcome.prefix}; see \`covenant peers list\``, exitCode: 1 };
+      return { json: reply, human: outcome.message };
     case 'ambiguous':
       return {
         json: reply,
+        refused: outcome,
         human: [
-          `${outcome.prefix} matches more than one token; give a longer prefix:`,
-          ...outcome.matches.map((m) => `  ${m.token_prefix}…\t${m.agent_id.display}`),
+          ...outcome.matches.map((m) => `  ${m.token_prefix}…\t${m.agent_id.display}\t${m.agent_id.pubkey}\t${m.revoked_at === null ? 'live' : 'revoked'}`),
           ...(outcome.truncated ? ['  (more not shown; raise --limit-matches)'] : []),
         ],
-        exitCode: 1,
       };
+    case 'not_found':
     case 'self_revoke_forbidden':
-      return { json: reply, human: `refused: ${outcome.message}`, exitCode: 1 };
+      return { json: reply, refused: outcome, human: [] };
   }
 }
 
 export async function purgeCommand(flags: GlobalFlags, options: PurgeFlags): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, 'peers_purge', purgeParams(options));
-  return { json: reply, human: `purged ${reply.purged} revoked peers older than ${reply.before_ms}` };
+  return { json: reply, human: `purged ${reply.purged} revoked peers older than ${formatTime(reply.before_ms)}` };
 }

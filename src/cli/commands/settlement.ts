@@ -1,12 +1,11 @@
+import { shortId } from '../../core/id-prefix.js';
+import { formatTime } from '../../core/human-time.js';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliFailure, type CommandOutcome, type GlobalFlags } from '../output.js';
 import type { ReceiptsRecentFlags } from '../register/settlement.js';
+import { withProgress } from '../progress.js';
 import { callDaemon } from '../session.js';
-
-function when(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 export async function receiptsRecentCommand(flags: GlobalFlags, options: ReceiptsRecentFlags): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, 'receipts_recent', {
@@ -25,7 +24,7 @@ export async function receiptsRecentCommand(flags: GlobalFlags, options: Receipt
           .reverse()
           .map(
             (r) =>
-              `${when(r.settled_at)}\t${r.id}\t${r.resource}\t${r.status}\t${r.credits_consumed} credit(s)\t${r.batch_id ? `batch ${r.batch_id}` : 'unbatched'}${r.intent_id ? `\tintent ${r.intent_id}` : ''}`,
+              `${formatTime(r.settled_at)}\t${shortId(r.id)}\t${r.resource}\t${r.status}\t${r.credits_consumed} credit(s)\t${r.batch_id ? `batch ${r.batch_id}` : 'unbatched'}${r.intent_id ? `\tintent ${shortId(r.intent_id)}` : ''}`,
           );
   return { json: reply, human };
 }
@@ -57,14 +56,15 @@ export async function chainStatusCommand(flags: GlobalFlags): Promise<CommandOut
     ...status.missing.map((m) => `  missing: ${m}`),
     `unbatched receipts: ${status.pending_receipts}`,
     status.last_batch
-      ? `last batch ${status.last_batch.batch_id}: ${status.last_batch.receipt_count} receipt(s), root ${status.last_batch.merkle_root}, ${when(status.last_batch.created_at)}`
+      ? `last batch ${status.last_batch.batch_id}: ${status.last_batch.receipt_count} receipt(s), root ${status.last_batch.merkle_root}, ${formatTime(status.last_batch.created_at)}`
       : 'no batch flushed yet',
   ];
   return { json: reply, human };
 }
 
 export async function chainFlushCommand(flags: GlobalFlags, options: { limit?: number }): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, 'chain_flush', options.limit === undefined ? {} : { limit: options.limit });
+  const flush = callDaemon(flags, 'chain_flush', options.limit === undefined ? {} : { limit: options.limit });
+  const reply = await withProgress('flushing receipts', flush, { json: flags.json });
   const { batch } = reply;
   return {
     json: reply,
@@ -79,7 +79,7 @@ export async function chainBatchesCommand(flags: GlobalFlags, options: { limit?:
     batches.length === 0
       ? ['no receipt batches yet; the operator flushes with `covenant chain flush-receipts`']
       : batches.map(
-          (b) => `${when(b.created_at)}\t${b.batch_id}\t${b.receipt_count} receipt(s)\t${b.chain}\troot ${b.merkle_root}${b.tx_sig ? `\ttx ${b.tx_sig}` : ''}`,
+          (b) => `${formatTime(b.created_at)}\t${b.batch_id}\t${b.receipt_count} receipt(s)\t${b.chain}\troot ${b.merkle_root}${b.tx_sig ? `\ttx ${b.tx_sig}` : ''}`,
         );
   return { json: reply, human };
 }

@@ -15,7 +15,7 @@ export interface RecentFlags {
 
 /** `--kind K` is repeatable: each one is added to the list. */
 function collectKind(value: string, previous: string[]): string[] {
-  if (value.length === 0 || value.length > 64) throw new InvalidArgumentError('a kind is 1-64 characters, e.g. intent_echoed');
+  if (value.length === 0 || value.length > 64) throw new InvalidArgumentError('a kind is 1-64 characters, e.g. intent_unrouted');
   return [...previous, value];
 }
 
@@ -39,10 +39,10 @@ export function registerAuditCommands(program: Command): void {
       'after',
       `
 Without --json: one JSON line per event, oldest to newest. With --json: one audit_recent object.
---follow polls every 500 ms and prints each new row as a JSON line; Ctrl-C (or SIGTERM) ends it
+--follow subscribes once (one audit.read check, one capability_check row, not printed) and the
+daemon pushes each new row as it is written, printed as a JSON line; Ctrl-C (or SIGTERM) ends it
 with exit 0. If covenantd restarts it reconnects (waiting up to 10 s) and carries on after the last
-row printed. It does not print your own capability_check rows for audit.read (each poll writes one).
---follow with --json is a usage error (exit 2).
+row printed; a revoked token ends it with exit 1. --follow with --json is a usage error (exit 2).
 `,
     )
     .action(async (...args: unknown[]) => {

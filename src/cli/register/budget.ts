@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action, jsonCommand } from '../action.js';
 import { wholeNumber } from '../parsers.js';
 
@@ -26,9 +26,19 @@ export function registerBudgetCommands(program: Command): void {
     .action(action(async (flags, agent: string, creditsPerHour: number) => (await load()).budgetSetCommand(flags, agent, creditsPerHour)));
 }
 
+const INTENT_STATUSES = ['ok', 'failed', 'paused', 'ignored', 'unrouted', 'running'] as const;
+
 export function registerIntentsCommands(program: Command): void {
-  const intents = program.command('intents').description('paused intents');
+  const intents = program.command('intents').description('your intents: list, show, resume paused ones');
+  const loadIntents = () => import('../commands/intents.js');
+  jsonCommand(intents, 'list', 'your intents, newest first, with their status (the operator sees everyone\'s)')
+    .addOption(new Option('--status <status>', 'only intents with this status').choices(INTENT_STATUSES))
+    .option('-n, --limit <n>', 'how many (1-1000)', wholeNumber(1, 1000), 20)
+    .action(action(async (flags, options: { status?: (typeof INTENT_STATUSES)[number]; limit: number }) => (await loadIntents()).intentsListCommand(flags, options)));
+  jsonCommand(intents, 'show', 'one intent: its audit rows, receipts and budget checkpoint')
+    .argument('<intent-id>', 'the intent id, or at least 4 of its first characters')
+    .action(action(async (flags, id: string) => (await loadIntents()).intentsShowCommand(flags, id)));
   jsonCommand(intents, 'resume', 'resume a paused intent once its budget allows (exit 1 while it stays paused)')
-    .argument('<intent-id|latest>', 'the paused intent id from the E_BUDGET_EXHAUSTED message, or "latest"')
+    .argument('<intent-id|latest>', 'the paused intent id from the E_BUDGET_EXHAUSTED message (any unique prefix of it), or "latest"')
     .action(action(async (flags, ref: string) => (await load()).intentsResumeCommand(flags, ref)));
 }

@@ -3,6 +3,7 @@ import { action, jsonCommand } from '../action.js';
 import { wholeNumber, withPurgeCutoff, type PurgeFlags } from '../parsers.js';
 
 const load = () => import('../commands/memory.js');
+const loadImport = () => import('../commands/memory-import.js');
 
 /** `--min-relevance F`: a number in [0, 1]; anything else is a usage error (exit 2). */
 export function relevance(value: string): number {
@@ -52,6 +53,10 @@ export function registerMemoryCommands(program: Command): Command {
     .option('-n, --limit <n>', 'how many (1-1000)', wholeNumber(1, 1000))
     .option('--min-relevance <f>', 'only records at least this similar (0-1)', relevance)
     .action(action(async (flags, words: string[], options: MemoryReadFlags) => (await load()).memorySearchCommand(flags, words.join(' '), options)));
+  jsonCommand(memory, 'import', 'import .txt and .md files as your records, chunked at paragraphs (needs memory.write)')
+    .argument('<paths...>', 'files or directories (searched recursively)')
+    .option('--tier <tier>', TIER_HELP)
+    .action(action(async (flags, paths: string[], options: MemoryWriteFlags) => (await loadImport()).memoryImportCommand(flags, paths, options)));
   withPurgeCutoff(jsonCommand(memory, 'purge', 'delete your records older than the cutoff (needs memory.purge)'))
     .option('--tier <tier>', `only this tier: ${TIER_HELP}`)
     .action(action(async (flags, options: MemoryPurgeFlags) => (await load()).memoryPurgeCommand(flags, options)));

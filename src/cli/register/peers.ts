@@ -11,6 +11,12 @@ export interface ListFlags {
   revokedOnly?: boolean;
 }
 
+export interface RevokeFlags {
+  force?: boolean;
+  byPubkey?: boolean;
+  limitMatches: number;
+}
+
 export function registerPeerCommands(program: Command): void {
   const peers = program.command('peers').description('peer tokens: add, list, rotate, revoke, purge');
   jsonCommand(peers, 'add', 'register a new peer with its own identity; prints its token once')
@@ -25,15 +31,12 @@ export function registerPeerCommands(program: Command): void {
   jsonCommand(peers, 'rotate', 'mint a new operator token, then revoke the old one; prints it once').action(
     action(async (flags) => (await load()).rotateCommand(flags)),
   );
-  jsonCommand(peers, 'revoke', "revoke a token by its prefix; its connections close at once")
-    .argument('<token-prefix>', 'the first characters of the token (see `covenant peers list`)', base58Prefix)
-    .option('--force', 'allow revoking the token you are using (recover with `covenantd --recover-operator`)')
+  jsonCommand(peers, 'revoke', 'revoke a token (the whole token, its prefix, or --by-pubkey a pubkey prefix); its connections close at once')
+    .argument('<token-or-prefix>', 'the whole token, or its first characters (see `covenant peers list`); with --by-pubkey a pubkey prefix', base58Prefix)
+    .option('--by-pubkey', "match the argument against the peer's pubkey (its identity) instead of its token")
+    .option('--force', 'allow revoking the token you are using (the operator recovers with `covenantd --recover-operator`)')
     .option('--limit-matches <n>', 'how many matches to list when the prefix is ambiguous', wholeNumber(1, 100), 10)
-    .action(
-      action(async (flags, prefix: string, options: { force?: boolean; limitMatches: number }) =>
-        (await load()).revokeCommand(flags, prefix, options),
-      ),
-    );
+    .action(action(async (flags, prefix: string, options: RevokeFlags) => (await load()).revokeCommand(flags, prefix, options)));
   withPurgeCutoff(jsonCommand(peers, 'purge', 'remove revoked peers (needs peers.purge)')).action(
     action(async (flags, options: PurgeFlags) => (await load()).purgeCommand(flags, options)),
   );

@@ -27,7 +27,7 @@ export function registerReceiptCommands(program: Command): void {
     .action(action(async (flags, options: ReceiptsRecentFlags) => (await load()).receiptsRecentCommand(flags, options)));
 
   jsonCommand(receipts, 'prove', 'print a Merkle inclusion proof of one of your batched receipts (needs chain.receipts)')
-    .argument('<receipt-id>', 'a receipt id from `covenant receipts recent`')
+    .argument('<receipt-id>', 'a receipt id from `covenant receipts recent` (any unique prefix of it)')
     .option('--out <file>', 'write the proof JSON to this file (the only file this command writes)')
     .addHelpText(
       'after',

@@ -13,7 +13,7 @@ export function registerToolCommands(program: Command): void {
     .action(action(async (flags, server: string) => (await load()).restartCommand(flags, server)));
   jsonCommand(tools, 'call', 'call a tool (needs tool.call.<name>)')
     .argument('<name>', 'tool name, see `covenant tools list`')
-    .option('--args <json>', 'arguments object, e.g. \'{"text":"hi"}\'', jsonObject)
+    .option('--args <json>', 'arguments object, e.g. \'{"text":"hi"}\'', jsonObject("the tool's arguments", '{"text":"hi"}'))
     .action(
       action(async (flags, name: string, options: { args?: Record<string, unknown> }) => (await load()).callCommand(flags, name, options.args ?? {})),
     );

@@ -2,9 +2,9 @@
 import { get, post, stream } from './api.js';
 import { cli, duration, errorLine, fill, h, short, table, when } from './dom.js';
 
-const STATUSES = ['ok', 'failed', 'paused', 'ignored'];
-/** The audit kinds after which the intent list may have changed (INTENT_STATUS_KINDS of the daemon). */
-const INTENT_KINDS = ['intent_dispatched', 'intent_echoed', 'intent_failed', 'intent_ignored', 'budget_exhausted', 'budget_preempted', 'intent_resume_deferred', 'intent_resumed'];
+const STATUSES = ['ok', 'failed', 'paused', 'ignored', 'unrouted', 'running'];
+/** The audit kinds after which the intent list may have changed (INTENT_STATUS_OF_KIND of the daemon, and intent_resume_deferred). */
+const INTENT_KINDS = ['intent_dispatched', 'intent_echoed', 'intent_unrouted', 'intent_failed', 'intent_ignored', 'budget_exhausted', 'budget_preempted', 'intent_resume_deferred', 'intent_resumed'];
 
 function statusCell(intent) {
   return h('span', { className: `status-${intent.status}` }, intent.status);
@@ -20,11 +20,11 @@ export function intentsView(section, app) {
     try {
       const reply = await get('/intents/list', { status: select.value, limit: 100 });
       fill(list, table(`Recent intents${select.value ? ` (${select.value})` : ''}`, [
-        { label: 'when', cell: (i) => when(i.at) },
+        { label: 'when', cell: (i) => when(i.last_ms) },
         { label: 'intent', cell: (i) => h('button', { type: 'button', className: 'mono', 'aria-label': `Show the timeline of intent ${i.intent_id}`, onclick: () => openTimeline(i.intent_id) }, i.intent_id.slice(0, 8)) },
         { label: 'status', cell: statusCell },
         { label: 'agent', cell: (i) => i.agent ?? '(echo)' },
-        { label: 'by', cell: (i) => i.issuer.display },
+        { label: 'by', cell: (i) => i.caller.display },
         { label: 'credits', cell: (i) => i.credits, num: true },
         { label: 'reason', cell: (i) => [i.reason, i.message].filter(Boolean).join(': ') },
       ], reply.intents, 'no intents yet'));
@@ -89,7 +89,7 @@ export function stuckView(section, app) {
     try {
       const reply = await get('/intents/list', { status: 'paused', limit: 200 });
       fill(list, table('Paused intents', [
-        { label: 'paused at', cell: (i) => when(i.at) },
+        { label: 'paused at', cell: (i) => when(i.last_ms) },
         { label: 'intent', cell: (i) => short(i.intent_id) },
         { label: 'agent', cell: (i) => i.agent ?? '' },
         { label: 'why', cell: (i) => i.reason },
@@ -114,6 +114,6 @@ export function stuckView(section, app) {
     h('h2', { tabindex: '-1' }, 'Stuck work'),
     list,
     h('h3', {}, 'Stale A2A leases'),
-    h('p', { className: 'muted' }, 'This daemon serves no A2A mailbox routes yet, so there are no leases to requeue or force-error.'));
+    h('p', { className: 'muted' }, 'The console does not show the A2A mailbox yet: see `covenant a2a status`, then `covenant a2a requeue` or `covenant a2a force-error`.'));
   void load();
 }

@@ -13,12 +13,17 @@ import { fromOwnOrigin } from './origin.js';
 
 /** Served without a credential: the page, its files, and the trade of a login code for a session. */
 export const CONSOLE_PUBLIC_ROUTES: readonly RouteEntry[] = [
-  { method: 'GET', path: '/', name: 'console_page' },
-  { method: 'GET', path: '/console/assets/:file', name: 'console_asset' },
-  { method: 'POST', path: '/console/session', name: 'console_login' },
+  { method: 'GET', path: '/', name: 'console_page', summary: 'The operator console page (SPEC 19); see docs/console.md.' },
+  { method: 'GET', path: '/console/assets/:file', name: 'console_asset', summary: "The console page's scripts and style sheet." },
+  { method: 'POST', path: '/console/session', name: 'console_login', summary: 'Trades a one-time login code (`covenant console`) for a console session cookie.' },
 ];
 /** Who the console is signed in as (any authenticated caller may ask). */
-export const CONSOLE_WHOAMI_ROUTE: RouteEntry = { method: 'GET', path: '/console/whoami', name: 'console_whoami' };
+export const CONSOLE_WHOAMI_ROUTE: RouteEntry = {
+  method: 'GET',
+  path: '/console/whoami',
+  name: 'console_whoami',
+  summary: 'Who the console (or any authenticated caller) is signed in as.',
+};
 
 /**
  * Nothing but the gateway's own files and its own API: no inline script or style, no other

@@ -15,13 +15,15 @@ export interface RouteEntry {
   path: string;
   /** The request kind (or event stream name) served there. */
   name: string;
+  /** One line for docs/http-gateway.md and /openapi.json. */
+  summary: string;
 }
 
 /** One route per request kind, read from the request table. */
 export function requestRoutes(): RouteEntry[] {
   return Object.values(REQUESTS).map((entry) => {
     const definition = entry as unknown as RequestDefinition;
-    return { method: definition.http.method, path: definition.http.path, name: definition.kind };
+    return { method: definition.http.method, path: definition.http.path, name: definition.kind, summary: definition.summary };
   });
 }
 

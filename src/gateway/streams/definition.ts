@@ -25,6 +25,8 @@ export interface StreamSink {
 export interface EventStreamDefinition {
   /** Used as the request kind in audit rows and refusals, e.g. `audit_stream`. */
   name: string;
+  /** One line for docs/http-gateway.md and /openapi.json. */
+  summary: string;
   /** A hono path; `:name` segments and query parameters (first value each) arrive in `params`. */
   path: string;
   authorize(params: Record<string, string>): Authorization;

@@ -5,6 +5,6 @@ import { intentEventsStream } from './intent-events.js';
 /** The gateway's event streams. */
 export const EVENT_STREAMS: readonly EventStreamDefinition[] = [auditStream, intentEventsStream];
 
-export { auditStream, auditRowVisibleTo } from './audit-stream.js';
+export { auditStream } from './audit-stream.js';
 export type { EventStreamDefinition, StreamEvent, StreamSink } from './definition.js';
 export { StreamRegistry, mountEventStream } from './sse-route.js';

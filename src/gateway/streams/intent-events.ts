@@ -1,7 +1,6 @@
-import { intentAuditRows } from '../../audit/index.js';
+import { intentTimelineRows } from '../../audit/index.js';
 import { CovenantError } from '../../core/index.js';
-import { visibleOwner } from '../../requests/index.js';
-import { auditRowVisibleTo } from './audit-stream.js';
+import { auditRowVisibleTo, visibleOwner } from '../../requests/index.js';
 import type { EventStreamDefinition } from './definition.js';
 
 /** How many past rows of one intent the stream replays before the live ones. */
@@ -16,12 +15,13 @@ const INTENT_ID = /^[0-9a-f-]{36}$/;
  */
 export const intentEventsStream: EventStreamDefinition = {
   name: 'intent_events',
+  summary: "Server-sent events: one intent's audit rows, those already written (oldest first) then each new one (`event: audit`, `id: <seq>`); needs audit.read.",
   path: '/intents/:id/events',
   authorize: () => ({ action: 'audit.read' }),
   open(ctx, caller, params, sink) {
     const intentId = params.id ?? '';
     if (!INTENT_ID.test(intentId)) throw new CovenantError('E_BAD_REQUEST', 'the intent id must be a UUID (see `covenant intents list`)');
-    for (const event of intentAuditRows(ctx.db, { intentId, limit: INTENT_REPLAY_LIMIT, visibleTo: visibleOwner(caller) })) {
+    for (const event of intentTimelineRows(ctx.db, { intentId, limit: INTENT_REPLAY_LIMIT, visibleTo: visibleOwner(caller) })) {
       sink.send({ event: 'audit', id: String(event.seq), data: event });
     }
     return ctx.audit.subscribe((event) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRequest } from '../request-definition.js';
-import { SettlementSummarySchema } from './intent.js';
+import { IntentStatusSchema, SettlementSummarySchema } from './intent.js';
 import { AgentIdParam } from './policy.js';
 
 export const BudgetEntrySchema = z.strictObject({
@@ -18,7 +18,12 @@ export const budgetStatus = defineRequest({
   kind: 'budget_status',
   summary: 'Budgets of the agents that have one (credits_per_hour > 0), or of one agent.',
   params: z.object({ agent: AgentIdParam.optional() }),
-  response: z.strictObject({ kind: z.literal('budget_status'), budgets: z.array(BudgetEntrySchema) }),
+  response: z.strictObject({
+    kind: z.literal('budget_status'),
+    budgets: z.array(BudgetEntrySchema),
+    /** Agents without a budget now (e.g. `budget set <agent> 0`) that still have paused intents: `covenant intents list --status paused`. */
+    paused_without_budget: z.array(z.strictObject({ agent: z.string(), paused_intents: z.number().int() })),
+  }),
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/budget/status' },
   mutates: false,
@@ -63,14 +68,15 @@ export const intentsResume = defineRequest({
   summary:
     'Re-run one of your paused intents (budget exhausted or preempted) through the full pipeline once its budget allows; a paused intent resumes once.',
   params: z.object({
-    intent_id: z.union([z.literal('latest'), z.uuid('intent_id must be a paused intent id or "latest"')]),
+    // A whole id or any unique prefix of one (resolved by the daemon among the caller's paused intents).
+    intent_id: z.union([z.literal('latest'), z.string().regex(/^[0-9a-fA-F][0-9a-fA-F-]{0,35}$/, 'intent_id must be a paused intent id (or its first characters) or "latest"')]),
   }),
   response: z.strictObject({
     kind: z.literal('intents_resume'),
     ok: z.boolean(),
     mode: z.enum(['resumed', 'still_paused']),
     intent_id: z.string(),
-    status: z.enum(['ok', 'ignored', 'failed', 'paused']),
+    status: IntentStatusSchema,
     agent: z.string().nullable().optional(),
     text: z.string(),
     sources: z.array(z.string()),

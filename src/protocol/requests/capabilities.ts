@@ -27,6 +27,8 @@ export const capabilitiesGrant = defineRequest({
     scope: ScopeParam.optional(),
     expires_at: z.number().int().positive().optional(),
     expires_in_ms: z.number().int().positive().optional(),
+    /** Grant an action that neither the daemon's catalogue nor an installed agent declares (an agent installed later). */
+    allow_unknown_action: z.boolean().optional(),
   }),
   response: z.strictObject({
     kind: z.literal('capability_granted'),

@@ -10,16 +10,19 @@ import { peersAdd, peersList, peersPurge, peersRevoke, peersRotate } from './pee
 import { toolsCall, toolsList, toolsRestart, toolsServers } from './tools.js';
 import { ignoreCheck } from './policy.js';
 import { budgetSet, budgetStatus, budgetTopup, intentsResume } from './budget.js';
-import { memoryCompact, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
+import { intentsList, intentsShow } from './intents.js';
+import { memoryCompact, memoryImport, memoryPurge, memoryRecent, memorySearch, memoryWrite } from './memory.js';
 import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
 import { memoryRepair, verify } from './verify.js';
 import { consoleCode, coverageMatrix } from './console.js';
-import { intentsList } from './intents.js';
+import { a2aCancel, a2aCompact, a2aForceError, a2aRecv, a2aRequeue, a2aRespond, a2aResults, a2aRetryStale, a2aSend, a2aStatus } from './a2a.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
 export { DoctorCheckSchema } from './doctor.js';
+export { IntentListStatusSchema, type IntentListStatus } from './intents.js';
 export { CoverageSurfaceSchema } from './console.js';
-export { IntentSummarySchema } from './intents.js';
+export * from './a2a.js';
+export type { RevokeMatch } from './peers.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
 /** The request table. Adding a request kind means adding it here and nowhere else. */
@@ -29,6 +32,7 @@ export const REQUESTS = {
   memory_write: memoryWrite,
   memory_recent: memoryRecent,
   memory_search: memorySearch,
+  memory_import: memoryImport,
   memory_purge: memoryPurge,
   memory_compact: memoryCompact,
   submit_intent: submitIntent,
@@ -59,6 +63,8 @@ export const REQUESTS = {
   budget_topup: budgetTopup,
   budget_set: budgetSet,
   intents_resume: intentsResume,
+  intents_list: intentsList,
+  intents_show: intentsShow,
   receipts_recent: receiptsRecent,
   receipts_prove: receiptsProve,
   chain_status: chainStatus,
@@ -66,7 +72,16 @@ export const REQUESTS = {
   chain_batches: chainBatches,
   verify,
   memory_repair: memoryRepair,
-  intents_list: intentsList,
+  a2a_send: a2aSend,
+  a2a_recv: a2aRecv,
+  a2a_respond: a2aRespond,
+  a2a_results: a2aResults,
+  a2a_status: a2aStatus,
+  a2a_cancel: a2aCancel,
+  a2a_requeue: a2aRequeue,
+  a2a_force_error: a2aForceError,
+  a2a_retry_stale: a2aRetryStale,
+  a2a_compact: a2aCompact,
   console_code: consoleCode,
   coverage_matrix: coverageMatrix,
 } as const;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineRequest } from '../request-definition.js';
+import { EMPTY_INTENT_MESSAGE, isBlankIntent } from '../../core/intent-text.js';
 
-export const IntentStatusSchema = z.enum(['ok', 'ignored', 'failed', 'paused']);
+export const IntentStatusSchema = z.enum(['ok', 'ignored', 'failed', 'paused', 'unrouted']);
 
 export const SettlementSummarySchema = z
   .strictObject({
@@ -27,9 +28,12 @@ export type IntentOutcome = Omit<z.infer<typeof IntentResultSchema>, 'kind'>;
 
 export const submitIntent = defineRequest({
   kind: 'submit_intent',
-  summary: 'Route an intent to an agent (or the echo answer) and run it through the dispatch pipeline.',
+  summary: 'Route an intent to an agent and run it through the dispatch pipeline (status "unrouted" when no installed agent matches).',
   params: z.object({
-    text: z.string().min(1, 'intent text must not be empty').max(1_000_000),
+    text: z
+      .string()
+      .max(1_000_000)
+      .refine((text) => !isBlankIntent(text), EMPTY_INTENT_MESSAGE),
     agent: z.string().min(1).max(64).optional(),
   }),
   response: IntentResultSchema,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_IMPORT_FILE_BYTES } from '../constants.js';
 import { DEFAULT_WRITE_TIER, MAX_MEMORY_LIMIT, MEMORY_TIERS, parseTier, unknownTierMessage, type MemoryTier } from '../memory-tiers.js';
 import { defineRequest, type Authorization } from '../request-definition.js';
 import { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
@@ -29,8 +30,10 @@ export const MemoryReadRecordSchema = z.strictObject({
   receipt_id: z.string().nullable(),
   /** Long-term records past the retention policy's limits are kept but flagged stale. */
   stale: z.boolean(),
-  /** Search only: cosine similarity with the query, rounded to 6 decimals. */
+  /** Search only: the fused score in [0, 1] (docs/memory.md "Search"), rounded to 6 decimals. */
   relevance: z.number().optional(),
+  /** Search only: the parts it was fused from: cosine similarity and BM25 relative to the query's best. */
+  parts: z.strictObject({ vector: z.number(), lexical: z.number() }).optional(),
 });
 
 export type MemoryReadRecord = z.infer<typeof MemoryReadRecordSchema>;
@@ -112,7 +115,7 @@ export const memoryRecent = defineRequest({
 
 export const memorySearch = defineRequest({
   kind: 'memory_search',
-  summary: 'Your memory records most similar to a query (cosine similarity of embeddings), best first.',
+  summary: 'Your memory records best matching a query (BM25 fused with embedding similarity), best first.',
   params: z.object({
     query: z.string().min(1, 'query must not be empty').max(4096),
     tier: TierParam.optional(),
@@ -124,6 +127,36 @@ export const memorySearch = defineRequest({
   // POST: the query is memory content and stays out of URLs.
   http: { method: 'POST', path: '/memory/search' },
   mutates: false,
+});
+
+export const memoryImport = defineRequest({
+  kind: 'memory_import',
+  summary: 'Import text and markdown files as your memory records: chunked at paragraphs, an unchanged file skipped.',
+  params: z.object({
+    tier: TierParam.optional(),
+    files: z
+      .array(
+        z.object({
+          /** The file's path relative to the import root (metadata.source of its records). */
+          source: z.string().min(1).max(1024),
+          text: z.string().max(MAX_IMPORT_FILE_BYTES),
+        }),
+      )
+      .min(1)
+      .max(1000),
+  }),
+  response: z.strictObject({
+    kind: z.literal('memory_imported'),
+    /** Files in the request. */
+    files: z.number().int(),
+    /** Records written. */
+    records: z.number().int(),
+    /** Files already imported unchanged (nothing written). */
+    skipped: z.number().int(),
+  }),
+  authorize: (params) => ({ action: 'memory.write', facts: { tier: params.tier ?? DEFAULT_WRITE_TIER } }),
+  http: { method: 'POST', path: '/memory/import' },
+  mutates: true,
 });
 
 export const memoryPurge = defineRequest({

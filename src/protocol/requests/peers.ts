@@ -56,19 +56,49 @@ export const peersRotate = defineRequest({
   mutates: true,
 });
 
+/**
+ * How `peers revoke` matched what it was given (SPEC 8): a whole token by its hash; up to 6
+ * characters as a prefix of the stored token prefix; a longer string that is not a whole token
+ * on its first 6 characters, the only ones stored; with `by_pubkey` the peer's identity.
+ */
+export const RevokeMatchSchema = z.enum(['whole_token', 'token_prefix', 'stored_prefix', 'pubkey_prefix']);
+export type RevokeMatch = z.infer<typeof RevokeMatchSchema>;
+
 const RevokeOutcomeSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('revoked'), peer: PeerViewSchema, connections_closed: z.number().int() }),
-  z.strictObject({ type: z.literal('already_revoked'), peer: PeerViewSchema }),
-  z.strictObject({ type: z.literal('not_found'), prefix: z.string() }),
-  z.strictObject({ type: z.literal('ambiguous'), prefix: z.string(), matches: z.array(PeerViewSchema), truncated: z.boolean() }),
-  z.strictObject({ type: z.literal('self_revoke_forbidden'), prefix: z.string(), message: z.string() }),
+  z.strictObject({
+    type: z.literal('revoked'),
+    peer: PeerViewSchema,
+    connections_closed: z.number().int(),
+    matched_on: RevokeMatchSchema,
+    message: z.string(),
+  }),
+  z.strictObject({ type: z.literal('already_revoked'), peer: PeerViewSchema, matched_on: RevokeMatchSchema, message: z.string() }),
+  // The refusals carry the error code and message every other refusal has.
+  z.strictObject({
+    type: z.literal('not_found'),
+    prefix: z.string(),
+    matched_on: RevokeMatchSchema,
+    code: z.literal('E_NOT_FOUND'),
+    message: z.string(),
+  }),
+  z.strictObject({
+    type: z.literal('ambiguous'),
+    prefix: z.string(),
+    matches: z.array(PeerViewSchema),
+    truncated: z.boolean(),
+    matched_on: RevokeMatchSchema,
+    code: z.literal('E_AMBIGUOUS'),
+    message: z.string(),
+  }),
+  z.strictObject({ type: z.literal('self_revoke_forbidden'), prefix: z.string(), code: z.literal('E_FORBIDDEN'), message: z.string() }),
 ]);
 
 export const peersRevoke = defineRequest({
   kind: 'peers_revoke',
-  summary: "Revoke a peer's token by prefix; its open connections close at once.",
+  summary: "Revoke a peer's token by the whole token, a token prefix or (by_pubkey) a pubkey prefix; its open connections close at once.",
   params: z.object({
     token_prefix: Base58Prefix,
+    by_pubkey: z.boolean().default(false),
     force: z.boolean().default(false),
     limit_matches: z.coerce.number().int().min(1).max(100).default(10),
   }),

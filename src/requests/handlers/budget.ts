@@ -1,10 +1,12 @@
 import { CovenantError, quoteInput } from '../../core/index.js';
 import type { HandlerGroup } from './handler.js';
+import { pausedIntentId } from '../id-prefixes.js';
 
 export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'budget_set' | 'intents_resume'> = {
   budget_status: (params, _scope, ctx) => ({
     kind: 'budget_status',
     budgets: ctx.budget.status(params.agent),
+    paused_without_budget: ctx.budget.pausedWithoutBudget(params.agent),
   }),
   budget_topup: (params, { caller }, ctx) => {
     const result = ctx.budget.topup(caller.agentId, params.agent, params.credits);
@@ -21,7 +23,8 @@ export const budgetHandlers: HandlerGroup<'budget_status' | 'budget_topup' | 'bu
   intents_resume: async (params, { caller }, ctx) => {
     // The full pipeline again (ignore gate, capabilities, budget, run, settle) under the
     // paused intent's own id and agent; the checkpoint owner (request.caller) is the caller.
-    const result = await ctx.budget.resume(caller.agentId, params.intent_id, (request) =>
+    const ref = params.intent_id === 'latest' ? 'latest' : pausedIntentId(ctx, caller, params.intent_id);
+    const result = await ctx.budget.resume(caller.agentId, ref, (request) =>
       ctx.intents.submit({ principal: caller, text: request.text, agent: request.agent, intentId: request.intentId }),
     );
     return { kind: 'intents_resume', ...result };

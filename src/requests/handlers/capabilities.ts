@@ -4,6 +4,7 @@ import type { AgentId } from '../../identity/index.js';
 import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
+import { capabilityId } from '../id-prefixes.js';
 
 /**
  * `--to` accepts a display name or a pubkey prefix; it must name exactly one live identity.
@@ -23,6 +24,11 @@ function resolveSubject(ctx: DaemonContext, name: string): AgentId {
     throw new CovenantError('E_BAD_REQUEST', `"${shown}" matches ${distinct.size} peers; give a longer pubkey prefix`);
   }
   return [...distinct.values()][0]!;
+}
+
+/** Every action an installed agent's manifest declares (`[capabilities] required` and `optional`). */
+function declaredActions(ctx: DaemonContext): string[] {
+  return ctx.runtime.agents.list().flatMap((agent) => [...agent.manifest.capabilities.required, ...agent.manifest.capabilities.optional]);
 }
 
 function view(record: Capability | CapabilityRecord) {
@@ -59,6 +65,7 @@ export const capabilityHandlers: HandlerGroup<
       ...(params.to === undefined ? {} : { to: params.to, resolveTo: (name: string) => resolveSubject(ctx, name) }),
       scope: params.scope ?? {},
       expiresAt,
+      actionCheck: { declared: () => declaredActions(ctx), allowUnknown: params.allow_unknown_action === true },
     });
     return {
       kind: 'capability_granted',
@@ -80,7 +87,7 @@ export const capabilityHandlers: HandlerGroup<
   capabilities_revoke: (params, { caller }, ctx) => {
     const result = ctx.capabilities.revoke({
       caller: caller.agentId,
-      idOrSignature: params.id_or_signature,
+      idOrSignature: capabilityId(ctx, caller, params.id_or_signature),
       callerIsOperator: caller.role === 'operator',
     });
     return { kind: 'capability_revoked', id: result.id, removed: result.removed };

@@ -9,10 +9,11 @@ import { peerHandlers } from './peers.js';
 import { toolHandlers } from './tools.js';
 import { policyHandlers } from './policy.js';
 import { budgetHandlers } from './budget.js';
+import { intentsHandlers } from './intents.js';
 import { memoryHandlers } from './memory.js';
 import { settlementHandlers } from './settlement.js';
 import { verifierHandlers } from './verifier.js';
-import { intentListHandlers } from './intents.js';
+import { a2aHandlers } from './a2a.js';
 import { consoleHandlers } from './console.js';
 
 export const HANDLERS: HandlerTable = {
@@ -26,10 +27,11 @@ export const HANDLERS: HandlerTable = {
   ...toolHandlers,
   ...policyHandlers,
   ...budgetHandlers,
+  ...intentsHandlers,
   ...memoryHandlers,
   ...settlementHandlers,
   ...verifierHandlers,
-  ...intentListHandlers,
+  ...a2aHandlers,
   ...consoleHandlers,
 };
 

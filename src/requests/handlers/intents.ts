@@ -1,68 +1,61 @@
-import { latestIntentRows, type AuditEvent } from '../../audit/index.js';
-import type { IntentSummarySchema, ResponseOf } from '../../protocol/index.js';
-import type { z } from 'zod';
+import { intentAuditRows, intentIdsStartingWith, intentOutcome, intentStatusOf, listIntents, type IntentSummary } from '../../audit/index.js';
+import { CovenantError } from '../../core/index.js';
 import { visibleOwner } from '../caller.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 
-type IntentStatus = NonNullable<ResponseOf<'intents_list'>['status']>;
-type IntentSummary = z.infer<typeof IntentSummarySchema>;
-
-/** Which audit row kinds settle an intent in each status (the newest such row is its status). */
-const STATUS_KINDS: Record<IntentStatus, readonly string[]> = {
-  ok: ['intent_dispatched', 'intent_echoed'],
-  failed: ['intent_failed'],
-  ignored: ['intent_ignored'],
-  paused: ['budget_exhausted', 'budget_preempted', 'intent_resume_deferred'],
-};
-const DEFAULT_LIMIT = 50;
-
-function statusOf(kind: string): IntentStatus {
-  for (const [status, kinds] of Object.entries(STATUS_KINDS)) if (kinds.includes(kind)) return status as IntentStatus;
-  throw new Error(`not an intent status row: ${kind}`);
+/** A paused intent's refill ETA as of now, from its agent's budget (its row's ETA is as of the pause). */
+function currentEta(ctx: DaemonContext, intent: IntentSummary): IntentSummary {
+  if (intent.refill_eta_ms === null || intent.agent === null) return intent;
+  return { ...intent, refill_eta_ms: ctx.budget.status(intent.agent)[0]?.refill_eta_ms ?? intent.refill_eta_ms };
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-function summary(ctx: DaemonContext, row: AuditEvent): IntentSummary {
-  const payload = row.payload;
-  const status = statusOf(row.kind);
-  const agent = text(payload.agent);
-  const base = {
-    intent_id: String(payload.intent_id),
-    status,
-    agent,
-    issuer: row.issuer,
-    credits: typeof payload.credits === 'number' ? payload.credits : 0,
-    reason: null,
-    message: null,
-    at: row.timestamp_ms,
-    refill_eta_ms: null,
-  };
-  switch (row.kind) {
-    case 'intent_failed':
-      return { ...base, reason: text(payload.reason), message: text(payload.message) };
-    case 'intent_ignored':
-      return { ...base, reason: 'ignored', message: `matched .covenantignore rule ${text(payload.matched_rule) ?? '(unknown)'}` };
-    default:
-      if (status !== 'paused') return base;
-      // The ETA as of now, from the agent's budget (the row's own ETA is as of the pause).
-      return {
-        ...base,
-        reason: row.kind,
-        refill_eta_ms: (agent === null ? undefined : ctx.budget.status(agent)[0]?.refill_eta_ms) ?? Number(payload.refill_eta_ms),
-      };
-  }
-}
-
-export const intentListHandlers: HandlerGroup<'intents_list'> = {
-  intents_list: (params, { caller }, ctx) => {
-    const limit = params.limit ?? DEFAULT_LIMIT;
-    const rows = latestIntentRows(ctx.db, {
-      limit,
-      visibleTo: visibleOwner(caller),
-      ...(params.status === undefined ? {} : { kinds: STATUS_KINDS[params.status] }),
-    });
-    return { kind: 'intents_list', status: params.status ?? null, limit, intents: rows.map((row) => summary(ctx, row)) };
+export const intentsHandlers: HandlerGroup<'intents_list' | 'intents_show'> = {
+  // Callers see the intents they submitted; the operator sees every intent.
+  intents_list: (params, { caller }, ctx) => ({
+    kind: 'intents_list',
+    status: params.status ?? null,
+    limit: params.limit,
+    intents: listIntents(ctx.db, { owner: visibleOwner(caller), status: params.status ?? null, limit: params.limit }).map((intent) => currentEta(ctx, intent)),
+  }),
+  intents_show: (params, { caller }, ctx) => {
+    const owner = visibleOwner(caller);
+    const matches = intentIdsStartingWith(ctx.db, params.intent_id, owner);
+    if (matches.length === 0) {
+      throw new CovenantError('E_NOT_FOUND', `no intent of yours starts with ${params.intent_id}; list them with \`covenant intents list\``);
+    }
+    if (matches.length > 1) throw new CovenantError('E_BAD_REQUEST', `several intents start with ${params.intent_id}; give more of the id`);
+    const intentId = matches[0]!;
+    const events = intentAuditRows(ctx.db, intentId, owner);
+    const outcomes = events.filter((e) => intentStatusOf([e]) !== null);
+    const newest = outcomes.at(-1)!;
+    const agent = [...events].reverse().map((e) => e.payload.agent).find((a) => typeof a === 'string');
+    const checkpoint = ctx.budget.store.checkpoint(intentId);
+    return {
+      kind: 'intent_detail',
+      intent: currentEta(ctx, {
+        intent_id: intentId,
+        status: intentStatusOf(events)!,
+        agent: typeof agent === 'string' ? agent : null,
+        caller: newest.issuer,
+        first_ms: outcomes[0]!.timestamp_ms,
+        last_ms: newest.timestamp_ms,
+        ...intentOutcome(newest.kind, newest.payload),
+      }),
+      events,
+      receipts: ctx.settlement.recent({ limit: 1000, intentId, visibleTo: owner }),
+      // The checkpoint holds the intent's text for a resume; it is not shown (the audit rows carry its hash).
+      checkpoint:
+        checkpoint === null
+          ? null
+          : {
+              reason: checkpoint.reason,
+              requested: checkpoint.requested,
+              remaining: checkpoint.remaining,
+              refill_eta_ms: checkpoint.refill_eta_ms,
+              created_at: checkpoint.created_at,
+              claimed_at: checkpoint.claimed_at,
+            },
+    };
   },
 };

@@ -3,10 +3,10 @@ import { DEFAULT_WRITE_TIER } from '../../protocol/index.js';
 import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { HandlerGroup } from './handler.js';
 
-export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'memory_search' | 'memory_purge' | 'memory_compact'> = {
-  memory_write: (params, { caller }, ctx) => ({
+export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'memory_search' | 'memory_import' | 'memory_purge' | 'memory_compact'> = {
+  memory_write: async (params, { caller }, ctx) => ({
     kind: 'memory_written',
-    record: ctx.memory.write(caller.agentId, { text: params.text, tier: params.tier ?? DEFAULT_WRITE_TIER, parent: params.parent ?? null }),
+    record: await ctx.memory.write(caller.agentId, { text: params.text, tier: params.tier ?? DEFAULT_WRITE_TIER, parent: params.parent ?? null }),
   }),
   memory_recent: (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_MEMORY_LIMIT;
@@ -20,7 +20,7 @@ export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'me
       records: ctx.memory.recent(caller.agentId.pubkey, { tier: params.tier, limit }),
     };
   },
-  memory_search: (params, { caller }, ctx) => {
+  memory_search: async (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_MEMORY_LIMIT;
     const minRelevance = params.min_relevance ?? 0;
     return {
@@ -30,9 +30,13 @@ export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'me
       limit,
       query: params.query,
       min_relevance: minRelevance,
-      records: ctx.memory.search(caller.agentId.pubkey, { query: params.query, tier: params.tier, limit, minRelevance }),
+      records: await ctx.memory.search(caller.agentId.pubkey, { query: params.query, tier: params.tier, limit, minRelevance }),
     };
   },
+  memory_import: async (params, { caller }, ctx) => ({
+    kind: 'memory_imported',
+    ...(await ctx.memory.import(caller.agentId, { tier: params.tier ?? DEFAULT_WRITE_TIER, files: params.files })),
+  }),
   memory_purge: (params, { caller }, ctx) => {
     const beforeMs = resolvePurgeCutoff(params, ctx.clock.now());
     const { purged } = ctx.memory.purge(caller.agentId, { tier: params.tier, beforeMs });

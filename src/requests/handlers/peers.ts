@@ -1,7 +1,7 @@
-import { CovenantError, redact, secretPrefix } from '../../core/index.js';
+import { CovenantError, formatTime, redact, secretPrefix } from '../../core/index.js';
 import type { AuditPayload } from '../../audit/index.js';
-import { resolvePurgeCutoff } from '../../protocol/index.js';
-import { mintToken, rotateOperatorToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
+import { resolvePurgeCutoff, type RevokeMatch } from '../../protocol/index.js';
+import { hashToken, mintToken, rotateOperatorToken, tokenPrefix, type PeerRecord } from '../../peers/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 
@@ -12,6 +12,23 @@ function view(peer: PeerRecord) {
 function revokeAndDisconnect(ctx: DaemonContext, peer: PeerRecord, at: number): number {
   ctx.peerQueries.revoke(peer.token_hash, at);
   return ctx.disconnect.token(peer.token_hash);
+}
+
+/** What a revoke answer adds about how it matched; nothing for the plain cases. */
+const MATCH_WORDING: Record<RevokeMatch, (six: string) => string> = {
+  whole_token: () => '',
+  token_prefix: () => '',
+  stored_prefix: (six) => ` (matched on its first 6 characters, ${six}: only those are stored, and it is not a whole token known here)`,
+  pubkey_prefix: () => ' (by pubkey)',
+};
+
+/** SPEC 8: a whole token by its hash, exactly; a longer string on the stored 6; a pubkey prefix with by_pubkey. */
+function revokeCandidates(ctx: DaemonContext, given: string, byPubkey: boolean, limit: number): { matchedOn: RevokeMatch; matches: PeerRecord[] } {
+  if (byPubkey) return { matchedOn: 'pubkey_prefix', matches: ctx.peerQueries.byPubkeyPrefix(given, limit) };
+  if (given.length <= 6) return { matchedOn: 'token_prefix', matches: ctx.peerQueries.byTokenPrefix(given, limit) };
+  const whole = ctx.peerQueries.byTokenHash(hashToken(given));
+  if (whole) return { matchedOn: 'whole_token', matches: [whole] };
+  return { matchedOn: 'stored_prefix', matches: ctx.peerQueries.byTokenPrefix(secretPrefix(given), limit) };
 }
 
 export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rotate' | 'peers_revoke' | 'peers_purge'> = {
@@ -54,18 +71,32 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
   },
 
   peers_revoke: (params, { caller }, ctx) => {
-    // What the caller typed may be a whole token: answers and audit rows show 6 characters.
-    const shown = params.token_prefix.length > 6 ? `${secretPrefix(params.token_prefix)}…` : params.token_prefix;
-    const matches = ctx.peerQueries.byTokenPrefix(params.token_prefix, params.limit_matches + 1);
+    // What the caller typed may be a whole token: answers and audit rows show 6 characters of it.
+    // A pubkey prefix is shown as given, unless it looks like a pasted secret.
+    const shown = params.by_pubkey ? redact(params.token_prefix) : params.token_prefix.length > 6 ? `${secretPrefix(params.token_prefix)}…` : params.token_prefix;
+    const { matchedOn, matches } = revokeCandidates(ctx, params.token_prefix, params.by_pubkey, params.limit_matches + 1);
     const prefix = secretPrefix(params.token_prefix);
     const refused = (payload: Omit<AuditPayload<'peer_revoke_rejected'>, 'prefix'>) =>
       ctx.audit.append(caller.agentId, { kind: 'peer_revoke_rejected', payload: { prefix, ...payload } });
+    const how = MATCH_WORDING[matchedOn](prefix);
     if (matches.length === 0) {
       refused({ outcome: 'not_found' });
-      return { kind: 'peer_revoke', outcome: { type: 'not_found', prefix: shown } };
+      const what = matchedOn === 'pubkey_prefix' ? `no peer's pubkey starts with ${shown}` : `no token starts with ${matchedOn === 'stored_prefix' ? prefix : shown}`;
+      return {
+        kind: 'peer_revoke',
+        outcome: {
+          type: 'not_found',
+          prefix: shown,
+          matched_on: matchedOn,
+          code: 'E_NOT_FOUND',
+          message: `${what}${how}; see \`covenant peers list\``,
+        },
+      };
     }
     if (matches.length > 1) {
-      refused({ outcome: 'ambiguous', matches: Math.min(matches.length, params.limit_matches) });
+      const listed = Math.min(matches.length, params.limit_matches);
+      refused({ outcome: 'ambiguous', matches: listed });
+      const narrow = matchedOn === 'pubkey_prefix' ? 'give a longer pubkey prefix' : 'give the whole token, or revoke by identity with --by-pubkey <pubkey-prefix>';
       return {
         kind: 'peer_revoke',
         outcome: {
@@ -73,23 +104,30 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
           prefix: shown,
           matches: matches.slice(0, params.limit_matches).map(view),
           truncated: matches.length > params.limit_matches,
+          matched_on: matchedOn,
+          code: 'E_AMBIGUOUS',
+          message: `${shown} matches ${matches.length > params.limit_matches ? `more than ${params.limit_matches}` : listed} ${matchedOn === 'pubkey_prefix' ? 'peers' : 'tokens'}${how}; ${narrow}`,
         },
       };
     }
     const peer = matches[0]!;
+    const who = `${peer.agent_id.display} (token ${peer.token_prefix}…)`;
     if (peer.revoked_at !== null) {
       refused({ outcome: 'already_revoked', agent: peer.agent_id });
-      return { kind: 'peer_revoke', outcome: { type: 'already_revoked', peer: view(peer) } };
+      return {
+        kind: 'peer_revoke',
+        outcome: { type: 'already_revoked', peer: view(peer), matched_on: matchedOn, message: `${who} was already revoked ${formatTime(peer.revoked_at, ctx.clock.now())}${how}` },
+      };
     }
     if (peer.token_hash === caller.tokenHash && !params.force) {
       refused({ outcome: 'self_revoke_forbidden' });
+      const recovery =
+        caller.role === 'operator'
+          ? 'rotate it with `covenant peers rotate`, or pass --force (then recover with `covenantd --recover-operator`)'
+          : 'pass --force to revoke it anyway (then ask the operator for a new token)';
       return {
         kind: 'peer_revoke',
-        outcome: {
-          type: 'self_revoke_forbidden',
-          prefix: shown,
-          message: 'this is the token you are using; rotate it with `covenant peers rotate`, or pass --force (then recover with `covenantd --recover-operator`)',
-        },
+        outcome: { type: 'self_revoke_forbidden', prefix: shown, code: 'E_FORBIDDEN', message: `this is the token you are using; ${recovery}` },
       };
     }
     // One clock reading: the answer shows exactly the revoked_at that is stored.
@@ -102,7 +140,16 @@ export const peerHandlers: HandlerGroup<'peers_add' | 'peers_list' | 'peers_rota
       return revokeAndDisconnect(ctx, peer, revokedAt);
     })();
     const revoked = { ...peer, revoked_at: revokedAt };
-    return { kind: 'peer_revoke', outcome: { type: 'revoked', peer: view(revoked), connections_closed: closed } };
+    return {
+      kind: 'peer_revoke',
+      outcome: {
+        type: 'revoked',
+        peer: view(revoked),
+        connections_closed: closed,
+        matched_on: matchedOn,
+        message: `revoked ${who}${how}; ${closed} open connection(s) closed`,
+      },
+    };
   },
 
   peers_purge: (params, { caller }, ctx) => {

@@ -1,6 +1,7 @@
 import { DEFAULT_BATCH_LIST, DEFAULT_RECENT_RECEIPTS, MAX_FLUSH_RECEIPTS } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
 import { visibleOwner } from '../caller.js';
+import { receiptId } from '../id-prefixes.js';
 
 /** Settlement receipts and chain gates (SPEC 15): the work is in src/settlement (SettlementService). */
 export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prove' | 'chain_status' | 'chain_flush' | 'chain_batches'> = {
@@ -26,7 +27,7 @@ export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prov
 
   receipts_prove: (params, { caller }, ctx) => ({
     kind: 'receipt_proof',
-    proof: ctx.settlement.prove(params.receipt_id, visibleOwner(caller)),
+    proof: ctx.settlement.prove(receiptId(ctx, caller, params.receipt_id), visibleOwner(caller)),
   }),
 
   chain_status: async (_params, _scope, ctx) => ({ kind: 'chain_status', status: await ctx.settlement.status() }),

@@ -36,6 +36,13 @@ export class AgentProcess {
   overflowed = false;
   /** Called once when stdout passes the cap. */
   onOverflow: (() => void) | undefined;
+  /**
+   * Line mode (host calls): each complete stdout line goes here instead of being kept, and the
+   * cap applies to one line, not to the whole output.
+   */
+  private lineHandler: ((line: string) => void) | undefined;
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
 
   private stdoutChunks: Buffer[] = [];
   private stdoutBytes = 0;
@@ -88,6 +95,11 @@ export class AgentProcess {
 
     child.stdout?.on('data', (chunk: Buffer) => {
       if (this.overflowed) return;
+      if (this.lineHandler !== undefined) {
+        this.stdoutBytes += chunk.length;
+        this.splitLines(chunk);
+        return;
+      }
       if (this.stdoutBytes + chunk.length > this.caps.maxStdoutBytes) {
         this.overflowed = true;
         this.stdoutChunks = [];
@@ -96,6 +108,14 @@ export class AgentProcess {
       }
       this.stdoutChunks.push(chunk);
       this.stdoutBytes += chunk.length;
+    });
+    child.stdout?.on('end', () => {
+      // A last line without its newline is still a line.
+      if (this.lineHandler === undefined || this.overflowed || this.partialBytes === 0) return;
+      const line = Buffer.concat(this.partial).toString('utf8');
+      this.partial = [];
+      this.partialBytes = 0;
+      this.lineHandler(line);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrChunks.push(chunk);
@@ -107,6 +127,39 @@ export class AgentProcess {
   /** Still waiting for its intent: running, within its caps, nothing written to stdout yet. */
   get usable(): boolean {
     return this.spawnError === undefined && !this.hasExited && !this.overflowed && this.stdoutBytes === 0;
+  }
+
+  /** Switches to line mode; whatever stdout already holds is handed over first. */
+  streamLines(handler: (line: string) => void): void {
+    this.lineHandler = handler;
+    const held = Buffer.concat(this.stdoutChunks);
+    this.stdoutChunks = [];
+    if (held.length > 0) this.splitLines(held);
+  }
+
+  private splitLines(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1 && !this.overflowed; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      start = nl + 1;
+      if (this.partialBytes + piece.length > this.caps.maxStdoutBytes) return this.overflowLine();
+      const line = Buffer.concat([...this.partial, piece]).toString('utf8');
+      this.partial = [];
+      this.partialBytes = 0;
+      this.lineHandler?.(line);
+    }
+    if (this.overflowed || start >= chunk.length) return;
+    const rest = chunk.subarray(start);
+    if (this.partialBytes + rest.length > this.caps.maxStdoutBytes) return this.overflowLine();
+    this.partial.push(Buffer.from(rest));
+    this.partialBytes += rest.length;
+  }
+
+  private overflowLine(): void {
+    this.overflowed = true;
+    this.partial = [];
+    this.partialBytes = 0;
+    this.onOverflow?.();
   }
 
   private trimStderr(): void {
@@ -128,6 +181,18 @@ export class AgentProcess {
   /** Writes the one stdin line and closes stdin. */
   send(line: string): void {
     if (this.spawnError === undefined) this.child?.stdin?.end(line);
+  }
+
+  /** Writes a stdin line and keeps stdin open (host calls: more lines follow). */
+  write(line: string): void {
+    const stdin = this.child?.stdin;
+    if (this.spawnError === undefined && stdin && !stdin.writableEnded && !stdin.destroyed) stdin.write(line);
+  }
+
+  /** Closes stdin (the agent's answer arrived). */
+  endInput(): void {
+    const stdin = this.child?.stdin;
+    if (stdin && !stdin.writableEnded) stdin.end();
   }
 
   /** Idle warm processes must not keep the daemon's event loop alive. */

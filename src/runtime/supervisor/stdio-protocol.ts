@@ -4,9 +4,9 @@
  *
  * Host calls (SPEC 12 "Host calls") travel over the same pipes: before its answer an agent with
  * `[agent] host_calls = true` may write request lines `{"call", "id", "params"}` and read the
- * daemon's reply lines `{"id", "result"}` / `{"id", "error"}` on its stdin. They are not served
- * yet; their line shapes are declared here so that serving them means adding a handler map to
- * the supervisor, not touching a backend. An answer line is told from a call by its `text`.
+ * daemon's reply lines `{"id", "result"}` / `{"id", "error"}` on its stdin. The supervisor reads
+ * the lines and bounds them; a `HostCallSession` (given with the run request) serves and audits
+ * each call. An answer line is told from a call by its `text`.
  */
 import { z } from 'zod';
 import type { AgentIntent } from '../runner.js';
@@ -32,6 +32,60 @@ export const HostReplySchema = z.union([
   z.object({ id: z.number().int().nonnegative(), error: z.object({ code: z.string(), message: z.string() }) }),
 ]);
 export type HostReply = z.infer<typeof HostReplySchema>;
+
+/** At most this many host calls per intent (SPEC 12); the next is refused with E_HOST_CALL_LIMIT. */
+export const MAX_HOST_CALLS_PER_INTENT = 64;
+
+export interface HostCallError {
+  code: string;
+  message: string;
+}
+/** What serving one call gives: the reply line without its id. */
+export type HostCallOutcome = { result: unknown } | { error: HostCallError };
+
+/** Serves the host calls of one run: checks, runs, audits and meters each call. */
+export interface HostCallSession {
+  /** Serves one well-formed call; never throws (every failure is an `error` outcome). */
+  serve(call: HostCall, signal: AbortSignal): Promise<HostCallOutcome>;
+  /** A call the supervisor answered with an error without serving it (malformed, over the limit): audit it. */
+  refused(call: { id: number; call: string | null }, error: HostCallError): void;
+}
+
+/** One line of a host-calling agent, read. */
+export type HostLine =
+  | { kind: 'empty' }
+  | { kind: 'answer'; answer: AgentAnswer }
+  | { kind: 'call'; call: HostCall }
+  /** Addressed (an integer id) but not a well-formed call: answered with an error. */
+  | { kind: 'bad_call'; id: number; call: string | null; problem: string }
+  /** Not JSON, or JSON that is neither an answer nor an addressed call: the run fails. */
+  | { kind: 'malformed'; problem: string };
+
+export function readHostLine(line: string): HostLine {
+  const trimmed = line.trim();
+  if (trimmed === '') return { kind: 'empty' };
+  const shown = trimmed.length > SNIPPET_CHARS ? `${trimmed.slice(0, SNIPPET_CHARS)}...` : trimmed;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return { kind: 'malformed', problem: `a line that is not JSON: ${JSON.stringify(shown)}` };
+  }
+  const classified = classifyAgentLine(value);
+  if (classified.kind === 'answer') return { kind: 'answer', answer: classified.answer };
+  if (classified.kind === 'call') return { kind: 'call', call: classified.call };
+  const object = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  if (object !== null && 'call' in object && Number.isSafeInteger(object.id) && (object.id as number) >= 0) {
+    const call = typeof object.call === 'string' ? object.call.slice(0, 64) : null;
+    return { kind: 'bad_call', id: object.id as number, call, problem: 'expected {"call": string, "id": integer, "params"?: object}' };
+  }
+  return { kind: 'malformed', problem: `a line that is neither an answer {"text": ...} nor a host call {"call", "id", "params"}: ${JSON.stringify(shown)}` };
+}
+
+/** The reply line to call `id`. */
+export function hostReplyLine(id: number, outcome: HostCallOutcome): string {
+  return `${JSON.stringify({ id, ...outcome })}\n`;
+}
 
 /** What one line the agent wrote is: its answer, a host call, or neither. */
 export type AgentLine = { kind: 'answer'; answer: AgentAnswer } | { kind: 'call'; call: HostCall } | { kind: 'other' };

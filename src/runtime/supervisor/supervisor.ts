@@ -20,7 +20,7 @@ import { AgentProcess } from './agent-process.js';
 import { LaunchRefused, type Planned, type Prepared, type SupervisorBackend } from './backend.js';
 import { summarizeStderr } from './failure-text.js';
 import { signalGroup, waitGroupGone, within } from './process-group.js';
-import { intentLine, parseAnswer } from './stdio-protocol.js';
+import { hostReplyLine, intentLine, MAX_HOST_CALLS_PER_INTENT, parseAnswer, readHostLine, type AgentAnswer, type HostCallSession } from './stdio-protocol.js';
 
 export const DEFAULT_KILL_GRACE_MS = 2000;
 export const DEFAULT_MAX_STDOUT_BYTES = 16 * 1024 * 1024;
@@ -46,7 +46,7 @@ export interface SupervisorOptions {
   refuseAfterClose?: boolean;
 }
 
-type KillCause = 'timeout' | 'stdout_overflow' | 'aborted';
+type KillCause = 'timeout' | 'stdout_overflow' | 'aborted' | 'malformed_output';
 type Fail = (reason: AgentFailureReason, message: string, exitCode?: number | null) => AgentRunResult;
 
 interface Launched<R> {
@@ -351,6 +351,69 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
   }
 
   /**
+   * Reads a host-calling agent's stdout line by line (SPEC 12 "Host calls"): each call is served
+   * by the session and answered on stdin, at most MAX_HOST_CALLS_PER_INTENT of them; the first
+   * answer line closes stdin; a line that is neither stops the run (`malformed`).
+   */
+  private serveHostCalls(proc: AgentProcess, session: HostCallSession, malformed: () => void): HostedRun {
+    const cancel = new AbortController();
+    const inFlight = new Set<Promise<void>>();
+    let answer: AgentAnswer | undefined;
+    let problem: string | undefined;
+    let calls = 0;
+    proc.streamLines((text) => {
+      if (answer !== undefined || problem !== undefined) return;
+      const line = readHostLine(text);
+      switch (line.kind) {
+        case 'empty':
+          return;
+        case 'answer':
+          answer = line.answer;
+          proc.endInput();
+          return;
+        case 'malformed':
+          problem = line.problem;
+          malformed();
+          return;
+        case 'bad_call': {
+          const error = { code: 'E_HOST_CALL_INVALID', message: `host call ${line.id}: ${line.problem}` };
+          session.refused({ id: line.id, call: line.call }, error);
+          proc.write(hostReplyLine(line.id, { error }));
+          return;
+        }
+        case 'call': {
+          calls += 1;
+          if (calls > MAX_HOST_CALLS_PER_INTENT) {
+            const error = { code: 'E_HOST_CALL_LIMIT', message: `at most ${MAX_HOST_CALLS_PER_INTENT} host calls per intent; answer with what you have` };
+            // Audited once: an agent that keeps calling past the limit must not flood the log.
+            if (calls === MAX_HOST_CALLS_PER_INTENT + 1) session.refused({ id: line.call.id, call: line.call.call }, error);
+            proc.write(hostReplyLine(line.call.id, { error }));
+            return;
+          }
+          const served = session.serve(line.call, cancel.signal).then((outcome) => {
+            if (!cancel.signal.aborted) proc.write(hostReplyLine(line.call.id, outcome));
+          });
+          inFlight.add(served);
+          void served.finally(() => inFlight.delete(served));
+          return;
+        }
+      }
+    });
+    return {
+      get answer() {
+        return answer;
+      },
+      get problem() {
+        return problem;
+      },
+      settle: async () => {
+        cancel.abort();
+        await within(Promise.allSettled([...inFlight]).then(() => undefined), EXIT_BACKSTOP_MS);
+      },
+    };
+  }
+
+  /**
    * Hands a launched process its intent and waits for the outcome: exit, timeout, abort or the
    * stdout cap. Cleans up after it in every case.
    */
@@ -392,7 +455,9 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     };
     if (proc.overflowed) stop('stdout_overflow');
     if (run.aborted || request.signal?.aborted) stop('aborted');
-    proc.send(intentLine(request.intent));
+    const hosted = request.hostCalls ? this.serveHostCalls(proc, request.hostCalls, () => stop('malformed_output')) : null;
+    if (hosted) proc.write(intentLine(request.intent));
+    else proc.send(intentLine(request.intent));
 
     let abnormal = true;
     try {
@@ -404,6 +469,8 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       // The leader is gone; take along anything it left behind in its group, then drain the pipes.
       await this.sweep(proc);
       await within(proc.closed, REAP_WAIT_MS);
+      // Calls still being served are cancelled; their audit rows are written before the run settles.
+      await hosted?.settle();
       proc.destroyStdio();
 
       // A launch that never started has nothing to clean up beyond what prepare made.
@@ -418,9 +485,11 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
         case 'stdout_overflow':
           return fail('stdout_overflow', `agent ${id}: stdout exceeded ${this.maxStdoutBytes} bytes; ${killed} was killed`, exitCode);
         case 'timeout':
-          return fail('timeout', `agent ${id}: timed out after ${timeoutMs} ms; ${killed} was killed`, exitCode);
+          return fail('timeout', timeoutMessage(id, timeoutMs, killed), exitCode);
         case 'aborted':
           return fail('aborted', `agent ${id}: run aborted; ${killed} was killed`, exitCode);
+        case 'malformed_output':
+          return fail('malformed_output', `agent ${id}: malformed output: ${hosted?.problem ?? 'unreadable line'}; ${killed} was killed`, exitCode);
         default:
           break;
       }
@@ -438,6 +507,12 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       }
       if (exitCode !== 0) return fail('nonzero_exit', `agent ${id}: exited with code ${exitCode}${stderrSuffix}`, exitCode);
 
+      if (hosted) {
+        if (hosted.answer === undefined) {
+          return fail('malformed_output', `agent ${id}: malformed output: it exited without an answer line {"text": ...} on stdout`, exitCode);
+        }
+        return { ok: true, answer: hosted.answer, wallMs: performance.now() - t0 };
+      }
       const parsed = parseAnswer(proc.stdoutText());
       if (!parsed.ok) return fail('malformed_output', `agent ${id}: malformed output: ${parsed.problem}`, exitCode);
       return { ok: true, answer: parsed.answer, wallMs: performance.now() - t0 };
@@ -449,7 +524,24 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
   }
 }
 
+interface HostedRun {
+  /** The first line carrying `text`. */
+  readonly answer: AgentAnswer | undefined;
+  /** Why the run was stopped for a malformed line. */
+  readonly problem: string | undefined;
+  /** Cancels calls still in flight and waits (bounded) until they are done. */
+  settle(): Promise<void>;
+}
+
 function refusal(err: unknown, id: string, fail: Fail): AgentRunResult {
   if (err instanceof LaunchRefused) return fail(err.reason, `agent ${id}: ${err.message}`);
   return fail('spawn_failed', `agent ${id}: ${(err as Error).message}`);
+}
+
+/** The limit is the manifest's, and its name says CPU time while it counts wall-clock time: say both. */
+function timeoutMessage(id: string, timeoutMs: number, killed: string): string {
+  return (
+    `agent ${id}: timed out after ${timeoutMs} ms; ${killed} was killed. ` +
+    `The limit is [resources] cpu_ms_per_task in its agent.toml, counted in wall-clock time (not CPU time): raise it there and reinstall if the agent needs longer`
+  );
 }

@@ -6,7 +6,9 @@ import { agentRuntime } from './003_agent_runtime.js';
 import { budget } from './004_budget.js';
 import { receiptBatches } from './005_receipt_batches.js';
 import { memoryRetention } from './006_memory_retention.js';
-import { consoleSessions } from './009_console_sessions.js';
+import { memorySearch } from './008_memory_search.js';
+import { a2aMailbox } from './009_a2a_mailbox.js';
+import { consoleSessions } from './010_console_sessions.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, consoleSessions];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions];

@@ -7,7 +7,7 @@ import type { Migration } from '../migration.js';
  * last used (the idle expiry).
  */
 export const consoleSessions: Migration = {
-  version: 9,
+  version: 10,
   name: 'console sessions',
   sql: `
     CREATE TABLE console_codes (

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fakeOllama, type FakeOllama } from '../helpers/fake-ollama.js';
+import { FIXTURE_AGENTS, startRuntimeDaemon, type RuntimeDaemon } from './helpers.js';
+
+type Reply = { id: number; result?: Record<string, unknown>; error?: { code: string; message: string } };
+
+describe('host calls through the in-process daemon (SPEC 12)', () => {
+  let t: RuntimeDaemon;
+  let ollama: FakeOllama;
+
+  before(async () => {
+    ollama = await fakeOllama();
+    t = await startRuntimeDaemon();
+    writeFileSync(t.paths.config, `[model]\nprovider = "ollama"\nchat_model = "tiny"\nembed_model = "tiny-embed"\nendpoint = "${ollama.endpoint}"\ntimeout_ms = 5000\nmax_tokens = 64\n`);
+    await t.install(join(FIXTURE_AGENTS, 'host-caller'));
+    // The same agent, declaring only memory.read: every other call is undeclared.
+    const narrow = join(mkdtempSync(join(tmpdir(), 'covenant-narrow-')), 'narrow');
+    cpSync(join(FIXTURE_AGENTS, 'host-caller'), narrow, { recursive: true });
+    const toml = readFileSync(join(narrow, 'agent.toml'), 'utf8').replace('id = "host-caller"', 'id = "narrow-caller"').replace(/^optional = .*$/m, 'optional = ["memory.read"]');
+    writeFileSync(join(narrow, 'agent.toml'), toml);
+    await t.install(narrow);
+  });
+  after(async () => {
+    await t.stop();
+    await ollama.close();
+  });
+
+  async function script(steps: unknown[], agent = 'host-caller'): Promise<{ intentId: string; replies: Reply[]; reply: Record<string, unknown> }> {
+    const reply = await t.ok({ kind: 'submit_intent', agent, text: JSON.stringify({ steps }) });
+    assert.equal(reply.status, 'ok', JSON.stringify(reply));
+    return { intentId: String(reply.intent_id), replies: JSON.parse(String(reply.text)) as Reply[], reply };
+  }
+
+  const rows = (intentId: string) => t.auditPayloads('agent_host_call').filter((p) => p.intent_id === intentId);
+
+  it('model.chat answers through the provider, audited and metered with the tokens used', async () => {
+    const { intentId, replies } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 } }]);
+    assert.deepEqual(replies, [{ id: 1, result: { text: 'the model says hi', model: 'tiny', tokens: { prompt: 7, completion: 5 } } }]);
+    // max_tokens is capped by [model] max_tokens.
+    assert.deepEqual(ollama.requests.at(-1)?.body.options, { num_predict: 64 });
+    const [row] = rows(intentId);
+    assert.equal(row?.outcome, 'ok');
+    assert.equal(row?.call, 'model.chat');
+    assert.equal(row?.agent, 'host-caller');
+    assert.equal(row?.tokens, 12);
+    const receipt = t.ctx.db.prepare('SELECT resource, status, intent_id, credits_consumed FROM receipts WHERE id = ?').get(row?.receipt_id) as Record<string, unknown>;
+    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: intentId, credits_consumed: 1 });
+  });
+
+  it('model.embed returns the vectors', async () => {
+    const { intentId, replies } = await script([{ call: 'model.embed', params: { input: ['a', 'b'] } }]);
+    assert.deepEqual(replies[0]?.result, { model: 'tiny-embed', vectors: [[0.5, 0, 0.25], [0.5, 1, 0.25]], dims: 3, tokens: 6 });
+    assert.equal(rows(intentId)[0]?.outcome, 'ok');
+  });
+
+  it('memory.write and memory.search run as the caller', async () => {
+    const { intentId, replies } = await script([
+      { call: 'memory.write', params: { text: 'the audit log is a hash chain', tier: 'longterm' } },
+      { call: 'memory.search', params: { query: 'audit log hash chain', limit: 3 } },
+    ]);
+    const written = replies[0]?.result?.record as { id: string; owner: string };
+    assert.equal(written.owner, t.self.pubkey, 'written as the intent\'s caller');
+    const found = replies[1]?.result?.records as Array<{ id: string }>;
+    assert.ok(found.some((r) => r.id === written.id), JSON.stringify(replies[1]));
+    assert.deepEqual(rows(intentId).map((r) => [r.call, r.outcome]), [['memory.write', 'ok'], ['memory.search', 'ok']]);
+  });
+
+  it('tools.call needs the caller\'s tool.call grant', async () => {
+    const refused = await script([{ call: 'tools.call', params: { name: 'echo', arguments: { text: 'x' } } }]);
+    assert.equal(refused.replies[0]?.error?.code, 'E_CAPABILITY_MISSING');
+    assert.deepEqual(rows(refused.intentId).map((r) => r.outcome), ['E_CAPABILITY_MISSING']);
+    await t.ok({ kind: 'capabilities_grant', action: 'tool.call.echo' });
+    const allowed = await script([{ call: 'tools.call', params: { name: 'echo', arguments: { text: 'x' } } }]);
+    assert.equal(allowed.replies[0]?.result?.kind, 'tool_result', JSON.stringify(allowed.replies));
+  });
+
+  it('a call the manifest does not declare is refused, naming the manifest line to add', async () => {
+    const { intentId, replies } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }] } }], 'narrow-caller');
+    assert.equal(replies[0]?.error?.code, 'E_CAPABILITY_MISSING');
+    assert.match(replies[0]?.error?.message ?? '', /narrow-caller does not declare model\.chat: add it to \[capabilities\] optional/);
+    assert.deepEqual(rows(intentId).map((r) => r.outcome), ['E_CAPABILITY_MISSING']);
+  });
+
+  it('unknown calls, a2a.send (not yet) and bad call lines get stable codes, one row each', async () => {
+    const { intentId, replies } = await script([
+      { call: 'shell.exec', params: {} },
+      { call: 'a2a.send', params: { peer: 'x' } },
+      { call: 'model.chat', params: { messages: 'not a list' } },
+      { raw: '{"call": 5, "id": 40}', reply: true },
+    ]);
+    assert.deepEqual(replies.map((r) => [r.id, r.error?.code]), [[1, 'E_HOST_CALL_INVALID'], [2, 'E_HOST_CALL_UNAVAILABLE'], [3, 'E_HOST_CALL_INVALID'], [40, 'E_HOST_CALL_INVALID']]);
+    assert.deepEqual(rows(intentId).map((r) => r.outcome), ['E_HOST_CALL_INVALID', 'E_HOST_CALL_UNAVAILABLE', 'E_HOST_CALL_INVALID', 'E_HOST_CALL_INVALID']);
+  });
+
+  it('a flood past 64 calls per intent is refused with E_HOST_CALL_LIMIT, audited once', async () => {
+    const { intentId, replies } = await script([{ call: 'memory.search', params: { query: 'x' }, times: 67 }]);
+    assert.equal(replies.filter((r) => r.result !== undefined).length, 64);
+    assert.deepEqual(replies.slice(64).map((r) => r.error?.code), ['E_HOST_CALL_LIMIT', 'E_HOST_CALL_LIMIT', 'E_HOST_CALL_LIMIT']);
+    assert.deepEqual(rows(intentId).filter((r) => r.outcome === 'E_HOST_CALL_LIMIT').length, 1);
+  });
+
+  it('a malformed line fails the run (malformed_output) and the daemon keeps serving', async () => {
+    const reply = await t.ok({ kind: 'submit_intent', agent: 'host-caller', text: JSON.stringify({ steps: [{ raw: 'this is not json' }, { call: 'memory.search', params: { query: 'x' } }] }) });
+    assert.equal(reply.status, 'failed');
+    assert.match(String(reply.text), /malformed output: a line that is not JSON/);
+    const [failed] = t.auditPayloads('intent_failed').filter((p) => p.intent_id === reply.intent_id);
+    assert.equal(failed?.reason, 'malformed_output');
+    assert.equal((await t.ok({ kind: 'ping' })).kind, 'daemon_ping');
+  });
+});
