@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The main job, end to end on the embedded defaults: start covenantd on a home, install the
-// reference research agent, submit a real intent through the CLI, verify the audit chain,
-// and stop the daemon. `--keep` leaves the daemon running.
+// reference research agent, import this project's docs/ into memory, ask a question they answer
+// through the CLI, verify the audit chain, and stop the daemon. `--keep` leaves the daemon running.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ const cli = join(root, 'dist', 'cli', 'main.js');
 
 function covenant(...args) {
   process.stdout.write(`$ covenant ${args.join(' ')}\n`);
-  const result = spawnSync(process.execPath, [cli, ...args], { env, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [cli, ...args], { env, stdio: 'inherit', cwd: root });
   if (result.status !== 0) throw new Error(`covenant ${args.join(' ')} exited ${result.status}`);
 }
 
@@ -30,6 +30,11 @@ async function waitForDaemon(daemon) {
 }
 
 process.stdout.write(`covenant demo: COVENANT_HOME=${home}\n`);
+// The README's install ran `npm link`: show the commands answer by name from the PATH.
+for (const name of ['covenant', 'covenantd']) {
+  const onPath = spawnSync(name, ['--version'], { env, encoding: 'utf8' });
+  process.stdout.write(onPath.status === 0 ? `$ ${name} --version\n${onPath.stdout}` : `(${name} is not on the PATH: run \`npm link\` after the build)\n`);
+}
 const daemon = spawn(process.execPath, [join(root, 'dist', 'daemon', 'main.js'), '--no-http'], {
   env: { ...env, COVENANT_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -43,8 +48,8 @@ try {
     covenant('agents', 'install', join(root, 'agents', 'research'));
     covenant('agents', 'list');
     // The research agent answers from the caller's memory (through a model when [model] is set).
-    covenant('memory', 'write', 'the audit log is a hash chain: each row hashes the previous one and the daemon signs the head, so a changed row breaks the chain');
-    covenant('intent', 'research', 'why', 'hash-chained', 'audit', 'logs', 'make', 'tampering', 'evident');
+    covenant('memory', 'import', 'docs');
+    covenant('intent', 'research', 'how', 'does', 'the', 'audit', 'log', 'show', 'that', 'a', 'row', 'was', 'changed');
   } else {
     covenant('intent', 'hello', 'from', 'the', 'covenant', 'demo');
   }

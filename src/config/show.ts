@@ -7,7 +7,6 @@
 import { stringify } from 'smol-toml';
 import { redact } from '../core/index.js';
 import type { RetentionPolicy } from '../memory/index.js';
-import { DEFAULT_OLLAMA_ENDPOINT } from '../model/index.js';
 import type { Config } from './schema.js';
 
 /** At most 6 characters, and never more than half of the value. */
@@ -28,7 +27,7 @@ function retentionView(policy: RetentionPolicy) {
 /** The effective configuration as config.toml would write it, secrets cut. */
 export function effectiveView(config: Config) {
   return {
-    model: { ...config.model, endpoint: redactUrl(config.model.endpoint ?? DEFAULT_OLLAMA_ENDPOINT) },
+    model: { ...config.model, endpoint: redactUrl(config.model.endpoint) },
     memory: { retention: retentionView(config.memory.retention) },
     mcp: {
       server: config.mcp.server.map((server) => ({

@@ -54,8 +54,6 @@ export const ERROR_CATALOGUE = {
   E_HOST_CALL_INVALID: { status: 400 },
   // The agent made more host calls for one intent than the limit (64).
   E_HOST_CALL_LIMIT: { status: 429 },
-  // The call exists in the protocol but this daemon does not serve it yet (a2a.send).
-  E_HOST_CALL_UNAVAILABLE: { status: 501 },
   // Local model (SPEC 16, docs/local-model.md).
   // config.toml has no [model] provider (or "none"): the research agent answers offline.
   E_MODEL_NOT_CONFIGURED: { status: 503 },

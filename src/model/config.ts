@@ -14,6 +14,8 @@ const positiveInt = (max: number) => z.number().int('a whole number').positive()
 export const ModelConfigSchema = z
   .strictObject({
     provider: z.enum(MODEL_PROVIDERS).default('none'),
+    /** Ollama's address; COVENANT_OLLAMA_ENDPOINT wins over it. */
+    endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. "http://127.0.0.1:11434"' }).default(DEFAULT_OLLAMA_ENDPOINT),
     chat_model: z.string().trim().min(1).max(256).optional(),
     embed_model: z.string().trim().min(1).max(256).optional(),
     /** Per call: a chat or embed request that takes longer is cancelled (E_MODEL_TIMEOUT). */
@@ -21,7 +23,6 @@ export const ModelConfigSchema = z
     /** Upper bound on generated tokens per chat call (an agent may ask for fewer). */
     max_tokens: positiveInt(32_768).default(512),
     // ollama
-    endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. "http://127.0.0.1:11434"' }).optional(),
     keep_alive: z.union([z.string().max(32), z.number().int()]).optional(),
     // llama-cpp
     model_path: z.string().trim().max(4096).startsWith('/', 'an absolute path to a .gguf file').optional(),
@@ -55,6 +56,6 @@ export function readModelConfig(configPath: string, env: NodeJS.ProcessEnv = pro
   }
   const config = result.data;
   const fromEnv = env.COVENANT_OLLAMA_ENDPOINT?.trim();
-  if (config.provider === 'ollama') config.endpoint = fromEnv || config.endpoint || DEFAULT_OLLAMA_ENDPOINT;
+  if (config.provider === 'ollama' && fromEnv) config.endpoint = fromEnv;
   return { config };
 }

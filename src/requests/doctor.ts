@@ -8,7 +8,6 @@ import type { z } from 'zod';
 import { formatProblem, type Config } from '../config/index.js';
 import { verifyAuditSinceCheckpoint } from '../audit/index.js';
 import { COVENANT_VERSION } from '../core/index.js';
-import { DEFAULT_OLLAMA_ENDPOINT } from '../model/index.js';
 import type { DoctorCheckSchema } from '../protocol/index.js';
 import { latestSchemaVersion, schemaVersion } from '../store/index.js';
 import { checkGvisorReadiness, probeBwrap } from '../runtime/index.js';
@@ -190,7 +189,7 @@ export function configuredModelEndpoint(model: Config['model'], env: NodeJS.Proc
   const fromEnv = env.COVENANT_OLLAMA_ENDPOINT?.trim();
   if (fromEnv) return { endpoint: fromEnv, source: 'COVENANT_OLLAMA_ENDPOINT' };
   if (model.provider !== 'ollama') return null;
-  return { endpoint: model.endpoint ?? DEFAULT_OLLAMA_ENDPOINT, source: model.endpoint ? 'config.toml [model]' : 'the default' };
+  return { endpoint: model.endpoint, source: 'config.toml [model]' };
 }
 
 /** The rows since the newest checkpoint, as covenantd checks them at start (the whole log: `covenant audit verify`). */

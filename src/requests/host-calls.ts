@@ -4,10 +4,10 @@
  *
  * - declared: its capability action must be listed in the agent's `[capabilities]` (required or
  *   optional; `x.*` covers `x.y`), else E_CAPABILITY_MISSING naming the manifest line to add;
- * - held: checked as the intent's caller, like the caller's own request (`memory.search` and
- *   `memory.write` and `tools.call` run as the caller's `memory_search` / `memory_write` /
- *   `tools_call` requests, through the same path as the socket; `model.*` through the
- *   authorizer with the `model.chat` / `model.embed` actions);
+ * - held: checked as the intent's caller, like the caller's own request (`memory.search`,
+ *   `memory.write`, `tools.call` and `a2a.send` run as the caller's `memory_search` /
+ *   `memory_write` / `tools_call` / `a2a_send` requests, through the same path as the socket;
+ *   `model.*` through the authorizer with the `model.chat` / `model.embed` actions);
  * - audited: one `agent_host_call {agent, intent_id, call, outcome}` row per call, whatever
  *   happened (`outcome` = `ok` or the error code);
  * - metered: a model call writes a `compute` receipt for the intent (paid by the caller, credits
@@ -16,9 +16,11 @@
  * Bounds (64 calls per intent, 16 MiB per line, malformed lines) are the supervisor's.
  */
 import { z } from 'zod';
+import { resolveRecipient } from '../a2a/index.js';
 import { CovenantError, newId } from '../core/index.js';
 import type { HostCallOpener } from '../intent/index.js';
 import { ChatMessageSchema } from '../model/index.js';
+import { a2aSend } from '../protocol/index.js';
 import type { HostCall, HostCallError, HostCallOutcome, HostCallSession, InstalledAgent } from '../runtime/index.js';
 import { computeCredits, Receipts } from '../settlement/index.js';
 import type { Caller } from './caller.js';
@@ -37,10 +39,12 @@ const EmbedParams = z.strictObject({
 /** Passed on as the caller's request of that kind (which validates the rest). */
 const Forwarded = z.record(z.string(), z.unknown());
 const ToolParams = z.looseObject({ name: z.string().min(1).max(256) });
+/** `a2a_send` without `sender`: the sender is always the intent's caller, never the agent's choice. */
+const A2aSendParams = z.strictObject(a2aSend.params.omit({ sender: true }).shape);
 
 interface CallSpec {
   /** The capability action the manifest must list (and the caller must hold). */
-  action(params: Record<string, unknown>): string;
+  action(params: Record<string, unknown>, ctx: DaemonContext): string;
   params: z.ZodType<Record<string, unknown>>;
 }
 
@@ -50,10 +54,23 @@ const CALLS: Record<string, CallSpec> = {
   'memory.search': { action: (p) => (typeof p.tier === 'string' ? `memory.read.${p.tier}` : 'memory.read'), params: Forwarded },
   'memory.write': { action: () => 'memory.write', params: Forwarded },
   'tools.call': { action: (p) => `tool.call.${String(p.name)}`, params: ToolParams },
+  'a2a.send': { action: (p, ctx) => `a2a.send.${recipientDisplay(ctx, String(p.recipient))}`, params: A2aSendParams },
 };
-/** In the protocol, not served yet (the A2A mailbox lands separately). */
-const NOT_YET = new Set(['a2a.send']);
-const REQUEST_KIND: Record<string, string> = { 'memory.search': 'memory_search', 'memory.write': 'memory_write', 'tools.call': 'tools_call' };
+const REQUEST_KIND: Record<string, string> = { 'memory.search': 'memory_search', 'memory.write': 'memory_write', 'tools.call': 'tools_call', 'a2a.send': 'a2a_send' };
+
+/**
+ * The recipient as the grant names it (`bob@peer` however the agent spelled it), so the manifest
+ * check matches the caller's. A name that does not resolve stays as given: the forwarded request
+ * refuses it with its own audited refusal.
+ */
+function recipientDisplay(ctx: DaemonContext, name: string): string {
+  try {
+    return resolveRecipient({ peers: ctx.peerQueries, agents: ctx.runtime.agents }, name).display;
+  } catch (error) {
+    if (error instanceof CovenantError) return name;
+    throw error;
+  }
+}
 
 /** Does the manifest list `action` (exactly, as a parent: `memory.read` covers `memory.read.working`, or as `x.*`)? */
 export function declares(agent: InstalledAgent, action: string): boolean {
@@ -81,7 +98,6 @@ class HostCallRun implements HostCallSession {
     try {
       const spec = CALLS[call.call];
       if (spec === undefined) {
-        if (NOT_YET.has(call.call)) throw new CovenantError('E_HOST_CALL_UNAVAILABLE', `host call ${call.call} is not available yet on this daemon`);
         throw new CovenantError('E_HOST_CALL_INVALID', `unknown host call ${JSON.stringify(call.call.slice(0, 64))}; the daemon serves ${Object.keys(CALLS).join(', ')}`);
       }
       const parsed = spec.params.safeParse(call.params ?? {});
@@ -89,7 +105,7 @@ class HostCallRun implements HostCallSession {
         const first = parsed.error.issues[0];
         throw new CovenantError('E_HOST_CALL_INVALID', `${call.call} params: ${first ? `${first.path.join('.') || '(params)'}: ${first.message}` : 'invalid'}`);
       }
-      const action = spec.action(parsed.data);
+      const action = spec.action(parsed.data, this.ctx);
       if (!declares(this.agent, action)) {
         throw new CovenantError('E_CAPABILITY_MISSING', `agent ${this.agent.id} does not declare ${action}: add it to [capabilities] optional in its agent.toml to make the ${call.call} host call`);
       }
@@ -104,7 +120,7 @@ class HostCallRun implements HostCallSession {
     }
   }
 
-  /** A memory or tools call: the caller's own request of that kind (authorized, audited, paid as such). */
+  /** A memory, tools or a2a call: the caller's own request of that kind (authorized, audited, paid as such). */
   private async forward(call: string, kind: string, params: Record<string, unknown>, signal: AbortSignal): Promise<HostCallOutcome> {
     const reply = await executeRequest(this.ctx, this.caller, { ...params, kind }, signal);
     if (reply.kind === 'error') {

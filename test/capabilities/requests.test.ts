@@ -288,10 +288,10 @@ test('purge needs capabilities.purge and removes only revoked or expired records
 
 // ------------------------------------------------------------------------------------ bootstrap
 
-test("the operator's default set is granted on first start: 7 actions, audited", async () => {
+test("the operator's default set is granted on first start: 9 actions, audited", async () => {
   await withFixture(async (f) => {
     assert.deepEqual(f.liveOperatorActions(), [...OPERATOR_DEFAULT_ACTIONS].sort());
-    assert.equal(OPERATOR_DEFAULT_ACTIONS.length, 7);
+    assert.equal(OPERATOR_DEFAULT_ACTIONS.length, 9);
     const granted = f.audit('capability_granted').map((row) => row.payload.action).sort();
     assert.deepEqual(granted, [...OPERATOR_DEFAULT_ACTIONS].sort());
     for (const destructive of ['capabilities.purge', 'peers.purge', 'audit.purge', 'chain.flush', 'budget.topup']) {
@@ -318,15 +318,15 @@ test('bootstrap is idempotent and operator-only; a revoked default is not re-gra
 
     await f.restart();
     assert.equal(f.liveOperatorActions().includes('chain.batches'), false, 'a restart does not re-grant a revoked default');
-    assert.equal(f.liveOperatorActions().length, 6);
+    assert.equal(f.liveOperatorActions().length, 8);
     assert.equal(f.audit('capability_granted').filter((row) => row.payload.action === 'chain.batches').length, 1);
 
     const second = await f.call({ kind: 'bootstrap' });
     assert.deepEqual(second.granted, ['chain.batches']);
-    assert.equal((second.already_held as string[]).length, 6);
+    assert.equal((second.already_held as string[]).length, 8);
     assert.deepEqual(f.liveOperatorActions(), [...OPERATOR_DEFAULT_ACTIONS].sort());
     const third = await f.call({ kind: 'bootstrap' });
     assert.deepEqual(third.granted, []);
-    assert.equal(f.liveOperatorActions().length, 7);
+    assert.equal(f.liveOperatorActions().length, 9);
   });
 });

@@ -98,7 +98,7 @@ test('line lookup: dotted keys, quoted keys, inline tables and multi-line string
 test('config show redacts secrets: env values, token-shaped arguments, URL passwords', () => {
   const token = 'AbCdEfGhJkLmNpQrStUvWxYz123456789abcdEFGH';
   const check = checkConfigText(
-    `[model]\nprovider = "ollama"\nendpoint = "http://user:hunter2hunter2@127.0.0.1:11434"\n[[mcp.server]]\nname = "a"\ncommand = "node"\nargs = ["--token", "${token}"]\nenv = { API_KEY = "sk-verysecretvalue123", SHORT = "ab" }\n`,
+    `[model]\nprovider = "ollama"\nchat_model = "llama3.2"\nendpoint = "http://user:hunter2hunter2@127.0.0.1:11434"\n[[mcp.server]]\nname = "a"\ncommand = "node"\nargs = ["--token", "${token}"]\nenv = { API_KEY = "sk-verysecretvalue123", SHORT = "ab" }\n`,
   );
   assert.ok(check.ok);
   const view = effectiveView(check.config);

@@ -68,7 +68,7 @@ test('covenant config check and show work with no daemon: problems with their li
     const shown = runCli(['config', 'show', '--file', other, '--json'], s.env);
     assert.equal(shown.code, 0, shown.stderr);
     const config = shown.json!.config as { model: unknown; mcp: { server: Array<Record<string, unknown>> } };
-    assert.deepEqual(config.model, { provider: 'none', endpoint: 'http://127.0.0.1:11434' });
+    assert.deepEqual(config.model, { provider: 'none', endpoint: 'http://127.0.0.1:11434', timeout_ms: 120_000, max_tokens: 512, threads: 1, context_size: 2048 });
     assert.deepEqual(config.mcp.server[0], {
       name: 'a',
       command: 'node',

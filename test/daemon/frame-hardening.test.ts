@@ -265,7 +265,7 @@ test('a request nested past 64 levels is refused E_BAD_REQUEST and audited, with
 
 test('a scope key of thousands of characters is quoted cut to 200 characters in the refusal', async () => {
   const key = 'l'.repeat(5000);
-  const [reply] = await exchange({ kind: 'capabilities_grant', action: 'tools.call', scope: { [key]: 1 } });
+  const [reply] = await exchange({ kind: 'capabilities_grant', action: 'intent.submit', scope: { [key]: 1 } });
   assert.equal(reply!.code, 'E_CAPABILITY_INVALID');
   assert.ok(String(reply!.message).includes(`"${'l'.repeat(200)}"…(4800 more characters)`), String(reply!.message).slice(0, 300));
   assert.ok(String(reply!.message).length < 500);

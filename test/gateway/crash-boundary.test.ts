@@ -109,8 +109,7 @@ test('an event stream that fails mid-stream ends with an error event, audited an
   assert.ok(await sse.until((text) => text.includes(': connected')));
   assert.ok(captured, 'the stream did not subscribe');
   const from = lastSeq(f.ctx);
-  // An event JSON cannot encode: the stream's writer throws a TypeError. (Its seq is past the
-  // head: the shared audit feed drops a row it has already passed.)
+  // An event JSON cannot encode (a seq after every row, so the feed delivers it): the stream's writer throws a TypeError.
   captured({ seq: Number.MAX_SAFE_INTEGER, issuer: f.ctx.identity.agentId, kind: 'unencodable', payload: { n: 1n } } as unknown as AuditEvent);
   assert.ok(await sse.ended(), `the stream did not end: ${sse.text}`);
   assert.match(sse.text, /event: error\ndata: \{"kind":"error","code":"E_INTERNAL","message":"internal error; details are in covenantd\.log in the logs\/ directory of the daemon's home"\}/);

@@ -85,15 +85,77 @@ describe('host calls through the in-process daemon (SPEC 12)', () => {
     assert.deepEqual(rows(intentId).map((r) => r.outcome), ['E_CAPABILITY_MISSING']);
   });
 
-  it('unknown calls, a2a.send (not yet) and bad call lines get stable codes, one row each', async () => {
+  it('unknown calls and bad call lines get stable codes, one row each', async () => {
     const { intentId, replies } = await script([
       { call: 'shell.exec', params: {} },
       { call: 'a2a.send', params: { peer: 'x' } },
       { call: 'model.chat', params: { messages: 'not a list' } },
       { raw: '{"call": 5, "id": 40}', reply: true },
     ]);
-    assert.deepEqual(replies.map((r) => [r.id, r.error?.code]), [[1, 'E_HOST_CALL_INVALID'], [2, 'E_HOST_CALL_UNAVAILABLE'], [3, 'E_HOST_CALL_INVALID'], [40, 'E_HOST_CALL_INVALID']]);
-    assert.deepEqual(rows(intentId).map((r) => r.outcome), ['E_HOST_CALL_INVALID', 'E_HOST_CALL_UNAVAILABLE', 'E_HOST_CALL_INVALID', 'E_HOST_CALL_INVALID']);
+    assert.deepEqual(replies.map((r) => [r.id, r.error?.code]), [[1, 'E_HOST_CALL_INVALID'], [2, 'E_HOST_CALL_INVALID'], [3, 'E_HOST_CALL_INVALID'], [40, 'E_HOST_CALL_INVALID']]);
+    assert.deepEqual(rows(intentId).map((r) => r.outcome), ['E_HOST_CALL_INVALID', 'E_HOST_CALL_INVALID', 'E_HOST_CALL_INVALID', 'E_HOST_CALL_INVALID']);
+  });
+
+  describe('a2a.send', () => {
+    let bob: { token: string; agent: { display: string; pubkey: string } };
+    const send = (params: Record<string, unknown>, agent?: string) => script([{ call: 'a2a.send', params: { recipient: 'bob@peer', text: 'summarise the log', ...params } }], agent);
+    const tasks = () => t.count('a2a_tasks');
+
+    before(async () => {
+      bob = await t.addPeer('bob');
+      await t.ok({ kind: 'capabilities_grant', action: `a2a.recv.${t.self.display}`, to: 'bob@peer' });
+    });
+
+    it('is refused when the manifest does not declare a2a.send.<recipient>: nothing queued', async () => {
+      // Named by pubkey prefix, the action is still the recipient's display (as its grant names it).
+      const { intentId, replies } = await send({ recipient: bob.agent.pubkey.slice(0, 12) }, 'narrow-caller');
+      assert.equal(replies[0]?.error?.code, 'E_CAPABILITY_MISSING');
+      assert.match(replies[0]?.error?.message ?? '', /narrow-caller does not declare a2a\.send\.bob@peer: add it to \[capabilities\] optional/);
+      assert.deepEqual(rows(intentId).map((r) => [r.call, r.outcome]), [['a2a.send', 'E_CAPABILITY_MISSING']]);
+      assert.equal(tasks(), 0);
+    });
+
+    it('is refused when the caller lacks a2a.send.<recipient>: nothing queued, audited', async () => {
+      const checks = t.auditPayloads('capability_check').length;
+      const { intentId, replies } = await send({});
+      assert.equal(replies[0]?.error?.code, 'E_CAPABILITY_MISSING', JSON.stringify(replies));
+      assert.deepEqual(rows(intentId).map((r) => [r.call, r.outcome]), [['a2a.send', 'E_CAPABILITY_MISSING']]);
+      const check = t.auditPayloads('capability_check').slice(checks).at(-1);
+      assert.equal(check?.required, 'a2a.send.bob@peer', JSON.stringify(check));
+      assert.equal(check?.passed, false);
+      assert.equal(tasks(), 0);
+    });
+
+    it('never lets the agent name the sender', async () => {
+      const { intentId, replies } = await send({ sender: 'bob@peer' });
+      assert.equal(replies[0]?.error?.code, 'E_HOST_CALL_INVALID');
+      assert.match(replies[0]?.error?.message ?? '', /sender/);
+      assert.deepEqual(rows(intentId).map((r) => r.outcome), ['E_HOST_CALL_INVALID']);
+      assert.equal(tasks(), 0);
+    });
+
+    it('queues the task in the recipient\'s inbox as sent by the intent\'s caller', async () => {
+      await t.ok({ kind: 'capabilities_grant', action: 'a2a.send.bob@peer' });
+      const { intentId, replies } = await send({ task_kind: 'summary', idempotency_key: 'k1' });
+      const sent = replies[0]?.result as { kind: string; replayed: boolean; task: { id: string; state: string; sender: { pubkey: string } } };
+      assert.equal(sent?.kind, 'a2a_sent', JSON.stringify(replies));
+      assert.equal(sent.replayed, false);
+      assert.equal(sent.task.state, 'queued');
+      assert.equal(sent.task.sender.pubkey, t.self.pubkey);
+      assert.deepEqual(rows(intentId).map((r) => [r.call, r.outcome]), [['a2a.send', 'ok']]);
+      const queued = t.audit('a2a_task_queued').at(-1);
+      assert.equal(queued?.payload.task_id, sent.task.id);
+      assert.equal(queued?.issuer_pubkey, t.self.pubkey, 'queued by the caller, not the daemon');
+
+      const received = await t.ok({ kind: 'a2a_recv' }, bob.token);
+      const task = received.task as { id: string; sender: { pubkey: string; display: string }; recipient: string; intent_text: string; task_kind: string };
+      assert.equal(task.id, sent.task.id);
+      assert.equal(task.sender.pubkey, t.self.pubkey);
+      assert.equal(task.sender.display, t.self.display);
+      assert.equal(task.recipient, 'bob@peer');
+      assert.equal(task.intent_text, 'summarise the log');
+      assert.equal(task.task_kind, 'summary');
+    });
   });
 
   it('a flood past 64 calls per intent is refused with E_HOST_CALL_LIMIT, audited once', async () => {

@@ -19,7 +19,7 @@ interface CapView {
   revoked_at: number | null;
 }
 
-const DEFAULTS = ['audit.read', 'chain.batches', 'chain.receipts', 'intent.submit', 'memory.read', 'memory.write', 'peers.list'];
+const DEFAULTS = ['audit.read', 'chain.batches', 'chain.receipts', 'intent.submit', 'memory.read', 'memory.write', 'model.chat', 'model.embed', 'peers.list'];
 
 function recent(live: LiveHome, env: NodeJS.ProcessEnv = {}, n = 100): CapView[] {
   return okJson(live.cli(['capabilities', 'recent', '--json', '-n', String(n)], env), 'capability_list').capabilities as CapView[];

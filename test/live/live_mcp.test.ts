@@ -8,7 +8,7 @@ import { operatorClient } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/wait.js';
 import { liveHome, liveTest, type LiveHome } from './harness.js';
 import { addPeer, auditPayloads, errorJson, okJson } from './helpers.js';
-import { everything, EVERYTHING_BIN, fixture, groupMembers, serverLog, serverPid, server, servers, waitForServer, writeConfig } from './mcp-helpers.js';
+import { everything, EVERYTHING_BIN, fixture, groupMembers, serverLog, serverPid, server, servers, serverToml, waitForServer, writeConfig } from './mcp-helpers.js';
 
 async function withServers(entries: string[], fn: (live: LiveHome) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const live = liveHome();
@@ -189,7 +189,14 @@ liveTest('live_mcp_unstartable_garbage_and_misconfigured_servers_leave_the_daemo
   const missing = '/nonexistent/covenant-mcp-server';
   await withServers(
     [
-      fixture('garbage', 'garbage', { startup_timeout_ms: 1000 }),
+      // A shell, not node: it prints before the 1000 ms start-up timeout even on a loaded machine.
+      serverToml({
+        name: 'garbage',
+        command: '/bin/sh',
+        args: ['-c', "echo 'this is not JSON-RPC'; echo 'fixture: printing garbage and hanging' >&2; exec sleep 600"],
+        tool_prefix: 'garbage',
+        startup_timeout_ms: 1000,
+      }),
       `[[mcp.server]]\nname = "missing"\ncommand = "${missing}"\n`,
       everything({ include: ['echo'] }),
     ],
