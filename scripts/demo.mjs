@@ -49,7 +49,7 @@ try {
     covenant('agents', 'list');
     // The research agent answers from the caller's memory (through a model when [model] is set).
     covenant('memory', 'import', 'docs');
-    covenant('intent', 'research', 'how', 'does', 'the', 'audit', 'log', 'show', 'that', 'a', 'row', 'was', 'changed');
+    covenant('intent', 'research', 'what', 'does', 'the', 'hash', 'chain', 'of', 'the', 'audit', 'log', 'protect', 'against');
   } else {
     covenant('intent', 'hello', 'from', 'the', 'covenant', 'demo');
   }

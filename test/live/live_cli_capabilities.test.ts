@@ -89,7 +89,7 @@ liveTest('live_cli_capability_grant_with_expiry', async () => {
     const expiresAt = Number(inHour.expires_at);
     assert.ok(expiresAt >= before + 3_600_000 && expiresAt <= Date.now() + 3_600_000, String(expiresAt));
     const plain = live.cli(['capabilities', 'grant', 'memory.write', '--expires-in', '2d']);
-    assert.match(plain.stdout, /^granted memory\.write to user@local \[expires \d{13}\] id /);
+    assert.match(plain.stdout, /^granted memory\.write to user@local \[expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (2d|1d 23h)\)\] id /);
 
     const at = Date.now() + 600_000;
     const fixed = okJson(live.cli(['capabilities', 'grant', 'chain.flush', '--expires-at', String(at), '--json']), 'capability_granted');
