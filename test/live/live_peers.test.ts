@@ -158,7 +158,10 @@ liveTest('live_peer_revoke_json', async () => {
     assert.equal((again.outcome as { peer: PeerView }).peer.revoked_at, outcome.peer.revoked_at);
 
     const notFound = refusedJson(live.cli(['peers', 'revoke', 'zzzzzz', '--json']));
-    assert.deepEqual(notFound, { kind: 'peer_revoke', outcome: { type: 'not_found', prefix: 'zzzzzz' } });
+    assert.deepEqual(notFound, {
+      kind: 'peer_revoke',
+      outcome: { type: 'not_found', prefix: 'zzzzzz', matched_on: 'token_prefix', code: 'E_NOT_FOUND', message: 'no token starts with zzzzzz; see `covenant peers list`' },
+    });
 
     // The whole token is accepted too.
     const carol = addPeer(live, 'carol');
@@ -184,13 +187,14 @@ liveTest('live_peer_revoke_plain', async () => {
     const revoked = live.cli(['peers', 'revoke', alice.token.slice(0, 6)]);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.equal(revoked.stderr, '');
-    assert.equal(revoked.stdout, `revoked alice@peer (${alice.token.slice(0, 6)}…); 0 open connection(s) closed\n`);
+    assert.equal(revoked.stdout, `revoked alice@peer (token ${alice.token.slice(0, 6)}…); 0 open connection(s) closed\n`);
     const again = live.cli(['peers', 'revoke', alice.token.slice(0, 6)]);
     assert.equal(again.code, 0);
-    assert.match(again.stdout, new RegExp(`^alice@peer \\(${alice.token.slice(0, 6)}…\\) was already revoked at \\d+\\n$`));
+    assert.match(again.stdout, new RegExp(`^alice@peer \\(token ${alice.token.slice(0, 6)}…\\) was already revoked \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ \\(.+\\)\\n$`));
     const missing = live.cli(['peers', 'revoke', 'zzzzzz']);
     assert.equal(missing.code, 1);
-    assert.equal(missing.stdout, 'no token starts with zzzzzz; see `covenant peers list`\n');
+    assert.equal(missing.stdout, '');
+    assert.equal(missing.stderr, 'covenant: no token starts with zzzzzz; see `covenant peers list` (E_NOT_FOUND)\n');
 
     // Add peers until two tokens share a first character (at most 59 tokens: pigeonhole).
     const tokens = [live.operatorToken(), alice.token];
@@ -203,8 +207,9 @@ liveTest('live_peer_revoke_plain', async () => {
     assert.ok(shared, 'two tokens share a first character');
     const ambiguous = live.cli(['peers', 'revoke', shared]);
     assert.equal(ambiguous.code, 1);
-    const lines = ambiguous.stdout.trimEnd().split('\n');
-    assert.equal(lines[0], `${shared} matches more than one token; give a longer prefix:`);
+    assert.equal(ambiguous.stdout, '');
+    const lines = ambiguous.stderr.trimEnd().split('\n');
+    assert.match(lines[0]!, new RegExp(`^covenant: ${shared} matches \\d+ tokens; give the whole token, or revoke by identity with --by-pubkey <pubkey-prefix> \\(E_AMBIGUOUS\\)$`));
     assert.ok(lines.length >= 3);
     assert.ok(lines.slice(1).every((line) => line.startsWith(`  ${shared}`)));
     const truncated = refusedJson(live.cli(['peers', 'revoke', shared, '--limit-matches', '1', '--json']));
@@ -213,7 +218,7 @@ liveTest('live_peer_revoke_plain', async () => {
     assert.equal(outcome.matches.length, 1);
     assert.equal(outcome.truncated, true);
     const cut = live.cli(['peers', 'revoke', shared, '--limit-matches', '1']);
-    assert.match(cut.stdout, /\(more not shown; raise --limit-matches\)\n$/);
+    assert.match(cut.stderr, /\(more not shown; raise --limit-matches\)\n$/);
     // Nothing was revoked by the ambiguous attempts.
     for (const token of tokens.slice(2)) okJson(live.cli(['ping', '--json'], asToken(token)), 'daemon_ping');
   } finally {
@@ -234,7 +239,7 @@ liveTest('live_peer_self_revoke_rejected', async () => {
     assert.match(outcome.message, /covenant peers rotate/);
     const plain = live.cli(['peers', 'revoke', own]);
     assert.equal(plain.code, 1);
-    assert.match(plain.stdout, /^refused: .*covenant peers rotate/);
+    assert.match(plain.stderr, /^covenant: this is the token you are using; rotate it with `covenant peers rotate`.* \(E_FORBIDDEN\)$/m);
     okJson(live.cli(['ping', '--json']), 'daemon_ping');
     const rows = auditEvents(live, 'peer_revoke_rejected');
     assert.equal(rows.filter((row) => row.payload.outcome === 'self_revoke_forbidden').length, 2);
