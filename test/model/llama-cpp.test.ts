@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CovenantError } from '../../src/core/index.js';
 import { LlamaCppProvider, readGguf } from '../../src/model/index.js';
 // @ts-expect-error -- a plain .mjs script without declarations
 import { testModelBytes } from '../../scripts/make-test-model.mjs';
 import { waitFor } from '../helpers/wait.js';
+import { refused } from '../helpers/refusal.js';
 
 const makeModel = testModelBytes as (options?: { omit?: string }) => Buffer;
 const installed = (() => {
@@ -21,16 +21,6 @@ const installed = (() => {
 })();
 const never = new AbortController().signal;
 const ask = { messages: [{ role: 'user' as const, content: 'what is the audit log?' }], maxTokens: 16 };
-
-async function refused(promise: Promise<unknown>): Promise<CovenantError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CovenantError, String(error));
-    return error;
-  }
-  assert.fail('expected a refusal');
-}
 
 describe('llama-cpp provider on the generated test model', { skip: installed ? false : 'node-llama-cpp (optional dependency) is not installed' }, () => {
   let dir: string;

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CovenantError } from '../../src/core/index.js';
 import { OllamaProvider } from '../../src/model/index.js';
 import { fakeOllama } from '../helpers/fake-ollama.js';
+import { refused } from '../helpers/refusal.js';
 
 const never = new AbortController().signal;
-
-async function refused(promise: Promise<unknown>): Promise<CovenantError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CovenantError, String(error));
-    return error;
-  }
-  assert.fail('expected a refusal');
-}
 
 describe('ollama provider on a loopback stand-in', () => {
   it('chats (stream false, num_predict, keep_alive) and embeds in one batch, with the tokens used', async () => {
