@@ -65,6 +65,7 @@ test('a token passed to any command, flag, path or request appears nowhere but i
       [['--token-file', bobFile, 'capabilities', 'grant', 'memory.read', '--to', token], 1, 'E_GRANT_REJECTED'],
       [['--token-file', bobFile, 'capabilities', 'revoke', token], 1, 'E_NOT_FOUND'],
       [['capabilities', 'grant', `memory.${token}!`], 1, 'E_CAPABILITY_INVALID'],
+      [['capabilities', 'grant', `memory.${token}`], 1, 'E_UNKNOWN_ACTION'],
       [['tools', 'call', token], 1, 'E_CAPABILITY_MISSING'],
       [['--token-file', join(scratch, `${token}.missing`), 'ping'], 1, 'E_TOKEN_MISSING'],
       [['--token-file', namedAfterToken, 'ping'], 1, 'E_TOKEN_MISSING'],
@@ -108,6 +109,7 @@ test('a token passed to any command, flag, path or request appears nowhere but i
       { kind: 'capabilities_revoke', id_or_signature: token },
       { kind: 'capabilities_grant', action: 'memory.read', to: token },
       { kind: 'capabilities_grant', action: `memory.${token}!` },
+      { kind: 'capabilities_grant', action: `memory.${token}` },
       { kind: 'tools_call', name: token, arguments: {} },
     ];
     for (const [who, credential] of [['operator', operatorToken], ['carol', carolToken]] as const) {
