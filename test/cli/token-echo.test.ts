@@ -110,6 +110,8 @@ test('a token passed to any command, flag, path or request appears nowhere but i
       { kind: 'capabilities_grant', action: 'memory.read', to: token },
       { kind: 'capabilities_grant', action: `memory.${token}!` },
       { kind: 'capabilities_grant', action: `memory.${token}` },
+      { kind: 'a2a_cancel', task_id: token },
+      { kind: 'a2a_respond', task_id: token, status: 'ok' },
       { kind: 'tools_call', name: token, arguments: {} },
     ];
     for (const [who, credential] of [['operator', operatorToken], ['carol', carolToken]] as const) {
