@@ -111,6 +111,7 @@ test('a token passed to any command, flag, path or request appears nowhere but i
       { kind: 'capabilities_grant', action: `memory.${token}!` },
       { kind: 'capabilities_grant', action: `memory.${token}` },
       { kind: 'a2a_cancel', task_id: token },
+      { kind: 'a2a_send', recipient: token, text: 'hi' },
       { kind: 'memory_write', text: 'a note', parent: token },
       { kind: 'a2a_respond', task_id: token, status: 'ok' },
       { kind: 'tools_call', name: token, arguments: {} },
