@@ -215,10 +215,15 @@ function sizesFromArgv(argv: readonly string[]): number[] {
   return sizes;
 }
 
-/** Every memory search figure: retrieval quality, then each size's latency, memory, restart and inserts. */
-export async function benchMemorySearch(dir: string, sizes = sizesFromArgv(process.argv.slice(2))): Promise<Ratio[]> {
+/** Retrieval quality on the README known-item set (memory-quality.ts), its own bench: `--only memory-quality`. */
+export async function benchMemoryReadmes(dir: string): Promise<Ratio> {
   const nodeModules = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules');
-  const ratios = [(await benchMemoryQuality(dir, nodeModules)).ratio];
+  return (await benchMemoryQuality(dir, nodeModules)).ratio;
+}
+
+/** Each size's latency, memory, restart and inserts. */
+export async function benchMemorySearch(dir: string, sizes = sizesFromArgv(process.argv.slice(2))): Promise<Ratio[]> {
+  const ratios: Ratio[] = [];
   for (const records of sizes) ratios.push(...(await benchMemoryScale(dir, records)));
   return ratios;
 }
