@@ -17,14 +17,17 @@ export function isRefusalRow(kind: string, payload: unknown): boolean {
   return false;
 }
 
+const KNOWN_PUBKEY = `SELECT 1 FROM peers WHERE pubkey = ? UNION ALL SELECT 1 FROM identity_keys WHERE pubkey = ? LIMIT 1`;
+
 /**
- * The token-shaped runs that are not secrets: the daemon's own pubkey and every pubkey in the
- * peers table (revoked included). A token is 32 random bytes like a pubkey, so no shape tells
- * them apart, but a token never equals a known pubkey: these stay whole in refusals, anything
- * else token-shaped is cut (docs/security-model.md, "Secrets a caller passes").
+ * The token-shaped runs that are not secrets: the daemon's own pubkey and every pubkey it knows
+ * (the peers table, revoked included, and the identities it holds keys for). A token is 32
+ * random bytes like a pubkey, so no shape tells them apart, but a token never equals a known
+ * pubkey: these stay whole in refusals, anything else token-shaped is cut
+ * (docs/security-model.md, "Secrets a caller passes").
  */
 export function knownPubkeys(db: Db, own: string): PublicRun {
-  return (run) => run === own || ((run.length === 43 || run.length === 44) && statement(db, 'SELECT 1 FROM peers WHERE pubkey = ? LIMIT 1').get(run) !== undefined);
+  return (run) => run === own || ((run.length === 43 || run.length === 44) && statement(db, KNOWN_PUBKEY).get(run, run) !== undefined);
 }
 
 /** Every string of a refusal's payload (values and keys) with its token-shaped runs cut to 6 characters. */
