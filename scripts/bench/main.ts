@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js';
 import { tempDir } from '../../test/helpers/temp-home.js';
 import { freePort } from '../harness/daemon.js';
+import { benchA2aProtocol } from './a2a.js';
 import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
@@ -43,6 +44,7 @@ const BENCHES: Record<string, Bench> = {
   'memory-quality': async (c) => benchMemoryReadmes(c.dir),
   'memory-search': async (c) => benchMemorySearch(c.dir),
   mcp: async (c) => benchMcp(c.dir),
+  'a2a-protocol': async (c) => benchA2aProtocol(REPO_ROOT, c.sock, c.token, c.httpUrl),
   'dispatch-trusted-local': async (c) => benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env),
   'dispatch-bwrap': async (c) => benchBwrapDispatch(REPO_ROOT, CLI_BIN, c.env, c.sock, c.token, c.dir),
   'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
