@@ -38,7 +38,7 @@ describe('host calls through the in-process daemon (SPEC 12)', () => {
   const rows = (intentId: string) => t.auditPayloads('agent_host_call').filter((p) => p.intent_id === intentId);
 
   it('model.chat answers through the provider, audited and metered with the tokens used', async () => {
-    const { intentId, replies } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 } }]);
+    const { intentId, replies, reply } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 } }]);
     assert.deepEqual(replies, [{ id: 1, result: { text: 'the model says hi', model: 'tiny', tokens: { prompt: 7, completion: 5 } } }]);
     // max_tokens is capped by [model] max_tokens.
     assert.deepEqual(ollama.requests.at(-1)?.body.options, { num_predict: 64 });
@@ -47,8 +47,43 @@ describe('host calls through the in-process daemon (SPEC 12)', () => {
     assert.equal(row?.call, 'model.chat');
     assert.equal(row?.agent, 'host-caller');
     assert.equal(row?.tokens, 12);
-    const receipt = t.ctx.db.prepare('SELECT resource, status, intent_id, credits_consumed FROM receipts WHERE id = ?').get(row?.receipt_id) as Record<string, unknown>;
-    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: intentId, credits_consumed: 1 });
+    const receipt = t.ctx.db.prepare('SELECT resource, status, intent_id, credits_consumed, tokens_used FROM receipts WHERE id = ?').get(row?.receipt_id) as Record<string, unknown>;
+    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: intentId, credits_consumed: 1, tokens_used: 12 });
+    // The answer's settlement shows the intent's tokens; the run's own receipt does not repeat them.
+    const settlement = reply.settlement as { receipt_id: string; tokens_used: number | null };
+    assert.equal(settlement.tokens_used, 12);
+    assert.equal((t.ctx.db.prepare('SELECT tokens_used FROM receipts WHERE id = ?').get(settlement.receipt_id) as { tokens_used: unknown }).tokens_used, null);
+    const listed = await t.ok({ kind: 'receipts_recent', intent_id: intentId });
+    const tokens = (listed.receipts as Array<{ tokens_used: number | null }>).map((r) => r.tokens_used).sort();
+    assert.deepEqual(tokens, [12, null], 'receipts recent --intent shows the call\'s tokens');
+  });
+
+  it('an agent with no model call has null tokens in its settlement', async () => {
+    const { reply } = await script([{ call: 'memory.search', params: { query: 'x' } }]);
+    assert.equal((reply.settlement as { tokens_used: unknown }).tokens_used, null);
+  });
+
+  it('model calls are debited from the agent\'s budget; when it runs out the next call is refused, audited', async () => {
+    await t.ok({ kind: 'budget_set', agent: 'host-caller', credits_per_hour: 3 });
+    try {
+      const chat = { call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }] } };
+      // 3 credits: the run reserves 1, so two calls of 1 credit each fit and the third does not.
+      const { intentId, replies, reply } = await script([chat, chat, chat, { call: 'memory.search', params: { query: 'x' } }]);
+      assert.deepEqual(replies.map((r) => r.error?.code ?? 'ok'), ['ok', 'ok', 'E_BUDGET_EXHAUSTED', 'ok']);
+      assert.match(replies[2]?.error?.message ?? '', /budget of agent host-caller is exhausted .*covenant budget topup host-caller/);
+      assert.deepEqual(rows(intentId).map((r) => [r.call, r.outcome]), [
+        ['model.chat', 'ok'], ['model.chat', 'ok'], ['model.chat', 'E_BUDGET_EXHAUSTED'], ['memory.search', 'ok'],
+      ]);
+      const ledger = t.ctx.db.prepare('SELECT kind, credits FROM budget_ledger WHERE intent_id = ? ORDER BY id').all(intentId);
+      assert.deepEqual(ledger, [{ kind: 'model_call', credits: 1 }, { kind: 'model_call', credits: 1 }, { kind: 'debit', credits: 1 }]);
+      // Each metered call's receipt is in the transaction of its debit and its row; the refused one has neither.
+      const metered = rows(intentId).filter((r) => r.receipt_id !== undefined);
+      assert.equal(metered.length, 2);
+      assert.equal((reply.settlement as { tokens_used: number }).tokens_used, 24);
+      assert.equal(t.count('receipts', "intent_id = ? AND tokens_used = 12", intentId), 2);
+    } finally {
+      await t.ok({ kind: 'budget_set', agent: 'host-caller', credits_per_hour: 0 });
+    }
   });
 
   it('model.embed returns the vectors', async () => {

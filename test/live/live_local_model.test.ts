@@ -75,8 +75,12 @@ liveTest('live_local_model_research_answers_through_llama_cpp', async (t: TestCo
     assert.deepEqual(rows.map((r) => [r.call, r.outcome]).sort(), [['memory.search', 'ok'], ['model.chat', 'ok']]);
     const chat = rows.find((r) => r.call === 'model.chat')!;
     assert.ok(typeof chat.tokens === 'number' && chat.tokens > 24, `prompt + 24 generated tokens, got ${String(chat.tokens)}`);
-    const receipt = readDb(live.home, (db) => db.prepare('SELECT resource, status, intent_id FROM receipts WHERE id = ?').get(chat.receipt_id)) as Record<string, unknown>;
-    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: reply.intent_id });
+    const receipt = readDb(live.home, (db) => db.prepare('SELECT resource, status, intent_id, tokens_used FROM receipts WHERE id = ?').get(chat.receipt_id)) as Record<string, unknown>;
+    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: reply.intent_id, tokens_used: chat.tokens });
+    // The receipts of the intent, as `covenant receipts recent --intent` shows them, and the answer's settlement.
+    const receipts = okJson(live.cli(['receipts', 'recent', '--intent', String(reply.intent_id), '--json']), 'receipt_list').receipts as Array<{ id: string; tokens_used: number | null }>;
+    assert.equal(receipts.find((r) => r.id === chat.receipt_id)?.tokens_used, chat.tokens);
+    assert.equal((reply.settlement as { tokens_used: unknown }).tokens_used, chat.tokens);
   }, {}, llamaConfig());
 }, { timeout: 300_000 });
 
