@@ -97,6 +97,22 @@ liveTest('live_local_model_embeddings_through_provider', async (t: TestContext) 
   }, {}, llamaConfig());
 }, { timeout: 300_000 });
 
+liveTest('live_local_model_memory_search_with_provider_embeddings', async (t: TestContext) => {
+  const missing = llamaMissing();
+  if (!requireService(t, SURFACE, missing === null, missing ?? '')) return;
+  await withHome(async (live) => {
+    const note = okJson(live.cli(['memory', 'write', 'the audit log is a hash chain signed by the daemon', '--json']), 'memory_written').record as { id: string };
+    okJson(live.cli(['memory', 'write', 'a lighthouse keeper trims the wick at dusk', '--json']), 'memory_written');
+    const found = okJson(live.cli(['memory', 'search', 'audit log hash chain', '--json']), 'memory_read');
+    assert.equal(found.note, undefined, String(found.note));
+    const records = found.records as Array<{ id: string; parts: { vector: number } }>;
+    assert.equal(records[0]?.id, note.id);
+    assert.ok(records.some((r) => r.parts.vector !== 0), 'the provider\'s vectors took part');
+    const bound = readDb(live.home, (db) => db.prepare('SELECT embedder, dims FROM memory_embedder').all());
+    assert.deepEqual(bound, [{ embedder: 'llama-cpp:test-model', dims: 64 }]);
+  }, {}, `${llamaConfig()}embed_model = "test-model"\n`);
+}, { timeout: 300_000 });
+
 liveTest('live_local_model_ollama_chat', async (t: TestContext) => {
   const up = await fetch(`${OLLAMA}/api/version`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
   if (!requireService(t, SURFACE, up && OLLAMA_MODEL !== '', `Ollama at ${OLLAMA} with a chat model named in COVENANT_LIVE_OLLAMA_MODEL`)) return;

@@ -8,10 +8,13 @@ import type { Migration } from '../migration.js';
  * - `budget_ledger.kind` gains `model_call`: a model host call is debited from its agent's
  *   bucket as its own ledger row, so "one `debit` per intent" (the run) stays checkable.
  *   SQLite cannot change a CHECK constraint, so the ledger is copied into a new table.
+ * - `memory_embedder`: which embedder made memory's vectors (the local one, or a provider's when
+ *   `[model] embed_model` is set), so a change of embedder is detected instead of comparing
+ *   vectors of two embedders. A home with embedded records was embedded by the local one.
  */
 export const modelMetering: Migration = {
   version: 13,
-  name: 'tokens used on receipts, model calls in the budget ledger',
+  name: 'tokens used on receipts, model calls in the budget ledger, the embedder of memory',
   sql: `
     ALTER TABLE receipts ADD COLUMN tokens_used INTEGER CHECK (tokens_used IS NULL OR tokens_used >= 0);
 
@@ -30,5 +33,14 @@ export const modelMetering: Migration = {
     ALTER TABLE budget_ledger_v13 RENAME TO budget_ledger;
     CREATE INDEX budget_ledger_agent ON budget_ledger(agent_id, at);
     CREATE INDEX budget_ledger_intent ON budget_ledger(intent_id);
+
+    CREATE TABLE memory_embedder (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      embedder TEXT NOT NULL,
+      dims INTEGER NOT NULL CHECK (dims > 0),
+      bound_at INTEGER NOT NULL
+    );
+    INSERT INTO memory_embedder (id, embedder, dims, bound_at)
+      SELECT 1, 'local-hash-v1-256', 256, 0 WHERE EXISTS (SELECT 1 FROM memory_records WHERE length(embedding) > 0);
   `,
 };
