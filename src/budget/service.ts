@@ -293,6 +293,11 @@ export class BudgetService implements BudgetStep {
    */
   debit(agentId: string, credits: number, intentId: string | null = null): number | null {
     if (intentId) this.reservations.delete(intentId);
+    return this.spend(agentId, credits, intentId, 'debit');
+  }
+
+  /** Takes `credits` from the agent's bucket with its ledger row; null (nothing charged) when unlimited. */
+  private spend(agentId: string, credits: number, intentId: string | null, kind: 'debit' | 'model_call'): number | null {
     return this.tx(() => {
       const current = this.current(agentId);
       if (!current) return null;
@@ -300,9 +305,44 @@ export class BudgetService implements BudgetStep {
       const balance = current.balance - charged;
       const now = this.now();
       this.store.saveBalance(agentId, balance, now);
-      this.store.ledger({ agent_id: agentId, intent_id: intentId, kind: 'debit', credits: charged, balance_after: balance, at: now });
+      this.store.ledger({ agent_id: agentId, intent_id: intentId, kind, credits: charged, balance_after: balance, at: now });
       return roundCredits(balance);
     });
+  }
+
+  /**
+   * Before a model host call of a running intent (SPEC 12 "metered"): does the agent's bucket
+   * hold 1 credit beyond what every admitted run, this one included, has reserved? A run's own
+   * settlement costs at least its reservation, so a call may only spend what is left beyond it.
+   * Nothing is reserved: the call is charged by `chargeModelCall` once it is done.
+   */
+  admitModelCall(agentId: string): AdmitResult {
+    const current = this.current(agentId);
+    if (!current) return { ok: true, unlimited: true, remaining: null };
+    const available = current.balance - this.reserved(agentId);
+    if (available >= ADMIT_CREDITS) return { ok: true, unlimited: false, remaining: roundCredits(available) };
+    const eta = msUntil({ ...current, balance: available }, ADMIT_CREDITS);
+    return { ok: false, agent: agentId, requested: ADMIT_CREDITS, remaining: roundCredits(Math.max(0, available)), refill_eta_ms: wireEta(eta) };
+  }
+
+  /** The E_BUDGET_EXHAUSTED a refused model call answers the agent with (the caller audits it). */
+  modelCallRefusal(refusal: AdmitRefusal): CovenantError {
+    return new CovenantError(
+      'E_BUDGET_EXHAUSTED',
+      `budget of agent ${refusal.agent} is exhausted (${refusal.remaining} credit(s) left beyond what its running intents reserved, ` +
+        `${refusal.requested} needed): the model call is refused; it refills enough in ` +
+        `${describeMs(refusal.refill_eta_ms < 0 ? Infinity : refusal.refill_eta_ms)} (refill_eta_ms ${refusal.refill_eta_ms}), ` +
+        `or top up with \`covenant budget topup ${refusal.agent} <credits>\``,
+    );
+  }
+
+  /**
+   * A model host call's credits, debited from the agent's bucket as a `model_call` ledger row.
+   * Call it inside the transaction of the call's receipt and audit row. The run's reservation
+   * is kept (its own `debit` comes at settlement). Returns the new balance, or null when unlimited.
+   */
+  chargeModelCall(agentId: string, credits: number, intentId: string): number | null {
+    return this.spend(agentId, credits, intentId, 'model_call');
   }
 
   /** Drops an admitted intent's reservation when it will not run after all. */

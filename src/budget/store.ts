@@ -57,7 +57,7 @@ export class BudgetStore {
     this.db.prepare('DELETE FROM budget_buckets WHERE agent_id = ?').run(agentId);
   }
 
-  ledger(entry: { agent_id: string; intent_id: string | null; kind: 'debit' | 'topup'; credits: number; balance_after: number; at: number }): void {
+  ledger(entry: { agent_id: string; intent_id: string | null; kind: 'debit' | 'topup' | 'model_call'; credits: number; balance_after: number; at: number }): void {
     this.db
       .prepare(
         `INSERT INTO budget_ledger (agent_id, intent_id, kind, credits, balance_after, at)

@@ -10,7 +10,7 @@ import { acquireInstanceLock, ensurePrivateDir, homePaths, homeWriteError, prepa
 import { loadOrCreateDaemonIdentity, type DaemonIdentity } from '../identity/index.js';
 import { IntentService } from '../intent/index.js';
 import { localMemoryEmbedder, MemoryService } from '../memory/index.js';
-import { ModelService } from '../model/index.js';
+import { ModelService, modelMemoryEmbedder } from '../model/index.js';
 import { DEFAULT_KILL_GRACE_MS, openAgentRuntime, type AgentRuntimeOptions } from '../runtime/index.js';
 import { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import { builtinTools, McpServers, ToolRegistry } from '../mcp/index.js';
@@ -98,12 +98,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (interrupted.length > 0) logger.log.warn({ intents: interrupted }, 'resumed intents whose run the last covenantd did not finish are marked failed (intent_interrupted)');
     // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).
     const settlement = new SettlementService({ db, audit, clock, identity, backend: chainBackendFromEnv(process.env) });
+    // The model provider (SPEC 16) starts nothing until its first call (an agent's, or memory's
+    // embedder when [model] embed_model is set).
+    const model = new ModelService(paths.config, options.agentRuntime?.env ?? process.env);
+    cleanups.push(() => model.close());
+    const modelEmbedder = model.memoryEmbedderId();
     // Memory (SPEC 3, docs/memory.md): [memory.retention] is re-read at every compaction.
     const memory = new MemoryService({
       db,
       audit,
       clock,
-      embedder: localMemoryEmbedder(),
+      embedder: modelEmbedder === null ? localMemoryEmbedder() : modelMemoryEmbedder(model, modelEmbedder),
       indexDir: join(paths.home, 'memory-index'),
       configPath: paths.config,
       daemon: identity.agentId,
@@ -147,9 +152,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     });
     cleanups.push(() => mcp.stop());
-    // The model provider (SPEC 16) starts nothing until an agent's first model call.
-    const model = new ModelService(paths.config, options.agentRuntime?.env ?? process.env);
-    cleanups.push(() => model.close());
     const storage = new StorageReserve(paths.storageReserve);
     storage.ensure();
     const mailbox = new MailboxService({ db, audit, clock, daemon: identity.agentId });

@@ -75,9 +75,15 @@ export interface IntentRequest<P extends IntentPrincipal> {
 /** One capability action checked for the principal; throws (audited) when it is missing. */
 export type CapabilityCheck<P extends IntentPrincipal> = (principal: P, authorization: { action: string; facts: Record<string, unknown> }) => void;
 
+/** A run's host-call session that also counts the tokens its model calls used (for the run's receipt). */
+export interface MeteredHostCalls extends HostCallSession {
+  /** Tokens of the run's model calls so far; null when it made none. */
+  readonly tokensUsed: number | null;
+}
+
 /** Opens the host-call session of one run (SPEC 12 "Host calls"): calls checked as `principal`, attenuated by the agent's manifest. */
 export interface HostCallOpener<P extends IntentPrincipal> {
-  open(run: { principal: P; agent: InstalledAgent; intentId: string }): HostCallSession;
+  open(run: { principal: P; agent: InstalledAgent; intentId: string }): MeteredHostCalls;
 }
 
 /** The pipeline's steps, each a required dependency. */
@@ -163,9 +169,10 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     const guard = this.deps.budget.guard(agent.id, intentId);
     let settled = false;
     try {
-      const result = await this.run(intentId, request, agent, route, guard.signal);
+      const hostCalls = agent.manifest.agent.host_calls ? this.deps.hostCalls.open({ principal: request.principal, agent, intentId }) : null;
+      const result = await this.run(intentId, request, agent, route, guard.signal, hostCalls);
       const preempted = guard.preempted;
-      const outcome = this.settle(intentId, request, agent, route, preempted ? this.preemptedResult(agent, result) : result);
+      const outcome = this.settle(intentId, request, agent, route, preempted ? this.preemptedResult(agent, result) : result, hostCalls?.tokensUsed ?? null);
       settled = true;
       if (!preempted) return outcome;
       // The budget ran out mid-run: the run is paid for (receipt above) and the intent is paused.
@@ -251,7 +258,14 @@ export class DispatchPipeline<P extends IntentPrincipal> {
   }
 
   /** Step 5: run the agent on its backend. Never throws: every problem is a failed result. */
-  async run(intentId: string, request: IntentRequest<P>, agent: InstalledAgent, route: NonNullable<Route>, budgetSignal: AbortSignal): Promise<AgentRunResult> {
+  async run(
+    intentId: string,
+    request: IntentRequest<P>,
+    agent: InstalledAgent,
+    route: NonNullable<Route>,
+    budgetSignal: AbortSignal,
+    hostCalls: HostCallSession | null,
+  ): Promise<AgentRunResult> {
     const started = performance.now();
     const task = (async (): Promise<AgentRunResult> => {
       try {
@@ -261,7 +275,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           { intent_id: intentId, text: request.text, context: { caller: request.principal.agentId.display, routed_by: route.by } },
           { signal: AbortSignal.any([this.abort.signal, budgetSignal]) },
         );
-        if (agent.manifest.agent.host_calls) runRequest.hostCalls = this.deps.hostCalls.open({ principal: request.principal, agent, intentId });
+        if (hostCalls) runRequest.hostCalls = hostCalls;
         return await runner.run(runRequest);
       } catch (error) {
         return {
@@ -280,8 +294,20 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     }
   }
 
-  /** Step 6: compute receipt + memory record and its receipt + debit + audit row, in one transaction. */
-  settle(intentId: string, request: IntentRequest<P>, agent: InstalledAgent, route: NonNullable<Route>, result: SettleResult): IntentOutcome {
+  /**
+   * Step 6: compute receipt + memory record and its receipt + debit + audit row, in one
+   * transaction. `tokensUsed`: the tokens of the run's model host calls, shown in the answer's
+   * `settlement`; each call's own receipt records its tokens (the run's receipt does not repeat
+   * them, so summing `tokens_used` over an intent's receipts counts each token once).
+   */
+  settle(
+    intentId: string,
+    request: IntentRequest<P>,
+    agent: InstalledAgent,
+    route: NonNullable<Route>,
+    result: SettleResult,
+    tokensUsed: number | null = null,
+  ): IntentOutcome {
     const { db, audit, clock, budget } = this.deps;
     const caller = request.principal.agentId;
     const receiptId = newId();
@@ -359,6 +385,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
       resource: 'compute',
       status: result.ok ? 'ok' : 'failed',
       credits_consumed: credits,
+      tokens_used: tokensUsed,
     };
     return result.ok
       ? { intent_id: intentId, status: 'ok', agent: agent.id, text: result.answer.text, sources, settlement }

@@ -24,6 +24,7 @@ import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
 import { chunkText } from './chunker.js';
+import { EmbedderBinding } from './embedder-binding.js';
 import { HybridSearch, type SearchMode } from './hybrid-search.js';
 import { LexicalIndex } from './lexical.js';
 import type { MemoryEmbedder } from './memory-embedder.js';
@@ -111,19 +112,48 @@ function clampLimit(limit: number | undefined): number {
 }
 
 export class MemoryService {
-  readonly index: MemoryIndex;
   readonly records: MemoryRecords;
-  private readonly hybrid: HybridSearch;
+  private current: { index: MemoryIndex; hybrid: HybridSearch };
+  private readonly binding: EmbedderBinding;
   private readonly receipts: Receipts;
   private timer: { first: NodeJS.Timeout | null; every: NodeJS.Timeout | null } | null = null;
 
   constructor(private readonly deps: MemoryServiceDeps) {
-    this.index = new MemoryIndex(deps.db, deps.embedder.dims, { dir: deps.indexDir, embedder: deps.embedder.id });
-    this.hybrid = new HybridSearch(this.index, new LexicalIndex(deps.db));
+    this.binding = new EmbedderBinding(deps.db, deps.embedder);
+    // A provider's embedder knows its dimension after its first answer; memory may know it already.
+    const recorded = this.binding.recorded();
+    this.current = this.indexFor(deps.embedder.dims || (recorded?.embedder === deps.embedder.id ? recorded.dims : 0));
     this.records = new MemoryRecords(deps.db);
     this.receipts = new Receipts(deps.db);
     // The ids a delete works on (per connection, never persisted).
     deps.db.exec('CREATE TEMP TABLE IF NOT EXISTS memory_doomed (id TEXT PRIMARY KEY)');
+  }
+
+  /** The search index (built for the embedder's dimension). */
+  get index(): MemoryIndex {
+    return this.current.index;
+  }
+
+  private get hybrid(): HybridSearch {
+    return this.current.hybrid;
+  }
+
+  private indexFor(dims: number): { index: MemoryIndex; hybrid: HybridSearch } {
+    const index = new MemoryIndex(this.deps.db, dims, { dir: this.deps.indexDir, embedder: this.deps.embedder.id });
+    return { index, hybrid: new HybridSearch(index, new LexicalIndex(this.deps.db)) };
+  }
+
+  /**
+   * The embedder's vectors for `texts`, with the index rebuilt for their dimension when it first
+   * becomes known; empty vectors (stored without one) while memory holds another embedder's
+   * (embedder-binding.ts). A provider's failure is thrown.
+   */
+  private async vectors(texts: readonly string[]): Promise<Float32Array[]> {
+    if (this.binding.conflict() !== null) return texts.map(() => new Float32Array(0));
+    const vectors = await this.deps.embedder.embed(texts);
+    const dims = vectors[0]?.length ?? 0;
+    if (dims > 0 && dims !== this.current.index.dims) this.current = this.indexFor(dims);
+    return vectors;
   }
 
   // ---------------------------------------------------------------- write
@@ -137,7 +167,7 @@ export class MemoryService {
       throw new CovenantError('E_BAD_REQUEST', `memory text is ${textBytes} bytes; the limit is ${MAX_MEMORY_TEXT_BYTES} (64 KiB)`);
     }
     const parent = input.parent ?? null;
-    const [embedding] = await this.deps.embedder.embed([text]);
+    const [embedding] = await this.vectors([text]);
     const id = newId();
     return db.transaction((): MemoryWrittenRecord => {
       if (parent !== null) {
@@ -168,7 +198,7 @@ export class MemoryService {
    */
   recordAnswer(owner: AgentId, input: { intentId: string; text: string; metadata: Record<string, unknown> }): { receipt_id: string } {
     // A remote embedder cannot answer inside this transaction: the record is then found by its words.
-    const embedding = this.deps.embedder.embedNow?.(input.text) ?? new Float32Array(0);
+    const embedding = (this.binding.conflict() === null ? this.deps.embedder.embedNow?.(input.text) : undefined) ?? new Float32Array(0);
     return this.insertWithReceipt(owner, { id: input.intentId, tier: 'working', text: input.text, embedding, parent: null, metadata: input.metadata });
   }
 
@@ -185,6 +215,7 @@ export class MemoryService {
     const receiptId = newId();
     const credits = memoryCredits(textBytes);
     const now = this.deps.clock.now();
+    if (record.embedding.length > 0) this.binding.bind(record.embedding.length, now);
     this.receipts.insert({
       id: receiptId,
       payer: owner.pubkey,
@@ -237,11 +268,44 @@ export class MemoryService {
     owner: string,
     input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined; mode?: SearchMode },
   ): Promise<MemoryReadRecord[]> {
+    return (await this.searchExplained(owner, input)).records;
+  }
+
+  /**
+   * `search`, with a note when the vector part was left out: memory holds another embedder's
+   * vectors, or the provider's embedder failed (down, slow, garbage). Such a search is by words
+   * only (BM25) rather than an error: a caller still gets the records its words match.
+   */
+  async searchExplained(
+    owner: string,
+    input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined; mode?: SearchMode },
+  ): Promise<{ records: MemoryReadRecord[]; note: string | null }> {
+    let mode = input.mode ?? 'hybrid';
+    let vector: Float32Array | null = null;
+    let note: string | null = null;
+    if (mode !== 'lexical') {
+      note = this.binding.conflict();
+      try {
+        if (note === null) [vector = null] = await this.vectors([input.query]);
+      } catch (error) {
+        if (!(error instanceof CovenantError && error.code.startsWith('E_MODEL'))) throw error;
+        note = `the embedder ${this.deps.embedder.id} failed (${error.code}: ${error.message}); these results are by words only (BM25)`;
+        this.deps.log?.warn({ embedder: this.deps.embedder.id, code: error.code }, 'memory search fell back to BM25');
+      }
+      if (note !== null) mode = 'lexical';
+    }
+    return { records: this.searchWith(owner, input, vector, mode), note };
+  }
+
+  private searchWith(
+    owner: string,
+    input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined },
+    vector: Float32Array | null,
+    mode: SearchMode,
+  ): MemoryReadRecord[] {
     const limit = clampLimit(input.limit);
-    const mode = input.mode ?? 'hybrid';
-    const [vector] = mode === 'lexical' ? [null] : await this.deps.embedder.embed([input.query]);
     const tiers = input.tier === undefined ? MEMORY_TIERS : [input.tier];
-    const hits = this.hybrid.search(owner, tiers, { text: input.query, vector: vector ?? null }, limit, input.minRelevance ?? 0, mode);
+    const hits = this.hybrid.search(owner, tiers, { text: input.query, vector }, limit, input.minRelevance ?? 0, mode);
     if (hits.length === 0) return [];
     const placeholders = hits.map(() => '?').join(', ');
     // By rowid only (an `owner = ?` term could make SQLite walk the owner index instead); the
@@ -282,7 +346,7 @@ export class MemoryService {
     // Embedded before the transaction (a model embedder answers asynchronously).
     const todo = planned.map((file) => ({ file, missing: missingOf(file) }));
     const texts = todo.flatMap(({ missing }) => missing.map((m) => m.text));
-    const vectors = texts.length > 0 ? await this.deps.embedder.embed(texts) : [];
+    const vectors = texts.length > 0 ? await this.vectors(texts) : [];
     return db.transaction(() => {
       let records = 0;
       let skipped = 0;

@@ -5,3 +5,4 @@ export { OllamaProvider, type OllamaOptions } from './ollama.js';
 export { LlamaCppProvider, type LlamaCppOptions } from './llama-cpp.js';
 export { readGguf, type GgufInfo } from './gguf.js';
 export { ChatMessageSchema, type ChatMessage, type ChatAnswer, type EmbedAnswer, type ModelProvider, type TokenCount } from './provider.js';
+export { modelMemoryEmbedder } from './memory-embedder.js';

@@ -24,6 +24,18 @@ export class ModelService {
     return this.read;
   }
 
+  /**
+   * The id of memory's embedder when `[model] embed_model` is set with a provider
+   * (`<provider>:<embed_model>`), else null (the local embedder). A bad `[model]` section is
+   * null too: memory keeps the local embedder and model calls say what to fix.
+   */
+  memoryEmbedderId(): string | null {
+    // Read now, not cached: the daemon asks at start, and the provider is still made on first use.
+    const read = readModelConfig(this.configPath, this.env);
+    if ('error' in read || read.config.provider === 'none' || read.config.embed_model === undefined) return null;
+    return `${read.config.provider}:${read.config.embed_model}`;
+  }
+
   /** The provider, created on first use; E_MODEL_NOT_CONFIGURED / E_MODEL_UNAVAILABLE when there is none. */
   get(): { provider: ModelProvider; config: ModelConfig } {
     const read = this.settings();

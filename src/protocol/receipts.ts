@@ -11,6 +11,8 @@ export const ReceiptViewSchema = z.strictObject({
   intent_id: z.string().nullable(),
   memory_record_id: z.string().nullable(),
   failure_reason: z.string().nullable(),
+  /** Tokens of the model calls the receipt paid for; null when it paid for none. */
+  tokens_used: z.number().int().nullable(),
   batch_id: z.string().nullable(),
   merkle_root: z.string().nullable(),
   chain: z.string().nullable(),

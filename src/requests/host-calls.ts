@@ -10,18 +10,21 @@
  *   `model.*` through the authorizer with the `model.chat` / `model.embed` actions);
  * - audited: one `agent_host_call {agent, intent_id, call, outcome}` row per call, whatever
  *   happened (`outcome` = `ok` or the error code);
- * - metered: a model call writes a `compute` receipt for the intent (paid by the caller, credits
- *   by wall time) named in its audit row with the tokens used.
+ * - metered: a model call needs 1 credit left in the agent's budget beyond what running intents
+ *   reserved (else E_BUDGET_EXHAUSTED, audited), and writes, in one transaction, a `compute`
+ *   receipt for the intent (paid by the caller, credits by wall time, `tokens_used`), the debit
+ *   of those credits from the agent's bucket (`model_call` ledger row) and its audit row naming
+ *   the receipt and the tokens. The session sums the tokens for the run's own receipt.
  *
  * Bounds (64 calls per intent, 16 MiB per line, malformed lines) are the supervisor's.
  */
 import { z } from 'zod';
 import { resolveRecipient } from '../a2a/index.js';
 import { CovenantError, newId } from '../core/index.js';
-import type { HostCallOpener } from '../intent/index.js';
+import type { HostCallOpener, MeteredHostCalls } from '../intent/index.js';
 import { ChatMessageSchema } from '../model/index.js';
 import { a2aSend } from '../protocol/index.js';
-import type { HostCall, HostCallError, HostCallOutcome, HostCallSession, InstalledAgent } from '../runtime/index.js';
+import type { HostCall, HostCallError, HostCallOutcome, InstalledAgent } from '../runtime/index.js';
 import { computeCredits, Receipts } from '../settlement/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
@@ -83,7 +86,10 @@ export function hostCallOpener(context: () => DaemonContext): HostCallOpener<Cal
   return { open: (run) => new HostCallRun(context(), run.principal, run.agent, run.intentId) };
 }
 
-class HostCallRun implements HostCallSession {
+class HostCallRun implements MeteredHostCalls {
+  /** Tokens of this run's model calls; null until one was metered. */
+  tokensUsed: number | null = null;
+
   constructor(
     private readonly ctx: DaemonContext,
     private readonly caller: Caller,
@@ -136,6 +142,8 @@ class HostCallRun implements HostCallSession {
   private async model(call: string, action: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     this.ctx.authorizer.require(this.caller, { action, facts: { agent: this.agent.id } }, `host call ${call}`);
     const { provider, config } = this.ctx.model.get();
+    const admission = this.ctx.budget.admitModelCall(this.agent.id);
+    if (!admission.ok) throw this.ctx.budget.modelCallRefusal(admission);
     const started = performance.now();
     let tokens = 0;
     let outcome = 'ok';
@@ -159,9 +167,10 @@ class HostCallRun implements HostCallSession {
     }
   }
 
-  /** The model call's compute receipt and its audit row, in one transaction. */
+  /** The model call's compute receipt, its budget debit and its audit row, in one transaction. */
   private meter(call: string, outcome: string, tokens: number, wallMs: number): void {
-    const { db, clock } = this.ctx;
+    const { db, clock, budget } = this.ctx;
+    const credits = computeCredits(wallMs);
     db.transaction(() => {
       const receiptId = newId();
       new Receipts(db).insert({
@@ -169,14 +178,17 @@ class HostCallRun implements HostCallSession {
         payer: this.caller.agentId.pubkey,
         resource: 'compute',
         status: outcome === 'ok' ? 'ok' : 'failed',
-        credits_consumed: computeCredits(wallMs),
+        credits_consumed: credits,
         settled_at: clock.now(),
         intent_id: this.intentId,
         memory_record_id: null,
         failure_reason: outcome === 'ok' ? null : outcome,
+        tokens_used: tokens,
       });
+      budget.chargeModelCall(this.agent.id, credits, this.intentId);
       this.audit(call, outcome, { tokens, receipt_id: receiptId });
     })();
+    this.tokensUsed = (this.tokensUsed ?? 0) + tokens;
   }
 
   private audit(call: string | null, outcome: string, metered?: { tokens: number; receipt_id: string }): void {

@@ -26,13 +26,20 @@ export const RECEIPT_LEAF_FIELDS = [
   'failure_reason',
 ] as const;
 
+/**
+ * Leaf fields added after receipts were first batched: covered by the leaf only when set, so a
+ * receipt that has none (every receipt written before the field existed) keeps its leaf hash.
+ * `tokens_used` (migration 013): the tokens of the model calls a receipt paid for.
+ */
+export const RECEIPT_OPTIONAL_LEAF_FIELDS = ['tokens_used'] as const;
+
 export const RECEIPT_BATCH_FIELDS = ['batch_id', 'merkle_root', 'chain', 'tx_sig'] as const;
 
-
-/** The canonical object a receipt's leaf hashes: the leaf fields, nulls included. */
+/** The canonical object a receipt's leaf hashes: the leaf fields, nulls included, and the optional ones that are set. */
 export function receiptLeafObject(receipt: Record<string, unknown>): Record<string, unknown> {
   const leaf: Record<string, unknown> = {};
   for (const field of RECEIPT_LEAF_FIELDS) leaf[field] = receipt[field] ?? null;
+  for (const field of RECEIPT_OPTIONAL_LEAF_FIELDS) if (receipt[field] != null) leaf[field] = receipt[field];
   return leaf;
 }
 
@@ -41,9 +48,10 @@ export function receiptLeafHash(receipt: Record<string, unknown>): Buffer {
   return sha256(canonicalJson(receiptLeafObject(receipt)));
 }
 
-/** The receipt as a proof carries it: the leaf fields, then the four batch fields. */
+/** The receipt as a proof carries it: the leaf fields (optional ones as null when unset), then the four batch fields. */
 export function receiptView(receipt: Record<string, unknown>): ReceiptView {
   const view: Record<string, unknown> = receiptLeafObject(receipt);
+  for (const field of RECEIPT_OPTIONAL_LEAF_FIELDS) view[field] = receipt[field] ?? null;
   for (const field of RECEIPT_BATCH_FIELDS) view[field] = receipt[field] ?? null;
   return view as ReceiptView;
 }
@@ -102,7 +110,7 @@ export function verifyReceiptProof(proof: ReceiptProof, options: { expectedPubke
   const failures: ProofFailure[] = [];
   const receipt = proof.receipt as Record<string, unknown>;
   const unknownFields = Object.keys(receipt).filter(
-    (key) => !(RECEIPT_LEAF_FIELDS as readonly string[]).includes(key) && !(RECEIPT_BATCH_FIELDS as readonly string[]).includes(key),
+    (key) => ![...RECEIPT_LEAF_FIELDS, ...RECEIPT_OPTIONAL_LEAF_FIELDS, ...RECEIPT_BATCH_FIELDS].includes(key as never),
   );
   let leafHex: string | null = null;
   if (unknownFields.length > 0) {

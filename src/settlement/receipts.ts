@@ -26,13 +26,15 @@ export interface Receipt {
   memory_record_id: string | null;
   /** Why the paid event failed (the runner's reason code, e.g. `timeout`); null when ok. */
   failure_reason: string | null;
+  /** Tokens of the model calls it paid for (migration 013); null when it paid for none. */
+  tokens_used: number | null;
   batch_id: string | null;
   merkle_root: string | null;
   chain: string | null;
   tx_sig: string | null;
 }
 
-export type NewReceipt = Omit<Receipt, 'batch_id' | 'merkle_root' | 'chain' | 'tx_sig'>;
+export type NewReceipt = Omit<Receipt, 'batch_id' | 'merkle_root' | 'chain' | 'tx_sig' | 'tokens_used'> & { tokens_used?: number | null };
 
 export class Receipts {
   constructor(private readonly db: Db) {}
@@ -42,8 +44,8 @@ export class Receipts {
     statement(
       this.db,
       `INSERT INTO receipts (id, payer, resource, status, credits_consumed, settled_at, intent_id, memory_record_id,
-         failure_reason, batch_id, merkle_root, chain, tx_sig)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)`,
+         failure_reason, tokens_used, batch_id, merkle_root, chain, tx_sig)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)`,
     ).run(
         receipt.id,
         receipt.payer,
@@ -54,8 +56,9 @@ export class Receipts {
         receipt.intent_id,
         receipt.memory_record_id,
         receipt.failure_reason,
+        receipt.tokens_used ?? null,
       );
-    return { ...receipt, batch_id: null, merkle_root: null, chain: null, tx_sig: null };
+    return { ...receipt, tokens_used: receipt.tokens_used ?? null, batch_id: null, merkle_root: null, chain: null, tx_sig: null };
   }
 
   get(id: string): Receipt | null {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fakeOllama, type FakeOllama } from '../helpers/fake-ollama.js';
+import { fakeOllama, goodAnswer, type FakeOllama } from '../helpers/fake-ollama.js';
 import { FIXTURE_AGENTS, startRuntimeDaemon, type RuntimeDaemon } from './helpers.js';
 
 type Reply = { id: number; result?: Record<string, unknown>; error?: { code: string; message: string } };
@@ -11,9 +11,16 @@ type Reply = { id: number; result?: Record<string, unknown>; error?: { code: str
 describe('host calls through the in-process daemon (SPEC 12)', () => {
   let t: RuntimeDaemon;
   let ollama: FakeOllama;
+  /** What the stand-in answers /api/chat with (bad-input tests switch it). */
+  let chatAnswer: 'good' | 'error_line' | 'garbage' | 'missing_model' = 'good';
 
   before(async () => {
-    ollama = await fakeOllama();
+    ollama = await fakeOllama((url, body) => {
+      if (url !== '/api/chat' || chatAnswer === 'good') return goodAnswer(url, body);
+      if (chatAnswer === 'error_line') return { body: '{"error":"llama runner process has terminated"}' };
+      if (chatAnswer === 'garbage') return { body: '<html>not an answer</html>' };
+      return { status: 404, body: JSON.stringify({ error: `model "${String(body.model)}" not found, try pulling it first` }) };
+    });
     t = await startRuntimeDaemon();
     writeFileSync(t.paths.config, `[model]\nprovider = "ollama"\nchat_model = "tiny"\nembed_model = "tiny-embed"\nendpoint = "${ollama.endpoint}"\ntimeout_ms = 5000\nmax_tokens = 64\n`);
     await t.install(join(FIXTURE_AGENTS, 'host-caller'));
@@ -38,7 +45,7 @@ describe('host calls through the in-process daemon (SPEC 12)', () => {
   const rows = (intentId: string) => t.auditPayloads('agent_host_call').filter((p) => p.intent_id === intentId);
 
   it('model.chat answers through the provider, audited and metered with the tokens used', async () => {
-    const { intentId, replies } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 } }]);
+    const { intentId, replies, reply } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 } }]);
     assert.deepEqual(replies, [{ id: 1, result: { text: 'the model says hi', model: 'tiny', tokens: { prompt: 7, completion: 5 } } }]);
     // max_tokens is capped by [model] max_tokens.
     assert.deepEqual(ollama.requests.at(-1)?.body.options, { num_predict: 64 });
@@ -47,8 +54,62 @@ describe('host calls through the in-process daemon (SPEC 12)', () => {
     assert.equal(row?.call, 'model.chat');
     assert.equal(row?.agent, 'host-caller');
     assert.equal(row?.tokens, 12);
-    const receipt = t.ctx.db.prepare('SELECT resource, status, intent_id, credits_consumed FROM receipts WHERE id = ?').get(row?.receipt_id) as Record<string, unknown>;
-    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: intentId, credits_consumed: 1 });
+    const receipt = t.ctx.db.prepare('SELECT resource, status, intent_id, credits_consumed, tokens_used FROM receipts WHERE id = ?').get(row?.receipt_id) as Record<string, unknown>;
+    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: intentId, credits_consumed: 1, tokens_used: 12 });
+    // The answer's settlement shows the intent's tokens; the run's own receipt does not repeat them.
+    const settlement = reply.settlement as { receipt_id: string; tokens_used: number | null };
+    assert.equal(settlement.tokens_used, 12);
+    assert.equal((t.ctx.db.prepare('SELECT tokens_used FROM receipts WHERE id = ?').get(settlement.receipt_id) as { tokens_used: unknown }).tokens_used, null);
+    const listed = await t.ok({ kind: 'receipts_recent', intent_id: intentId });
+    const tokens = (listed.receipts as Array<{ tokens_used: number | null }>).map((r) => r.tokens_used).sort();
+    assert.deepEqual(tokens, [12, null], 'receipts recent --intent shows the call\'s tokens');
+  });
+
+  it('an agent with no model call has null tokens in its settlement', async () => {
+    const { reply } = await script([{ call: 'memory.search', params: { query: 'x' } }]);
+    assert.equal((reply.settlement as { tokens_used: unknown }).tokens_used, null);
+  });
+
+  it('model calls are debited from the agent\'s budget; when it runs out the next call is refused, audited', async () => {
+    await t.ok({ kind: 'budget_set', agent: 'host-caller', credits_per_hour: 3 });
+    try {
+      const chat = { call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }] } };
+      // 3 credits: the run reserves 1, so two calls of 1 credit each fit and the third does not.
+      const { intentId, replies, reply } = await script([chat, chat, chat, { call: 'memory.search', params: { query: 'x' } }]);
+      assert.deepEqual(replies.map((r) => r.error?.code ?? 'ok'), ['ok', 'ok', 'E_BUDGET_EXHAUSTED', 'ok']);
+      assert.match(replies[2]?.error?.message ?? '', /budget of agent host-caller is exhausted .*covenant budget topup host-caller/);
+      assert.deepEqual(rows(intentId).map((r) => [r.call, r.outcome]), [
+        ['model.chat', 'ok'], ['model.chat', 'ok'], ['model.chat', 'E_BUDGET_EXHAUSTED'], ['memory.search', 'ok'],
+      ]);
+      const ledger = t.ctx.db.prepare('SELECT kind, credits FROM budget_ledger WHERE intent_id = ? ORDER BY id').all(intentId);
+      assert.deepEqual(ledger, [{ kind: 'model_call', credits: 1 }, { kind: 'model_call', credits: 1 }, { kind: 'debit', credits: 1 }]);
+      // Each metered call's receipt is in the transaction of its debit and its row; the refused one has neither.
+      const metered = rows(intentId).filter((r) => r.receipt_id !== undefined);
+      assert.equal(metered.length, 2);
+      assert.equal((reply.settlement as { tokens_used: number }).tokens_used, 24);
+      assert.equal(t.count('receipts', "intent_id = ? AND tokens_used = 12", intentId), 2);
+    } finally {
+      await t.ok({ kind: 'budget_set', agent: 'host-caller', credits_per_hour: 0 });
+    }
+  });
+
+  it('a provider that fails answers the agent with a stable code: one row, a failed receipt, the daemon serving', async () => {
+    const cases = [['error_line', 'E_MODEL_FAILED', /llama runner process has terminated/], ['garbage', 'E_MODEL_FAILED', /not an answer/], ['missing_model', 'E_MODEL_NOT_FOUND', /ollama pull tiny/]] as const;
+    try {
+      for (const [answer, code, message] of cases) {
+        chatAnswer = answer;
+        const { intentId, replies } = await script([{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }] } }]);
+        assert.equal(replies[0]?.error?.code, code, JSON.stringify(replies));
+        assert.match(replies[0]?.error?.message ?? '', message);
+        const [row, ...more] = rows(intentId);
+        assert.deepEqual([row?.call, row?.outcome, more.length], ['model.chat', code, 0], 'one audit row');
+        const receipt = t.ctx.db.prepare('SELECT status, failure_reason FROM receipts WHERE id = ?').get(row?.receipt_id);
+        assert.deepEqual(receipt, { status: 'failed', failure_reason: code });
+      }
+    } finally {
+      chatAnswer = 'good';
+    }
+    assert.equal((await t.ok({ kind: 'ping' })).kind, 'daemon_ping');
   });
 
   it('model.embed returns the vectors', async () => {
@@ -172,5 +233,37 @@ describe('host calls through the in-process daemon (SPEC 12)', () => {
     const [failed] = t.auditPayloads('intent_failed').filter((p) => p.intent_id === reply.intent_id);
     assert.equal(failed?.reason, 'malformed_output');
     assert.equal((await t.ok({ kind: 'ping' })).kind, 'daemon_ping');
+  });
+});
+
+describe('host calls with a llama-cpp model file that is missing or broken', () => {
+  let t: RuntimeDaemon;
+  let dir: string;
+  before(async () => {
+    t = await startRuntimeDaemon();
+    dir = mkdtempSync(join(tmpdir(), 'covenant-gguf-'));
+    await t.install(join(FIXTURE_AGENTS, 'host-caller'));
+  });
+  after(async () => {
+    await t.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a missing file is E_MODEL_NOT_FOUND and a truncated one E_MODEL_UNAVAILABLE: one row each, the daemon serving', async () => {
+    const truncated = join(dir, 'truncated.gguf');
+    writeFileSync(truncated, Buffer.from('GGUF\u0003\u0000'));
+    for (const [file, code] of [[join(dir, 'missing.gguf'), 'E_MODEL_NOT_FOUND'], [truncated, 'E_MODEL_UNAVAILABLE']] as const) {
+      writeFileSync(t.paths.config, `[model]\nprovider = "llama-cpp"\nmodel_path = ${JSON.stringify(file)}\n`);
+      await t.restart();
+      t.client = await t.connect();
+      await t.client.authenticate(t.operatorToken());
+      const reply = await t.ok({ kind: 'submit_intent', agent: 'host-caller', text: JSON.stringify({ steps: [{ call: 'model.chat', params: { messages: [{ role: 'user', content: 'hi' }] } }] }) });
+      const [answer] = JSON.parse(String(reply.text)) as Reply[];
+      assert.equal(answer?.error?.code, code, JSON.stringify(answer));
+      assert.doesNotMatch(answer?.error?.message ?? '', new RegExp(dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), 'names the file, not its directory');
+      const rows = t.auditPayloads('agent_host_call').filter((p) => p.intent_id === reply.intent_id);
+      assert.deepEqual(rows.map((r) => [r.call, r.outcome]), [['model.chat', code]]);
+      assert.equal((await t.ok({ kind: 'ping' })).kind, 'daemon_ping');
+    }
   });
 });

@@ -73,8 +73,8 @@ describe('the daemon wires every pipeline step', () => {
     assert.equal(reply.agent, 'meter');
     assert.equal(reply.text, 'done: meter: summarize the notes');
     assert.deepEqual(reply.sources, ['fixture']);
-    const settlement = reply.settlement as { receipt_id: string; resource: string; status: string; credits_consumed: number };
-    assert.deepEqual({ ...settlement, receipt_id: '' }, { receipt_id: '', resource: 'compute', status: 'ok', credits_consumed: 1 });
+    const settlement = reply.settlement as { receipt_id: string; resource: string; status: string; credits_consumed: number; tokens_used: number | null };
+    assert.deepEqual({ ...settlement, receipt_id: '' }, { receipt_id: '', resource: 'compute', status: 'ok', credits_consumed: 1, tokens_used: null });
     const intentId = String(reply.intent_id);
 
     // audit: the capability step's passing check, then the settle row.

@@ -75,8 +75,12 @@ liveTest('live_local_model_research_answers_through_llama_cpp', async (t: TestCo
     assert.deepEqual(rows.map((r) => [r.call, r.outcome]).sort(), [['memory.search', 'ok'], ['model.chat', 'ok']]);
     const chat = rows.find((r) => r.call === 'model.chat')!;
     assert.ok(typeof chat.tokens === 'number' && chat.tokens > 24, `prompt + 24 generated tokens, got ${String(chat.tokens)}`);
-    const receipt = readDb(live.home, (db) => db.prepare('SELECT resource, status, intent_id FROM receipts WHERE id = ?').get(chat.receipt_id)) as Record<string, unknown>;
-    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: reply.intent_id });
+    const receipt = readDb(live.home, (db) => db.prepare('SELECT resource, status, intent_id, tokens_used FROM receipts WHERE id = ?').get(chat.receipt_id)) as Record<string, unknown>;
+    assert.deepEqual(receipt, { resource: 'compute', status: 'ok', intent_id: reply.intent_id, tokens_used: chat.tokens });
+    // The receipts of the intent, as `covenant receipts recent --intent` shows them, and the answer's settlement.
+    const receipts = okJson(live.cli(['receipts', 'recent', '--intent', String(reply.intent_id), '--json']), 'receipt_list').receipts as Array<{ id: string; tokens_used: number | null }>;
+    assert.equal(receipts.find((r) => r.id === chat.receipt_id)?.tokens_used, chat.tokens);
+    assert.equal((reply.settlement as { tokens_used: unknown }).tokens_used, chat.tokens);
   }, {}, llamaConfig());
 }, { timeout: 300_000 });
 
@@ -91,6 +95,22 @@ liveTest('live_local_model_embeddings_through_provider', async (t: TestContext) 
     assert.equal(embed?.result.dims, 64);
     assert.deepEqual(hostCallRows(live, reply.intent_id).map((r) => [r.call, r.outcome]), [['model.embed', 'ok']]);
   }, {}, llamaConfig());
+}, { timeout: 300_000 });
+
+liveTest('live_local_model_memory_search_with_provider_embeddings', async (t: TestContext) => {
+  const missing = llamaMissing();
+  if (!requireService(t, SURFACE, missing === null, missing ?? '')) return;
+  await withHome(async (live) => {
+    const note = okJson(live.cli(['memory', 'write', 'the audit log is a hash chain signed by the daemon', '--json']), 'memory_written').record as { id: string };
+    okJson(live.cli(['memory', 'write', 'a lighthouse keeper trims the wick at dusk', '--json']), 'memory_written');
+    const found = okJson(live.cli(['memory', 'search', 'audit log hash chain', '--json']), 'memory_read');
+    assert.equal(found.note, undefined, String(found.note));
+    const records = found.records as Array<{ id: string; parts: { vector: number } }>;
+    assert.equal(records[0]?.id, note.id);
+    assert.ok(records.some((r) => r.parts.vector !== 0), 'the provider\'s vectors took part');
+    const bound = readDb(live.home, (db) => db.prepare('SELECT embedder, dims FROM memory_embedder').all());
+    assert.deepEqual(bound, [{ embedder: 'llama-cpp:test-model', dims: 64 }]);
+  }, {}, `${llamaConfig()}embed_model = "test-model"\n`);
 }, { timeout: 300_000 });
 
 liveTest('live_local_model_ollama_chat', async (t: TestContext) => {

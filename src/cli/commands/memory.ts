@@ -32,7 +32,8 @@ export async function memoryWriteCommand(flags: GlobalFlags, text: string, optio
 
 function readOutcome(reply: ResponseOf<'memory_recent'>, withRelevance: boolean): CommandOutcome {
   const { records } = reply;
-  return { json: reply, human: records.length > 0 ? records.map((r) => line(r, withRelevance)) : ['no memory records'] };
+  const lines = records.length > 0 ? records.map((r) => line(r, withRelevance)) : ['no memory records'];
+  return { json: reply, human: reply.note === undefined ? lines : [...lines, `note: ${reply.note}`] };
 }
 
 export async function memoryRecentCommand(flags: GlobalFlags, options: MemoryReadFlags): Promise<CommandOutcome> {

@@ -10,6 +10,8 @@ export const SettlementSummarySchema = z
     resource: z.string(),
     status: z.string(),
     credits_consumed: z.number(),
+    /** Tokens of the run's model host calls (the sum of their receipts' `tokens_used`); null when it made none. */
+    tokens_used: z.number().int().nullable(),
   })
   .nullable();
 
@@ -20,6 +22,12 @@ export const IntentResultSchema = z.strictObject({
   agent: z.string().nullable(),
   text: z.string(),
   sources: z.array(z.string()),
+  /**
+   * Each source with where it came from (`submit_intent` only): the record's `metadata.source`
+   * (an imported file's path, `memory_write`, `dispatch`), null when it is not one of the
+   * caller's own records or names no source.
+   */
+  source_refs: z.array(z.strictObject({ id: z.string(), source: z.string().nullable() })).optional(),
   settlement: SettlementSummarySchema,
 });
 

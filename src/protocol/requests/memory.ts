@@ -73,6 +73,8 @@ export const MemoryReadSchema = z.strictObject({
   query: z.string().nullable(),
   min_relevance: z.number().nullable(),
   records: z.array(MemoryReadRecordSchema),
+  /** Search only: why the vector part was left out (another embedder's vectors, a provider that failed); the records are then BM25 only. */
+  note: z.string().optional(),
 });
 
 /**

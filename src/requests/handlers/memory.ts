@@ -29,6 +29,7 @@ export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'me
   memory_search: async (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_MEMORY_LIMIT;
     const minRelevance = params.min_relevance ?? 0;
+    const found = await ctx.memory.searchExplained(caller.agentId.pubkey, { query: params.query, tier: params.tier, limit, minRelevance });
     return {
       kind: 'memory_read',
       mode: 'search',
@@ -36,7 +37,8 @@ export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'me
       limit,
       query: params.query,
       min_relevance: minRelevance,
-      records: await ctx.memory.search(caller.agentId.pubkey, { query: params.query, tier: params.tier, limit, minRelevance }),
+      records: found.records,
+      ...(found.note === null ? {} : { note: found.note }),
     };
   },
   memory_import: async (params, { caller }, ctx) => ({
