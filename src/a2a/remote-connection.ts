@@ -4,7 +4,7 @@ import type { Client } from '@a2a-js/sdk/client';
 export type RemoteA2aClient = Pick<Client, 'sendMessage' | 'getTask'>;
 
 /** A remote daemon after its card was fetched and its signature verified. */
-export interface RemoteConnection {
+export interface VerifiedRemote {
   /** The key the card is signed with (base58); federation compares it with the pinned one. */
   pubkey: string;
   client: RemoteA2aClient;
@@ -15,4 +15,4 @@ export interface RemoteConnection {
  * (the shipped client module, `src/a2a/client/`; tests may give a stand-in). It rejects when the
  * card cannot be fetched or does not verify.
  */
-export type ConnectRemote = (baseUrl: string, options: { token: string; signal?: AbortSignal }) => Promise<RemoteConnection>;
+export type ConnectRemote = (baseUrl: string, options: { token: string; signal?: AbortSignal }) => Promise<VerifiedRemote>;

@@ -12,7 +12,7 @@ import { assertPrivateFile, ensurePrivateDir, writePrivateFile } from '../home/i
 import type { AgentId } from '../identity/index.js';
 import type { RemoteView } from '../protocol/index.js';
 import { statement, type Db } from '../store/index.js';
-import type { ConnectRemote, RemoteConnection } from './remote-connection.js';
+import type { ConnectRemote, VerifiedRemote } from './remote-connection.js';
 import { TimedOut, within } from './time-bound.js';
 
 export interface RemoteRegistryDeps {
@@ -89,7 +89,7 @@ export class RemoteRegistry {
    * Fetches and verifies the card of `url` (bounded by the deliver timeout). The card must be
    * signed; its key is returned. Unreachable, garbage and a bad signature are E_REMOTE_UNREACHABLE.
    */
-  async fetchCard(label: string, url: string, token: string, options: ConnectOptions = {}): Promise<RemoteConnection> {
+  async fetchCard(label: string, url: string, token: string, options: ConnectOptions = {}): Promise<VerifiedRemote> {
     const ms = options.ms ?? this.deps.timeoutMs;
     try {
       return await within((signal) => this.deps.connect(url, { token, signal }), ms, options.signal);
@@ -100,7 +100,7 @@ export class RemoteRegistry {
   }
 
   /** A connection to a registered remote whose card is signed by its pinned key (else E_REMOTE_CARD_MISMATCH, not audited here). */
-  async connect(remote: RemoteView, options: ConnectOptions & { taskId?: string } = {}): Promise<RemoteConnection> {
+  async connect(remote: RemoteView, options: ConnectOptions & { taskId?: string } = {}): Promise<VerifiedRemote> {
     const connection = await this.fetchCard(remoteLabel(remote), remote.url, this.token(remote.name), options);
     if (connection.pubkey !== remote.card_pubkey) throw cardMismatch(remote, connection.pubkey, options.taskId ?? null);
     return connection;

@@ -22,14 +22,12 @@ import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, wri
 import { IpcServer } from './ipc-server.js';
 import { ConsoleSessions } from '../console/index.js';
 import { agentTaskRun, createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
-import { AgentTaskWorker, MailboxService, OutboxWorker, RemoteRegistry, RetryStaleTimer, type ConnectRemote } from '../a2a/index.js';
+import { AgentTaskWorker, connectRemote, MailboxService, OutboxWorker, RemoteRegistry, RetryStaleTimer } from '../a2a/index.js';
 import { deliverTimeoutMs } from './deliver-timeout.js';
 import { createDaemonLogger, type Logger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
 const OPERATOR_BOOTSTRAPPED = 'operator_bootstrapped_at';
-/** Until the shipped A2A client module is built in, a daemon reaches no remote by itself. */
-const defaultConnectRemote: ConnectRemote = () => Promise.reject(new Error('this covenantd has no A2A client built in'));
 const SOCKET_PROBE_MS = 1000;
 
 export interface DaemonOptions {
@@ -44,8 +42,6 @@ export interface DaemonOptions {
   agentRuntime?: AgentRuntimeOptions;
   /** The HTTP gateway (SPEC 4); absent or false: none (in-process tests, `--no-http`). */
   http?: GatewayOptions | false;
-  /** How remote daemons are reached (federation); default: the shipped A2A client. Tests give a stand-in. */
-  connectRemote?: ConnectRemote;
 }
 
 export interface RunningDaemon {
@@ -159,7 +155,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const retryStaleTimer = new RetryStaleTimer(mailbox, identity.agentId, logger.log);
     // Federation (SPEC 10): remote daemons and the outbox that delivers to them.
     const timeoutMs = deliverTimeoutMs(process.env, logger.log);
-    const remotes = new RemoteRegistry({ db, audit, clock, dir: paths.remotesDir, connect: options.connectRemote ?? defaultConnectRemote, timeoutMs });
+    const remotes = new RemoteRegistry({ db, audit, clock, dir: paths.remotesDir, connect: connectRemote, timeoutMs });
     const ctx: DaemonContext = {
       paths,
       config,

@@ -10,7 +10,6 @@ import type { WireMessage } from '../../src/ipc/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { connectForTests } from './federation-connect.js';
 import { REMOTE_TOKEN, StandInRemote } from './federation-helpers.js';
 
 type Task = { id: string; state: string; recipient: string; recipient_kind: string; result: { status: string; content: Array<{ type: string; text?: string }>; error_message: string | null } | null };
@@ -52,7 +51,7 @@ async function startDaemon(timeoutMs: number): Promise<DaemonFixture> {
   const previous = process.env.COVENANT_A2A_DELIVER_TIMEOUT_MS;
   process.env.COVENANT_A2A_DELIVER_TIMEOUT_MS = String(timeoutMs);
   try {
-    return await DaemonFixture.start({ connectRemote: connectForTests });
+    return await DaemonFixture.start();
   } finally {
     if (previous === undefined) delete process.env.COVENANT_A2A_DELIVER_TIMEOUT_MS;
     else process.env.COVENANT_A2A_DELIVER_TIMEOUT_MS = previous;

@@ -18,7 +18,6 @@ import { tempDir } from '../helpers/temp-home.js';
 import { waitFor } from '../helpers/wait.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
 import { goldenFiles, loadGolden } from './golden-files.js';
-import { connectForTests } from '../a2a/federation-connect.js';
 import { StandInRemote } from '../a2a/federation-helpers.js';
 
 /** Values that decide a reply's shape rather than fill it: discriminators and modes. */
@@ -303,7 +302,7 @@ describe('every golden request, answered by a real daemon, has the golden respon
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('keywords = ["research"]', 'keywords = ["research", "summarize"]'));
     remote = new StandInRemote();
     await remote.start();
-    fx = await DaemonFixture.start({ connectRemote: connectForTests });
+    fx = await DaemonFixture.start();
   });
   after(async () => {
     await fx?.stop();
