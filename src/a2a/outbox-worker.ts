@@ -102,7 +102,7 @@ export class OutboxWorker {
     const signal = this.abort.signal;
     const { firstMs, maxMs } = this.deps.backoff ?? DEFAULT_BACKOFF;
     let remoteTaskId = this.outbox.ensure(task.id, key.remote, key.target, this.deps.clock.now()).remote_task_id;
-    // Measured on the monotonic clock from the last answer of the remote (a daemon restart starts afresh).
+    // Measured on the monotonic clock from the last A2A answer of the remote (a daemon restart starts afresh).
     let lastAnswer = performance.now();
     const left = () => this.deps.timeoutMs - (performance.now() - lastAnswer);
     let attempts = 0;
@@ -113,8 +113,8 @@ export class OutboxWorker {
       const label = remoteLabel(remote);
       attempts += 1;
       try {
+        // A card alone is no answer: a remote whose endpoint fails behind a good card still times out.
         const { client } = await this.deps.remotes.connect(remote, { signal, ms: left(), taskId: task.id });
-        lastAnswer = performance.now();
         if (remoteTaskId === null) {
           const answer = readSendAnswer(await within((bound) => client.sendMessage(sendMessageRequest(task, key.target), { signal: bound }), left(), signal));
           lastAnswer = performance.now();

@@ -72,7 +72,7 @@ function send(f: Federation, to: string, text: string): TaskView {
 }
 
 function nextResult(f: Federation): TaskView {
-  const json = okJson(f.a.cli(['a2a', 'results', '--wait-ms', '60000', '-n', '1', '--json'], as(f.alice)), 'a2a_results');
+  const json = okJson(f.a.cli(['a2a', 'results', '--wait-ms', '50000', '-n', '1', '--json'], as(f.alice)), 'a2a_results');
   const [task] = json.tasks as TaskView[];
   assert.ok(task, 'a result arrived within the long poll');
   return task;
@@ -128,7 +128,7 @@ liveTest('live_a2a_federation_remote_sigkilled_mid_task_completes_once', async (
     const worker = f.worker;
     const task = send(f, 'worker@peer@b', 'count the ships');
     // B's worker leases it (the lease is on B's disk) ...
-    const leased = okJson(f.b.cli(['a2a', 'recv', '--wait-ms', '60000', '--json'], as(worker)), 'a2a_received').task as TaskView;
+    const leased = okJson(f.b.cli(['a2a', 'recv', '--wait-ms', '50000', '--json'], as(worker)), 'a2a_received').task as TaskView;
     assert.ok(leased, 'B received the task');
     assert.equal(remoteCopies(f, task.id)[0]?.id, leased.id);
     // ... and B is killed mid-task, then restarted on the same port.

@@ -11,7 +11,8 @@ function remoteLine(remote: RemoteView): string {
 }
 
 /** The remote's token, read here so only its value (never the path's other contents) reaches the daemon. */
-function readToken(file: string): string {
+function readToken(file: string | undefined): string {
+  if (file === undefined) throw new CliFailure('E_BAD_REQUEST', 'give the remote\'s token with --token-file F (a token its operator minted with covenant peers add)');
   const path = resolve(file);
   let token: string;
   try {
