@@ -38,6 +38,8 @@ export interface OutboxWorkerDeps {
 
 export const DEFAULT_DELIVER_TIMEOUT_MS = 10_000;
 const DEFAULT_BACKOFF = { firstMs: 100, maxMs: 2_000 };
+/** The first look at an accepted remote task: most tasks of a quick agent have ended by then. */
+const FOLLOW_FIRST_MS = 20;
 
 /** The lease holder of a task being delivered to `remote`. */
 export const remoteLeaseHolder = (remote: string) => `remote:${remote}`;
@@ -126,7 +128,7 @@ export class OutboxWorker {
         }
         // Follow the remote task; the pause grows while it keeps running.
         const followed = remoteTaskId;
-        for (let followDelay = firstMs; ; followDelay = Math.min(followDelay * 2, maxMs)) {
+        for (let followDelay = Math.min(firstMs, FOLLOW_FIRST_MS); ; followDelay = Math.min(followDelay * 2, maxMs)) {
           await pause(followDelay, signal);
           if (signal.aborted || !this.stillLeased(task)) return;
           const current = readTask(await within((bound) => client.getTask({ tenant: '', id: followed }, { signal: bound }), left(), signal));
