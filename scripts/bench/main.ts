@@ -7,6 +7,7 @@ import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js'
 import { tempDir } from '../../test/helpers/temp-home.js';
 import { freePort } from '../harness/daemon.js';
 import { benchA2aProtocol } from './a2a.js';
+import { benchA2aFederation } from './a2a-federation.js';
 import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
@@ -50,6 +51,8 @@ const BENCHES: Record<string, Bench> = {
   'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
   // Its own daemon, with [model] llama-cpp on the generated test model.
   'local-model': async (c) => benchLocalModel(CLI_BIN, c.dir),
+  // Two daemons of its own (B with its gateway): A → B → A vs SendMessage straight to B.
+  'a2a-federation': async (c) => benchA2aFederation(c.dir),
 };
 
 function parseArgs(argv: string[]): { json: boolean; only: string[] } {

@@ -55,6 +55,8 @@ const resultsKey = (senderPubkey: string) => `results:${senderPubkey}`;
 export const taskKey = (taskId: string) => `task:${taskId}`;
 /** Queued work for installed agents. */
 export const AGENTS_KEY = 'agents';
+/** Queued work for remote daemons (the federation outbox). */
+export const REMOTES_KEY = 'remotes';
 
 function rejected(code: 'E_NOT_FOUND' | 'E_FORBIDDEN' | 'E_CONFLICT', message: string, taskId: string, reason: string): CovenantError {
   return new CovenantError(code, message, { auditEvent: { kind: 'a2a_result_rejected', payload: { task_id: taskId, reason } } });
@@ -129,28 +131,14 @@ export class MailboxService {
    * delivery, the sender's `message` receipt) is committed before the task is returned.
    * Queued tasks past their deadline are failed first.
    */
-  lease(recipientKey: string, leasedTo: string, issuer: AgentId): TaskRow | null {
+  lease(recipientKey: string, leasedTo: string, issuer: AgentId, options: { deferReceipt?: boolean } = {}): TaskRow | null {
     this.expireDeadlines();
     const now = this.deps.clock.now();
     const leased = this.deps.db.transaction(() => {
       const task = this.store.nextQueued(recipientKey);
       if (!task) return null;
       const leaseId = newId();
-      let receiptId: string | null = null;
-      if (task.receipt_id === null) {
-        receiptId = newId();
-        this.receipts.insert({
-          id: receiptId,
-          payer: task.sender_pubkey,
-          resource: 'message',
-          status: 'ok',
-          credits_consumed: MESSAGE_CREDITS,
-          settled_at: now,
-          intent_id: task.id,
-          memory_record_id: null,
-          failure_reason: null,
-        });
-      }
+      const receiptId = options.deferReceipt ? null : this.insertReceipt(task, now);
       this.store.lease(task.id, leaseId, leasedTo, now, receiptId);
       this.append(issuer, {
         kind: 'a2a_task_leased',
@@ -160,6 +148,34 @@ export class MailboxService {
     })();
     if (leased) this.changed(leased);
     return leased;
+  }
+
+  /**
+   * The task's `message` receipt, unless it has one: the delivery worker of a remote writes it
+   * (inside its own transaction) when the remote accepts the task, not when it leases it.
+   */
+  recordDelivery(task: TaskRow): string | null {
+    if (this.store.get(task.id)?.receipt_id !== null) return null;
+    const receiptId = this.insertReceipt(task, this.deps.clock.now());
+    this.store.setReceipt(task.id, receiptId!);
+    return receiptId;
+  }
+
+  private insertReceipt(task: TaskRow, now: number): string | null {
+    if (task.receipt_id !== null) return null;
+    const receiptId = newId();
+    this.receipts.insert({
+      id: receiptId,
+      payer: task.sender_pubkey,
+      resource: 'message',
+      status: 'ok',
+      credits_consumed: MESSAGE_CREDITS,
+      settled_at: now,
+      intent_id: task.id,
+      memory_record_id: null,
+      failure_reason: null,
+    });
+    return receiptId;
   }
 
   /** `a2a recv`: the next task of a recipient, waiting up to `waitMs` for one to be queued. */
@@ -328,6 +344,23 @@ export class MailboxService {
     return outcome;
   }
 
+  /**
+   * Fails unfinished tasks (queued or in flight) with an error result written by `issuer`
+   * (e.g. the tasks of a remote being removed). Runs inside the caller's transaction when there
+   * is one; waiters are woken once it has committed.
+   */
+  failUnfinished(tasks: readonly TaskRow[], message: string, issuer: AgentId, by: string): string[] {
+    const failed: string[] = [];
+    for (const task of tasks) {
+      const current = this.store.get(task.id);
+      if (current?.state !== 'queued' && current?.state !== 'in_flight') continue;
+      this.writeResult(current, { status: 'error', content: [], errorMessage: message }, issuer, by);
+      failed.push(task.id);
+    }
+    queueMicrotask(() => failed.forEach((id) => this.changed(this.store.get(id)!)));
+    return failed;
+  }
+
   // ------------------------------------------------------------------------ compact, deadlines
 
   /** Drops tasks whose results were drained (state `done`), with their event log. */
@@ -361,7 +394,7 @@ export class MailboxService {
 
   /** After a commit: wake whoever waits on this task's recipient, sender or the task itself. */
   private changed(task: TaskRow): void {
-    if (task.state === 'queued') this.wakeups.notify(task.recipient_kind === 'agent' ? AGENTS_KEY : task.recipient_key);
+    if (task.state === 'queued') this.wakeups.notify(task.recipient_kind === 'agent' ? AGENTS_KEY : task.recipient_kind === 'remote' ? REMOTES_KEY : task.recipient_key);
     if (task.state === 'result_pending') this.wakeups.notify(resultsKey(task.sender_pubkey));
     this.wakeups.notify(taskKey(task.id));
   }

@@ -3,16 +3,46 @@ import type { AgentId } from '../identity/index.js';
 import type { PeerQueries } from '../peers/index.js';
 import type { InstalledAgents } from '../runtime/index.js';
 
-/** Where a task goes: a live peer (matched by pubkey) or an installed agent (`<id>@agent`). */
+/**
+ * Where a task goes: a live peer (matched by pubkey), an installed agent (`<id>@agent`), or a
+ * recipient on a registered remote daemon (`<agent>@<remote>`, delivered by the outbox worker).
+ */
 export type Recipient =
   | { kind: 'peer'; display: string; key: string; agentId: AgentId }
-  | { kind: 'agent'; display: string; key: string; agentIdName: string };
+  | { kind: 'agent'; display: string; key: string; agentIdName: string }
+  | { kind: 'remote'; display: string; key: string; remote: string; target: string };
 
 export const AGENT_SUFFIX = '@agent';
 
 export interface RecipientDeps {
   peers: Pick<PeerQueries, 'resolveSubject'>;
   agents: Pick<InstalledAgents, 'get'>;
+  /** Registered remotes; absent: remote recipients are not resolved (nothing is relayed). */
+  remotes?: { has(name: string): boolean };
+}
+
+/** A remote task's `recipient_key`: `remote:<remote>:<recipient there>`. */
+export const remoteRecipientKey = (remote: string, target: string) => `remote:${remote}:${target}`;
+
+/** The remote and the recipient there of a remote task's `recipient_key`. */
+export function parseRemoteKey(key: string): { remote: string; target: string } | null {
+  const match = /^remote:([^:]+):(.+)$/.exec(key);
+  return match ? { remote: match[1]!, target: match[2]! } : null;
+}
+
+/**
+ * `<x>@<remote>` where `<remote>` is registered: `x` is what the remote resolves — a plain id
+ * names an installed agent there (`hello@b` → `hello@agent` on b), a name with its own suffix
+ * is passed as is (`bob@peer@b` → the peer `bob@peer` on b).
+ */
+function remoteRecipient(deps: RecipientDeps, name: string): Recipient | null {
+  const at = name.lastIndexOf('@');
+  if (at <= 0 || deps.remotes === undefined) return null;
+  const remote = name.slice(at + 1);
+  if (!deps.remotes.has(remote)) return null;
+  const local = name.slice(0, at);
+  const target = local.includes('@') ? local : `${local}${AGENT_SUFFIX}`;
+  return { kind: 'remote', display: name, key: remoteRecipientKey(remote, target), remote, target };
 }
 
 /** Why a recipient was refused (the `a2a_recipient_rejected` row's reason), as a CovenantError. */
@@ -21,8 +51,9 @@ export function recipientRejected(code: 'E_NOT_FOUND' | 'E_BAD_REQUEST' | 'E_CAP
 }
 
 /**
- * Resolves `<id>@agent` to an installed agent, anything else to exactly one live peer (display or
- * pubkey prefix). Unknown and ambiguous names are refused; nothing is queued.
+ * Resolves `<id>@agent` to an installed agent, `<x>@<remote>` to a registered remote, anything
+ * else to exactly one live peer (display or pubkey prefix). Unknown and ambiguous names are
+ * refused; nothing is queued.
  */
 export function resolveRecipient(deps: RecipientDeps, name: string): Recipient {
   const shown = name.length > 80 ? `${name.slice(0, 80)}…` : name;
@@ -33,10 +64,12 @@ export function resolveRecipient(deps: RecipientDeps, name: string): Recipient {
     }
     return { kind: 'agent', display: name, key: name, agentIdName: id };
   }
+  const remote = remoteRecipient(deps, name);
+  if (remote) return remote;
   const distinct = new Map<string, AgentId>();
   for (const match of deps.peers.resolveSubject(name)) distinct.set(match.agent_id.pubkey, match.agent_id);
   if (distinct.size === 0) {
-    throw recipientRejected('E_NOT_FOUND', `no live peer or installed agent named ${JSON.stringify(shown)}; see covenant peers list (agents are <id>@agent)`, shown, 'unknown_recipient');
+    throw recipientRejected('E_NOT_FOUND', `no live peer or installed agent named ${JSON.stringify(shown)}; see covenant peers list (agents are <id>@agent, a remote's <agent>@<remote>: covenant remotes list)`, shown, 'unknown_recipient');
   }
   if (distinct.size > 1) {
     throw recipientRejected('E_BAD_REQUEST', `${JSON.stringify(shown)} matches ${distinct.size} peers; give a longer pubkey prefix`, shown, 'ambiguous_recipient');

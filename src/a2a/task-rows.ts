@@ -7,7 +7,7 @@ export interface TaskRow {
   sender_pubkey: string;
   sender_transport: 'ipc' | 'http';
   recipient: string;
-  recipient_kind: 'peer' | 'agent';
+  recipient_kind: 'peer' | 'agent' | 'remote';
   recipient_key: string;
   intent_text: string;
   task_kind: string | null;

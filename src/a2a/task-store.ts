@@ -67,6 +67,26 @@ export class TaskStore {
     return statement(this.db, `SELECT * FROM a2a_tasks WHERE recipient_kind = 'agent' AND state = 'queued' ORDER BY created_at, rowid LIMIT ?`).all(limit) as TaskRow[];
   }
 
+  /** Queued tasks addressed to remote daemons, oldest first. */
+  queuedForRemotes(limit: number): TaskRow[] {
+    return statement(this.db, `SELECT * FROM a2a_tasks WHERE recipient_kind = 'remote' AND state = 'queued' ORDER BY created_at, rowid LIMIT ?`).all(limit) as TaskRow[];
+  }
+
+  /** Tasks for remote daemons whose delivery was under way (leased) when the daemon stopped. */
+  inFlightForRemotes(): TaskRow[] {
+    return statement(this.db, `SELECT * FROM a2a_tasks WHERE recipient_kind = 'remote' AND state = 'in_flight' ORDER BY leased_at_ms, rowid`).all() as TaskRow[];
+  }
+
+  /** Unfinished tasks (queued or in flight) for one remote daemon. */
+  openForRemote(keyPrefix: string): TaskRow[] {
+    return statement(this.db, `SELECT * FROM a2a_tasks WHERE recipient_kind = 'remote' AND state IN ('queued', 'in_flight') AND substr(recipient_key, 1, ?) = ?`)
+      .all(keyPrefix.length, keyPrefix) as TaskRow[];
+  }
+
+  setReceipt(id: string, receiptId: string): void {
+    statement(this.db, 'UPDATE a2a_tasks SET receipt_id = ? WHERE id = ? AND receipt_id IS NULL').run(receiptId, id);
+  }
+
   lease(id: string, leaseId: string, leasedTo: string, now: number, receiptId: string | null): void {
     statement(
       this.db,
@@ -140,9 +160,11 @@ export class TaskStore {
   remove(ids: readonly string[]): void {
     const task = statement(this.db, 'DELETE FROM a2a_tasks WHERE id = ?');
     const events = statement(this.db, 'DELETE FROM a2a_task_events WHERE task_id = ?');
+    const outbox = statement(this.db, 'DELETE FROM a2a_outbox WHERE task_id = ?');
     for (const id of ids) {
       task.run(id);
       events.run(id);
+      outbox.run(id);
     }
   }
 

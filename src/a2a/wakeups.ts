@@ -14,7 +14,7 @@ export class Wakeups {
     for (const wake of set) wake();
   }
 
-  /** Resolves true when woken, false when `ms` passed or `signal` aborted first. */
+  /** Resolves true when woken, false when `ms` (may be Infinity) passed or `signal` aborted first. */
   wait(key: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     if (ms <= 0 || signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -29,7 +29,8 @@ export class Wakeups {
       };
       const wake = () => finish(true);
       const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(false), ms);
+      // An infinite wait (a worker with nothing to do) holds no timer at all.
+      const timer = Number.isFinite(ms) ? setTimeout(() => finish(false), ms) : undefined;
       set.add(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
     });

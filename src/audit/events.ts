@@ -291,6 +291,13 @@ export const AUDIT_EVENTS = {
   a2a_retry_stale_run: z.strictObject({ enabled: z.boolean(), min_lease_age_ms: z.number(), max_attempts: z.number(), requeued: z.array(z.string()), gave_up: z.array(z.string()) }),
   a2a_compacted: z.strictObject({ removed: z.number(), task_ids_sha256: Sha256Hex }),
   a2a_rpc_rejected: z.strictObject({ method: z.string().nullable(), version: z.string(), rpc_code: z.number(), code: z.string() }),
+  // Federation (SPEC 10, docs/a2a.md "Federation"): never a token beyond its 6-character prefix
+  remote_added: z.strictObject({ name: z.string(), url: z.string(), card_pubkey: z.string(), pinned_by: z.string(), token_prefix: z.string() }),
+  remote_removed: z.strictObject({ name: z.string(), failed_tasks: z.array(z.string()) }),
+  remote_checked: z.strictObject({ name: z.string(), outcome: z.string(), seen_pubkey: z.string().nullable() }),
+  remote_card_mismatch: z.strictObject({ remote: z.string(), url: z.string(), pinned_pubkey: z.string(), seen_pubkey: z.string(), task_id: z.string().nullable() }),
+  a2a_remote_accepted: z.strictObject({ task_id: z.string(), remote: z.string(), remote_task_id: z.string(), delivery_attempts: z.number() }),
+  a2a_remote_failed: z.strictObject({ task_id: z.string(), remote: z.string(), reason: z.string(), delivery_attempts: z.number() }),
 } as const satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENTS;

@@ -35,6 +35,7 @@ const COMMAND_GROUPS: Record<string, () => Promise<Register[]>> = {
   console: async () => [(await import('./register/console.js')).registerConsoleCommands],
   config: async () => [(await import('./register/config.js')).registerConfigCommands],
   a2a: async () => [(await import('./register/a2a.js')).registerA2aCommands],
+  remotes: async () => [(await import('./register/remotes.js')).registerRemoteCommands],
 };
 
 const VALUE_OPTIONS = new Set(['--home', '--token-file']);

@@ -71,6 +71,8 @@ export const ERROR_CATALOGUE = {
   E_REMOTE_CARD_INVALID: { status: 502 },
   // A2A: a remote daemon's agent card is signed by another key than the one pinned for it.
   E_REMOTE_CARD_MISMATCH: { status: 502 },
+  // Federation: a remote daemon did not answer, or answered something that is not a valid signed card / A2A reply.
+  E_REMOTE_UNREACHABLE: { status: 502 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

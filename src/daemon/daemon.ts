@@ -22,7 +22,8 @@ import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, wri
 import { IpcServer } from './ipc-server.js';
 import { ConsoleSessions } from '../console/index.js';
 import { agentTaskRun, createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
-import { AgentTaskWorker, MailboxService, RetryStaleTimer } from '../a2a/index.js';
+import { AgentTaskWorker, connectRemote, MailboxService, OutboxWorker, RemoteRegistry, RetryStaleTimer } from '../a2a/index.js';
+import { deliverTimeoutMs } from './deliver-timeout.js';
 import { createDaemonLogger, type Logger } from './logger.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, runCleanups, shutDown } from './shutdown.js';
 
@@ -156,6 +157,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     storage.ensure();
     const mailbox = new MailboxService({ db, audit, clock, daemon: identity.agentId });
     const retryStaleTimer = new RetryStaleTimer(mailbox, identity.agentId, logger.log);
+    // Federation (SPEC 10): remote daemons and the outbox that delivers to them.
+    const timeoutMs = deliverTimeoutMs(process.env, logger.log);
+    const remotes = new RemoteRegistry({ db, audit, clock, dir: paths.remotesDir, connect: connectRemote, timeoutMs });
     const ctx: DaemonContext = {
       paths,
       config,
@@ -192,12 +196,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       storage,
       mailbox,
       retryStaleTimer,
+      remotes,
       daemonVersion: COVENANT_VERSION,
       console: new ConsoleSessions({ db, clock, audit, peers, peerQueries: new PeerQueries(db), operator: identity.agentId }),
       gatewayUrl: null,
     };
     const agentTasks = new AgentTaskWorker({ mailbox, audit, daemon: identity.agentId, log: logger.log, run: agentTaskRun(ctx) });
     cleanups.push(() => agentTasks.stop());
+    const outbox = new OutboxWorker({ db, mailbox, remotes, audit, clock, daemon: identity.agentId, log: logger.log, timeoutMs });
+    cleanups.push(() => outbox.stop());
     cleanups.push(() => retryStaleTimer.stop());
     // We hold the lock, so a socket left here is stale; one that answers means the lock was
     // bypassed (its covenantd.lock deleted under a running daemon): refuse rather than steal it.
@@ -228,6 +235,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     memory.startRetentionTimer(); // [memory.retention], every 10 min (unref'd); stopped in stop()
     agentTasks.start(); // queued tasks for installed agents; stopped before the runs are aborted
     retryStaleTimer.start(); // only when `a2a retry-stale --enable` stored an enabled policy
+    outbox.start(); // resumes deliveries to remote daemons a stop interrupted; then woken by each queued task
     void mcp.reload(mcpServersOf(config.current()));
     const agents = agentRuntime.agents.list().map((agent) => agent.id);
     logger.log.info(
@@ -250,8 +258,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         closeIpc: (graceMs) => ipc.shutdown(graceMs),
         abortRuns: async () => {
           const worker = agentTasks.stop();
+          const deliveries = outbox.stop();
           await ctx.intents.close();
           await worker;
+          await deliveries;
         },
         closeRuntime: async () => {
           await mcp.stop();

@@ -19,6 +19,8 @@ export interface HomePaths {
   ignoreFile: string;
   /** Space given up when the disk fills, so reads and refusals can still be audited. */
   storageReserve: string;
+  /** Bearer tokens for remote daemons (`covenant remotes add`), one 0600 file each. */
+  remotesDir: string;
 }
 
 /** `--home` wins, then `$COVENANT_HOME`, then `~/.covenant`. */
@@ -46,5 +48,6 @@ export function homePaths(home: string): HomePaths {
     config: join(home, 'config.toml'),
     ignoreFile: join(home, '.covenantignore'),
     storageReserve: join(home, 'storage.reserve'),
+    remotesDir: join(home, 'remotes'),
   };
 }

@@ -19,7 +19,7 @@ import type { Authorizer } from './authorizer.js';
 import type { Caller } from './caller.js';
 import type { TokenDisconnector } from './disconnector.js';
 import type { Logger } from 'pino';
-import type { MailboxService, RetryStaleTimer } from '../a2a/index.js';
+import type { MailboxService, RemoteRegistry, RetryStaleTimer } from '../a2a/index.js';
 
 /** Everything a request handler may use. Built once at start-up by `startDaemon`. */
 export interface DaemonContext {
@@ -59,6 +59,8 @@ export interface DaemonContext {
   mailbox: MailboxService;
   /** Applies an enabled `a2a retry-stale` policy by itself. */
   retryStaleTimer: RetryStaleTimer;
+  /** Remote daemons `<agent>@<remote>` tasks are delivered to (SPEC 10 "Federation"). */
+  remotes: RemoteRegistry;
   daemonVersion: string;
   /** Operator console login codes and sessions (SPEC 19). */
   console: ConsoleSessions;

@@ -69,7 +69,7 @@ const REQUEST_KIND: Record<string, string> = { 'memory.search': 'memory_search',
  */
 function recipientDisplay(ctx: DaemonContext, name: string): string {
   try {
-    return resolveRecipient({ peers: ctx.peerQueries, agents: ctx.runtime.agents }, name).display;
+    return resolveRecipient({ peers: ctx.peerQueries, agents: ctx.runtime.agents, remotes: ctx.remotes }, name).display;
   } catch (error) {
     if (error instanceof CovenantError) return name;
     throw error;

@@ -133,13 +133,15 @@ describe('the A2A mailbox', () => {
   });
 
   it('wakes a long-polling recv and results on the commit, not on a timer', async () => {
+    // The daemon's own workers (installed agents, the federation outbox) sleep on the mailbox too.
+    const idle = fx.ctx.mailbox.wakeups.sleeping;
     const waiting = fx.call({ kind: 'a2a_recv', wait_ms: 60_000 }, bob.token);
-    assert.ok(await waitFor(() => fx.ctx.mailbox.wakeups.sleeping === 1));
+    assert.ok(await waitFor(() => fx.ctx.mailbox.wakeups.sleeping === idle + 1));
     const task = await send('wake up');
     const got = await waiting;
     assert.equal((got.task as Task).id, task.id);
     const results = fx.call({ kind: 'a2a_results', wait_ms: 60_000 }, alice.token);
-    assert.ok(await waitFor(() => fx.ctx.mailbox.wakeups.sleeping === 1));
+    assert.ok(await waitFor(() => fx.ctx.mailbox.wakeups.sleeping === idle + 1));
     await ok({ kind: 'a2a_respond', task_id: task.id, status: 'error', error_message: 'no' }, bob.token);
     assert.equal(((await results).tasks as Task[])[0]?.id, task.id);
     const empty = await ok({ kind: 'a2a_recv', wait_ms: 50 }, bob.token);

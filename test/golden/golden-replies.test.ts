@@ -18,6 +18,7 @@ import { tempDir } from '../helpers/temp-home.js';
 import { waitFor } from '../helpers/wait.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
 import { goldenFiles, loadGolden } from './golden-files.js';
+import { StandInRemote } from '../a2a/federation-helpers.js';
 
 /** Values that decide a reply's shape rather than fill it: discriminators and modes. */
 const keepValue = (key: string) => key === 'kind' || key === 'type' || key === 'mode';
@@ -41,6 +42,8 @@ interface GoldenCase {
 const MCP_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'mcp', 'fixture-server.mjs');
 
 let fx: DaemonFixture;
+/** The remote daemon `remotes_add` registers: a stand-in serving a signed card. */
+let remote: StandInRemote;
 let packages: { dir: string; cleanup: () => void };
 let peerToken = '';
 const state = {
@@ -195,6 +198,10 @@ const CASES: GoldenCase[] = [
   },
   { request: 'a2a_retry_stale', response: 'a2a_retry_stale' },
   { request: 'a2a_compact', response: 'a2a_compacted' },
+  { request: 'remotes_add', response: 'remote_added', values: () => ({ url: remote.url }) },
+  { request: 'remotes_list', response: 'remote_list' },
+  { request: 'remotes_check', response: 'remotes_checked' },
+  { request: 'remotes_remove', response: 'remote_removed' },
   {
     request: 'peers_add',
     response: 'peer_added',
@@ -293,10 +300,13 @@ describe('every golden request, answered by a real daemon, has the golden respon
     // The golden intent ("summarize ...") is routed to it by keyword.
     const manifest = join(state.agentDir, 'agent.toml');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('keywords = ["research"]', 'keywords = ["research", "summarize"]'));
+    remote = new StandInRemote();
+    await remote.start();
     fx = await DaemonFixture.start();
   });
   after(async () => {
     await fx?.stop();
+    await remote?.stop();
     packages?.cleanup();
   });
 

@@ -28,7 +28,7 @@ export const A2aTaskSchema = z.strictObject({
   id: z.string(),
   sender: AgentIdViewSchema,
   recipient: z.string(),
-  recipient_kind: z.enum(['peer', 'agent']),
+  recipient_kind: z.enum(['peer', 'agent', 'remote']),
   intent_text: z.string(),
   task_kind: z.string().nullable(),
   parent: z.string().nullable(),
@@ -54,7 +54,7 @@ const Key = z.string().min(1).max(200);
 
 export const a2aSend = defineRequest({
   kind: 'a2a_send',
-  summary: 'Queue a task for a peer or an installed agent (needs a2a.send.<recipient>; a peer recipient needs a2a.recv.<sender>).',
+  summary: 'Queue a task for a peer, an installed agent or <agent>@<remote> (needs a2a.send.<recipient>; a peer recipient needs a2a.recv.<sender>).',
   params: z.object({
     recipient: z.string().min(1).max(200),
     text: z.string().min(1, 'task text must not be empty').max(1_000_000),

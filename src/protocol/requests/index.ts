@@ -15,6 +15,7 @@ import { memoryCompact, memoryImport, memoryPurge, memoryRecent, memorySearch, m
 import { chainBatches, chainFlush, chainStatus, receiptsProve, receiptsRecent } from './settlement.js';
 import { memoryRepair, verify } from './verify.js';
 import { consoleCode, coverageMatrix } from './console.js';
+import { remotesAdd, remotesCheck, remotesList, remotesRemove } from './remotes.js';
 import { a2aCancel, a2aCompact, a2aForceError, a2aRecv, a2aRequeue, a2aRespond, a2aResults, a2aRetryStale, a2aSend, a2aStatus } from './a2a.js';
 
 export { PurgeCutoffParams, resolvePurgeCutoff } from './purge-cutoff.js';
@@ -22,6 +23,7 @@ export { DoctorCheckSchema } from './doctor.js';
 export { IntentListStatusSchema, type IntentListStatus } from './intents.js';
 export { CoverageSurfaceSchema } from './console.js';
 export * from './a2a.js';
+export { RemoteViewSchema, RemoteCheckSchema, RESERVED_REMOTE_NAMES, type RemoteView } from './remotes.js';
 export type { RevokeMatch } from './peers.js';
 export { ToolContentSchema, ToolServerSchema, TOOL_SERVER_STATES, type ToolContent, type ToolServerView } from './tools.js';
 
@@ -82,6 +84,10 @@ export const REQUESTS = {
   a2a_force_error: a2aForceError,
   a2a_retry_stale: a2aRetryStale,
   a2a_compact: a2aCompact,
+  remotes_add: remotesAdd,
+  remotes_list: remotesList,
+  remotes_check: remotesCheck,
+  remotes_remove: remotesRemove,
   console_code: consoleCode,
   coverage_matrix: coverageMatrix,
 } as const;

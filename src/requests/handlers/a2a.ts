@@ -23,7 +23,7 @@ function requireAction(ctx: DaemonContext, caller: Caller, required: string): vo
  * `capability_check`; a refusal also writes its `a2a_*` row and nothing is queued.
  */
 function admit(ctx: DaemonContext, caller: Caller, params: { recipient: string; sender?: string | undefined }) {
-  const recipient = resolveRecipient({ peers: ctx.peerQueries, agents: ctx.runtime.agents }, params.recipient);
+  const recipient = resolveRecipient({ peers: ctx.peerQueries, agents: ctx.runtime.agents, remotes: ctx.remotes }, params.recipient);
   if (params.sender !== undefined && !namesCaller(caller, params.sender)) {
     throw new CovenantError('E_FORBIDDEN', `you are authenticated as ${caller.agentId.display}; a task can only be sent as yourself`, {
       auditEvent: { kind: 'a2a_sender_mismatch', payload: { claimed: params.sender.slice(0, 200), recipient: recipient.display } },

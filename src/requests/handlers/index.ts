@@ -15,6 +15,7 @@ import { settlementHandlers } from './settlement.js';
 import { verifierHandlers } from './verifier.js';
 import { a2aHandlers } from './a2a.js';
 import { consoleHandlers } from './console.js';
+import { remoteHandlers } from './remotes.js';
 
 export const HANDLERS: HandlerTable = {
   ...daemonHandlers,
@@ -33,6 +34,7 @@ export const HANDLERS: HandlerTable = {
   ...verifierHandlers,
   ...a2aHandlers,
   ...consoleHandlers,
+  ...remoteHandlers,
 };
 
 export type { Handler, HandlerTable } from './handler.js';
