@@ -98,9 +98,10 @@ export class AuditLog {
     checkAuditEvent(event);
     const deferred = currentRequestRows()?.rows.filter((row) => row.writtenId === null) ?? [];
     if (deferred.length === 0) return this.write(issuer, event);
-    if (!this.db.inTransaction) return this.db.transaction(() => this.append(issuer, event))();
-    for (const row of deferred) row.writtenId = this.write(row.issuer, row.event).id;
-    return this.write(issuer, event);
+    return this.db.transaction(() => {
+      for (const row of deferred) row.writtenId = this.write(row.issuer, row.event).id;
+      return this.write(issuer, event);
+    })();
   }
 
   /**
@@ -133,17 +134,19 @@ export class AuditLog {
     const payload = wellFormedJson(event.payload as Record<string, unknown>); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
     const previous = this.newestRow() ?? this.anchor();
     const seq = previous.seq + 1;
-    // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is
-    // synchronous, so nothing can interleave between the read above and the write). A row that
-    // also signs a checkpoint needs both writes in one transaction.
-    if (!this.db.inTransaction && seq % CHECKPOINT_EVERY === 0) {
-      return this.db.transaction(() => this.write(issuer, event))();
-    }
     const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
     const event_hash = eventHash(content);
     const chain_hash = chainHash(previous.chain_hash, event_hash);
-    statement(this.db, INSERT_ROW).run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
-    if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
+    const insert = () => {
+      statement(this.db, INSERT_ROW).run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
+      if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
+    };
+    // A lone row is one INSERT (autocommit, or part of the caller's transaction; the daemon is
+    // the only writer and this function is synchronous, so nothing can interleave between the
+    // read above and the write). A row that also signs a checkpoint needs both writes in one
+    // transaction (a savepoint inside the caller's).
+    if (seq % CHECKPOINT_EVERY === 0) this.db.transaction(insert)();
+    else insert();
     const stored: AuditEvent = { ...content, event_hash, chain_hash };
     this.queueNotification(stored);
     this.head.noteAppend();
