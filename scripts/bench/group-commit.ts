@@ -45,17 +45,19 @@ async function load(clients: IpcClient[], total: number): Promise<{ seconds: num
 
 /**
  * Group commit over real sockets: checked requests per second and p50 latency at 1, 8, 16 and
- * 32 clients, on the bench's daemon (group commit, the default) and on a second daemon with
- * COVENANT_GROUP_COMMIT=off (every request commits by itself), alternating rounds.
+ * 32 clients, on two daemons started alike on fresh homes, one with group commit (the default)
+ * and one with COVENANT_GROUP_COMMIT=off (every request commits by itself), alternating rounds.
  */
-export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, sock: string, token: string, perLevel = 1600, rounds = 4): Promise<Ratio[]> {
-  const offHome = join(dir, 'home-per-request-commit');
-  const off = await spawnDaemon(offHome, { ...env, COVENANT_HOME: offHome, COVENANT_GROUP_COMMIT: 'off' });
+export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perLevel = 1600, rounds = 4): Promise<Ratio[]> {
+  const started = [];
   try {
-    const sides: Side[] = [
-      { label: 'group', sock, token },
-      { label: 'per-request', sock: off.sock, token: readFileSync(join(offHome, 'peers', 'operator.token'), 'utf8').trim() },
-    ];
+    const sides: Side[] = [];
+    for (const [label, setting] of [['group', 'on'], ['per-request', 'off']] as const) {
+      const home = join(dir, `home-group-commit-${setting}`);
+      const daemon = await spawnDaemon(home, { ...env, COVENANT_HOME: home, COVENANT_GROUP_COMMIT: setting });
+      started.push(daemon);
+      sides.push({ label, sock: daemon.sock, token: readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim() });
+    }
     for (const side of sides) {
       const [operator] = await clientsOf(side, 1);
       await operator!.request({ kind: 'capabilities_grant', action: 'tool.call.echo' });
@@ -103,6 +105,6 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, sock
     }
     return ratios;
   } finally {
-    await off.stop();
+    for (const daemon of started) await daemon.stop();
   }
 }
