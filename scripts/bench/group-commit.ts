@@ -71,8 +71,9 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       // Warm-up, then alternating rounds so both daemons see the same machine load.
       for (const clients of pools) await load(clients, level * 5);
       for (let round = 0; round < rounds; round += 1) {
-        for (const [i, clients] of pools.entries()) {
-          const measured = await load(clients, perLevel / rounds);
+        // Each side goes first in every other round.
+        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const measured = await load(pools[i]!, perLevel / rounds);
           seconds[i]! += measured.seconds;
           latencies[i]!.push(...measured.latencies);
         }
