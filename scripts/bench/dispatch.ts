@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IpcClient } from '../../src/ipc/index.js';
 import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
-import { latencyRatio, msSince, p50Pair, type Ratio } from './stats.js';
+import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
 
 function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): number {
   const start = process.hrtime.bigint();
@@ -32,7 +33,44 @@ export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS
     },
     subject,
     baseline,
-    1.3,
+    1.1,
+  );
+}
+
+/**
+ * Intents sent back to back on one socket connection (each sent when the previous answered, so
+ * each finds the warm agent its predecessor's replacement started, or waits for it), p50 per
+ * intent, vs running the agent by hand. Run after benchTrustedLocalDispatch (hello installed).
+ */
+export async function benchBackToBackIntents(repo: string, env: NodeJS.ProcessEnv, sock: string, token: string, runs = 30): Promise<Ratio> {
+  const client = await IpcClient.connect(sock);
+  await client.authenticate(token);
+  const intent = async () => {
+    const start = process.hrtime.bigint();
+    const reply = await client.request({ kind: 'submit_intent', text: 'hello bench', agent: 'hello' });
+    if (reply.status !== 'ok') throw new Error(`intent failed: ${JSON.stringify(reply)}`);
+    return msSince(start);
+  };
+  const samples: number[] = [];
+  const byHand: number[] = [];
+  for (let i = 0; i < runs + 3; i += 1) {
+    const a = await intent();
+    const b = timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT);
+    if (i >= 3) {
+      samples.push(a);
+      byHand.push(b);
+    }
+  }
+  client.close();
+  return latencyRatio(
+    {
+      name: 'intents back to back on one connection (p50 each)',
+      subject: 'submit_intent --agent hello, next sent on the answer (socket client)',
+      baseline: 'node agents/hello/main.js < intent.json',
+    },
+    percentile(samples, 50),
+    percentile(byHand, 50),
+    'reported',
   );
 }
 

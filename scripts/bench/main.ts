@@ -11,7 +11,8 @@ import { benchA2aFederation } from './a2a-federation.js';
 import { benchBwrapDispatch } from './bwrap-dispatch.js';
 import { benchCapabilityAudit } from './capability-audit.js';
 import { benchCliStartup } from './cli-startup.js';
-import { benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
+import { benchBackToBackIntents, benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
+import { benchGroupCommit } from './group-commit.js';
 import { benchIdle } from './idle.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
@@ -40,13 +41,14 @@ const BENCHES: Record<string, Bench> = {
   'ipc-ping': async (c) => benchIpcPing(c.sock, c.token, c.dir),
   'cli-startup': async (c) => benchCliStartup(CLI_BIN, c.env),
   'capability-audit': async (c) => benchCapabilityAudit(c.dir),
+  'group-commit': async (c) => benchGroupCommit(c.env, c.dir),
   'receipts-flush': async (c) => benchReceiptsFlush(c.dir),
   'http-vs-ipc': async (c) => benchHttpVsIpc(c.sock, c.httpUrl, c.token),
   'memory-quality': async (c) => benchMemoryReadmes(c.dir),
   'memory-search': async (c) => benchMemorySearch(c.dir),
   mcp: async (c) => benchMcp(c.dir),
   'a2a-protocol': async (c) => benchA2aProtocol(REPO_ROOT, c.sock, c.token, c.httpUrl),
-  'dispatch-trusted-local': async (c) => benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env),
+  'dispatch-trusted-local': async (c) => [benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env), await benchBackToBackIntents(REPO_ROOT, c.env, c.sock, c.token)],
   'dispatch-bwrap': async (c) => benchBwrapDispatch(REPO_ROOT, CLI_BIN, c.env, c.sock, c.token, c.dir),
   'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
   // Its own daemon, with [model] llama-cpp on the generated test model.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { IpcClient } from '../../src/ipc/index.js';
+import { openDatabase, type Db } from '../../src/store/index.js';
 import { CLI_BIN, REPO_ROOT, spawnDaemon } from '../../test/helpers/binaries.js';
 import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
 
@@ -26,6 +27,21 @@ async function waitUp(client: IpcClient): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('server-everything did not come up within 60 s');
+}
+
+/**
+ * The durability floor of a call through the daemon: what it must add to the SDK's call, one
+ * commit of its rows (the check, the call, the receipt) with `synchronous = FULL` on the same disk.
+ */
+function floorCommit(dir: string): { commit: () => void; db: Db } {
+  const db = openDatabase(join(dir, 'mcp-floor.db'));
+  db.exec('CREATE TABLE IF NOT EXISTS floor_rows (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO floor_rows (kind, payload) VALUES (?, ?)');
+  const payload = JSON.stringify({ tool: 'mcp_ev_echo', arguments_hash_hex: '0'.repeat(64), receipt_id: '0'.repeat(36) });
+  const commit = db.transaction(() => {
+    for (const kind of ['capability_check', 'tool_call_completed', 'receipt']) insert.run(kind, payload);
+  });
+  return { commit: () => commit(), db };
 }
 
 export async function benchMcp(dir: string, count = 400): Promise<Ratio[]> {
@@ -56,6 +72,12 @@ export async function benchMcp(dir: string, count = 400): Promise<Ratio[]> {
       if (result.isError) throw new Error('echo failed');
     };
     const [viaDaemon, viaSdk] = await alternateBatches(throughDaemon, sdkDirect, count, 50);
+    const floor = floorCommit(dir);
+    const [daemonAgain, viaFloor] = await alternateBatches(throughDaemon, async () => {
+      await sdkDirect();
+      floor.commit();
+    }, count, 50);
+    floor.db.close();
 
     const socketEcho = async () => {
       const reply = await socket.request({ kind: 'tools_call', name: 'echo', arguments: { text: 'bench' } });
@@ -77,6 +99,17 @@ export async function benchMcp(dir: string, count = 400): Promise<Ratio[]> {
         percentile(viaDaemon, 50),
         percentile(viaSdk, 50),
         1.5,
+      ),
+      // What one fsynced commit costs on this disk: the SDK's call plus a commit of the call's rows.
+      latencyRatio(
+        {
+          name: 'MCP tool call through covenantd vs the SDK call plus one synchronous=FULL commit of its rows (p50)',
+          subject: 'socket tools_call mcp_ev_echo',
+          baseline: 'SDK client callTool echo, then a 3-row commit (the durability floor)',
+        },
+        percentile(daemonAgain, 50),
+        percentile(viaFloor, 50),
+        'reported (no target set)',
       ),
       // Both sides pay the same capability check, audit row and receipt commit (synchronous=FULL):
       // this isolates what the MCP hop adds inside the daemon.

@@ -7,10 +7,12 @@ import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './h
 import { isRefusalRow, knownPubkeys, redactRefusal } from './refusal-rows.js';
 import { auditHeadPath } from './head.js';
 import { AuditHeadKeeper } from './head-keeper.js';
+import { currentRequestRows, type RequestRows } from './request-rows.js';
 import type { SignedMark } from './signed-mark.js';
 
 export const CHECKPOINT_EVERY = 1000;
 
+const ROW_EXISTS = 'SELECT 1 FROM audit_events WHERE id = ?';
 const NEWEST_ROW = 'SELECT seq, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1';
 const INSERT_ROW = `INSERT INTO audit_events (seq, id, timestamp_ms, issuer_display, issuer_pubkey, kind, payload, event_hash, chain_hash)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -90,26 +92,67 @@ export class AuditLog {
     return statement(this.db, NEWEST_ROW).get() as { seq: number; chain_hash: string } | undefined;
   }
 
-  /** Appends one catalogued event (src/audit/events.ts); a payload off its kind's schema is refused before anything is written. */
+  /**
+   * Appends one catalogued event (src/audit/events.ts); a payload off its kind's schema is refused
+   * before anything is written. Inside a request, the request's deferred rows are written first,
+   * in the same transaction (request-rows.ts).
+   */
   append(issuer: AgentId, event: NewAuditEvent): AuditEvent {
-    const { kind } = checkAuditEvent(event);
+    checkAuditEvent(event);
+    const deferred = currentRequestRows()?.rows.filter((row) => row.writtenId === null) ?? [];
+    if (deferred.length === 0) return this.write(issuer, event);
+    return this.db.transaction(() => {
+      for (const row of deferred) row.writtenId = this.write(row.issuer, row.event).id;
+      return this.write(issuer, event);
+    })();
+  }
+
+  /**
+   * A row a request's check produces (`capability_check`): inside a request it waits for the
+   * request's change and commits with it (or alone when the request ends); elsewhere it is
+   * written at once.
+   */
+  appendWithRequest(issuer: AgentId, event: NewAuditEvent): void {
+    checkAuditEvent(event);
+    const request = currentRequestRows();
+    if (request === null) this.append(issuer, event);
+    else request.rows.push({ issuer, event, writtenId: null });
+  }
+
+  /**
+   * The end of a request: writes, in one transaction, its deferred rows that no change took
+   * along, and those whose transaction rolled back. Throws when they cannot be written.
+   */
+  writeRequestRows(request: RequestRows): void {
+    const exists = statement(this.db, ROW_EXISTS);
+    const missing = request.rows.filter((row) => row.writtenId === null || exists.get(row.writtenId) === undefined);
+    if (missing.length === 0) return;
+    this.db.transaction(() => {
+      for (const row of missing) row.writtenId = this.write(row.issuer, row.event).id;
+    })();
+  }
+
+  private write(issuer: AgentId, event: NewAuditEvent): AuditEvent {
+    const { kind } = event;
     const given = event.payload as Record<string, unknown>;
     // A refusal row may quote what the caller sent, wherever it was built: token-shaped runs are cut here.
     const safe = isRefusalRow(kind, given) ? redactRefusal(given, this.publicRuns) : given;
     const payload = wellFormedJson(safe); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
     const previous = this.newestRow() ?? this.anchor();
     const seq = previous.seq + 1;
-    // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is
-    // synchronous, so nothing can interleave between the read above and the write). A row that
-    // also signs a checkpoint needs both writes in one transaction.
-    if (!this.db.inTransaction && seq % CHECKPOINT_EVERY === 0) {
-      return this.db.transaction(() => this.append(issuer, event))();
-    }
     const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
     const event_hash = eventHash(content);
     const chain_hash = chainHash(previous.chain_hash, event_hash);
-    statement(this.db, INSERT_ROW).run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
-    if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
+    const insert = () => {
+      statement(this.db, INSERT_ROW).run(seq, content.id, content.timestamp_ms, issuer.display, issuer.pubkey, kind, JSON.stringify(payload), event_hash, chain_hash);
+      if (seq % CHECKPOINT_EVERY === 0) this.writeCheckpoint(seq, chain_hash);
+    };
+    // A lone row is one INSERT (autocommit, or part of the caller's transaction; the daemon is
+    // the only writer and this function is synchronous, so nothing can interleave between the
+    // read above and the write). A row that also signs a checkpoint needs both writes in one
+    // transaction (a savepoint inside the caller's).
+    if (seq % CHECKPOINT_EVERY === 0) this.db.transaction(insert)();
+    else insert();
     const stored: AuditEvent = { ...content, event_hash, chain_hash };
     this.queueNotification(stored);
     this.head.noteAppend();

@@ -11,3 +11,4 @@ export { intentTimelineRows } from './intent-timeline.js';
 export { verifyAuditSinceCheckpoint, type AuditTailReport } from './verify-tail.js';
 export * from './intent-history.js';
 export { isRefusalRow, knownPubkeys, redactRefusal } from './refusal-rows.js';
+export { currentRequestRows, RequestRows, runWithRequestRows, outsideRequest } from './request-rows.js';

@@ -329,7 +329,7 @@ export class CapabilityService {
 
   // ---------------------------------------------------------------- checks
 
-  /** Checks the caller for `required` (a concrete action) and writes `capability_check`. */
+  /** Checks the caller for `required` (a concrete action) and writes `capability_check` (with the request's change: AuditLog.appendWithRequest). */
   check(input: CheckInput): CheckResult {
     assertValidAction(input.required, { allowWildcard: false });
     const now = this.clock.now();
@@ -358,7 +358,7 @@ export class CapabilityService {
     }
     const passed = passedId !== undefined;
     reason = passed ? undefined : (reason ?? `${input.caller.display} holds no live capability for ${input.required}`);
-    this.audit.append(input.caller, { kind: 'capability_check', payload: {
+    this.audit.appendWithRequest(input.caller, { kind: 'capability_check', payload: {
       required: redact(input.required),
       missing: passed ? null : input.required,
       passed,

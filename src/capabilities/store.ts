@@ -152,7 +152,8 @@ export class CapabilityStore {
       for (const row of rows) revoke.run(at, row.id);
       return rows.map((row) => row.id);
     };
-    return this.db.inTransaction ? run() : this.db.transaction(run)();
+    // Inside a caller's transaction (or a request's group commit) this is a savepoint: all or nothing either way.
+    return this.db.transaction(run)();
   }
 
   /**
@@ -183,6 +184,7 @@ export class CapabilityStore {
       for (const id of doomed) remove.run(id);
       return [...doomed];
     };
-    return this.db.inTransaction ? run() : this.db.transaction(run)();
+    // Inside a caller's transaction (or a request's group commit) this is a savepoint: all or nothing either way.
+    return this.db.transaction(run)();
   }
 }

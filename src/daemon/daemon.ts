@@ -1,7 +1,7 @@
 import { unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { AuditLog, verifyAuditSinceCheckpoint } from '../audit/index.js';
+import { AuditLog, currentRequestRows, verifyAuditSinceCheckpoint } from '../audit/index.js';
 import { BudgetService } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
 import { IgnoreGate } from '../policy/index.js';
@@ -18,7 +18,7 @@ import { DaemonConfig } from '../config/index.js';
 import { currentMcpConfig, mcpServersOf, reloadConfig, type ReloadOutcome } from './config-reload.js';
 import { ensureOperatorToken, PeerQueries, PeerRegistry } from '../peers/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../gateway/index.js';
-import { failedOnFullDisk, migrate, openDatabase, readState, StorageReserve, writeState, type Db } from '../store/index.js';
+import { failedOnFullDisk, GroupCommit, migrate, openDatabase, readState, StorageReserve, writeState, type Db } from '../store/index.js';
 import { IpcServer } from './ipc-server.js';
 import { ConsoleSessions } from '../console/index.js';
 import { agentTaskRun, createAuthorizer, hostCallOpener, intentAuthorize, TokenDisconnector, type Caller, type DaemonContext } from '../requests/index.js';
@@ -38,6 +38,8 @@ export interface DaemonOptions {
   /** Human lines on stderr instead of JSON (the binary, when stderr is a terminal). */
   humanLogs?: boolean;
   shutdownGraceMs?: number;
+  /** One commit per event-loop turn for every request's writes (default true; docs/performance.md). */
+  groupCommit?: boolean;
   /** Agent runtime overrides (tests): environment, kill grace, runsc path. */
   agentRuntime?: AgentRuntimeOptions;
   /** The HTTP gateway (SPEC 4); absent or false: none (in-process tests, `--no-http`). */
@@ -70,6 +72,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const db = openDatabase(paths.db);
     cleanups.push(() => db.close());
     const schema = migrate(db, undefined, clock.now());
+    const commits = new GroupCommit(db, options.groupCommit ?? true, () => currentRequestRows() !== null);
+    // Runs before db.close (cleanups run last first): what the last turn wrote is committed.
+    cleanups.push(() => commits.commitNow());
     const audit = new AuditLog(db, identity.keys, clock);
     checkAuditAtStart(db, audit, identity, logger.log);
     const peers = new PeerRegistry(db, clock);
@@ -164,6 +169,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       paths,
       config,
       db,
+      commits,
       clock,
       log: logger.log,
       identity,

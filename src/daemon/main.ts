@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const daemon = await startDaemon({ home, logToStderr: true, humanLogs: process.stderr.isTTY === true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env) });
+  const daemon = await startDaemon({ home, logToStderr: true, humanLogs: process.stderr.isTTY === true, http, shutdownGraceMs: shutdownGraceFromEnv(process.env), groupCommit: groupCommitFromEnv(process.env) });
   // SIGHUP re-reads config.toml; an invalid file is refused and the config in use kept (docs/configuration.md).
   const onHangup = () => void daemon.reload();
   process.on('SIGHUP', onHangup);
@@ -65,6 +65,14 @@ function shutdownGraceFromEnv(env: NodeJS.ProcessEnv): number | undefined {
     throw new CovenantError('E_BAD_REQUEST', `COVENANT_SHUTDOWN_GRACE_MS must be a number of milliseconds (0 to 9999999), not ${JSON.stringify(raw.slice(0, 40))}`);
   }
   return Number(raw);
+}
+
+/** `COVENANT_GROUP_COMMIT=off`: every transaction commits by itself (the bench's baseline; default on). */
+function groupCommitFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.COVENANT_GROUP_COMMIT?.trim();
+  if (!raw || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new CovenantError('E_BAD_REQUEST', `COVENANT_GROUP_COMMIT must be on or off, not ${JSON.stringify(raw.slice(0, 40))}`);
 }
 
 main(process.argv).then(

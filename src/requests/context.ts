@@ -11,7 +11,7 @@ import type { ModelService } from '../model/index.js';
 import type { AgentRuntime } from '../runtime/index.js';
 import type { CapabilityService, IdentityKeyStore } from '../capabilities/index.js';
 import type { PeerQueries, PeerRegistry } from '../peers/index.js';
-import type { Db, StorageReserve } from '../store/index.js';
+import type { Db, GroupCommit, StorageReserve } from '../store/index.js';
 import type { McpServers, ToolRegistry } from '../mcp/index.js';
 import type { ConsoleSessions } from '../console/index.js';
 import type { DaemonConfig } from '../config/index.js';
@@ -27,6 +27,8 @@ export interface DaemonContext {
   /** config.toml as loaded at start or by the latest accepted SIGHUP (docs/configuration.md). */
   config: DaemonConfig;
   db: Db;
+  /** Answers wait for `commits.durable()`: the group commit of the turn that wrote them. */
+  commits: GroupCommit;
   clock: Clock;
   log: Logger;
   identity: DaemonIdentity;

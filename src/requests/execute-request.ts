@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RequestRows, runWithRequestRows } from '../audit/index.js';
 import { CovenantError, cutInput, quoteInput, recordedKind } from '../core/index.js';
 import { isRequestKind, requestDefinition, requestIdOf } from '../protocol/index.js';
 import type { Caller } from './caller.js';
@@ -21,9 +22,40 @@ function describeIssues(error: z.ZodError): string {
 
 /**
  * Runs one authenticated request: the same path for the socket and the HTTP gateway.
- * Parse -> authorize -> handle. Every refusal writes one audit row.
+ * Parse -> authorize -> handle. Every refusal writes one audit row. The request commits once:
+ * its checks' rows are written with its change (or alone at its end, audit/request-rows.ts),
+ * and it is answered only once that is committed (the group commit, store/group-commit.ts).
  */
 export async function executeRequest(ctx: DaemonContext, caller: Caller, message: unknown, signal: AbortSignal): Promise<Reply> {
+  const rows = new RequestRows();
+  return runWithRequestRows(rows, async () => {
+    try {
+      return await committed(ctx, caller, message, rows, await serve(ctx, caller, message, signal));
+    } finally {
+      rows.ended = true;
+    }
+  });
+}
+
+/**
+ * A request's end: its deferred rows written (in one transaction, when no change took them
+ * along), then the answer held until they and its change are committed. When that fails, the
+ * answer is the refusal of the failure instead.
+ */
+async function committed(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows, reply: Reply): Promise<Reply> {
+  try {
+    ctx.audit.writeRequestRows(rows);
+    await ctx.commits.durable();
+    return reply;
+  } catch (error) {
+    const refused = refusal(ctx, caller, message, error);
+    // Its own row is attempted; the answer is an error whether or not that row commits.
+    await ctx.commits.durable().catch(() => undefined);
+    return refused;
+  }
+}
+
+async function serve(ctx: DaemonContext, caller: Caller, message: unknown, signal: AbortSignal): Promise<Reply> {
   const scope: RequestScope = { caller, signal, requestId: requestIdOf(message) };
   try {
     if (typeof message !== 'object' || message === null || Array.isArray(message)) {

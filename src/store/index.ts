@@ -5,3 +5,4 @@ export { readState, writeState } from './daemon-state.js';
 export { asStorageFull, failedOnFullDisk, isStorageFull } from './storage-full.js';
 export { StorageReserve } from './storage-reserve.js';
 export { idsWithPrefix, type PrefixQuery } from './prefix-matches.js';
+export { GroupCommit } from './group-commit.js';

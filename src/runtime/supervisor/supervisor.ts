@@ -13,6 +13,7 @@
  *   exactly one intent; its replacement is started once the run is over;
  * - the outcome: one reason and one message per way a run can end.
  */
+import { outsideRequest } from '../../audit/index.js';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentFailureReason, AgentLaunch, AgentRunner, AgentRunRequest, AgentRunResult } from '../runner.js';
@@ -171,8 +172,11 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       return await this.drive(launched, request, plan, run, t0, fail);
     } finally {
       run.finish();
-      // The replacement is started once this run is over, so the two do not compete.
-      if (warm) setImmediate(() => this.fillWarm(key, plan));
+      // The replacement is started once this run is over and its answer is sent: spawn is
+      // synchronous (3-6 ms of blocked loop). The answer's group commit runs in this turn's
+      // setImmediate and the reply is written right after it, so the spawn waits one turn more,
+      // and outside this request (its rows are not the warm process's).
+      if (warm) setImmediate(() => setImmediate(() => outsideRequest(() => this.fillWarm(key, plan))));
     }
   }
 

@@ -1,0 +1,104 @@
+import type { Db } from './database.js';
+
+interface Group {
+  done: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit (docs/performance.md, "Group commit"): every transaction a request opens during
+ * one event-loop turn joins one SQLite transaction (each becomes a savepoint of it), committed
+ * once at the end of the turn (`setImmediate`), so concurrent requests share one fsync. Work
+ * outside requests (start-up, shutdown, timers) commits by itself, at once, as before. Durability
+ * is unchanged (`synchronous = FULL`): a request is answered only after `durable()`, which
+ * resolves once everything written before it is committed. Disabled, every transaction commits
+ * by itself and `durable()` resolves at once.
+ */
+export class GroupCommit {
+  private group: Group | null = null;
+  private readonly settled = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    readonly enabled: boolean,
+    /** Whether a request is being served (only requests wait for `durable()` before answering). */
+    private readonly inRequest: () => boolean,
+  ) {
+    if (enabled) this.wrapTransactions();
+  }
+
+  /** Resolves when everything written so far is committed; rejects when its group failed to commit. */
+  durable(): Promise<void> {
+    if (this.group !== null && !this.db.inTransaction) this.fail(new Error('the group transaction was rolled back by SQLite'));
+    return this.group?.done ?? this.settled;
+  }
+
+  /** Commits the open group now (shutdown, before the database is closed). */
+  commitNow(): void {
+    this.commit();
+  }
+
+  /** Opens this turn's group for a request's transaction, unless a transaction is already open. */
+  private join(): void {
+    if (this.db.inTransaction || !this.inRequest()) return;
+    // An open group whose transaction is gone: SQLite rolled it back (a full disk, an I/O error).
+    if (this.group !== null) this.fail(new Error('the group transaction was rolled back by SQLite'));
+    this.db.exec('BEGIN IMMEDIATE');
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A group nobody waits for (start-up, timers) must not become an unhandled rejection.
+    done.catch(() => undefined);
+    this.group = { done, resolve, reject };
+    setImmediate(() => this.commit());
+  }
+
+  private commit(): void {
+    const group = this.group;
+    if (group === null) return;
+    if (!this.db.inTransaction) {
+      this.fail(new Error('the group transaction was rolled back by SQLite'));
+      return;
+    }
+    this.group = null;
+    try {
+      this.db.exec('COMMIT');
+      group.resolve();
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      group.reject(error);
+    }
+  }
+
+  private fail(error: Error): void {
+    const group = this.group;
+    this.group = null;
+    group?.reject(error);
+  }
+
+  /** `db.transaction(fn)` opens the turn's group first, so its transaction runs as a savepoint of it. */
+  private wrapTransactions(): void {
+    const original = this.db.transaction.bind(this.db);
+    const joining =
+      <A extends unknown[], R>(run: (...args: A) => R) =>
+      (...args: A): R => {
+        this.join();
+        return run(...args);
+      };
+    const transaction = <A extends unknown[], R>(fn: (...args: A) => R) => {
+      const inner = original(fn);
+      const joined = joining((...args: A) => inner(...args));
+      return Object.assign(joined, {
+        default: joined,
+        deferred: joining((...args: A) => inner.deferred(...args)),
+        immediate: joining((...args: A) => inner.immediate(...args)),
+        exclusive: joining((...args: A) => inner.exclusive(...args)),
+      });
+    };
+    this.db.transaction = transaction as Db['transaction'];
+  }
+}
