@@ -9,6 +9,7 @@ import { memoryRetention } from './006_memory_retention.js';
 import { memorySearch } from './008_memory_search.js';
 import { a2aMailbox } from './009_a2a_mailbox.js';
 import { consoleSessions } from './010_console_sessions.js';
+import { receiptBatchCursor } from './016_receipt_batch_cursor.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions, receiptBatchCursor];
