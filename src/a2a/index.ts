@@ -6,3 +6,4 @@ export { Wakeups, longPoll } from './wakeups.js';
 export { AgentTaskWorker, type AgentTaskRun } from './agent-worker.js';
 export { RetryStaleTimer } from './retry-stale-timer.js';
 export { buildAgentCard, signAgentCard, verifyAgentCard, A2A_RPC_PATH, AGENT_CARD_PATH, type AgentCardJson, type CardVerdict } from './agent-card.js';
+export { connectRemote, type ConnectOptions, type RemoteConnection } from './client/index.js';

@@ -18,6 +18,14 @@ export interface TaskListQuery {
   limit: number;
 }
 
+export interface SentQuery {
+  senderPubkey: string;
+  states?: readonly A2aTaskState[] | undefined;
+  resultStatuses?: ReadonlyArray<'ok' | 'error' | 'partial'> | undefined;
+  limit: number;
+  offset: number;
+}
+
 /**
  * The SQL of the mailbox. Every write here runs inside the caller's transaction, which also
  * writes the change's audit row (MailboxService). Each state change appends to `a2a_task_events`.
@@ -136,6 +144,31 @@ export class TaskStore {
       task.run(id);
       events.run(id);
     }
+  }
+
+  /** The newest task `senderPubkey` sent under idempotency key `key`, to any recipient. */
+  bySenderKey(senderPubkey: string, key: string): TaskRow | null {
+    const row = statement(this.db, `SELECT * FROM a2a_tasks WHERE sender_pubkey = ? AND idempotency_key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`).get(senderPubkey, key);
+    return (row as TaskRow | undefined) ?? null;
+  }
+
+  /** One page of the tasks `senderPubkey` sent, newest first, optionally only some states / result statuses, and how many there are. */
+  sentBy(query: SentQuery): { rows: TaskRow[]; total: number } {
+    const parts = ['sender_pubkey = ?'];
+    const args: unknown[] = [query.senderPubkey];
+    if (query.states) {
+      parts.push(`state IN (${query.states.map(() => '?').join(', ')})`);
+      args.push(...query.states);
+    }
+    if (query.resultStatuses) {
+      parts.push(`result_status IN (${query.resultStatuses.map(() => '?').join(', ')})`);
+      args.push(...query.resultStatuses);
+    }
+    const clause = parts.join(' AND ');
+    const total = statement(this.db, `SELECT count(*) FROM a2a_tasks WHERE ${clause}`).pluck().get(...args) as number;
+    const rows = statement(this.db, `SELECT * FROM a2a_tasks WHERE ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+      .all(...args, query.limit, query.offset) as TaskRow[];
+    return { rows, total };
   }
 
   /** A task's state changes, in order, after `afterSeq` (the durable log a subscriber replays). */

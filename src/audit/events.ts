@@ -288,6 +288,7 @@ export const AUDIT_EVENTS = {
   a2a_lease_mismatch: z.strictObject({ task_id: z.string(), action: z.string(), current_lease_id: z.string().nullable() }),
   a2a_retry_stale_run: z.strictObject({ enabled: z.boolean(), min_lease_age_ms: z.number(), max_attempts: z.number(), requeued: z.array(z.string()), gave_up: z.array(z.string()) }),
   a2a_compacted: z.strictObject({ removed: z.number(), task_ids_sha256: Sha256Hex }),
+  a2a_rpc_rejected: z.strictObject({ method: z.string().nullable(), version: z.string(), rpc_code: z.number(), code: z.string() }),
 } as const satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENTS;

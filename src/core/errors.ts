@@ -67,6 +67,10 @@ export const ERROR_CATALOGUE = {
   E_MODEL_TIMEOUT: { status: 504 },
   // A2A: a requeue, force-error or respond named a lease that is not the task's current one (the stale-lease guard).
   E_LEASE_MISMATCH: { status: 409 },
+  // A2A: a remote daemon's agent card is unsigned, its signature does not verify, or it is no card at all.
+  E_REMOTE_CARD_INVALID: { status: 502 },
+  // A2A: a remote daemon's agent card is signed by another key than the one pinned for it.
+  E_REMOTE_CARD_MISMATCH: { status: 502 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -19,6 +19,7 @@ import { openApiDocument } from './openapi.js';
 import { mountPublicRoutes } from './routes/public.js';
 import { mountConsolePublicRoutes, mountConsoleWhoamiRoute } from './console/routes.js';
 import { mountRequestRoutes, type RouteEntry } from './routes/requests.js';
+import { mountA2aRpcRoute } from './routes/a2a-rpc.js';
 import { gatewayRoutes } from './routes/table.js';
 import { EVENT_STREAMS, mountEventStream, StreamRegistry } from './streams/index.js';
 
@@ -88,6 +89,7 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   app.use('*', checkRoute(ctx, routeMethods));
   app.use('*', limitBody(ctx, MAX_BODY_BYTES));
   for (const stream of EVENT_STREAMS) mountEventStream(app, ctx, stream, state.streams, options.heartbeatMs ?? HEARTBEAT_MS);
+  mountA2aRpcRoute(app, ctx, state.streams, { sendWaitMs: options.a2aSendWaitMs });
   mountRequestRoutes(app, ctx);
   mountConsoleWhoamiRoute(app);
   return { app, state };

@@ -1,13 +1,14 @@
 import { CovenantError } from '../core/index.js';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type GatewayOptions } from './options.js';
 
-export type EnvGatewayOptions = Pick<GatewayOptions, 'host' | 'port' | 'origins' | 'ratePerSecond' | 'burst'>;
+export type EnvGatewayOptions = Pick<GatewayOptions, 'host' | 'port' | 'origins' | 'ratePerSecond' | 'burst' | 'a2aSendWaitMs'>;
 
 /**
  * Gateway settings from the environment (SPEC 4): COVENANT_HTTP_BIND_ADDR (default 127.0.0.1),
  * COVENANT_HTTP_PORT (default 8421), COVENANT_HTTP_ORIGINS (comma-separated, default none),
  * and the rate limit COVENANT_HTTP_RATE (requests/s per token, default 50) and
- * COVENANT_HTTP_BURST (default 100).
+ * COVENANT_HTTP_BURST (default 100); COVENANT_A2A_SEND_WAIT_MS bounds a blocking A2A SendMessage
+ * (default 30 000).
  */
 export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions {
   const host = env.COVENANT_HTTP_BIND_ADDR?.trim() || DEFAULT_HTTP_HOST;
@@ -36,6 +37,8 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions
   if (rate !== undefined) options.ratePerSecond = rate;
   const burst = positiveNumber(env, 'COVENANT_HTTP_BURST', true);
   if (burst !== undefined) options.burst = burst;
+  const sendWait = positiveNumber(env, 'COVENANT_A2A_SEND_WAIT_MS', true);
+  if (sendWait !== undefined) options.a2aSendWaitMs = sendWait;
   return options;
 }
 

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Interval of SSE heartbeat comments (tests shorten it). */
   heartbeatMs?: number;
+  /** How long a blocking A2A SendMessage waits for the task to finish (default 30 s; COVENANT_A2A_SEND_WAIT_MS). */
+  a2aSendWaitMs?: number;
 }
 
-export type AppOptions = Pick<GatewayOptions, 'origins' | 'ratePerSecond' | 'burst' | 'clock' | 'heartbeatMs'>;
+export type AppOptions = Pick<GatewayOptions, 'origins' | 'ratePerSecond' | 'burst' | 'clock' | 'heartbeatMs' | 'a2aSendWaitMs'>;

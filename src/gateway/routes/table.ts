@@ -1,5 +1,6 @@
 import { CONSOLE_PUBLIC_ROUTES, CONSOLE_WHOAMI_ROUTE } from '../console/routes.js';
 import { EVENT_STREAMS } from '../streams/index.js';
+import { A2A_RPC_ROUTE } from './a2a-rpc.js';
 import { PUBLIC_ROUTES } from './public.js';
 import { requestRoutes, type RouteEntry } from './requests.js';
 
@@ -10,6 +11,7 @@ export function gatewayRoutes(): RouteEntry[] {
     ...CONSOLE_PUBLIC_ROUTES,
     CONSOLE_WHOAMI_ROUTE,
     ...EVENT_STREAMS.map((stream): RouteEntry => ({ method: 'GET', path: stream.path, name: stream.name, summary: stream.summary })),
+    A2A_RPC_ROUTE,
     ...requestRoutes(),
   ];
   const seen = new Map<string, string>();

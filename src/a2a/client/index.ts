@@ -1,0 +1,1 @@
+export { connectRemote, type ConnectOptions, type RemoteConnection } from './verified-client.js';
