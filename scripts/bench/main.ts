@@ -15,7 +15,7 @@ import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
 import { benchLocalModel } from './local-model.js';
-import { benchMemorySearch } from './memory-search.js';
+import { benchMemoryReadmes, benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
 import { formatTable, type Ratio } from './stats.js';
 
@@ -40,6 +40,7 @@ const BENCHES: Record<string, Bench> = {
   'capability-audit': async (c) => benchCapabilityAudit(c.dir),
   'receipts-flush': async (c) => benchReceiptsFlush(c.dir),
   'http-vs-ipc': async (c) => benchHttpVsIpc(c.sock, c.httpUrl, c.token, c.dir),
+  'memory-quality': async (c) => benchMemoryReadmes(c.dir),
   'memory-search': async (c) => benchMemorySearch(c.dir),
   mcp: async (c) => benchMcp(c.dir),
   'dispatch-trusted-local': async (c) => benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env),

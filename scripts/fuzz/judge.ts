@@ -1,28 +1,10 @@
 import type { DecodedFrame } from '../../src/ipc/framing.js';
+import { isRefusalRow as isRefusalEvent } from '../../src/audit/index.js';
 import { isErrorCode, statusOf } from '../../src/core/errors.js';
 
-/**
- * Audit rows that record a refusal. A refused request must leave at least one of them; the
- * names come from the audit catalogue (docs/audit.md) plus the generic suffixes.
- */
-const REFUSAL_KINDS = new Set([
-  'request_rejected',
-  'frame_rejected',
-  'authentication_failed',
-  'rate_limited',
-  'budget_exhausted',
-  'budget_preempted',
-  'connection_refused',
-]);
-
+/** An audit row that records a refusal (the catalogue's rule, src/audit/refusal-rows.ts); a refused request must leave one. */
 export function isRefusalRow(kind: string, payload: string): boolean {
-  if (REFUSAL_KINDS.has(kind) || kind.endsWith('_rejected') || kind.endsWith('_refused') || kind.endsWith('_denied') || kind.endsWith('_failed')) return true;
-  if (kind === 'capability_check') return parsed(payload)?.passed === false;
-  if (kind === 'tool_call_completed') {
-    const outcome = parsed(payload)?.outcome;
-    return typeof outcome === 'string' && outcome !== 'ok' && outcome !== 'tool_error';
-  }
-  return false;
+  return isRefusalEvent(kind, parsed(payload));
 }
 
 function parsed(payload: string): Record<string, unknown> | null {

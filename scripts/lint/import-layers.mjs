@@ -39,6 +39,7 @@ export const LIGHT_ENTRIES = {
   'core/intent-text.ts': 'the CLI refuses a blank intent before it connects',
   'core/human-time.ts': 'the CLI prints times and durations',
   'core/id-prefix.ts': 'the CLI shows short ids',
+  'core/log-format.ts': '`covenant logs` prints human lines',
   'home/layout.ts': 'the CLI finds the socket and token',
   'protocol/constants.ts': 'frame limits for the socket client without zod',
   'identity/keys.ts': 'ed25519 for the offline proof check (covenant receipts verify-proof)',

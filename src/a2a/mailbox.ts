@@ -4,7 +4,7 @@
  * waiters are woken only after it commits. A lease is written before the task is handed out.
  */
 import type { AuditLog, NewAuditEvent } from '../audit/index.js';
-import { CovenantError, newId, redact, sha256Hex, type Clock } from '../core/index.js';
+import { CovenantError, newId, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import {
   A2A_DEFAULT_MAX_ATTEMPTS,
@@ -57,7 +57,7 @@ export const taskKey = (taskId: string) => `task:${taskId}`;
 export const AGENTS_KEY = 'agents';
 
 function rejected(code: 'E_NOT_FOUND' | 'E_FORBIDDEN' | 'E_CONFLICT', message: string, taskId: string, reason: string): CovenantError {
-  return new CovenantError(code, message, { auditEvent: { kind: 'a2a_result_rejected', payload: { task_id: redact(taskId), reason } } });
+  return new CovenantError(code, message, { auditEvent: { kind: 'a2a_result_rejected', payload: { task_id: taskId, reason } } });
 }
 
 export class MailboxService {
@@ -187,10 +187,10 @@ export class MailboxService {
   requireRespondable(taskId: string, leasedTo: string, leaseId?: string): TaskRow {
     const task = this.store.get(taskId);
     if (!task || (task.leased_to !== leasedTo && task.recipient_key !== leasedTo)) {
-      throw rejected('E_NOT_FOUND', `no task ${redact(taskId)} addressed to you; see covenant a2a status`, taskId, 'unknown_task');
+      throw rejected('E_NOT_FOUND', `no task ${taskId} addressed to you; see covenant a2a status`, taskId, 'unknown_task');
     }
     if (task.state !== 'in_flight' || task.leased_to !== leasedTo) {
-      throw rejected('E_CONFLICT', `task ${redact(taskId)} is ${task.state}, not leased to you; only the holder of its lease may respond`, taskId, `state_${task.state}`);
+      throw rejected('E_CONFLICT', `task ${taskId} is ${task.state}, not leased to you; only the holder of its lease may respond`, taskId, `state_${task.state}`);
     }
     if (leaseId !== undefined && leaseId !== task.lease_id) throw this.leaseMismatch(task, 'respond');
     return task;
@@ -229,10 +229,10 @@ export class MailboxService {
     const outcome = this.deps.db.transaction(() => {
       const task = this.store.get(taskId);
       if (!task || task.sender_pubkey !== caller.pubkey) {
-        throw new CovenantError('E_NOT_FOUND', `no task ${redact(taskId)} sent by you; see covenant a2a status`);
+        throw new CovenantError('E_NOT_FOUND', `no task ${taskId} sent by you; see covenant a2a status`);
       }
       if (task.state !== 'queued' && task.state !== 'in_flight') {
-        throw new CovenantError('E_CONFLICT', `task ${redact(taskId)} is ${task.state}; only a queued or in-flight task can be canceled`);
+        throw new CovenantError('E_CONFLICT', `task ${taskId} is ${task.state}; only a queued or in-flight task can be canceled`);
       }
       this.store.cancel(taskId, this.deps.clock.now());
       this.append(caller, { kind: 'a2a_task_canceled', payload: { task_id: taskId, previous_state: task.state } });
@@ -273,7 +273,7 @@ export class MailboxService {
 
   private leasedTask(taskId: string, leaseId: string, action: string): TaskRow {
     const task = this.store.get(taskId);
-    if (!task) throw new CovenantError('E_NOT_FOUND', `no task ${redact(taskId)}; see covenant a2a status`);
+    if (!task) throw new CovenantError('E_NOT_FOUND', `no task ${taskId}; see covenant a2a status`);
     if (task.state !== 'in_flight' || task.lease_id !== leaseId) throw this.leaseMismatch(task, action);
     return task;
   }

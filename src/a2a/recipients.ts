@@ -1,4 +1,4 @@
-import { CovenantError, redact } from '../core/index.js';
+import { CovenantError } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { PeerQueries } from '../peers/index.js';
 import type { InstalledAgents } from '../runtime/index.js';
@@ -25,9 +25,7 @@ export function recipientRejected(code: 'E_NOT_FOUND' | 'E_BAD_REQUEST' | 'E_CAP
  * pubkey prefix). Unknown and ambiguous names are refused; nothing is queued.
  */
 export function resolveRecipient(deps: RecipientDeps, name: string): Recipient {
-  // Token-shaped runs are cut before the name is shown in a refusal or its audit row.
-  const redacted = redact(name);
-  const shown = redacted.length > 80 ? `${redacted.slice(0, 80)}…` : redacted;
+  const shown = name.length > 80 ? `${name.slice(0, 80)}…` : name;
   if (name.endsWith(AGENT_SUFFIX)) {
     const id = name.slice(0, -AGENT_SUFFIX.length);
     if (!deps.agents.get(id)) {

@@ -1,9 +1,10 @@
-import { newId, toBase58, wellFormedJson, type Clock } from '../core/index.js';
+import { newId, toBase58, wellFormedJson, type Clock, type PublicRun } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
 import { statement, type Db } from '../store/index.js';
 import { writePurgeAnchor } from './anchor.js';
 import { checkAuditEvent, type NewAuditEvent } from './events.js';
 import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
+import { isRefusalRow, knownPubkeys, redactRefusal } from './refusal-rows.js';
 import { auditHeadPath } from './head.js';
 import { AuditHeadKeeper } from './head-keeper.js';
 import type { SignedMark } from './signed-mark.js';
@@ -73,6 +74,7 @@ export class AuditLog {
   private readonly listeners = new Set<AuditListener>();
   private pending: AuditEvent[] = [];
   private readonly head: AuditHeadKeeper;
+  private readonly publicRuns: PublicRun;
 
   constructor(
     private readonly db: Db,
@@ -81,6 +83,7 @@ export class AuditLog {
   ) {
     this.head = new AuditHeadKeeper(db, daemonKeys, clock, auditHeadPath(db));
     this.head.open();
+    this.publicRuns = knownPubkeys(db, daemonKeys.publicKeyB58);
   }
 
   private newestRow(): { seq: number; chain_hash: string } | undefined {
@@ -90,7 +93,10 @@ export class AuditLog {
   /** Appends one catalogued event (src/audit/events.ts); a payload off its kind's schema is refused before anything is written. */
   append(issuer: AgentId, event: NewAuditEvent): AuditEvent {
     const { kind } = checkAuditEvent(event);
-    const payload = wellFormedJson(event.payload as Record<string, unknown>); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
+    const given = event.payload as Record<string, unknown>;
+    // A refusal row may quote what the caller sent, wherever it was built: token-shaped runs are cut here.
+    const safe = isRefusalRow(kind, given) ? redactRefusal(given, this.publicRuns) : given;
+    const payload = wellFormedJson(safe); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
     const previous = this.newestRow() ?? this.anchor();
     const seq = previous.seq + 1;
     // A lone row is one INSERT (autocommit; the daemon is the only writer and this function is

@@ -211,6 +211,8 @@ export const AUDIT_EVENTS = {
   budget_preempted: z.strictObject({ ...Budget, wall_ms: z.number(), requested: z.number(), remaining: z.number(), refill_eta_ms: z.number() }),
   intent_resume_deferred: z.strictObject({ ...Budget, remaining: z.number(), refill_eta_ms: z.number() }),
   intent_resumed: z.strictObject({ ...Budget, reason: z.string() }),
+  /** Written at start for a resumed intent whose run the daemon did not outlive (SIGKILL, power loss). */
+  intent_interrupted: z.strictObject({ ...Budget, reason: z.literal('daemon_stopped') }),
 
   // memory
   memory_written: z.strictObject({

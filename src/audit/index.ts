@@ -10,3 +10,4 @@ export { AuditLookups, type DispatchedRow } from './lookups.js';
 export { intentTimelineRows } from './intent-timeline.js';
 export { verifyAuditSinceCheckpoint, type AuditTailReport } from './verify-tail.js';
 export * from './intent-history.js';
+export { isRefusalRow, knownPubkeys, redactRefusal } from './refusal-rows.js';

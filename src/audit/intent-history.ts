@@ -17,6 +17,7 @@ export const INTENT_STATUS_OF_KIND = {
   budget_exhausted: 'paused',
   budget_preempted: 'paused',
   intent_resumed: 'running',
+  intent_interrupted: 'failed',
 } as const satisfies Record<string, IntentListStatus>;
 
 /** Rows that name an intent without changing its status. */
@@ -51,6 +52,8 @@ export function intentOutcome(
       return { ...base, reason: text(payload.reason), message: text(payload.message) };
     case 'intent_ignored':
       return { ...base, reason: 'ignored', message: `matched .covenantignore rule ${text(payload.matched_rule) ?? '(unknown)'}` };
+    case 'intent_interrupted':
+      return { ...base, reason: 'interrupted', message: 'covenantd stopped during the resumed run (nothing was charged); submit the intent again' };
     case 'budget_exhausted':
     case 'budget_preempted':
       return { ...base, reason: kind, refill_eta_ms: typeof payload.refill_eta_ms === 'number' ? payload.refill_eta_ms : -1 };

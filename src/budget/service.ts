@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/index.js';
+import { listIntents, type AuditLog } from '../audit/index.js';
 import { CovenantError, formatDuration, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { IntentOutcome } from '../protocol/index.js';
@@ -460,5 +460,22 @@ export class BudgetService implements BudgetStep {
       return { ...outcome, ok: false, mode: 'still_paused', refill_eta_ms: again?.refill_eta_ms ?? -1 };
     }
     return { ...outcome, ok: true, mode: 'resumed', refill_eta_ms: null };
+  }
+
+  /**
+   * At start, before any run: a resumed intent whose run the daemon did not outlive (SIGKILL,
+   * power loss) still has `intent_resumed` as its newest status row, `running` forever. Each is
+   * marked failed by an `intent_interrupted` row issued as its caller (so its owner's list shows
+   * it). Its checkpoint stays claimed (a paused intent is resumed once) and nothing was charged:
+   * a run is charged when it settles. Returns the intent ids.
+   */
+  failInterruptedResumes(): string[] {
+    return this.tx(() => {
+      const stale = listIntents(this.deps.db, { owner: null, status: 'running', limit: 100_000 });
+      for (const intent of stale) {
+        this.deps.audit.append(intent.caller, { kind: 'intent_interrupted', payload: { intent_id: intent.intent_id, agent: intent.agent ?? '', reason: 'daemon_stopped' } });
+      }
+      return stale.map((intent) => intent.intent_id);
+    });
   }
 }

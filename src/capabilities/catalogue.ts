@@ -1,4 +1,4 @@
-import { quoteInput, redact } from '../core/index.js';
+import { quoteInput } from '../core/index.js';
 import { MEMORY_TIERS } from '../protocol/index.js';
 import { actionMatches } from './actions.js';
 
@@ -108,10 +108,9 @@ export function nearestAction(action: string, declared: Iterable<string> = []): 
 /** Why `capabilities grant` refuses an action it does not know, with a did-you-mean and the way out. */
 export function unknownActionMessage(action: string, declared: Iterable<string> = []): string {
   const nearest = nearestAction(action, [...declared]);
-  // The guess may instantiate a pattern with the caller's own segment (a2a.recv.<input>): cut it like the input.
-  const guess = nearest === null ? '' : ` (did you mean ${redact(nearest)}?)`;
+  const guess = nearest === null ? '' : ` (did you mean ${nearest}?)`;
   return (
-    `unknown action ${quoteInput(redact(action))}${guess}: it is not in the daemon's action catalogue (docs/capabilities.md) nor declared by an installed agent; ` +
+    `unknown action ${quoteInput(action)}${guess}: it is not in the daemon's action catalogue (docs/capabilities.md) nor declared by an installed agent; ` +
     'to grant an action of an agent that is not installed yet, add --allow-unknown-action'
   );
 }

@@ -80,13 +80,13 @@ export interface RevokeResult {
   removed: string[];
 }
 
-/** Caller input quoted in a message or an audit row: at most `max` characters, secrets cut. */
+/** Caller input quoted in an audit row: at most `max` characters (the audit writer cuts secrets in refusal rows). */
 function shorten(text: string, max = 200): string {
-  return redact(text.length > max ? `${text.slice(0, max)}…` : text);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function rejected(reason: string): CovenantError {
-  return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${redact(reason)}`);
+  return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${reason}`);
 }
 
 /** The refusals of a grant, each audited as `capability_grant_rejected`. */
@@ -153,7 +153,7 @@ export class CapabilityService {
           action: typeof input.action === 'string' ? shorten(input.action) : null,
           subject: subject && typeof subject === 'object' ? { display: String(subject.display), pubkey: String(subject.pubkey) } : null,
           ...(input.to !== undefined ? { target: secretPrefix(String(input.to)) } : {}),
-          reason: redact(error.message),
+          reason: error.message,
         } });
         return { ok: false, error };
       }
@@ -360,10 +360,10 @@ export class CapabilityService {
     reason = passed ? undefined : (reason ?? `${input.caller.display} holds no live capability for ${input.required}`);
     this.audit.append(input.caller, { kind: 'capability_check', payload: {
       required: redact(input.required),
-      missing: passed ? null : redact(input.required),
+      missing: passed ? null : input.required,
       passed,
       capability_id: passedId ?? null,
-      reason: reason === undefined ? null : redact(reason),
+      reason: reason ?? null,
     } });
     if (passed) return { passed, capability_id: passedId };
     return scoped === undefined ? { passed, missing: input.required, reason } : { passed, missing: input.required, reason, scoped };
@@ -376,14 +376,14 @@ export class CapabilityService {
    */
   refusalMessage(input: CheckInput, result: CheckResult, alternatives: readonly string[] = []): string {
     if (result.scoped) {
-      return redact(
+      return (
         `you hold ${input.required} (capability ${result.scoped.capability_id.slice(0, 8)}), but its scope does not admit this request: ` +
-          `${result.scoped.reason}; ${result.scoped.fix}`,
+        `${result.scoped.reason}; ${result.scoped.fix}`
       );
     }
     const to = this.isOperator(input.caller, input.callerIsOperator) ? undefined : input.caller.display;
     const options = alternatives.length === 0 ? '' : ` (or ${alternatives.join(' or ')})`;
-    return redact(`missing capability ${input.required}${options}; grant ${alternatives.length === 0 ? 'it' : 'one'} with: ${grantCommandFor(input.required, to)}`);
+    return `missing capability ${input.required}${options}; grant ${alternatives.length === 0 ? 'it' : 'one'} with: ${grantCommandFor(input.required, to)}`;
   }
 
   /** `check`, throwing E_CAPABILITY_MISSING with the exact grant command when it fails. */

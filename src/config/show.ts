@@ -33,7 +33,7 @@ export function effectiveView(config: Config) {
       server: config.mcp.server.map((server) => ({
         ...server,
         command: redact(server.command),
-        args: server.args.map(redact),
+        args: server.args.map((arg) => redact(arg)),
         env: Object.fromEntries(Object.entries(server.env).map(([name, value]) => [name, secretHint(value)])),
       })),
     },

@@ -11,3 +11,4 @@ export * from './json-object.js';
 export * from './intent-text.js';
 export * from './human-time.js';
 export * from './id-prefix.js';
+export { formatLogLine } from './log-format.js';

@@ -20,14 +20,22 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * A JSON-shaped value whose strings (values and keys, at any depth) are well-formed. Returns the
  * value itself when nothing needed replacing; values that are not plain JSON pass unchanged.
  */
-export function wellFormedJson<T>(value: T, depth = 0): T {
-  if (typeof value === 'string') return wellFormedText(value) as T;
+export function wellFormedJson<T>(value: T): T {
+  return mapJsonStrings(value, wellFormedText);
+}
+
+/**
+ * A JSON-shaped value with `map` applied to every string (values and keys, at any depth).
+ * Returns the value itself when nothing changed; values that are not plain JSON pass unchanged.
+ */
+export function mapJsonStrings<T>(value: T, map: (text: string) => string, depth = 0): T {
+  if (typeof value === 'string') return map(value) as T;
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     const items: readonly unknown[] = value;
     let copy: unknown[] | null = null;
     items.forEach((item, index) => {
-      const fixed = wellFormedJson(item, depth + 1);
+      const fixed = mapJsonStrings(item, map, depth + 1);
       if (fixed !== item) (copy ??= [...items])[index] = fixed;
     });
     return (copy ?? value) as T;
@@ -35,8 +43,8 @@ export function wellFormedJson<T>(value: T, depth = 0): T {
   if (!isPlainObject(value)) return value;
   let changed = false;
   const entries = Object.entries(value).map(([key, item]) => {
-    const fixedKey = wellFormedText(key);
-    const fixed = wellFormedJson(item, depth + 1);
+    const fixedKey = map(key);
+    const fixed = mapJsonStrings(item, map, depth + 1);
     if (fixedKey !== key || fixed !== item) changed = true;
     return [fixedKey, fixed] as const;
   });

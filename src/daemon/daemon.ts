@@ -94,6 +94,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     ignoreGate.seed();
     const budget = new BudgetService({ db, audit, clock, daemon: identity.agentId });
+    const interrupted = budget.failInterruptedResumes();
+    if (interrupted.length > 0) logger.log.warn({ intents: interrupted }, 'resumed intents whose run the last covenantd did not finish are marked failed (intent_interrupted)');
     // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).
     const settlement = new SettlementService({ db, audit, clock, identity, backend: chainBackendFromEnv(process.env) });
     // Memory (SPEC 3, docs/memory.md): [memory.retention] is re-read at every compaction.

@@ -1,6 +1,6 @@
 import { renameSync, statSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { formatLogLine } from './log-format.js';
+import { formatLogLine } from '../core/index.js';
 import { LogFile } from './log-file.js';
 
 export type { Logger };

@@ -48,7 +48,7 @@ export function appendAudit(ctx: DaemonContext, record: AuditRecord): boolean {
  */
 export function refuse(c: Context<GatewayEnv>, ctx: DaemonContext, refusal: CovenantError, site: RefusalSite, headers?: Record<string, string>): Response {
   const answer = recordRefusal(ctx, refusal, site);
-  return errorResponse(c, answer.code, answer.message, answer === refusal ? headers : undefined);
+  return errorResponse(c, answer.code, answer.message, answer === refusal || answer.cause === refusal ? headers : undefined);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { canonicalJson, CovenantError, redact } from '../core/index.js';
+import { canonicalJson, CovenantError } from '../core/index.js';
 import type { ToolServerSchema } from '../protocol/index.js';
 import { loadMcpConfig, type McpConfig, type McpServerConfig } from './config.js';
 import { connectMcpServer, type McpConnection, type McpTool } from './connection.js';
@@ -86,10 +86,10 @@ export class McpServers {
   /** `covenant tools restart <server>`: re-reads its entry, clears the breaker, starts it again. */
   async restart(name: string): Promise<ToolServerView> {
     const config = this.load();
-    if (config.error !== null) throw new CovenantError('E_CONFIG_INVALID', `${config.error}; fix it, then run \`covenant tools restart ${redact(name)}\` again`);
+    if (config.error !== null) throw new CovenantError('E_CONFIG_INVALID', `${config.error}; fix it, then run \`covenant tools restart ${name}\` again`);
     const entry = config.servers.find((e) => (e.ok ? e.config.name === name : e.name === name));
     if (entry === undefined) {
-      throw new CovenantError('E_NOT_FOUND', `no [[mcp.server]] named ${redact(name)} in ${this.options.configPath}; list them with \`covenant tools servers\``);
+      throw new CovenantError('E_NOT_FOUND', `no [[mcp.server]] named ${name} in ${this.options.configPath}; list them with \`covenant tools servers\``);
     }
     if (!entry.ok) throw new CovenantError('E_CONFIG_INVALID', `${entry.error}; fix it, then run \`covenant tools restart ${name}\` again`);
     this.invalid = this.invalid.filter((bad) => bad.name !== name);

@@ -29,9 +29,14 @@ export function matchExpression(query: string): string | null {
 export class LexicalIndex {
   constructor(private readonly db: Db) {}
 
-  /** The `k` best BM25 matches over every record (anyone's, any tier). */
+  /**
+   * The `k` best BM25 matches over every record (anyone's, any tier); equal scores: the newer
+   * (higher rowid) first. Ordered by the `bm25()` value and not by FTS5's `rank` column: the same scores,
+   * but `ORDER BY rank` runs a second, sorting query inside FTS5 and costs about 1.6 times as much
+   * CPU (docs/performance.md, "Memory search").
+   */
   best(match: string, k: number): LexicalHit[] {
-    return statement(this.db, 'SELECT rowid, -bm25(memory_fts) AS score FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rank LIMIT ?').all(match, k) as LexicalHit[];
+    return statement(this.db, 'SELECT rowid, -bm25(memory_fts) AS score FROM memory_fts WHERE memory_fts MATCH ? ORDER BY score DESC, rowid DESC LIMIT ?').all(match, k) as LexicalHit[];
   }
 
   /**
@@ -40,7 +45,7 @@ export class LexicalIndex {
    */
   bestOf(match: string, owner: string, tiers: readonly MemoryTier[], k: number): LexicalHit[] {
     const sql = `SELECT memory_fts.rowid AS rowid, -bm25(memory_fts) AS score FROM memory_fts JOIN memory_records m ON m.rowid = memory_fts.rowid
-         WHERE memory_fts MATCH ? AND m.owner = ? AND m.tier IN (${tiers.map(() => '?').join(', ')}) ORDER BY rank LIMIT ?`;
+         WHERE memory_fts MATCH ? AND m.owner = ? AND m.tier IN (${tiers.map(() => '?').join(', ')}) ORDER BY score DESC, memory_fts.rowid DESC LIMIT ?`;
     return statement(this.db, sql).all(match, owner, ...tiers, k) as LexicalHit[];
   }
 }

@@ -3,7 +3,7 @@
  * created_at, parent, receipt_id, stale}`. This file holds the insert and the reads the
  * dispatch pipeline needs; retention, search and purge build on the same table.
  */
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import { blobToEmbedding, embeddingToBlob } from './embedder.js';
 
 import type { MemoryTier } from '../protocol/index.js';
@@ -55,12 +55,11 @@ export class MemoryRecords {
 
   /** Inserts one record; call it inside the transaction of the event that produced it. */
   insert(record: Omit<MemoryRecord, 'stale'> & { stale?: boolean }): void {
-    this.db
-      .prepare(
-        `INSERT INTO memory_records (id, tier, owner, text, embedding, metadata, created_at, parent, receipt_id, stale)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    statement(
+      this.db,
+      `INSERT INTO memory_records (id, tier, owner, text, embedding, metadata, created_at, parent, receipt_id, stale)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
         record.id,
         record.tier,
         record.owner,

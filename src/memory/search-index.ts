@@ -23,7 +23,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../core/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import type { MemoryTier } from '../protocol/index.js';
 import { INDEX_FILE_FORMAT, loadSegmentFile, writeSegmentFile } from './index-file.js';
 import { Segment, SegmentFileError } from './segment.js';
@@ -178,12 +178,12 @@ export class MemoryIndex {
   ) {}
 
   readEpoch(): number {
-    const row = this.db.prepare('SELECT epoch FROM memory_index_epoch WHERE id = 1').get() as { epoch: number } | undefined;
+    const row = statement(this.db, 'SELECT epoch FROM memory_index_epoch WHERE id = 1').get() as { epoch: number } | undefined;
     return row?.epoch ?? 0;
   }
 
   readMaxRowid(): number {
-    return (this.db.prepare('SELECT coalesce(max(rowid), 0) AS m FROM memory_records').get() as { m: number }).m;
+    return (statement(this.db, 'SELECT coalesce(max(rowid), 0) AS m FROM memory_records').get() as { m: number }).m;
   }
 
   private nonce(): string {

@@ -219,36 +219,42 @@ export class Segment {
 
   /**
    * `scores[i]` = dot(query, record i) for i < count, where the query is given by its non-zero
-   * components (`indices`, `values`). Four columns per pass over the score array, then the scale.
+   * components (`indices`, `values`). Four columns per pass over the score array; the first pass
+   * writes the scores (no separate clearing pass) and the last one applies the scales (no
+   * separate scaling pass). A group of fewer than four repeats its first column with weight 0.
    */
   scoreInto(indices: Int32Array, values: Float32Array, scores: Float32Array): void {
     if (!this.ensureColumns(indices)) throw new SegmentFileError();
     const n = this.count;
     const cap = this.capacity;
     const cols = this.cols;
-    scores.fill(0, 0, n);
+    const scales = this.scales;
     const m = indices.length;
-    let k = 0;
-    for (; k + 4 <= m; k += 4) {
+    if (m === 0) {
+      scores.fill(0, 0, n);
+      return;
+    }
+    for (let k = 0; k < m; k += 4) {
       const o0 = indices[k]! * cap;
-      const o1 = indices[k + 1]! * cap;
-      const o2 = indices[k + 2]! * cap;
-      const o3 = indices[k + 3]! * cap;
+      const o1 = k + 1 < m ? indices[k + 1]! * cap : o0;
+      const o2 = k + 2 < m ? indices[k + 2]! * cap : o0;
+      const o3 = k + 3 < m ? indices[k + 3]! * cap : o0;
       const v0 = values[k]!;
-      const v1 = values[k + 1]!;
-      const v2 = values[k + 2]!;
-      const v3 = values[k + 3]!;
-      for (let i = 0; i < n; i += 1) {
-        scores[i] = scores[i]! + cols[o0 + i]! * v0 + cols[o1 + i]! * v1 + cols[o2 + i]! * v2 + cols[o3 + i]! * v3;
+      const v1 = k + 1 < m ? values[k + 1]! : 0;
+      const v2 = k + 2 < m ? values[k + 2]! : 0;
+      const v3 = k + 3 < m ? values[k + 3]! : 0;
+      const first = k === 0;
+      const last = k + 4 >= m;
+      if (first && last) {
+        for (let i = 0; i < n; i += 1) scores[i] = (cols[o0 + i]! * v0 + cols[o1 + i]! * v1 + cols[o2 + i]! * v2 + cols[o3 + i]! * v3) * scales[i]!;
+      } else if (first) {
+        for (let i = 0; i < n; i += 1) scores[i] = cols[o0 + i]! * v0 + cols[o1 + i]! * v1 + cols[o2 + i]! * v2 + cols[o3 + i]! * v3;
+      } else if (last) {
+        for (let i = 0; i < n; i += 1) scores[i] = (scores[i]! + cols[o0 + i]! * v0 + cols[o1 + i]! * v1 + cols[o2 + i]! * v2 + cols[o3 + i]! * v3) * scales[i]!;
+      } else {
+        for (let i = 0; i < n; i += 1) scores[i] = scores[i]! + cols[o0 + i]! * v0 + cols[o1 + i]! * v1 + cols[o2 + i]! * v2 + cols[o3 + i]! * v3;
       }
     }
-    for (; k < m; k += 1) {
-      const o = indices[k]! * cap;
-      const v = values[k]!;
-      for (let i = 0; i < n; i += 1) scores[i] = scores[i]! + cols[o + i]! * v;
-    }
-    const scales = this.scales;
-    for (let i = 0; i < n; i += 1) scores[i] = scores[i]! * scales[i]!;
   }
 
   /** dot(query, record at `position`): what `scoreInto` gives it, up to Float32 rounding. */

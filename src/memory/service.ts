@@ -19,7 +19,7 @@
  *   long-term records are never deleted, only marked stale.
  */
 import type { AuditLog } from '../audit/index.js';
-import { CovenantError, newId, redact, sha256Hex, type Clock } from '../core/index.js';
+import { CovenantError, newId, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
 import type { Db } from '../store/index.js';
@@ -144,7 +144,7 @@ export class MemoryService {
         const row = db.prepare('SELECT owner FROM memory_records WHERE id = ?').get(parent) as { owner: string } | undefined;
         // Another owner's record is reported exactly like a missing one: ids do not leak.
         if (!row || row.owner !== caller.pubkey) {
-          throw new CovenantError('E_NOT_FOUND', `no memory record ${redact(parent)} of yours to use as parent; see \`covenant memory recent\``);
+          throw new CovenantError('E_NOT_FOUND', `no memory record ${parent} of yours to use as parent; see \`covenant memory recent\``);
         }
       }
       const written = this.insertWithReceipt(caller, { id, tier: input.tier, text, embedding: embedding!, parent, metadata: { source: 'memory_write', text_bytes: textBytes } });

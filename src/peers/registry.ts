@@ -163,6 +163,15 @@ export class PeerQueries {
     return [...byIdentity.values()].slice(0, limit).map(toRecord);
   }
 
+  /** Live peers (one per identity) whose display or pubkey starts with `prefix`, newest first. */
+  startingWith(prefix: string, limit: number): PeerRecord[] {
+    const rows = statement(this.db, `SELECT * FROM peers WHERE revoked_at IS NULL AND (substr(display, 1, ?) = ? OR substr(pubkey, 1, ?) = ?)
+         GROUP BY pubkey ORDER BY registered_at DESC LIMIT ?`,
+      )
+      .all(prefix.length, prefix, prefix.length, prefix, limit) as PeerRow[];
+    return rows.map(toRecord);
+  }
+
   /** Live peers whose display equals `name` or whose pubkey starts with it. */
   resolveSubject(name: string): PeerRecord[] {
     const rows = statement(this.db, `SELECT * FROM peers WHERE revoked_at IS NULL AND (display = ? OR substr(pubkey, 1, ?) = ?)

@@ -26,6 +26,7 @@ import { computeCredits, Receipts } from '../settlement/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { executeRequest } from './execute-request.js';
+import { redactedRefusal } from './refusal.js';
 
 const MAX_EMBED_INPUTS = 64;
 
@@ -113,7 +114,7 @@ class HostCallRun implements HostCallSession {
       if (kind !== undefined) return await this.forward(call.call, kind, parsed.data, signal);
       return { result: await this.model(call.call, action, parsed.data, signal) };
     } catch (error) {
-      const wire = error instanceof CovenantError ? { code: error.code, message: error.message } : { code: 'E_INTERNAL', message: 'the host call failed inside the daemon; see the daemon log' };
+      const wire = error instanceof CovenantError ? { code: error.code, message: redactedRefusal(this.ctx, error).message } : { code: 'E_INTERNAL', message: 'the host call failed inside the daemon; see the daemon log' };
       if (!(error instanceof CovenantError)) this.ctx.log.error({ err: error, call: call.call }, 'host call failed');
       if (!(error instanceof CovenantError && error.audited)) this.audit(call.call, wire.code);
       return { error: wire };

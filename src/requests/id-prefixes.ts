@@ -36,6 +36,27 @@ export function receiptId(ctx: DaemonContext, caller: Caller, given: string): st
   });
 }
 
+/** A memory record owned by `owner` (null: any, for the operator). */
+export function memoryRecordId(ctx: DaemonContext, owner: string | null, given: string): string {
+  return resolve(ctx, given, 'memory record', {
+    table: 'memory_records',
+    column: 'id',
+    label: "tier || ' record, ' || length(text) || ' characters'",
+    ...ownedBy(['owner'], owner),
+  });
+}
+
+/** An intent that has receipts the caller paid (the operator: any). */
+export function receiptIntentId(ctx: DaemonContext, caller: Caller, given: string): string {
+  return resolve(ctx, given, 'intent', {
+    table: 'receipts',
+    column: 'intent_id',
+    label: "count(*) || ' receipt(s)'",
+    grouped: true,
+    ...ownedBy(['payer'], visibleOwner(caller)),
+  });
+}
+
 /** One of the caller's own paused intents (a paused intent is resumed by its owner only). */
 export function pausedIntentId(ctx: DaemonContext, caller: Caller, given: string): string {
   return resolve(ctx, given, 'paused intent', {

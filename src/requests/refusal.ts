@@ -1,4 +1,4 @@
-import { checkAuditEvent, requestRejected, type NewAuditEvent } from '../audit/index.js';
+import { checkAuditEvent, knownPubkeys, redactRefusal, requestRejected, type NewAuditEvent } from '../audit/index.js';
 import { CovenantError, type ErrorCode } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { asStorageFull } from '../store/index.js';
@@ -49,18 +49,19 @@ export function refusalEvent(refusal: CovenantError, site: RefusalSite): NewAudi
 
 /**
  * The one refusal path of every transport: writes the refusal's audit row and answers what the
- * caller is told. When the row cannot be written, nothing is refused unaudited: the answer is
- * E_STORAGE_FULL (the disk is full; the space reserve is given up so later rows fit) or
- * E_AUDIT_UNAVAILABLE, carrying the write error as its cause. A refusal that is itself a
- * full disk gives up the reserve too.
+ * caller is told, its token-shaped runs cut to 6 characters wherever the message was built (the
+ * audit writer cuts those of the row). When the row cannot be written, nothing is refused
+ * unaudited: the answer is E_STORAGE_FULL (the disk is full; the space reserve is given up so
+ * later rows fit) or E_AUDIT_UNAVAILABLE, carrying the write error as its cause. A refusal that
+ * is itself a full disk gives up the reserve too.
  */
-export function recordRefusal(ctx: Pick<DaemonContext, 'audit' | 'log' | 'storage'>, refusal: CovenantError, site: RefusalSite): CovenantError {
+export function recordRefusal(ctx: Pick<DaemonContext, 'audit' | 'log' | 'storage' | 'db' | 'identity'>, refusal: CovenantError, site: RefusalSite): CovenantError {
   if (refusal.code === 'E_STORAGE_FULL') ctx.storage.release();
   let event: NewAuditEvent | null = null;
   try {
     event = refusalEvent(refusal, site);
     if (event) ctx.audit.append(site.issuer, event);
-    return refusal;
+    return redactedRefusal(ctx, refusal);
   } catch (auditError) {
     quietly(() => ctx.log.error({ err: auditError, audit_kind: event?.kind ?? refusal.auditEvent?.kind ?? 'request_rejected' }, 'could not write the audit row of a refusal'));
     const full = asStorageFull(auditError);
@@ -70,6 +71,13 @@ export function recordRefusal(ctx: Pick<DaemonContext, 'audit' | 'log' | 'storag
     }
     return new CovenantError('E_AUDIT_UNAVAILABLE', AUDIT_UNAVAILABLE_MESSAGE, { cause: auditError });
   }
+}
+
+/** The refusal as the caller is told it: itself when its message holds nothing token-shaped. */
+export function redactedRefusal(ctx: Pick<DaemonContext, 'db' | 'identity'>, refusal: CovenantError): CovenantError {
+  const message = redactRefusal(refusal.message, knownPubkeys(ctx.db, ctx.identity.agentId.pubkey));
+  if (message === refusal.message) return refusal;
+  return new CovenantError(refusal.code, message, { cause: refusal, audited: true });
 }
 
 /** For logging from the last word on a request: a failing logger must not turn an answer into a crash. */

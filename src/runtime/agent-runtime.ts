@@ -16,6 +16,8 @@ export interface AgentRuntimeOptions {
   env?: NodeJS.ProcessEnv;
   /** SIGTERM → SIGKILL grace for agent runs (default 2000 ms). */
   killGraceMs?: number;
+  /** The clock agent runs are measured (and charged) on; default `performance.now` (tests inject one). */
+  runClock?: () => number;
   /** runsc binary (default `runsc` on PATH). */
   runscPath?: string;
   /** Host facts for linux-bwrap; default: detected (bwrap on the daemon's PATH). */
@@ -71,6 +73,7 @@ export function openAgentRuntime(
   };
   if (gvisorRootfs !== undefined) poolOptions.gvisorRootfs = gvisorRootfs;
   if (options.killGraceMs !== undefined) poolOptions.killGraceMs = options.killGraceMs;
+  if (options.runClock !== undefined) poolOptions.runClock = options.runClock;
   if (options.runscPath !== undefined) poolOptions.runscPath = options.runscPath;
   const runners = new RunnerPool(poolOptions);
   agents.setHooks({

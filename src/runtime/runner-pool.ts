@@ -35,6 +35,8 @@ export interface RunnerPoolOptions {
   runscPath?: string;
   /** SIGTERM → SIGKILL grace for every runner (default 2000 ms). */
   killGraceMs?: number;
+  /** The clock runs are measured on (SupervisorOptions.runClock). */
+  runClock?: () => number;
   /** Environment agents' allowlisted variables come from (default `process.env`). */
   baseEnv?: NodeJS.ProcessEnv;
   /** Whether an agent keeps a warm process (looked up at spawn time). */
@@ -65,6 +67,7 @@ export class RunnerPool {
     const warm = warmOption ? (launch: AgentLaunch) => warmOption(launch.agentId) : false;
     const host: HostRunnerOptions = { warm, profile: (launch: AgentLaunch) => profileOf(manifest(launch.agentId)) };
     if (options.killGraceMs !== undefined) host.killGraceMs = options.killGraceMs;
+    if (options.runClock !== undefined) host.runClock = options.runClock;
     if (options.baseEnv !== undefined) host.baseEnv = options.baseEnv;
     const dropRoot = (options.daemonUid ?? process.getuid?.()) === 0;
     this.create = {
@@ -86,6 +89,7 @@ export class RunnerPool {
         };
         if (options.runscPath) gvisorOptions.runscPath = options.runscPath;
         if (options.killGraceMs !== undefined) gvisorOptions.graceMs = options.killGraceMs;
+        if (options.runClock !== undefined) gvisorOptions.runClock = options.runClock;
         return new GvisorRunner(gvisorOptions);
       },
     };

@@ -5,7 +5,7 @@
  * the columns of those names are set only on receipts batched before migration 16.
  */
 import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 
 /** Compute credits: 1 per started 1000 ms of wall time, minimum 1. */
 export const MS_PER_CREDIT = 1000;
@@ -53,13 +53,12 @@ export class Receipts {
 
   /** Inserts an unbatched receipt; call it inside the transaction of the event it pays for. */
   insert(receipt: NewReceipt): Receipt {
-    this.db
-      .prepare(
-        `INSERT INTO receipts (id, payer, resource, status, credits_consumed, settled_at, intent_id, memory_record_id,
-           failure_reason, batch_id, merkle_root, chain, tx_sig)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)`,
-      )
-      .run(
+    statement(
+      this.db,
+      `INSERT INTO receipts (id, payer, resource, status, credits_consumed, settled_at, intent_id, memory_record_id,
+         failure_reason, batch_id, merkle_root, chain, tx_sig)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)`,
+    ).run(
         receipt.id,
         receipt.payer,
         receipt.resource,

@@ -6,10 +6,22 @@ import { tempDir } from '../helpers/temp-home.js';
 
 export { writeFixtureAgent } from './fixture-agent.js';
 
+/**
+ * The clock agent runs are measured (and charged) on: every run lasts exactly `runMs`, however
+ * long it really took (the supervisor reads it once when a run starts and once when it ends;
+ * the runs of these tests never overlap).
+ */
+export class SteppedRunClock {
+  runMs = 400;
+  private at = 0;
+  readonly now = (): number => (this.at += this.runMs);
+}
+
 /** The shared fixture with a directory for agent packages and the fixture agents' pid file. */
 export class BudgetDaemon extends DaemonFixture {
   packages = '';
   pidfile = '';
+  runClock = new SteppedRunClock();
   /** The operator session requests go through unless another is given. */
   main!: IpcClient;
   removeScratch: () => void = () => undefined;
@@ -30,11 +42,12 @@ export async function startBudgetDaemon(): Promise<BudgetDaemon> {
   const pidfile = join(dir, 'pids.txt');
   mkdirSync(packages);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, FIXTURE_PIDFILE: pidfile };
-  const daemon = await BudgetDaemon.start({ agentRuntime: { env, killGraceMs: 300 } }).catch((error: unknown) => {
+  const runClock = new SteppedRunClock();
+  const daemon = await BudgetDaemon.start({ agentRuntime: { env, killGraceMs: 300, runClock: runClock.now } }).catch((error: unknown) => {
     cleanup();
     throw error;
   });
-  Object.assign(daemon, { packages, pidfile, removeScratch: cleanup });
+  Object.assign(daemon, { packages, pidfile, runClock, removeScratch: cleanup });
   daemon.main = await daemon.session();
   return daemon;
 }

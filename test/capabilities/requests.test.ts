@@ -95,8 +95,20 @@ test('grant refusals: unknown to, ambiguous prefix, expiry in the past, both exp
     const twin = f.ctx.identityKeys.put('twin@peer', seed);
     f.ctx.peers.register(mintToken(), twin, 'peer');
     const ambiguous = await f.grant({ action: 'memory.read', to: f.operator.pubkey[0] });
-    assert.equal(ambiguous.code, 'E_BAD_REQUEST', JSON.stringify(ambiguous));
-    assert.match(String(ambiguous.message), /matches 2/);
+    assert.equal(ambiguous.code, 'E_AMBIGUOUS', JSON.stringify(ambiguous));
+    assert.match(String(ambiguous.message), /names 2 identities: .*twin@peer \(pubkey \w{8}…\).*; give the whole name or a longer pubkey prefix/);
+    assert.equal(f.audit('request_rejected').at(-1)!.payload.code, 'E_AMBIGUOUS', 'the refusal is audited');
+
+    // A unique start of a display names that peer; a shared one is ambiguous; a whole display wins over longer ones.
+    const alice = await f.addPeer('alice');
+    const alicia = await f.addPeer('alice2');
+    const byStart = await f.grant({ action: 'memory.read', to: 'alice2' });
+    assert.equal(byStart.subject_pubkey, alicia.agent.pubkey, JSON.stringify(byStart));
+    const shared = await f.grant({ action: 'memory.read', to: 'ali' });
+    assert.equal(shared.code, 'E_AMBIGUOUS', JSON.stringify(shared));
+    assert.match(String(shared.message), /"ali" names 2 identities: /);
+    assert.equal((await f.grant({ action: 'memory.read', to: 'alice@peer' })).subject_pubkey, alice.agent.pubkey);
+    assert.equal((await f.grant({ action: 'memory.read', to: 'alice@' })).subject_pubkey, alice.agent.pubkey);
 
     const past = await f.grant({ action: 'memory.read', expires_at: Date.now() - 1000 });
     assert.equal(past.kind, 'error');
@@ -111,7 +123,7 @@ test('grant refusals: unknown to, ambiguous prefix, expiry in the past, both exp
     assert.match(String(badScope.message), /color/);
 
     const granted = f.audit('capability_granted').filter((row) => row.payload.action === 'memory.read' && (row.payload.subject as AgentId).pubkey !== f.operator.pubkey);
-    assert.deepEqual(granted, [], 'no refused grant was stored');
+    assert.deepEqual(granted.map((row) => (row.payload.subject as AgentId).display), ['alice2@peer', 'alice@peer', 'alice@peer'], 'no refused grant was stored');
   });
 });
 

@@ -93,3 +93,59 @@ test('short ids shown, unique prefixes taken everywhere an id is, ambiguous pref
     assert.equal(unknown.json!.code, 'E_NOT_FOUND', unknown.stdout);
   });
 });
+
+test('memory write --parent, memory repair and receipts recent --intent take a unique prefix too; ambiguous ones are refused', async () => {
+  await withDaemonHome(async (home, env) => {
+    const parent = runCli(['memory', 'write', 'the parent note', '--json'], env);
+    assert.equal(parent.code, 0, parent.stdout + parent.stderr);
+    const parentId = String((parent.json!.record as { id: string }).id);
+    const child = runCli(['memory', 'write', 'a child note', '--parent', parentId.slice(0, 8), '--json'], env);
+    assert.equal(child.code, 0, child.stdout + child.stderr);
+    const childRecord = child.json!.record as { id: string; parent: string };
+    assert.equal(childRecord.parent, parentId, 'the prefix names the whole id');
+
+    // memory repair <action> <prefix>: the dry run names the whole record.
+    assert.equal(runCli(['capabilities', 'grant', 'memory.repair.dry_run'], env).code, 0);
+    const repair = runCli(['memory', 'repair', 'detach-parent', childRecord.id.slice(0, 8), '--reason', 'test', '--json'], env);
+    assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+    assert.equal(repair.json!.id, childRecord.id);
+
+    // Two of the operator's records sharing a first character make that character ambiguous.
+    const client = await operatorClient(home);
+    let shared: string | undefined;
+    try {
+      const ids = [parentId, childRecord.id];
+      while (shared === undefined) {
+        const written = await client.request({ kind: 'memory_write', text: `note ${ids.length}` });
+        ids.push(String((written.record as { id: string }).id));
+        const firsts = ids.map((id) => id[0]!);
+        shared = firsts.find((ch, j) => firsts.indexOf(ch) !== j);
+      }
+    } finally {
+      client.close();
+    }
+    const ambiguous = runCli(['memory', 'write', 'orphan', '--parent', shared, '--json'], env);
+    assert.equal(ambiguous.json!.code, 'E_AMBIGUOUS', ambiguous.stdout);
+    assert.match(String(ambiguous.json!.message), new RegExp(`^${shared} is the start of \\d+ memory record ids: [0-9a-f]{8}… \\((working|episodic|longterm) record, \\d+ characters\\)`));
+    const repairAmbiguous = runCli(['memory', 'repair', 'delete', shared, '--reason', 'test', '--json'], env);
+    assert.equal(repairAmbiguous.json!.code, 'E_AMBIGUOUS', repairAmbiguous.stdout);
+
+    // Another peer's prefix never matches the operator's records.
+    const bob = runCli(['peers', 'add', 'bob', '--json'], env);
+    assert.equal(runCli(['capabilities', 'grant', 'memory.write', '--to', 'bob@peer'], env).code, 0);
+    const asBob = { ...env, COVENANT_TOKEN: String(bob.json!.token_b58) };
+    const hidden = runCli(['memory', 'write', 'not yours', '--parent', parentId.slice(0, 8), '--json'], asBob);
+    assert.equal(hidden.json!.code, 'E_NOT_FOUND', hidden.stdout);
+
+    // receipts recent --intent <prefix>: the intent's receipts (several receipts of one intent are one match: test/requests/prefix-matches.test.ts).
+    assert.equal(runCli(['agents', 'install', join(REPO_ROOT, 'agents', 'hello')], env).code, 0);
+    const intent = runCli(['intent', '--agent', 'hello', '--json', 'hello there'], env);
+    assert.equal(intent.code, 0, intent.stdout + intent.stderr);
+    const intentId = String(intent.json!.intent_id);
+    const receipts = runCli(['receipts', 'recent', '--intent', intentId.slice(0, 8), '--json'], env);
+    assert.equal(receipts.code, 0, receipts.stdout + receipts.stderr);
+    assert.equal((receipts.json!.filters as { intent_id: string }).intent_id, intentId);
+    const listed = receipts.json!.receipts as Array<{ intent_id: string }>;
+    assert.ok(listed.length >= 1 && listed.every((r) => r.intent_id === intentId), JSON.stringify(listed));
+  });
+});

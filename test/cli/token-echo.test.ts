@@ -5,6 +5,8 @@
  * database files, the logs and every output are searched for it and for every 7-character
  * piece of it (6 characters, the prefix, may be shown).
  *
+ * Refusal messages and refusal audit rows are cut in one place (src/requests/refusal.ts, the
+ * audit writer): the raw requests below include refusals whose sites cut nothing themselves.
  * Not covered here (outside this area, reported): the filters echoed by `audit recent --json`,
  * the request `kind` kept in `request_rejected` / `authentication_failed` rows, and HTTP paths.
  */
@@ -115,6 +117,10 @@ test('a token passed to any command, flag, path or request appears nowhere but i
       { kind: 'memory_write', text: 'a note', parent: token },
       { kind: 'a2a_respond', task_id: token, status: 'ok' },
       { kind: 'tools_call', name: token, arguments: {} },
+      // Refusals no site cuts itself: the one refusal path does (message and row).
+      { kind: 'memory_repair', action: 'delete', target_id: token, reason: 'test' },
+      { kind: 'memory_repair', action: 'backfill-audit', target_id: `${token}.${token}`, reason: 'test' },
+      { kind: 'tools_restart', server: token },
     ];
     for (const [who, credential] of [['operator', operatorToken], ['carol', carolToken]] as const) {
       for (const request of requests) {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { formatLogLine } from '../../src/daemon/log-format.js';
+import { formatLogLine } from '../../src/core/log-format.js';
 import { DAEMON_BIN, operatorClient, REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CovenantError } from '../../core/errors.js';
+import { formatLogLine } from '../../core/log-format.js';
 import { homePaths, resolveHome } from '../../home/layout.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 
@@ -30,6 +31,11 @@ function tail(path: string, count: number): { lines: string[]; offset: number } 
   return { lines: lines.slice(-count), offset: start + Buffer.byteLength(text.slice(0, end)) };
 }
 
+/** One line of the log as a person reads it (a line that is not pino's JSON as it is). */
+function readable(line: string): string {
+  return formatLogLine(line).replace(/\n$/, '');
+}
+
 function logPath(flags: GlobalFlags): string {
   const path = homePaths(resolveHome(flags.home)).daemonLog;
   if (!existsSync(path)) throw new CovenantError('E_NOT_FOUND', `no daemon log at ${path}; covenantd writes it once it has started (start it with \`covenantd\`)`);
@@ -39,8 +45,9 @@ function logPath(flags: GlobalFlags): string {
 export async function logsCommand(flags: GlobalFlags, options: { limit: number; follow?: boolean }): Promise<CommandOutcome> {
   const path = logPath(flags);
   const { lines, offset } = tail(path, options.limit);
-  if (!options.follow) return { json: { kind: 'daemon_log', path, lines }, human: lines };
-  if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+  // The file holds pino's JSON lines: --json gives them as they are, a person gets them readable.
+  if (!options.follow) return { json: { kind: 'daemon_log', path, lines }, human: lines.map(readable) };
+  for (const line of lines) process.stdout.write(`${readable(line)}\n`);
   await followLog(path, offset);
   return { json: { kind: 'daemon_log' }, human: [] };
 }
@@ -71,7 +78,7 @@ async function followLog(path: string, from: number): Promise<void> {
     offset = stat.size;
     const end = text.lastIndexOf('\n') + 1;
     pending = text.slice(end);
-    if (end > 0) process.stdout.write(text.slice(0, end));
+    for (const line of text.slice(0, end).split('\n').slice(0, -1)) process.stdout.write(`${readable(line)}\n`);
   };
   await new Promise<void>((resolve) => {
     const watcher = watch(dirname(path), (_event, name) => {

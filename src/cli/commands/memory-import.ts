@@ -16,7 +16,8 @@ import { openSession } from '../session.js';
 const TEXT_FILE = /\.(txt|md|markdown)$/i;
 /** Text per request: well under the 8 MiB frame limit. */
 const BATCH_BYTES = 1024 * 1024;
-const BATCH_FILES = 200;
+/** Files per request (the bench imports its corpus in requests of this size too). */
+export const BATCH_FILES = 200;
 
 export interface MemoryImportFlags {
   tier?: string;

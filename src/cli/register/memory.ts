@@ -41,7 +41,7 @@ export function registerMemoryCommands(program: Command): Command {
   jsonCommand(memory, 'write', 'write a memory record of your own (needs memory.write; default tier episodic)')
     .argument('<text...>', 'the text to remember')
     .option('--tier <tier>', TIER_HELP)
-    .option('--parent <id>', 'id of one of your records this one follows from')
+    .option('--parent <id>', 'id (or a unique prefix) of one of your records this one follows from')
     .action(action(async (flags, words: string[], options: MemoryWriteFlags) => (await load()).memoryWriteCommand(flags, words.join(' '), options)));
   jsonCommand(memory, 'recent', 'your newest memory records (needs memory.read or memory.read.<tier>)')
     .option('--tier <tier>', TIER_HELP)

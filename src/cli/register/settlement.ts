@@ -23,7 +23,7 @@ export function registerReceiptCommands(program: Command): void {
     .option('--since-ms <ms>', 'only receipts settled at or after this epoch-ms time', wholeNumber())
     .addOption(new Option('--resource <resource>', 'only receipts for this resource').choices(RECEIPT_RESOURCES))
     .addOption(new Option('--status <status>', 'only receipts with this status').choices(RECEIPT_STATUSES))
-    .option('--intent <id>', 'only receipts of this intent id')
+    .option('--intent <id>', 'only receipts of this intent id (or a unique prefix of it)')
     .action(action(async (flags, options: ReceiptsRecentFlags) => (await load()).receiptsRecentCommand(flags, options)));
 
   jsonCommand(receipts, 'prove', 'print a Merkle inclusion proof of one of your batched receipts (needs chain.receipts)')

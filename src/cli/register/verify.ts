@@ -47,7 +47,7 @@ function memoryGroup(program: Command): Command {
 export function registerMemoryRepairCommand(memory: Command): void {
   jsonCommand(memory, 'repair', 'repair one drift item `covenant verify` reported (dry run unless --apply; needs memory.repair.dry_run / memory.repair.apply)')
     .addArgument(new Argument('<action>', 'what to do').choices(REPAIR_ACTIONS))
-    .argument('<id>', 'the drift item id: a memory record (delete: also a memory receipt; backfill-audit: also a capability)')
+    .argument('<id>', 'the drift item id or a unique prefix of it: a memory record (delete: also a memory receipt; backfill-audit: also a capability)')
     .requiredOption('--reason <text>', 'why (kept in the audit log)', nonEmptyReason)
     .option('--apply', 'make the change (default: dry run, which only lists the changes)')
     .addHelpText(

@@ -1,29 +1,38 @@
 import { OPERATOR_DEFAULT_ACTIONS, type Capability, type CapabilityRecord } from '../../capabilities/index.js';
-import { CovenantError, redact } from '../../core/index.js';
+import { CovenantError } from '../../core/index.js';
 import type { AgentId } from '../../identity/index.js';
 import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { DaemonContext } from '../context.js';
 import type { HandlerGroup } from './handler.js';
 import { capabilityId } from '../id-prefixes.js';
 
+/** How many candidates an ambiguity refusal of `--to` lists. */
+const LISTED_SUBJECTS = 5;
+
 /**
- * `--to` accepts a display name or a pubkey prefix; it must name exactly one live identity.
- * Called by the capability service only for a caller who may grant to others.
+ * `--to` names one live identity like other peer references: its display, a unique prefix of
+ * its display, or a prefix of its pubkey (SPEC 5). A display given whole wins over longer
+ * displays it starts; anything else matching more than one identity is refused (E_AMBIGUOUS,
+ * listing them). Called by the capability service only for a caller who may grant to others.
  */
 function resolveSubject(ctx: DaemonContext, name: string): AgentId {
-  const shown = redact(name);
-  // The operator is one candidate among the peers: a short pubkey prefix may match both.
+  // The operator is one candidate among the peers: a short prefix may match both.
   const operator = ctx.identity.agentId;
-  const distinct = new Map<string, AgentId>();
-  if (name === operator.display || operator.pubkey.startsWith(name)) distinct.set(operator.pubkey, operator);
-  for (const match of ctx.peerQueries.resolveSubject(name)) distinct.set(match.agent_id.pubkey, match.agent_id);
-  if (distinct.size === 0) {
-    throw new CovenantError('E_NOT_FOUND', `no live peer is named or has a pubkey starting with "${shown}"; list peers with \`covenant peers list\``);
+  const candidates = new Map<string, AgentId>();
+  if (operator.display.startsWith(name) || operator.pubkey.startsWith(name)) candidates.set(operator.pubkey, operator);
+  for (const match of ctx.peerQueries.startingWith(name, LISTED_SUBJECTS + 1)) candidates.set(match.agent_id.pubkey, match.agent_id);
+  const all = [...candidates.values()];
+  const exact = all.filter((id) => id.display === name);
+  const matches = exact.length === 1 ? exact : all;
+  if (matches.length === 0) {
+    throw new CovenantError('E_NOT_FOUND', `no live peer is named, or has a name or pubkey starting with, "${name}"; list peers with \`covenant peers list\``);
   }
-  if (distinct.size > 1) {
-    throw new CovenantError('E_BAD_REQUEST', `"${shown}" matches ${distinct.size} peers; give a longer pubkey prefix`);
+  if (matches.length > 1) {
+    const count = matches.length > LISTED_SUBJECTS ? `more than ${LISTED_SUBJECTS}` : String(matches.length);
+    const listed = matches.slice(0, LISTED_SUBJECTS).map((id) => `${id.display} (pubkey ${id.pubkey.slice(0, 8)}…)`);
+    throw new CovenantError('E_AMBIGUOUS', `"${name}" names ${count} identities: ${listed.join(', ')}; give the whole name or a longer pubkey prefix`);
   }
-  return [...distinct.values()][0]!;
+  return matches[0]!;
 }
 
 /** Every action an installed agent's manifest declares (`[capabilities] required` and `optional`). */

@@ -2,11 +2,17 @@ import { DEFAULT_MEMORY_LIMIT } from '../../memory/index.js';
 import { DEFAULT_WRITE_TIER } from '../../protocol/index.js';
 import { resolvePurgeCutoff } from '../../protocol/index.js';
 import type { HandlerGroup } from './handler.js';
+import { memoryRecordId } from '../id-prefixes.js';
 
 export const memoryHandlers: HandlerGroup<'memory_write' | 'memory_recent' | 'memory_search' | 'memory_import' | 'memory_purge' | 'memory_compact'> = {
   memory_write: async (params, { caller }, ctx) => ({
     kind: 'memory_written',
-    record: await ctx.memory.write(caller.agentId, { text: params.text, tier: params.tier ?? DEFAULT_WRITE_TIER, parent: params.parent ?? null }),
+    record: await ctx.memory.write(caller.agentId, {
+      text: params.text,
+      tier: params.tier ?? DEFAULT_WRITE_TIER,
+      // A parent is one of the caller's own records (even for the operator), taken by a unique prefix.
+      parent: params.parent == null ? null : memoryRecordId(ctx, caller.agentId.pubkey, params.parent),
+    }),
   }),
   memory_recent: (params, { caller }, ctx) => {
     const limit = params.limit ?? DEFAULT_MEMORY_LIMIT;

@@ -1,7 +1,7 @@
 import { DEFAULT_BATCH_LIST, DEFAULT_RECENT_RECEIPTS, MAX_FLUSH_RECEIPTS } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
 import { visibleOwner } from '../caller.js';
-import { receiptId } from '../id-prefixes.js';
+import { receiptId, receiptIntentId } from '../id-prefixes.js';
 
 /** Settlement receipts and chain gates (SPEC 15): the work is in src/settlement (SettlementService). */
 export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prove' | 'chain_status' | 'chain_flush' | 'chain_batches'> = {
@@ -11,7 +11,7 @@ export const settlementHandlers: HandlerGroup<'receipts_recent' | 'receipts_prov
       since_ms: params.since_ms ?? null,
       resource: params.resource ?? null,
       status: params.status ?? null,
-      intent_id: params.intent_id ?? null,
+      intent_id: params.intent_id === undefined ? null : receiptIntentId(ctx, caller, params.intent_id),
     };
     const receipts = ctx.settlement.recent({
       limit,

@@ -1,4 +1,4 @@
-import { canonicalJson, CovenantError, newId, redact, sha256Hex, type ErrorCode } from '../../core/index.js';
+import { canonicalJson, CovenantError, newId, sha256Hex, type ErrorCode } from '../../core/index.js';
 import { Receipts } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
 
@@ -79,7 +79,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
     } catch (error) {
       if (!(error instanceof CovenantError)) throw error;
       // The name is the caller's input: token-shaped runs are cut, as in every refusal row.
-      ctx.audit.append(caller.agentId, { kind: 'tool_server_restart_refused', payload: { server: redact(params.server), code: error.code } });
+      ctx.audit.append(caller.agentId, { kind: 'tool_server_restart_refused', payload: { server: params.server, code: error.code } });
       throw new CovenantError(error.code, error.message, { audited: true });
     }
   },

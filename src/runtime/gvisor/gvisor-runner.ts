@@ -65,6 +65,8 @@ export interface GvisorRunnerOptions {
   graceMs?: number;
   /** Stdout cap (default 16 MiB). */
   stdoutCapBytes?: number;
+  /** The clock runs are measured on (SupervisorOptions.runClock). */
+  runClock?: () => number;
   /** Extra global runsc flags, placed before `run` (e.g. `--platform=kvm`, `--rootless`). */
   extraRunscFlags?: string[];
   /** The home to redact in messages; default `COVENANT_HOME`, else derived from stateRoot. */
@@ -338,6 +340,7 @@ export class GvisorRunner extends AgentSupervisor<GvisorPlan, GvisorPrepared> {
       refuseAfterClose: true,
       ...(options.warm === undefined ? {} : { warm: options.warm }),
       ...(options.graceMs === undefined ? {} : { killGraceMs: options.graceMs }),
+      ...(options.runClock === undefined ? {} : { runClock: options.runClock }),
       ...(options.stdoutCapBytes === undefined ? {} : { maxStdoutBytes: options.stdoutCapBytes }),
     });
   }

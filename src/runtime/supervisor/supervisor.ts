@@ -44,6 +44,11 @@ export interface SupervisorOptions {
   maxStderrBytes?: number;
   /** After `close()`, refuse runs (`aborted`) instead of running them cold. Default: run them. */
   refuseAfterClose?: boolean;
+  /**
+   * The monotonic clock (ms) a run's `wallMs` is measured on, which compute credits are charged
+   * from. Default `performance.now`; tests inject one to charge a known duration.
+   */
+  runClock?: () => number;
 }
 
 type KillCause = 'timeout' | 'stdout_overflow' | 'aborted' | 'malformed_output';
@@ -98,6 +103,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
   /** Warm launches being killed and cleaned up (close() waits for them). */
   private readonly disposals = new Set<Promise<void>>();
   private closed = false;
+  private readonly runClock: () => number;
 
   constructor(
     private readonly impl: SupervisorBackend<P, R>,
@@ -110,6 +116,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     this.maxStdoutBytes = options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
     this.maxStderrBytes = options.maxStderrBytes ?? DEFAULT_MAX_STDERR_BYTES;
     this.refuseAfterClose = options.refuseAfterClose ?? false;
+    this.runClock = options.runClock ?? (() => performance.now());
   }
 
   /** Number of agents with a warm launch waiting or being prepared (status and tests). */
@@ -126,10 +133,10 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
   }
 
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
-    const t0 = performance.now();
+    const t0 = this.runClock();
     const id = request.agentId;
     const fail: Fail = (reason, message, exitCode) => {
-      const result: AgentRunResult = { ok: false, reason, message: this.redact(message), wallMs: performance.now() - t0 };
+      const result: AgentRunResult = { ok: false, reason, message: this.redact(message), wallMs: this.runClock() - t0 };
       if (exitCode !== undefined) result.exitCode = exitCode;
       return result;
     };
@@ -511,11 +518,11 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
         if (hosted.answer === undefined) {
           return fail('malformed_output', `agent ${id}: malformed output: it exited without an answer line {"text": ...} on stdout`, exitCode);
         }
-        return { ok: true, answer: hosted.answer, wallMs: performance.now() - t0 };
+        return { ok: true, answer: hosted.answer, wallMs: this.runClock() - t0 };
       }
       const parsed = parseAnswer(proc.stdoutText());
       if (!parsed.ok) return fail('malformed_output', `agent ${id}: malformed output: ${parsed.problem}`, exitCode);
-      return { ok: true, answer: parsed.answer, wallMs: performance.now() - t0 };
+      return { ok: true, answer: parsed.answer, wallMs: this.runClock() - t0 };
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);

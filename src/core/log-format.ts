@@ -1,6 +1,7 @@
 /**
- * Log lines for a person at a terminal: `12:03:04.567 WARN  message  key=value ...`. The log
- * file, and stderr when it is not a terminal (systemd, a pipe), keep pino's JSON lines.
+ * Log lines for a person: `12:03:04.567 WARN  message  key=value ...` (covenantd's stderr on a
+ * terminal, `covenant logs` without --json). The log file, and stderr when it is not a terminal
+ * (systemd, a pipe), keep pino's JSON lines. No imports: the CLI loads it.
  */
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const OMITTED = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
