@@ -34,6 +34,6 @@ export async function benchIpcPing(daemonSock: string, token: string, scratchDir
     { name: 'ipc ping round trip (p50)', subject: 'covenantd authenticated ping', baseline: 'bare Node echo server, same framing' },
     percentile(daemonSamples, 50),
     percentile(echoSamples, 50),
-    1.5,
+    1.3,
   );
 }

@@ -29,7 +29,27 @@ export function createDaemonLogger(logFile: string, options: { stderr?: boolean;
       process.stderr.write(`covenantd: cannot write ${logFile} (${code}); log lines are dropped until it can be written again\n`);
     }
   });
-  const streams: pino.StreamEntry[] = [{ stream: file }];
+  // The size is checked within ROTATION_CHECK_MS of a line written, never while nothing is logged:
+  // an idle daemon runs no timer for its log.
+  let check: NodeJS.Timeout | null = null;
+  const checkSoon = () => {
+    if (check !== null) return;
+    check = setTimeout(() => {
+      check = null;
+      rotateIfLarge(logFile, () => file.reopen());
+    }, ROTATION_CHECK_MS);
+    check.unref();
+  };
+  const streams: pino.StreamEntry[] = [
+    {
+      stream: {
+        write: (line: string) => {
+          file.write(line);
+          checkSoon();
+        },
+      },
+    },
+  ];
   if (stderr) {
     if (!stderrGuarded) {
       stderrGuarded = true;
@@ -46,13 +66,11 @@ export function createDaemonLogger(logFile: string, options: { stderr?: boolean;
     },
     pino.multistream(streams),
   );
-  const timer = setInterval(() => rotateIfLarge(logFile, () => file.reopen()), ROTATION_CHECK_MS);
-  timer.unref();
   rotateIfLarge(logFile, () => file.reopen());
   return {
     log,
     close() {
-      clearInterval(timer);
+      if (check !== null) clearTimeout(check);
       file.close();
     },
   };

@@ -12,7 +12,7 @@ import { trackInFlight } from './middleware/in-flight.js';
 import { rateLimit, rateLimitRow, type RateLimitAuditContext } from './middleware/rate-limit.js';
 import { requireAuth } from './middleware/require-auth.js';
 import { checkRoute, refuseRoute } from './middleware/route-check.js';
-import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, type AppOptions } from './options.js';
+import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, RATE_LIMIT_AUDIT_INTERVAL_MS, type AppOptions } from './options.js';
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
 import { RouteMethods } from './routes/match.js';
 import { openApiDocument } from './openapi.js';
@@ -37,6 +37,10 @@ export interface GatewayState {
    * pending count and makes each later refusal write its own row at once.
    */
   flushRateLimited(final: boolean): void;
+  /** Whether refusals are held, or keys remembered, that a later `flushRateLimited` handles. */
+  rateLimitPending(): boolean;
+  /** Called whenever a refusal is counted; the server arms its flush timer from it (none while idle). */
+  onRateLimited: (() => void) | null;
 }
 
 /**
@@ -50,7 +54,7 @@ export interface GatewayState {
 export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Hono<GatewayEnv>; state: GatewayState } {
   const clock = options.clock ?? ctx.clock;
   const limiter = new KeyedRateLimiter(options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND, options.burst ?? DEFAULT_BURST, clock);
-  const throttle = new AuditThrottle<RateLimitAuditContext>(clock, 1000);
+  const throttle = new AuditThrottle<RateLimitAuditContext>(clock, RATE_LIMIT_AUDIT_INTERVAL_MS);
   const routes = gatewayRoutes();
   const state: GatewayState = {
     inFlight: new InFlightTracker(),
@@ -62,6 +66,8 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
         if (!appendAudit(ctx, rateLimitRow(due.context, due.count, null))) throttle.restore(due.key, due.count, due.context);
       }
     },
+    rateLimitPending: () => throttle.size > 0,
+    onRateLimited: null,
   };
 
   const routeMethods = new RouteMethods(routes);
@@ -76,7 +82,7 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   app.use('*', closeIfBodyUnread());
   app.use('*', corsAllowList(options.origins));
   app.use('*', identify(ctx));
-  app.use('*', rateLimit(ctx, limiter, throttle));
+  app.use('*', rateLimit(ctx, limiter, throttle, () => state.onRateLimited?.()));
   mountPublicRoutes(app, ctx, () => openApiDocument(ctx.daemonVersion));
   mountConsolePublicRoutes(app, ctx);
   app.use('*', requireAuth(ctx));

@@ -47,8 +47,9 @@ function malformedRequest(ctx: DaemonContext, error: RequestError): Response {
 export function gatewayListener(ctx: DaemonContext, app: Hono<GatewayEnv>, hostname: string): RequestListener {
   const listener = getRequestListener(app.fetch, {
     hostname,
-    // Leave the process-wide Request/Response alone: the daemon hosts other code.
-    overrideGlobalObjects: false,
+    // The adapter's light Request/Response become the process-wide ones (docs/http-gateway.md,
+    // "Speed"): without them every answer is a full web Response read back through its stream.
+    overrideGlobalObjects: true,
     errorHandler: (error) => {
       if (error instanceof RequestError) return malformedRequest(ctx, error);
       auditUnhandled(ctx, error, undefined, undefined);

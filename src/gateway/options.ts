@@ -12,6 +12,8 @@ export const MAX_RESPONSE_BYTES = MAX_FRAME_BYTES;
 export const HEARTBEAT_MS = 15_000;
 /** How long `close()` waits for requests in flight before cutting connections. */
 export const CLOSE_GRACE_MS = 5_000;
+/** At most one `rate_limited` row per key per this interval; held refusals are summed into the next. */
+export const RATE_LIMIT_AUDIT_INTERVAL_MS = 1000;
 
 export interface GatewayOptions {
   host: string;

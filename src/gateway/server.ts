@@ -4,7 +4,7 @@ import type { DaemonContext } from '../requests/index.js';
 import { buildGateway } from './app.js';
 import { logError } from './errors.js';
 import { gatewayListener } from './listener.js';
-import { CLOSE_GRACE_MS, type GatewayOptions } from './options.js';
+import { CLOSE_GRACE_MS, RATE_LIMIT_AUDIT_INTERVAL_MS, type GatewayOptions } from './options.js';
 
 export interface RunningGateway {
   /** The port actually bound (useful with port 0). */
@@ -56,16 +56,25 @@ export async function startGateway(ctx: DaemonContext, options: GatewayOptions):
   if (!isLoopback(options.host)) {
     ctx.log.warn({ host: options.host }, 'the http gateway listens beyond loopback without TLS: bearer tokens cross the network in clear text');
   }
-  const flushTimer = setInterval(() => {
-    try {
-      state.flushRateLimited(false);
-    } catch (error) {
-      logError(ctx, { err: error }, 'could not write pending rate_limited rows');
-    }
-  }, 1000);
-  flushTimer.unref();
-
+  // Held rate_limited counts are written by a timer armed only while the throttle holds
+  // something (a refusal counted, a key not yet forgotten): an idle gateway runs no timer.
   let closing: Promise<void> | null = null;
+  let flushTimer: NodeJS.Timeout | null = null;
+  const flushLater = () => {
+    if (flushTimer !== null || closing !== null) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      try {
+        state.flushRateLimited(false);
+      } catch (error) {
+        logError(ctx, { err: error }, 'could not write pending rate_limited rows');
+      }
+      if (state.rateLimitPending()) flushLater();
+    }, RATE_LIMIT_AUDIT_INTERVAL_MS);
+    flushTimer.unref();
+  };
+  state.onRateLimited = flushLater;
+
   return {
     port,
     url,
@@ -73,7 +82,7 @@ export async function startGateway(ctx: DaemonContext, options: GatewayOptions):
     countToken: (tokenHash) => state.streams.countToken(tokenHash),
     close() {
       closing ??= (async () => {
-        clearInterval(flushTimer);
+        if (flushTimer !== null) clearTimeout(flushTimer);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         state.streams.closeAll();
         server.closeIdleConnections();

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { statement, type Db } from '../store/index.js';
+import { watchPeers } from './live-cache.js';
 import { hashesEqual, hashToken, tokenPrefix } from './tokens.js';
 
 export type PeerRole = 'operator' | 'peer';
@@ -24,6 +25,12 @@ interface PeerRow {
   revoked_at: number | null;
 }
 
+function frozenRecord(row: PeerRow): Readonly<PeerRecord> {
+  const record = toRecord(row);
+  Object.freeze(record.agent_id);
+  return Object.freeze(record);
+}
+
 function toRecord(row: PeerRow): PeerRecord {
   return {
     token_hash: row.token_hash,
@@ -35,8 +42,16 @@ function toRecord(row: PeerRow): PeerRecord {
   };
 }
 
-/** The token registry: only SHA-256 hashes of tokens are stored. */
+/**
+ * The token registry: only SHA-256 hashes of tokens are stored. Live peers that have been
+ * resolved are kept in memory (every request of the HTTP gateway and every socket frame asks),
+ * and forgotten on any change to the `peers` table (see watchPeers), so a revocation is seen
+ * by the very next request. Unknown or revoked tokens are never kept.
+ */
 export class PeerRegistry {
+  private readonly live = new Map<string, Readonly<PeerRecord>>();
+  private watching = false;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -45,14 +60,25 @@ export class PeerRegistry {
   /** Resolves a presented token to its live peer, or null when unknown or revoked. */
   resolve(token: string): PeerRecord | null {
     const hash = hashToken(token);
-    const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
-    if (!row || !hashesEqual(row.token_hash, hash) || row.revoked_at !== null) return null;
-    return toRecord(row);
+    return this.live.get(hash) ?? this.lookup(hash);
   }
 
-  /** The per-request liveness check: one indexed lookup of one column. */
+  /** The per-request liveness check. */
   isLive(hash: string): boolean {
-    return statement(this.db, 'SELECT revoked_at IS NULL AS live FROM peers WHERE token_hash = ?').pluck().get(hash) === 1;
+    return this.live.has(hash) || this.lookup(hash) !== null;
+  }
+
+  private lookup(hash: string): Readonly<PeerRecord> | null {
+    if (!this.watching) {
+      watchPeers(this.db, () => this.live.clear());
+      this.watching = true;
+    }
+    const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
+    if (!row || !hashesEqual(row.token_hash, hash) || row.revoked_at !== null) return null;
+    const record = frozenRecord(row);
+    // A row read inside an open transaction may yet be rolled back: not kept.
+    if (!this.db.inTransaction) this.live.set(hash, record);
+    return record;
   }
 
   byHash(hash: string): PeerRecord | null {

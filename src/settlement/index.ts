@@ -8,6 +8,7 @@ export {
 } from './receipts.js';
 export * from './merkle.js';
 export * from './proof.js';
+export * from './leaf-text.js';
 export * from './backends.js';
 export {
   compactU16,

@@ -10,7 +10,11 @@
  * A proof is the list of siblings from the leaf up to the root; `side` says where the sibling
  * sits: "left" means parent = H(sibling ‖ current), "right" means parent = H(current ‖ sibling).
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+type OneShotHash = (algorithm: string, data: string | Uint8Array, encoding: 'buffer') => Buffer;
+/** `crypto.hash` (Node 20.12+): several times faster than createHash for one small input. */
+const oneShotHash = (crypto as { hash?: OneShotHash }).hash;
 
 export type MerkleSide = 'left' | 'right';
 
@@ -26,12 +30,12 @@ export function isHashHex(value: unknown): value is string {
 }
 
 export function sha256(data: string | Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return oneShotHash ? oneShotHash('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
 }
 
 /** SHA-256(left ‖ right) over raw bytes. */
 export function hashPair(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(left).update(right).digest();
+  return crypto.createHash('sha256').update(left).update(right).digest();
 }
 
 function assertLeaves(leaves: readonly Uint8Array[]): void {

@@ -7,6 +7,7 @@
 import { canonicalJson, fromBase58, quoteInput, toBase58 } from '../core/index.js';
 import { signBytes, verifySignature, type KeyPair } from '../identity/keys.js';
 import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
+import { LEAF_OPTIONAL_KEYS, receiptLeafText } from './leaf-text.js';
 import { checkMerkleProof, isHashHex, sha256 } from './merkle.js';
 
 /**
@@ -31,7 +32,7 @@ export const RECEIPT_LEAF_FIELDS = [
  * receipt that has none (every receipt written before the field existed) keeps its leaf hash.
  * `tokens_used` (migration 013): the tokens of the model calls a receipt paid for.
  */
-export const RECEIPT_OPTIONAL_LEAF_FIELDS = ['tokens_used'] as const;
+export const RECEIPT_OPTIONAL_LEAF_FIELDS = LEAF_OPTIONAL_KEYS;
 
 export const RECEIPT_BATCH_FIELDS = ['batch_id', 'merkle_root', 'chain', 'tx_sig'] as const;
 
@@ -43,8 +44,16 @@ export function receiptLeafObject(receipt: Record<string, unknown>): Record<stri
   return leaf;
 }
 
-/** Leaf = SHA-256 of the RFC 8785 canonical receipt (its leaf fields). */
+/** Leaf = SHA-256 of the RFC 8785 canonical receipt (its leaf fields), written by the fixed-shape encoder. */
 export function receiptLeafHash(receipt: Record<string, unknown>): Buffer {
+  return sha256(receiptLeafText(receipt));
+}
+
+/**
+ * The same leaf through the generic RFC 8785 encoder: what an offline check recomputes, so a
+ * proof is verified independently of the daemon's fixed-shape encoder.
+ */
+export function canonicalLeafHash(receipt: Record<string, unknown>): Buffer {
   return sha256(canonicalJson(receiptLeafObject(receipt)));
 }
 
@@ -117,7 +126,7 @@ export function verifyReceiptProof(proof: ReceiptProof, options: { expectedPubke
     failures.push({ check: 'leaf_hash', reason: `the receipt has fields no receipt has: ${unknownFields.join(', ')}` });
   } else {
     try {
-      leafHex = receiptLeafHash(receipt).toString('hex');
+      leafHex = canonicalLeafHash(receipt).toString('hex');
     } catch {
       failures.push({ check: 'leaf_hash', reason: 'the receipt cannot be canonicalised as JSON' });
     }

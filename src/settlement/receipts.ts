@@ -1,7 +1,8 @@
 /**
  * Settlement receipts (SPEC 12 and 15): one row per paid event, written in the same SQLite
- * transaction as the event. `batch_id`, `merkle_root`, `chain` and `tx_sig` stay NULL until the
- * receipt is batched (`covenant chain flush-receipts`).
+ * transaction as the event, and never written again. A receipt's `batch_id`, `merkle_root`,
+ * `chain` and `tx_sig` are those of the batch whose seq range holds it (RECEIPT_VIEW_SELECT);
+ * the columns of those names are set only on receipts batched before migration 16.
  */
 import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
 import { statement, type Db } from '../store/index.js';
@@ -36,6 +37,19 @@ export interface Receipt {
 
 export type NewReceipt = Omit<Receipt, 'batch_id' | 'merkle_root' | 'chain' | 'tx_sig' | 'tokens_used'> & { tokens_used?: number | null };
 
+/**
+ * A receipt with its batch fields: its own (batched before migration 16) or those of the batch
+ * whose seq range holds it (the first batch ending at or after its seq).
+ */
+export const RECEIPT_VIEW_SELECT = `SELECT r.seq, r.id, r.payer, r.resource, r.status, r.credits_consumed, r.settled_at, r.intent_id,
+    r.memory_record_id, r.failure_reason, r.tokens_used,
+    COALESCE(r.batch_id, b.batch_id) AS batch_id, COALESCE(r.merkle_root, b.merkle_root) AS merkle_root,
+    COALESCE(r.chain, b.chain) AS chain, COALESCE(r.tx_sig, b.tx_sig) AS tx_sig
+  FROM receipts r
+  LEFT JOIN receipt_batches b ON r.batch_id IS NULL
+    AND b.seq = (SELECT seq FROM receipt_batches WHERE last_seq >= r.seq ORDER BY last_seq LIMIT 1)
+    AND b.first_seq <= r.seq`;
+
 export class Receipts {
   constructor(private readonly db: Db) {}
 
@@ -62,10 +76,10 @@ export class Receipts {
   }
 
   get(id: string): Receipt | null {
-    return (this.db.prepare('SELECT * FROM receipts WHERE id = ?').get(id) as Receipt | undefined) ?? null;
+    return (this.db.prepare(`${RECEIPT_VIEW_SELECT} WHERE r.id = ?`).get(id) as Receipt | undefined) ?? null;
   }
 
   forIntent(intentId: string): Receipt[] {
-    return this.db.prepare('SELECT * FROM receipts WHERE intent_id = ? ORDER BY settled_at, id').all(intentId) as Receipt[];
+    return this.db.prepare(`${RECEIPT_VIEW_SELECT} WHERE r.intent_id = ? ORDER BY r.settled_at, r.id`).all(intentId) as Receipt[];
   }
 }

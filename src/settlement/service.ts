@@ -7,11 +7,12 @@ import { CovenantError, newId, quoteInput, type Clock } from '../core/index.js';
 import type { AgentId, DaemonIdentity } from '../identity/index.js';
 import type { Db } from '../store/index.js';
 import type { ChainBackend } from './backends.js';
-import { merkleProof, merkleRoot } from './merkle.js';
+import { LEAF_KEYS_CANONICAL, LEAF_OPTIONAL_KEYS, receiptLeafText, storedLeafTextSql } from './leaf-text.js';
+import { RECEIPT_VIEW_SELECT } from './receipts.js';
+import { merkleProof, merkleRoot, sha256 } from './merkle.js';
 import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
 import { receiptLeafHash, receiptView, signBatch } from './proof.js';
 import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
-import type { Receipt } from './receipts.js';
 
 export const DEFAULT_RECENT_RECEIPTS = 50;
 export const DEFAULT_BATCH_LIST = 20;
@@ -61,6 +62,20 @@ export interface SettlementDeps {
 
 const BATCH_COLUMNS = 'batch_id, merkle_root, receipt_count, created_at, signature, tx_sig, chain';
 
+/** Every receipt up to this seq is batched, or was batched before migration 16 (`batch_id` set). */
+const CURSOR = 'SELECT COALESCE(MAX(last_seq), 0) FROM receipt_batches';
+/** Receipts of a batch's range (seq from the first ? to the second) that the batch holds. */
+const COUNT_IN_RANGE = 'SELECT COUNT(*) FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL';
+/** The next receipts to batch: seq and the canonical leaf text, when SQLite can write it (see storedLeafTextSql). */
+const UNBATCHED_LEAVES = `SELECT seq, ${storedLeafTextSql('receipts')} FROM receipts WHERE seq > ? AND batch_id IS NULL ORDER BY seq LIMIT ?`;
+/** A receipt whose leaf text SQLite did not write: its leaf fields, encoded here. */
+const LEAF_FIELD_NAMES = [...LEAF_KEYS_CANONICAL, ...LEAF_OPTIONAL_KEYS];
+const LEAF_FIELDS_BY_SEQ = `SELECT ${LEAF_FIELD_NAMES.join(', ')} FROM receipts WHERE seq = ?`;
+
+function leafFields(values: unknown[]): Record<string, unknown> {
+  return Object.fromEntries(LEAF_FIELD_NAMES.map((key, i) => [key, values[i]]));
+}
+
 export class SettlementService {
   private flushing = false;
 
@@ -75,35 +90,33 @@ export class SettlementService {
     const where: string[] = [];
     const args: unknown[] = [];
     if (query.visibleTo !== null) {
-      where.push('payer = ?');
+      where.push('r.payer = ?');
       args.push(query.visibleTo);
     }
     if (query.sinceMs != null) {
-      where.push('settled_at >= ?');
+      where.push('r.settled_at >= ?');
       args.push(query.sinceMs);
     }
     if (query.resource != null) {
-      where.push('resource = ?');
+      where.push('r.resource = ?');
       args.push(query.resource);
     }
     if (query.status != null) {
-      where.push('status = ?');
+      where.push('r.status = ?');
       args.push(query.status);
     }
     if (query.intentId != null) {
-      where.push('intent_id = ?');
+      where.push('r.intent_id = ?');
       args.push(query.intentId);
     }
     const rows = this.deps.db
-      .prepare(
-        `SELECT * FROM receipts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY settled_at DESC, id DESC LIMIT ?`,
-      )
-      .all(...args, query.limit) as Receipt[];
-    return rows.map((row) => receiptView(row as unknown as Record<string, unknown>));
+      .prepare(`${RECEIPT_VIEW_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.settled_at DESC, r.id DESC LIMIT ?`)
+      .all(...args, query.limit) as Array<Record<string, unknown>>;
+    return rows.map((row) => receiptView(row));
   }
 
   pendingCount(): number {
-    return (this.deps.db.prepare('SELECT COUNT(*) AS n FROM receipts WHERE batch_id IS NULL').get() as { n: number }).n;
+    return (this.deps.db.prepare(`SELECT COUNT(*) AS n FROM receipts WHERE seq > (${CURSOR}) AND batch_id IS NULL`).get() as { n: number }).n;
   }
 
   batches(limit: number): ReceiptBatch[] {
@@ -126,10 +139,11 @@ export class SettlementService {
   }
 
   /**
-   * Batches the oldest unbatched receipts (up to `limit`) into one signed Merkle batch. The
-   * backend posts the root first (for `solana`, a network call); then ONE transaction stores the
-   * batch and its leaves, marks the receipts and appends `receipt_batch_flushed`. No receipts:
-   * E_NOT_FOUND and nothing is written. One flush runs at a time.
+   * Batches the oldest unbatched receipts (up to `limit`, in `seq` order) into one signed Merkle
+   * batch. The backend posts the root first (for `solana`, a network call); then ONE transaction
+   * stores the batch (its seq range and its leaves as one blob) and appends
+   * `receipt_batch_flushed`; no receipt row is written. No receipts: E_NOT_FOUND and nothing is
+   * written. One flush runs at a time.
    */
   async flush(caller: AgentId, limit = MAX_FLUSH_RECEIPTS): Promise<FlushResult> {
     if (this.flushing) throw new CovenantError('E_CONFLICT', 'a receipt flush is already running; run it again when that one has finished');
@@ -137,33 +151,38 @@ export class SettlementService {
     try {
       const { db, audit, clock, identity, backend } = this.deps;
       const take = Math.max(1, Math.min(limit, MAX_FLUSH_RECEIPTS));
-      const receipts = db
-        .prepare('SELECT * FROM receipts WHERE batch_id IS NULL ORDER BY settled_at, id LIMIT ?')
-        .all(take) as Array<Record<string, unknown>>;
-      if (receipts.length === 0) throw new CovenantError('E_NOT_FOUND', 'no unbatched receipts; nothing to flush');
-      const leaves = receipts.map((receipt) => receiptLeafHash(receipt));
+      const cursor = db.prepare(CURSOR).pluck().get() as number;
+      // Row by row: each leaf is hashed as it comes, so the 10,000 texts are never all alive at once.
+      const hashes: Buffer[] = [];
+      let firstSeq = 0;
+      let lastSeq = 0;
+      const byHand = db.prepare(LEAF_FIELDS_BY_SEQ).raw();
+      for (const [seq, text] of db.prepare(UNBATCHED_LEAVES).raw().iterate(cursor, take) as IterableIterator<[number, string | null]>) {
+        if (hashes.length === 0) firstSeq = seq;
+        lastSeq = seq;
+        hashes.push(sha256(text ?? receiptLeafText(leafFields(byHand.get(seq) as unknown[]))));
+      }
+      if (hashes.length === 0) throw new CovenantError('E_NOT_FOUND', 'no unbatched receipts; nothing to flush');
+      const leaves = Buffer.concat(hashes);
       const header = {
         batch_id: newId(),
-        merkle_root: merkleRoot(leaves).toString('hex'),
-        receipt_count: receipts.length,
+        merkle_root: merkleRoot(hashes).toString('hex'),
+        receipt_count: hashes.length,
         created_at: clock.now(),
       };
       const signature = signBatch(identity.keys, header);
       const { tx_sig } = await backend.post({ ...header, signature });
       const batch: ReceiptBatch = { ...header, signature, tx_sig, chain: backend.chain };
       db.transaction(() => {
+        // The range must still hold exactly these receipts: nothing batched it meanwhile, none removed.
+        const held = db.prepare(`SELECT (${CURSOR}) AS cursor, (${COUNT_IN_RANGE}) AS n`).get(firstSeq, lastSeq) as { cursor: number; n: number };
+        if (held.cursor !== cursor || held.n !== hashes.length) {
+          throw new CovenantError('E_CONFLICT', 'receipts changed while they were being batched; run the flush again');
+        }
         db.prepare(
-          `INSERT INTO receipt_batches (batch_id, merkle_root, receipt_count, created_at, signature, signer, chain, tx_sig)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(batch.batch_id, batch.merkle_root, batch.receipt_count, batch.created_at, signature, identity.agentId.pubkey, batch.chain, tx_sig);
-        const mark = db.prepare('UPDATE receipts SET batch_id = ?, merkle_root = ?, chain = ?, tx_sig = ? WHERE id = ? AND batch_id IS NULL');
-        const leaf = db.prepare('INSERT INTO receipt_batch_leaves (batch_id, leaf_index, receipt_id, leaf_hash) VALUES (?, ?, ?, ?)');
-        receipts.forEach((receipt, index) => {
-          if (mark.run(batch.batch_id, batch.merkle_root, batch.chain, tx_sig, receipt.id).changes !== 1) {
-            throw new CovenantError('E_CONFLICT', `receipt ${String(receipt.id)} changed while it was being batched; run the flush again`);
-          }
-          leaf.run(batch.batch_id, index, receipt.id, leaves[index]!.toString('hex'));
-        });
+          `INSERT INTO receipt_batches (batch_id, merkle_root, receipt_count, created_at, signature, signer, chain, tx_sig, first_seq, last_seq, leaves)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(batch.batch_id, batch.merkle_root, batch.receipt_count, batch.created_at, signature, identity.agentId.pubkey, batch.chain, tx_sig, firstSeq, lastSeq, leaves);
         audit.append(caller, { kind: 'receipt_batch_flushed', payload: {
           batch_id: batch.batch_id,
           merkle_root: batch.merkle_root,
@@ -172,7 +191,7 @@ export class SettlementService {
           tx_sig,
         } });
       })();
-      return { receipts_updated: receipts.length, batch };
+      return { receipts_updated: hashes.length, batch };
     } finally {
       this.flushing = false;
     }
@@ -184,7 +203,7 @@ export class SettlementService {
    */
   prove(receiptId: string, visibleTo: string | null): ReceiptProof {
     const { db } = this.deps;
-    const receipt = db.prepare('SELECT * FROM receipts WHERE id = ?').get(receiptId) as Record<string, unknown> | undefined;
+    const receipt = db.prepare(`${RECEIPT_VIEW_SELECT} WHERE r.id = ?`).get(receiptId) as Record<string, unknown> | undefined;
     if (!receipt || (visibleTo !== null && receipt.payer !== visibleTo)) {
       throw new CovenantError('E_NOT_FOUND', `no receipt ${quoteInput(receiptId)} of yours; list yours with \`covenant receipts recent\``);
     }
@@ -196,18 +215,20 @@ export class SettlementService {
       );
     }
     const batch = this.batch(batchId);
-    const rows = db
-      .prepare('SELECT receipt_id, leaf_hash FROM receipt_batch_leaves WHERE batch_id = ? ORDER BY leaf_index')
-      .all(batchId) as Array<{ receipt_id: string; leaf_hash: string }>;
-    const index = rows.findIndex((row) => row.receipt_id === receiptId);
-    if (!batch || index < 0 || rows.length !== batch.receipt_count) {
+    const stored = db.prepare('SELECT first_seq, leaves FROM receipt_batches WHERE batch_id = ?').get(batchId) as
+      | { first_seq: number | null; leaves: Buffer | null }
+      | undefined;
+    const { leaves, index } =
+      stored?.leaves != null && stored.first_seq !== null
+        ? { leaves: splitLeaves(stored.leaves), index: db.prepare(COUNT_IN_RANGE).pluck().get(stored.first_seq, (receipt.seq as number) - 1) as number }
+        : this.legacyLeaves(batchId, receiptId);
+    if (!batch || index < 0 || index >= leaves.length || leaves.length !== batch.receipt_count) {
       throw new CovenantError('E_CONFLICT', `the batch of receipt ${receiptId} is incomplete in the store; run \`covenant verify\``);
     }
     const leafHex = receiptLeafHash(receipt).toString('hex');
-    if (leafHex !== rows[index]!.leaf_hash) {
+    if (leafHex !== leaves[index]!.toString('hex')) {
       throw new CovenantError('E_CONFLICT', `receipt ${receiptId} no longer matches the leaf batched for it (it was changed after batching); run \`covenant verify\``);
     }
-    const leaves = rows.map((row) => Buffer.from(row.leaf_hash, 'hex'));
     if (merkleRoot(leaves).toString('hex') !== batch.merkle_root) {
       throw new CovenantError('E_CONFLICT', `the stored leaves of batch ${batch.batch_id} no longer lead to its signed root; run \`covenant verify\``);
     }
@@ -222,4 +243,19 @@ export class SettlementService {
       daemon_pubkey: (db.prepare('SELECT signer FROM receipt_batches WHERE batch_id = ?').get(batch.batch_id) as { signer: string }).signer,
     };
   }
+
+  /** A batch flushed before migration 16: one leaf row per receipt. */
+  private legacyLeaves(batchId: string, receiptId: string): { leaves: Buffer[]; index: number } {
+    const rows = this.deps.db
+      .prepare('SELECT receipt_id, leaf_hash FROM receipt_batch_leaves WHERE batch_id = ? ORDER BY leaf_index')
+      .all(batchId) as Array<{ receipt_id: string; leaf_hash: string }>;
+    return { leaves: rows.map((row) => Buffer.from(row.leaf_hash, 'hex')), index: rows.findIndex((row) => row.receipt_id === receiptId) };
+  }
+}
+
+/** 32-byte leaves of a stored blob, as views on it. */
+function splitLeaves(blob: Buffer): Buffer[] {
+  const leaves: Buffer[] = [];
+  for (let offset = 0; offset + 32 <= blob.length; offset += 32) leaves.push(blob.subarray(offset, offset + 32));
+  return leaves;
 }

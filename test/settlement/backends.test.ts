@@ -216,7 +216,8 @@ describe('solana backend (stub RPC)', () => {
       assert.equal(result.receipts_updated, 3);
       assert.equal(result.batch.chain, 'solana');
       assert.ok(result.batch.tx_sig && fromBase58(result.batch.tx_sig)?.length === 64);
-      const stored = db.prepare('SELECT chain, tx_sig FROM receipts').all() as Array<{ chain: string; tx_sig: string }>;
+      const stored = service.recent({ limit: 10, visibleTo: null });
+      assert.equal(stored.length, 3);
       assert.ok(stored.every((r) => r.chain === 'solana' && r.tx_sig === result.batch.tx_sig));
       const id = (db.prepare('SELECT id FROM receipts LIMIT 1').get() as { id: string }).id;
       const proof = service.prove(id, null);

@@ -150,8 +150,8 @@ describe('settlement receipts and chain gates (in-process daemon)', () => {
   });
 
   let firstBatch: Row;
-  test('chain_flush batches the oldest receipts, signs the root and updates them in one transaction', async () => {
-    const oldest = rows('SELECT * FROM receipts WHERE batch_id IS NULL ORDER BY settled_at, id LIMIT 4');
+  test('chain_flush batches the oldest receipts, signs the root and stores the batch in one transaction', async () => {
+    const oldest = rows('SELECT * FROM receipts WHERE batch_id IS NULL ORDER BY seq LIMIT 4');
     const reply = await ask(op, { kind: 'chain_flush', limit: 4 });
     assert.equal(reply.kind, 'receipt_batch_flushed');
     assert.equal(reply.receipts_updated, 4);
@@ -170,9 +170,16 @@ describe('settlement receipts and chain gates (in-process daemon)', () => {
         String(batch.signature),
       ),
     );
-    const updated = rows('SELECT * FROM receipts WHERE batch_id = ? ORDER BY settled_at, id', batch.batch_id);
-    assert.deepEqual(updated.map((r) => r.id), oldest.map((r) => r.id));
+    // The batch holds a seq range and its leaves as one blob; no receipt row is written.
+    assert.deepEqual([stored.first_seq, stored.last_seq], [oldest[0]!.seq, oldest[3]!.seq]);
+    assert.deepEqual(stored.leaves, Buffer.concat(oldest.map((r) => receiptLeafHash(r))));
+    assert.equal(rows('SELECT * FROM receipts WHERE batch_id IS NOT NULL').length, 0);
+    // What a caller sees: the four receipts carry the batch's fields, the others none.
+    const listed = (await ask(op, { kind: 'receipts_recent', limit: 1000 })).receipts as Row[];
+    const updated = listed.filter((r) => r.batch_id === batch.batch_id);
+    assert.deepEqual(updated.map((r) => r.id).sort(), oldest.map((r) => r.id).sort());
     for (const r of updated) assert.deepEqual([r.merkle_root, r.chain, r.tx_sig], [batch.merkle_root, 'local', null]);
+    for (const r of listed.filter((r) => r.batch_id !== batch.batch_id)) assert.deepEqual([r.batch_id, r.merkle_root, r.chain, r.tx_sig], [null, null, null, null]);
     const flushed = rows("SELECT payload, issuer_pubkey FROM audit_events WHERE kind = 'receipt_batch_flushed'");
     assert.equal(flushed.length, 1);
     assert.deepEqual(JSON.parse(String(flushed[0]!.payload)), {

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from '../env.js';
+import { requestHeader } from '../request-header.js';
 
 /**
  * A refusal answered before the request body was read (401, 413, 429, 404...) closes the
@@ -9,7 +10,7 @@ import type { GatewayEnv } from '../env.js';
 export function closeIfBodyUnread(): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     await next();
-    const hasBody = c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? '0') > 0;
+    const hasBody = requestHeader(c, 'transfer-encoding') !== undefined || Number(requestHeader(c, 'content-length') ?? '0') > 0;
     if (hasBody && c.get('bodyRead') !== true) c.res.headers.set('Connection', 'close');
   };
 }

@@ -1,20 +1,49 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { GatewayEnv } from '../env.js';
+import { requestHeader } from '../request-header.js';
+
+const ALLOW_METHODS = ['GET', 'POST', 'OPTIONS'];
+const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Last-Event-ID'];
+const EXPOSE_HEADERS = ['Retry-After'];
 
 /**
  * CORS from an exact allow-list. An origin not on the list gets no
  * `Access-Control-Allow-Origin` header (so the browser keeps the response from the page);
  * an empty list, the default, allows no cross-origin caller at all. No wildcard, no credentials:
  * callers authenticate with a bearer token, never a cookie.
+ *
+ * Preflights (OPTIONS) are hono's `cors`. Every other request gets the same headers hono's
+ * middleware would give it, but set before the route answers, on the node response (which
+ * `writeHead` merges into every answer) or, driven through `app.request()`, with
+ * `c.header()`. hono's own sets them on `c.res`, which makes a placeholder web Response on
+ * every request and then copies the route's answer into a new Response built around its body
+ * stream (the node adapter's fast path for a string body is lost). Same headers, no Response.
  */
 export function corsAllowList(origins: readonly string[]): MiddlewareHandler<GatewayEnv> {
   const allowed = new Set(origins);
-  return cors({
-    origin: (origin) => (allowed.has(origin) ? origin : null),
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
-    exposeHeaders: ['Retry-After'],
+  const allowOrigin = (origin: string) => (allowed.has(origin) ? origin : null);
+  const preflight = cors({
+    origin: allowOrigin,
+    allowMethods: ALLOW_METHODS,
+    allowHeaders: ALLOW_HEADERS,
+    exposeHeaders: EXPOSE_HEADERS,
     maxAge: 600,
   });
+  const expose = EXPOSE_HEADERS.join(',');
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS') return preflight(c, next);
+    const origin = allowOrigin(requestHeader(c, 'origin') ?? '');
+    const outgoing = c.env?.outgoing;
+    if (outgoing) {
+      if (origin !== null) outgoing.setHeader('Access-Control-Allow-Origin', origin);
+      outgoing.setHeader('Access-Control-Expose-Headers', expose);
+      outgoing.setHeader('Vary', 'Origin');
+    } else {
+      if (origin !== null) c.header('Access-Control-Allow-Origin', origin);
+      c.header('Access-Control-Expose-Headers', expose);
+      c.header('Vary', 'Origin', { append: true });
+    }
+    await next();
+  };
 }

@@ -5,6 +5,7 @@ import type { Identity } from '../env.js';
 import { FOREIGN_ORIGIN, type GatewayEnv } from '../env.js';
 import { readConsoleCookie } from '../console/cookie.js';
 import { fromOwnOrigin, isStateChanging } from '../console/origin.js';
+import { requestHeader } from '../request-header.js';
 
 const MAX_TOKEN_LENGTH = 256;
 /** `Bearer <token>`, scheme case-insensitive, exactly one credential. */
@@ -17,7 +18,7 @@ const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
  */
 export function identify(ctx: DaemonContext): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
+    const header = requestHeader(c, 'authorization');
     const cookie = header === undefined || header.trim() === '' ? readConsoleCookie(c, ctx) : undefined;
     c.set('identity', cookie === undefined ? identityOf(ctx, header) : consoleIdentityOf(ctx, c, cookie));
     await next();

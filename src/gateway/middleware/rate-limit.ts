@@ -32,6 +32,8 @@ export function rateLimit(
   ctx: DaemonContext,
   limiter: KeyedRateLimiter,
   throttle: AuditThrottle<RateLimitAuditContext>,
+  /** Called once the refusal is counted (the server's flush timer is armed from it). */
+  counted: () => void = () => undefined,
 ): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const caller = c.get('identity').caller;
@@ -45,6 +47,7 @@ export function rateLimit(
       ? { issuer: caller.agentId, tokenPrefix: caller.tokenPrefix }
       : { issuer: ctx.identity.agentId, tokenPrefix: null };
     const decision = throttle.decide(key, context);
+    counted();
     if (decision.write && !appendAudit(ctx, rateLimitRow(context, decision.count, auditPath(c)))) {
       throttle.undo(key, decision.count);
       return errorResponse(c, 'E_AUDIT_UNAVAILABLE', AUDIT_UNAVAILABLE_MESSAGE);

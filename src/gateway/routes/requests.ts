@@ -8,6 +8,7 @@ import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../protoco
 import type { GatewayEnv } from '../env.js';
 import { auditPath, errorBody, httpSite, internalErrorMessage, refuse } from '../errors.js';
 import { MAX_RESPONSE_BYTES } from '../options.js';
+import { clientGoneSignal } from '../request-signal.js';
 import { paramsFromText, parseJsonBody } from './params.js';
 
 export interface RouteEntry {
@@ -84,7 +85,7 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
         }
       }
       const pathParams = paramsFromText(definition.params, toLists(c.req.param()));
-      const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind }, c.req.raw.signal);
+      const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind }, clientGoneSignal(c));
       return replyResponse(c, ctx, definition, reply);
     });
   }

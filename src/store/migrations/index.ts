@@ -11,6 +11,7 @@ import { a2aMailbox } from './009_a2a_mailbox.js';
 import { consoleSessions } from './010_console_sessions.js';
 import { a2aFederation } from './011_a2a_federation.js';
 import { modelMetering } from './013_model_metering.js';
+import { receiptBatchCursor } from './016_receipt_batch_cursor.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions, a2aFederation, modelMetering];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions, a2aFederation, modelMetering, receiptBatchCursor];
