@@ -58,9 +58,14 @@ export class Ledger {
 
   receiptFlush(batchId: string, receiptCount: number): void {
     this.add('receipt_flush', batchId, (db) => {
-      const row = db.prepare('SELECT receipt_count FROM receipt_batches WHERE batch_id = ?').get(batchId) as { receipt_count: number } | undefined;
-      const leaves = db.prepare('SELECT COUNT(*) AS n FROM receipts WHERE batch_id = ?').get(batchId) as { n: number };
-      return row?.receipt_count === receiptCount && leaves.n === receiptCount;
+      const row = db.prepare('SELECT receipt_count, first_seq, last_seq, length(leaves) AS leaf_bytes FROM receipt_batches WHERE batch_id = ?').get(batchId) as
+        | { receipt_count: number; first_seq: number | null; last_seq: number | null; leaf_bytes: number | null }
+        | undefined;
+      if (row?.receipt_count !== receiptCount) return false;
+      // Since migration 16 a batch holds the unbatched receipts of its seq range and its leaves as one blob.
+      if (row.first_seq === null) return one(db, 'SELECT 1 FROM receipts WHERE batch_id = ? HAVING COUNT(*) = ?', batchId, receiptCount);
+      const held = db.prepare('SELECT COUNT(*) AS n FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL').get(row.first_seq, row.last_seq) as { n: number };
+      return held.n === receiptCount && row.leaf_bytes === receiptCount * 32;
     });
   }
 

@@ -18,18 +18,8 @@ let fx: DaemonFixture;
 let remote: StandInRemote;
 let alice: { token: string; agent: { display: string; pubkey: string } };
 
-async function ok(request: WireMessage, token?: string): Promise<WireMessage> {
-  const reply = await fx.call(request, token);
-  assert.notEqual(reply.kind, 'error', `${String(request.kind)}: ${JSON.stringify(reply)}`);
-  return reply;
-}
-
-async function refused(request: WireMessage, token: string | undefined, code: string): Promise<WireMessage> {
-  const reply = await fx.call(request, token);
-  assert.equal(reply.kind, 'error', JSON.stringify(reply));
-  assert.equal(reply.code, code, String(reply.message));
-  return reply;
-}
+const ok = (request: WireMessage, token?: string) => fx.ok(request, token);
+const refused = (request: WireMessage, token: string | undefined, code: string) => fx.refused(request, token, code);
 
 async function send(text: string, to = 'hello@b'): Promise<Task> {
   return (await ok({ kind: 'a2a_send', recipient: to, text }, alice.token)).task as Task;

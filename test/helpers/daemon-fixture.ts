@@ -95,6 +95,14 @@ export class DaemonFixture {
     return notAnError(request, await this.call(request, via));
   }
 
+  /** `call`, asserting the reply is the refusal `code`. */
+  async refused(request: WireMessage, via: IpcClient | string | undefined, code: string): Promise<WireMessage> {
+    const reply = await this.call(request, via);
+    assert.equal(reply.kind, 'error', JSON.stringify(reply));
+    assert.equal(reply.code, code, String(reply.message));
+    return reply;
+  }
+
   /** A raw connection authenticated with `token`, kept open (to watch it being closed). */
   async openRaw(token: string): Promise<RawSocket> {
     const raw = await RawSocket.open(this.paths.sock);
