@@ -66,7 +66,7 @@ interface ChainBreak {
   seq: number;
   rowId: string | null;
   reasons: string[];
-  from: number;
+  /** The latest time a missing or changed row can have been written. */
   to: number;
   /** A row-level failure (a gap, a changed row); a bad checkpoint explains no missing row. */
   rowLevel: boolean;
@@ -168,12 +168,11 @@ class Verification {
     for (const [seq, reasons] of [...bySeq].sort((a, b) => a[0] - b[0])) {
       const times = this.reader.audit.neighbourTimes(seq);
       const gap = reasons.some((r) => r.startsWith('sequence gap') || r.startsWith('rows before seq'));
-      // A gap: the missing rows were written after the row before it and before this one.
-      // Otherwise this row (or the one before it) was changed: it lies between its neighbours.
-      const from = times.before ?? Number.NEGATIVE_INFINITY;
+      // A gap: the missing rows were written before this one. Otherwise this row (or the one
+      // before it) was changed: it was written before the row after it.
       const to = gap ? (times.own ?? times.after ?? Number.POSITIVE_INFINITY) : (times.after ?? Number.POSITIVE_INFINITY);
       const rowLevel = reasons.some((r) => !r.startsWith('checkpoint'));
-      this.breaks.push({ seq, rowId: times.id, reasons, from, to, rowLevel, explainedBy: null });
+      this.breaks.push({ seq, rowId: times.id, reasons, to, rowLevel, explainedBy: null });
       if (rowLevel) this.brokenSeqs.add(seq);
     }
   }
@@ -256,13 +255,14 @@ class Verification {
   }
 
   /**
-   * Places each record or grant without its audit row against the chain failures: when it was
-   * written inside the span of a failure, that failure is where its row went, and the one
-   * drift item reports both.
+   * Places each record or grant without its audit row against the chain failures: its row was
+   * written in its transaction, at or after the record (a request's check rows may come first,
+   * so the row before a gap can be younger than the record), so the first failure whose span
+   * ends at or after the record is where its row went, and the one drift item reports both.
    */
   private placeWithoutAudit(withoutAudit: WithoutAudit[]): void {
     for (const entry of withoutAudit) {
-      const hit = this.breaks.find((b) => b.rowLevel && entry.at >= b.from && entry.at <= b.to);
+      const hit = this.breaks.find((b) => b.rowLevel && entry.at <= b.to);
       let message = entry.message;
       if (hit) {
         hit.explainedBy ??= `${entry.kind} ${entry.id}`;
