@@ -244,25 +244,19 @@ describe('federation: a remote that never answers, or answers garbage', () => {
     }
   });
 
-  it('fails the task after the deliver timeout when SendMessage is accepted on the socket but never answered', async () => {
-    silent.rpcFault = 'hang';
-    try {
-      const { message } = await failedWith();
-      assert.match(message, /remote "slow" .* did not answer within 1500 ms/);
-      assert.equal(silent.executor.runs.size, 0);
-    } finally {
-      silent.rpcFault = 'none';
-    }
-  });
-
-  it('fails the task after the deliver timeout, naming the remote, when it only ever answers garbage', async () => {
-    silent.rpcFault = 'garbage';
-    try {
-      const { message } = await failedWith();
-      assert.match(message, /remote "slow" .* did not answer within 1500 ms/);
-      assert.equal(silent.executor.runs.size, 0);
-    } finally {
-      silent.rpcFault = 'none';
-    }
-  });
+  for (const [fault, when] of [
+    ['hang', 'when SendMessage is accepted on the socket but never answered'],
+    ['garbage', 'naming the remote, when it only ever answers garbage'],
+  ] as const) {
+    it(`fails the task after the deliver timeout, ${when}`, async () => {
+      silent.rpcFault = fault;
+      try {
+        const { message } = await failedWith();
+        assert.match(message, /remote "slow" .* did not answer within 1500 ms/);
+        assert.equal(silent.executor.runs.size, 0);
+      } finally {
+        silent.rpcFault = 'none';
+      }
+    });
+  }
 });
