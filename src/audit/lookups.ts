@@ -66,14 +66,11 @@ export class AuditLookups {
     return rows.flatMap((row) => readAuditPayload('memory_repair_applied', jsonObjectOrEmpty(row.payload)) ?? []);
   }
 
-  /** The row at `seq` and its stored neighbours' timestamps (for placing a chain failure in time). */
-  neighbourTimes(seq: number): { id: string | null; own: number | null; before: number | null; after: number | null } {
+  /** The row at `seq` and the timestamp of the row after it (for placing a chain failure in time). */
+  neighbourTimes(seq: number): { id: string | null; own: number | null; after: number | null } {
     const own = this.db.prepare('SELECT id, timestamp_ms FROM audit_events WHERE seq = ?').get(seq) as { id: string; timestamp_ms: number } | undefined;
-    const before = this.db.prepare('SELECT timestamp_ms FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seq) as
-      | { timestamp_ms: number }
-      | undefined;
     const after = this.db.prepare('SELECT timestamp_ms FROM audit_events WHERE seq > ? ORDER BY seq LIMIT 1').get(seq) as { timestamp_ms: number } | undefined;
-    return { id: own?.id ?? null, own: own?.timestamp_ms ?? null, before: before?.timestamp_ms ?? null, after: after?.timestamp_ms ?? null };
+    return { id: own?.id ?? null, own: own?.timestamp_ms ?? null, after: after?.timestamp_ms ?? null };
   }
 
   /**
