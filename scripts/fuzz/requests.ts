@@ -50,9 +50,12 @@ function mutate(rng: Rng, values: Values, json: JsonText, message: Message): voi
     case 5:
       message.kind = rng.chance(0.5) ? rng.pick(KINDS) : values.string();
       return;
-    case 6:
-      message.kind = rng.pick([null, 1, [], {}, true, values.loneSurrogates(), `${String(message.kind)}\ud800`, String(message.kind).toUpperCase()]);
+    case 6: {
+      // The kind may already be a mutated value, even an object without a prototype.
+      const kind = typeof message.kind === 'string' ? message.kind : 'kind';
+      message.kind = rng.pick([null, 1, [], {}, true, values.loneSurrogates(), `${kind}\ud800`, kind.toUpperCase()]);
       return;
+    }
     case 7:
       message.id = rng.pick([values.string(), values.number(), { a: 1 }, [], null, 'x'.repeat(129), 1.5]);
       return;
