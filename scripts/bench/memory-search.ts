@@ -126,13 +126,14 @@ export async function measureMemoryHome(home: MemoryHome, records: number, queri
   const vector = figures.get('vector')!;
   const indexBytes = memory.index.stats().bytes;
   const rss = process.memoryUsage().rss;
-  memory.close();
+  await memory.close();
   db.close();
 
   db = openDatabase(home.dbPath);
   memory = memoryService(db, home);
   const restart = await timedAsync(() => memory.search(owner, { query: texts[1]!, tier: 'episodic', limit: 10 }));
   const fromFile = memory.index.loads.file === 1;
+  await memory.close();
   db.close();
 
   const n = records.toLocaleString('en-US');
