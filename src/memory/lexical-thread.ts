@@ -9,12 +9,14 @@
  *   open transaction of the daemon's connection (a group commit not yet committed, or the
  *   caller's own transaction) is visible only to that connection: while one is open, the query
  *   runs on the main thread as before. An in-memory database has no second connection: same.
- * - Lifetime: started at the first search, closed with the memory service. It is unref'd while
- *   no query is pending (it never keeps a process alive) and waits on its port when idle (no
- *   CPU). A worker that dies or fails a query leaves that query to the main thread, so the
- *   search still answers (or fails with the main connection's own error); the next search starts
- *   a new worker. A worker that does not answer within QUERY_TIMEOUT_MS is treated as dead. After MAX_FAILURES failures with no answer between them the worker is not
- *   started again: every query then runs on the main thread.
+ * - Lifetime: started at the first search, closed with the memory service. Until it has opened
+ *   its connection, queries run on the main thread: no search waits for a worker to start. Once
+ *   started, it is unref'd while no query is pending (it never keeps a process alive), and it
+ *   waits on its port when idle (no CPU). A worker that dies or fails a query leaves that query
+ *   to the main thread, so the search still answers (or fails with the main connection's own
+ *   error); the next search starts a new worker. A worker that does not answer within
+ *   QUERY_TIMEOUT_MS is treated as dead. After MAX_FAILURES failures with no answer between them
+ *   the worker is not started again: every query then runs on the main thread.
  */
 import { Worker } from 'node:worker_threads';
 import type { MemoryTier } from '../protocol/index.js';
@@ -34,7 +36,8 @@ export interface LexicalRequest {
   tiers: readonly MemoryTier[];
 }
 
-export type LexicalReply = { id: number; hits: LexicalHit[] } | { id: number; error: string };
+/** The worker's first message says its connection is open; then one reply per request. */
+export type LexicalReply = { ready: true } | { id: number; hits: LexicalHit[] } | { id: number; error: string };
 
 /** What hybrid search asks of its lexical half (LexicalIndex's two queries, answered asynchronously). */
 export interface LexicalSource {
@@ -66,6 +69,9 @@ function spawn(entry: URL, path: string): Worker {
 export class LexicalThread implements LexicalSource {
   private readonly local: LexicalIndex;
   private worker: Worker | null = null;
+  /** The worker has opened its connection (until then queries run on the main thread). */
+  private ready = false;
+  private readyWaiters: Array<(ready: boolean) => void> = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failuresInARow = 0;
@@ -85,6 +91,13 @@ export class LexicalThread implements LexicalSource {
     return this.worker !== null;
   }
 
+  /** Starts the worker if none runs; resolves true once it takes queries, false when it cannot (closed, given up on, died starting). */
+  whenReady(): Promise<boolean> {
+    if (this.started() === null) return Promise.resolve(false);
+    if (this.ready) return Promise.resolve(true);
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
   best(match: string, k: number): Promise<LexicalHit[]> {
     return this.run({ id: 0, match, k, owner: null, tiers: [] });
   }
@@ -97,14 +110,15 @@ export class LexicalThread implements LexicalSource {
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
-    this.worker = null;
+    this.stopped();
     this.settleLocally();
     if (worker !== null) await worker.terminate();
   }
 
   private run(request: LexicalRequest): Promise<LexicalHit[]> {
+    // A worker still starting is not waited for.
     const worker = this.db.inTransaction || this.db.memory ? null : this.started();
-    if (worker === null) return new Promise((resolve) => resolve(this.runLocally(request)));
+    if (worker === null || !this.ready) return new Promise((resolve) => resolve(this.runLocally(request)));
     request.id = this.nextId++;
     return new Promise<LexicalHit[]>((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
@@ -126,15 +140,37 @@ export class LexicalThread implements LexicalSource {
     if (this.closed || this.failuresInARow >= MAX_FAILURES) return null;
     const worker = spawn(this.options.entry ?? DEFAULT_ENTRY, this.db.name);
     this.counts.starts += 1;
-    worker.unref();
-    worker.on('message', (reply: LexicalReply) => this.answer(worker, reply));
+    worker.on('message', (reply: LexicalReply) => {
+      if ('ready' in reply) this.becameReady(worker);
+      else this.answer(worker, reply);
+    });
     worker.on('error', (error) => this.fail(worker, error.message));
     worker.on('exit', (code) => this.fail(worker, `exited with code ${code}`));
     this.worker = worker;
     return worker;
   }
 
-  private answer(worker: Worker, reply: LexicalReply): void {
+  private becameReady(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.ready = true;
+    if (this.pending.size === 0) worker.unref();
+    this.wake(true);
+  }
+
+  private wake(ready: boolean): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter(ready);
+  }
+
+  /** Forgets the current worker (it is gone or being terminated). */
+  private stopped(): void {
+    this.worker = null;
+    this.ready = false;
+    this.wake(false);
+  }
+
+  private answer(worker: Worker, reply: Exclude<LexicalReply, { ready: true }>): void {
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     this.pending.delete(reply.id);
@@ -153,7 +189,7 @@ export class LexicalThread implements LexicalSource {
 
   private fail(worker: Worker, reason: string): void {
     if (this.worker !== worker) return; // closed, or already replaced
-    this.worker = null;
+    this.stopped();
     this.counts.failures += 1;
     this.failuresInARow += 1;
     const givenUp = this.failuresInARow >= MAX_FAILURES;

@@ -21,3 +21,4 @@ port.on('message', (request: LexicalRequest) => {
   }
   port.postMessage(reply);
 });
+port.postMessage({ ready: true } satisfies LexicalReply);

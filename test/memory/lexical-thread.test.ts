@@ -34,14 +34,14 @@ async function withService(use: (db: Db, memory: MemoryService) => Promise<void>
 
 const TEXTS = ['harbour cranes lift containers', 'the ferry leaves the quay at noon', 'tugboats push the ferry', 'a crane on the pier', 'buoys mark the harbour entrance'];
 
-test('search asks the worker for BM25; the worker answers what the main connection would', async () => {
+test('search asks the worker for BM25 once it has started (the first search does not wait for it); it answers what the main connection would', async () => {
   await withService(async (db, memory) => {
     for (let i = 0; i < 30; i += 1) await memory.write(caller, { text: `${TEXTS[i % TEXTS.length]} ${i}`, tier: i % 2 === 0 ? 'episodic' : 'working' });
-    const hits = await memory.search(caller.pubkey, { query: 'ferry harbour', limit: 5 });
-    assert.ok(hits.length > 0);
-    assert.equal(memory.lexical.counts.starts, 1);
-    assert.ok(memory.lexical.counts.answered >= 1);
-    assert.equal(memory.lexical.counts.local, 0);
+    const first = await memory.search(caller.pubkey, { query: 'ferry harbour', limit: 5 });
+    assert.deepEqual(memory.lexical.counts, { starts: 1, answered: 0, local: 1, failures: 0 });
+    assert.equal(await memory.lexical.whenReady(), true);
+    assert.deepEqual(await memory.search(caller.pubkey, { query: 'ferry harbour', limit: 5 }), first);
+    assert.deepEqual(memory.lexical.counts, { starts: 1, answered: 1, local: 1, failures: 0 });
     const local = new LexicalIndex(db);
     const match = matchExpression('ferry crane harbour')!;
     assert.deepEqual(await memory.lexical.best(match, 7), local.best(match, 7));
@@ -52,6 +52,7 @@ test('search asks the worker for BM25; the worker answers what the main connecti
 test('a committed write is found by the next search (through the worker)', async () => {
   await withService(async (_db, memory) => {
     await memory.write(caller, { text: 'first note about lighthouses', tier: 'episodic' });
+    assert.equal(await memory.lexical.whenReady(), true);
     for (const word of ['zeppelin', 'xylophone', 'quasar']) {
       const written = await memory.write(caller, { text: `a note about a ${word}`, tier: 'episodic' });
       const hits = await memory.search(caller.pubkey, { query: word, mode: 'lexical' });
@@ -87,17 +88,23 @@ test('a worker that dies: its query is answered on the main thread, the next que
     const crash = matchExpression('crash harbour')!;
     const calm = matchExpression('crane ferry')!;
 
+    assert.equal(await thread.whenReady(), true);
     assert.deepEqual(await thread.best(crash, 10), local.best(crash, 10));
     assert.deepEqual(thread.counts, { starts: 1, answered: 0, local: 1, failures: 1 });
     assert.equal(thread.running, false);
-    // The next query starts a new worker, which answers.
+    // A new worker answers.
+    assert.equal(await thread.whenReady(), true);
     assert.deepEqual(await thread.best(calm, 10), local.best(calm, 10));
     assert.deepEqual(thread.counts, { starts: 2, answered: 1, local: 1, failures: 1 });
     assert.equal(thread.running, true);
 
     // MAX_FAILURES deaths with no answer between them: from then on, the main thread.
-    for (let i = 0; i < LEXICAL_WORKER_MAX_FAILURES; i += 1) assert.deepEqual(await thread.bestOf(crash, caller.pubkey, ['episodic'], 10), local.bestOf(crash, caller.pubkey, ['episodic'], 10));
+    for (let i = 0; i < LEXICAL_WORKER_MAX_FAILURES; i += 1) {
+      assert.equal(await thread.whenReady(), true);
+      assert.deepEqual(await thread.bestOf(crash, caller.pubkey, ['episodic'], 10), local.bestOf(crash, caller.pubkey, ['episodic'], 10));
+    }
     assert.equal(thread.counts.starts, 2 + LEXICAL_WORKER_MAX_FAILURES - 1);
+    assert.equal(await thread.whenReady(), false);
     assert.deepEqual(await thread.best(calm, 10), local.best(calm, 10));
     assert.equal(thread.counts.starts, 2 + LEXICAL_WORKER_MAX_FAILURES - 1);
     assert.equal(thread.running, false);
@@ -118,6 +125,7 @@ test('closing the memory service stops the worker; a query after close runs on t
     assert.equal(memory.lexical.running, true);
     await memory.close();
     assert.equal(memory.lexical.running, false);
+    assert.equal(await memory.lexical.whenReady(), false);
     const match = matchExpression('cranes')!;
     assert.deepEqual(await memory.lexical.best(match, 10), new LexicalIndex(db).best(match, 10));
     assert.equal(memory.lexical.counts.starts, 1);
@@ -128,6 +136,7 @@ test('stopping the daemon stops the worker its searches started', async () => {
   const f = await memoryFixture();
   try {
     await write(f, 'a note about harbour cranes');
+    assert.equal(await f.t.daemon.ctx.memory.lexical.whenReady(), true);
     const reply = await f.ok({ kind: 'memory_search', query: 'harbour cranes' });
     assert.equal((reply.records as unknown[]).length, 1);
     const lexical = f.t.daemon.ctx.memory.lexical;
