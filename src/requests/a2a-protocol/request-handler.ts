@@ -94,6 +94,8 @@ export class CovenantA2aHandler implements A2ARequestHandler {
         const now = this.ctx.mailbox.get(row.id);
         return now === null || isTerminal(now) ? now : null;
       });
+      // Woken by the result's write: answered once that write is committed.
+      await this.ctx.commits.durable();
       return toA2aTask(settled ?? this.ctx.mailbox.get(row.id) ?? row, params.configuration?.historyLength);
     });
   }
@@ -227,6 +229,8 @@ export class CovenantA2aHandler implements A2ARequestHandler {
       const row = this.ctx.mailbox.get(taskId);
       if (row === null) return;
       if (logged.length > 0) {
+        // A change is streamed only once it is committed (it may have been read in its own turn).
+        await this.ctx.commits.durable();
         for (const entry of logged) {
           const first = after === 0;
           after = entry.seq;
