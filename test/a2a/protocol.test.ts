@@ -151,6 +151,45 @@ describe('POST /a2a/v1', () => {
     });
   }
 
+  it('SSE ids: each status carries its change’s seq, and Last-Event-ID resumes after it (v1.0 and v0.3)', async () => {
+    const task = taskOf(await v1.sendMessage(message('resume me', { covenant_recipient: 'bob@peer' }, { returnImmediately: true })));
+    await bobAnswers('resumed');
+    /** A raw subscribe: each SSE event as `<id or ->:<what>`. */
+    const subscribe = async (version: '1.0' | '0.3', lastEventId?: string) => {
+      const method = version === '1.0' ? 'SubscribeToTask' : 'tasks/resubscribe';
+      const headers: Record<string, string> = { ...f.bearer(alice.token), 'content-type': 'application/json', ...(version === '1.0' ? { 'A2A-Version': '1.0' } : {}) };
+      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+      const response = await fetch(`${f.url}/a2a/v1`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { id: task.id } }) });
+      const text = await response.text();
+      if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return { events: [], error: (JSON.parse(text) as RpcAnswer).error };
+      const events = text
+        .split('\n\n')
+        .filter((block) => block.includes('data: '))
+        .map((block) => {
+          const id = /^id: (\d+)$/m.exec(block)?.[1] ?? '-';
+          const result = (JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { result: Record<string, unknown> }).result;
+          const what = 'task' in result || result.kind === 'task' ? 'task' : 'statusUpdate' in result || result.kind === 'status-update' ? 'status' : 'artifact';
+          return `${id}:${what}`;
+        });
+      return { events, error: undefined };
+    };
+    for (const version of ['1.0', '0.3'] as const) {
+      const whole = await subscribe(version);
+      assert.deepEqual(whole.events.map((e) => e.split(':')[1]), ['task', 'status', 'artifact', 'status'], version);
+      const [submitted, working, artifact, completed] = whole.events.map((e) => e.split(':')[0]!);
+      assert.equal(artifact, '-', 'an artifact carries no id: a client cut off before its status resumes at it');
+      assert.ok(Number(submitted) < Number(working) && Number(working) < Number(completed), whole.events.join(' '));
+      assert.deepEqual((await subscribe(version, working)).events, ['-:artifact', `${completed}:status`], version);
+      assert.deepEqual((await subscribe(version, submitted)).events, [`${working}:status`, '-:artifact', `${completed}:status`], version);
+      assert.deepEqual((await subscribe(version, completed)).events, [], 'nothing after the last change');
+    }
+    const rows = f.t.auditKinds().length;
+    const bad = await subscribe('1.0', 'yesterday');
+    assert.equal(bad.error?.code, -32602);
+    assert.match(bad.error?.message ?? '', /^E_BAD_REQUEST: Last-Event-ID must be the id of an event/);
+    assert.deepEqual(f.t.auditKinds().slice(rows), ['request_rejected']);
+  });
+
   it('a subscriber that is connected before the task moves follows it live', async () => {
     const quick = taskOf(await v1.sendMessage(message('follow me', { covenant_recipient: 'bob@peer' }, { returnImmediately: true })));
     const events = collect(v1.resubscribeTask({ id: quick.id, tenant: '' }));

@@ -22,6 +22,7 @@ import {
   callContext,
   CovenantA2aHandler,
   covenantCodeOf,
+  eventIdOf,
   recordRefusal,
   refusalWith,
   wasAudited,
@@ -75,7 +76,7 @@ export function mountA2aRpcRoute(app: Hono<GatewayEnv>, ctx: DaemonContext, stre
       useLegacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(error) : JsonRpcTransportHandler.mapToJSONRPCError(error);
     const aborter = new AbortController();
     c.req.raw.signal.addEventListener('abort', () => aborter.abort(), { once: true });
-    const context = callContext(caller, version, aborter.signal);
+    const context = callContext(caller, version, aborter.signal, c.req.header('last-event-id'));
 
     let body: unknown = null;
     const refused = (error: unknown): Response => answer(c, ctx, version, body, { jsonrpc: '2.0', id: requestIdOf(body), error: mapError(error) }, false);
@@ -119,9 +120,14 @@ export function mountA2aRpcRoute(app: Hono<GatewayEnv>, ctx: DaemonContext, stre
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => aborter.abort());
       try {
-        if (first !== null && first.done !== true) await stream.write(formatSSEEvent(first.value));
+        // Each event with the id the handler gave it as it yielded it (read before the next is pulled).
+        const withId = (event: RpcResponse) => {
+          const id = eventIdOf(context);
+          return `${id === null ? '' : `id: ${id}\n`}${formatSSEEvent(event)}`;
+        };
+        if (first !== null && first.done !== true) await stream.write(withId(first.value));
         for (let next = await iterator.next(); next.done !== true && !aborter.signal.aborted; next = await iterator.next()) {
-          await stream.write(formatSSEEvent(next.value));
+          await stream.write(withId(next.value));
         }
       } catch (error) {
         const mapped = mapError(error);
