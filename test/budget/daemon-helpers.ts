@@ -2,20 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
+import { SteppedRunClock } from '../helpers/run-clock.js';
 import { tempDir } from '../helpers/temp-home.js';
 
 export { writeFixtureAgent } from './fixture-agent.js';
-
-/**
- * The clock agent runs are measured (and charged) on: every run lasts exactly `runMs`, however
- * long it really took (the supervisor reads it once when a run starts and once when it ends;
- * the runs of these tests never overlap).
- */
-export class SteppedRunClock {
-  runMs = 400;
-  private at = 0;
-  readonly now = (): number => (this.at += this.runMs);
-}
 
 /** The shared fixture with a directory for agent packages and the fixture agents' pid file. */
 export class BudgetDaemon extends DaemonFixture {

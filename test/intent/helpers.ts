@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { IpcClient, WireMessage } from '../../src/ipc/index.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
+import { SteppedRunClock } from '../helpers/run-clock.js';
 
 export const FIXTURE_AGENTS = join(REPO_ROOT, 'test', 'fixtures', 'agents');
 export const REFERENCE_AGENTS = join(REPO_ROOT, 'agents');
@@ -12,6 +13,8 @@ export class RuntimeDaemon extends DaemonFixture {
   client!: IpcClient;
   /** The operator's identity as authenticated. */
   self!: { display: string; pubkey: string };
+  /** Runs last 400 ms as charged, whatever the machine's load (`runMs = null`: real time). */
+  runClock!: SteppedRunClock;
 
   override call(message: WireMessage, via: IpcClient | string = this.client): Promise<WireMessage> {
     return super.call(message, via);
@@ -29,7 +32,9 @@ export class RuntimeDaemon extends DaemonFixture {
  */
 export async function startRuntimeDaemon(env: NodeJS.ProcessEnv = {}): Promise<RuntimeDaemon> {
   const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, COVENANT_RUNTIME_BACKEND: 'trusted-local', ...env };
-  const daemon = await RuntimeDaemon.start({ agentRuntime: { env: baseEnv, killGraceMs: 300 } });
+  const runClock = new SteppedRunClock();
+  const daemon = await RuntimeDaemon.start({ agentRuntime: { env: baseEnv, killGraceMs: 300, runClock: runClock.now } });
+  daemon.runClock = runClock;
   daemon.client = await daemon.connect();
   daemon.self = await daemon.client.authenticate(daemon.operatorToken());
   return daemon;

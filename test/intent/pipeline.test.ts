@@ -168,8 +168,11 @@ describe('dispatch pipeline through the in-process daemon', () => {
   it('a timeout kills the whole process group and is settled as failed', async () => {
     await t.install(join(FIXTURE_AGENTS, 'slow'));
     rmSync(pidfile, { force: true });
+    t.runClock.runMs = null;
     const started = Date.now();
-    const reply = await t.ok({ kind: 'submit_intent', text: 'take your time', agent: 'slow' });
+    const reply = await t.ok({ kind: 'submit_intent', text: 'take your time', agent: 'slow' }).finally(() => {
+      t.runClock.runMs = 400;
+    });
     assert.equal(reply.status, 'failed');
     assert.match(String(reply.text), /agent slow: timed out after 3000 ms/);
     const elapsed = Date.now() - started;
