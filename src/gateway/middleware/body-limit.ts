@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { refusalWith, type DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
@@ -23,9 +23,7 @@ export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandl
     });
     return refuse(c, ctx, refusal, httpSite(c, ctx, null, false));
   };
-  return async (c, next) => {
-    // GET routes take their parameters from the query; a body sent anyway stays unread.
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+  const read = async (c: Context<GatewayEnv>, next: Next) => {
     const declared = c.req.header('content-length');
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) return tooLarge(c);
     const body = await readAtMost(c.req.raw.body, maxBytes);
@@ -33,6 +31,11 @@ export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandl
     c.set('body', body);
     c.set('bodyRead', true);
     await next();
+  };
+  return (c, next) => {
+    // GET routes take their parameters from the query; a body sent anyway stays unread.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return read(c, next);
   };
 }
 
