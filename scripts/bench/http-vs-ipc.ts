@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
+import type { Agent } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
 import { httpGet, keepAliveAgent, requestsPerSecond } from './http-load.js';
+import { cpuTicks } from './idle.js';
 import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
 
 /** The bare hono server in its own process, serving `body` at `GET /tools`; its URL and how to stop it. */
-async function bareHonoServer(bodyFile: string): Promise<{ url: string; stop: () => Promise<void> }> {
+async function bareHonoServer(bodyFile: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL('./bare-hono-server.mjs', import.meta.url));
   const child = spawn(process.execPath, [script, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
@@ -16,7 +18,23 @@ async function bareHonoServer(bodyFile: string): Promise<{ url: string; stop: ()
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
-  return { url: `http://127.0.0.1:${port}`, stop };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+/** Requests per CPU measurement: at 40–100 µs each, 20–50 ticks of 10 ms. */
+const CPU_REQUESTS = 5000;
+
+/**
+ * CPU time (user + system) the server process spends per `GET /tools`, over `count` requests
+ * on one keep-alive connection: what the throughput ratio is made of, and much steadier than
+ * it on a loaded machine (it does not count the time spent waiting for a core).
+ */
+async function cpuPerRequest(pid: number, agent: Agent, url: URL, headers: Record<string, string>, count: number): Promise<number> {
+  const before = cpuTicks(pid);
+  for (let i = 0; i < count; i += 1) await httpGet(agent, url, headers);
+  return (((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1e6) / count;
 }
 
 /**
@@ -26,7 +44,7 @@ async function bareHonoServer(bodyFile: string): Promise<{ url: string; stop: ()
  * against IPC `tools_list`, with a raw node:http keep-alive client (the target, ≤ 1.5) and
  * with fetch (reported: fetch alone costs a few tenths of a ms on the client).
  */
-export async function benchHttpVsIpc(sock: string, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 1000, rounds = 5): Promise<Ratio[]> {
+export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 1000, rounds = 5): Promise<Ratio[]> {
   const auth = { authorization: `Bearer ${token}` };
   const gatewayTools = new URL(`${baseUrl}/tools`);
   const answer = await fetch(gatewayTools, { headers: auth });
@@ -64,6 +82,24 @@ export async function benchHttpVsIpc(sock: string, baseUrl: string, token: strin
         met: subject / base >= 0.9,
       });
     }
+    const gatewayAgent = keepAliveAgent(1);
+    const bareAgent = keepAliveAgent(1);
+    const gateway: number[] = [];
+    const baseline: number[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      gateway.push(await cpuPerRequest(daemonPid, gatewayAgent, gatewayTools, auth, CPU_REQUESTS));
+      baseline.push(await cpuPerRequest(bare.pid, bareAgent, bareTools, {}, CPU_REQUESTS));
+    }
+    gatewayAgent.destroy();
+    bareAgent.destroy();
+    ratios.push(
+      latencyRatio(
+        { name: `GET /tools server CPU time per request, 1 keep-alive connection (median of ${rounds} × ${CPU_REQUESTS})`, subject: 'covenantd (user + system)', baseline: 'bare hono server (user + system)' },
+        percentile(gateway, 50) / 1000,
+        percentile(baseline, 50) / 1000,
+        'reported (what the throughput ratio is made of)',
+      ),
+    );
   } finally {
     await bare.stop();
   }

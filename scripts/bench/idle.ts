@@ -5,7 +5,7 @@ import { IpcClient } from '../../src/ipc/index.js';
 import type { Ratio } from './stats.js';
 
 /** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);

@@ -4,16 +4,16 @@ import { InFlightTracker } from '../requests/index.js';
 import type { GatewayEnv } from './env.js';
 import { appendAudit, refusalFromError } from './errors.js';
 import { limitBody } from './middleware/body-limit.js';
-import { requestBoundary } from './middleware/boundary.js';
-import { closeIfBodyUnread } from './middleware/close-unread.js';
 import { corsAllowList } from './middleware/cors.js';
+import { gates } from './middleware/gates.js';
 import { identify } from './middleware/identify.js';
-import { trackInFlight } from './middleware/in-flight.js';
+import { requestFrame } from './middleware/request-frame.js';
 import { rateLimit, rateLimitRow, type RateLimitAuditContext } from './middleware/rate-limit.js';
 import { requireAuth } from './middleware/require-auth.js';
 import { checkRoute, refuseRoute } from './middleware/route-check.js';
 import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, RATE_LIMIT_AUDIT_INTERVAL_MS, type AppOptions } from './options.js';
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
+import { LiteralPathRouter } from './routes/literal-router.js';
 import { RouteMethods } from './routes/match.js';
 import { openApiDocument } from './openapi.js';
 import { mountPublicRoutes } from './routes/public.js';
@@ -45,11 +45,13 @@ export interface GatewayState {
 
 /**
  * The gateway as a hono app. Order matters:
- * boundary -> in-flight -> cors -> identify -> rate limit -> public routes -> require auth ->
- * route check (404/405) -> `POST /a2a/v1` (its own body limit) -> body limit -> streams,
- * request routes. So preflights never need a token, a flood is refused before it can write
- * `authentication_failed` rows, no body is read for an unauthenticated caller or a request no
- * route serves, and nothing thrown while serving one request escapes it.
+ * request frame (in-flight count, error boundary, close on an unread body) -> cors -> identify
+ * -> rate limit -> public routes -> require auth -> route check (404/405) -> `POST /a2a/v1`
+ * (its own body limit) -> body limit -> streams, request routes (the checks in between are
+ * gates, one middleware per run of them: middleware/gates.ts). So preflights never need a
+ * token, a flood is refused before it can write `authentication_failed` rows, no body is read
+ * for an unauthenticated caller or a request no route serves, and nothing thrown while
+ * serving one request escapes it.
  */
 export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Hono<GatewayEnv>; state: GatewayState } {
   const clock = options.clock ?? ctx.clock;
@@ -71,22 +73,17 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   };
 
   const routeMethods = new RouteMethods(routes);
-  const app = new Hono<GatewayEnv>();
-  // Errors thrown inside any handler or middleware; requestBoundary catches the rest.
+  const app = new Hono<GatewayEnv>({ router: new LiteralPathRouter() });
+  // Errors thrown inside any handler or middleware; requestFrame catches the rest.
   app.onError((error, c) => refusalFromError(c, ctx, null, error));
   // Only reached when checkRoute let a request through that hono does not route.
   app.notFound((c) => refuseRoute(c, ctx, routeMethods.allowed(c.req.path)));
 
-  app.use('*', requestBoundary(ctx));
-  app.use('*', trackInFlight(state.inFlight));
-  app.use('*', closeIfBodyUnread());
-  app.use('*', corsAllowList(options.origins));
-  app.use('*', identify(ctx));
-  app.use('*', rateLimit(ctx, limiter, throttle, () => state.onRateLimited?.()));
+  app.use('*', requestFrame(ctx, state.inFlight));
+  app.use('*', gates(corsAllowList(options.origins), identify(ctx), rateLimit(ctx, limiter, throttle, () => state.onRateLimited?.())));
   mountPublicRoutes(app, ctx, () => openApiDocument(ctx.daemonVersion));
   mountConsolePublicRoutes(app, ctx);
-  app.use('*', requireAuth(ctx));
-  app.use('*', checkRoute(ctx, routeMethods));
+  app.use('*', gates(requireAuth(ctx), checkRoute(ctx, routeMethods)));
   // Before the body limit: it reads its body itself, to refuse an oversized one as JSON-RPC.
   mountA2aRpcRoute(app, ctx, state.streams, { sendWaitMs: options.a2aSendWaitMs });
   app.use('*', limitBody(ctx, MAX_BODY_BYTES));

@@ -58,8 +58,8 @@ export class PeerRegistry {
   ) {}
 
   /** Resolves a presented token to its live peer, or null when unknown or revoked. */
-  resolve(token: string): PeerRecord | null {
-    const hash = hashToken(token);
+  resolve(token: string, hash = hashToken(token)): PeerRecord | null {
+    // `hash` is given by a caller that has already hashed this very token (the gateway, once per connection).
     return this.live.get(hash) ?? this.lookup(hash);
   }
 

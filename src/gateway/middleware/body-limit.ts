@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { CovenantError } from '../../core/index.js';
 import { refusalWith, type DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
@@ -16,12 +16,15 @@ import { auditPath, httpSite, refuse } from '../errors.js';
  * the node server's request object.
  */
 export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
-    // GET routes take their parameters from the query; a body sent anyway stays unread.
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+  const read = async (c: Context<GatewayEnv>, next: Next) => {
     const body = await readBody(c, maxBytes);
     if (body === null) return refuse(c, ctx, bodyTooLarge(c, maxBytes), httpSite(c, ctx, null, false));
     await next();
+  };
+  return (c, next) => {
+    // GET routes take their parameters from the query; a body sent anyway stays unread.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return read(c, next);
   };
 }
 

@@ -1,7 +1,6 @@
-import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import type { GatewayEnv } from '../env.js';
 import { requestHeader } from '../request-header.js';
+import type { Gate } from './gates.js';
 
 const ALLOW_METHODS = ['GET', 'POST', 'OPTIONS'];
 const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Last-Event-ID'];
@@ -20,7 +19,7 @@ const EXPOSE_HEADERS = ['Retry-After'];
  * every request and then copies the route's answer into a new Response built around its body
  * stream (the node adapter's fast path for a string body is lost). Same headers, no Response.
  */
-export function corsAllowList(origins: readonly string[]): MiddlewareHandler<GatewayEnv> {
+export function corsAllowList(origins: readonly string[]): Gate {
   const allowed = new Set(origins);
   const allowOrigin = (origin: string) => (allowed.has(origin) ? origin : null);
   const preflight = cors({
@@ -31,8 +30,10 @@ export function corsAllowList(origins: readonly string[]): MiddlewareHandler<Gat
     maxAge: 600,
   });
   const expose = EXPOSE_HEADERS.join(',');
-  return async (c, next) => {
-    if (c.req.method === 'OPTIONS') return preflight(c, next);
+  // hono's `cors` answers every OPTIONS request itself: it never calls on.
+  const answered = () => Promise.resolve();
+  return (c) => {
+    if (c.req.method === 'OPTIONS') return preflight(c, answered);
     const origin = allowOrigin(requestHeader(c, 'origin') ?? '');
     const outgoing = c.env?.outgoing;
     if (outgoing) {
@@ -44,6 +45,6 @@ export function corsAllowList(origins: readonly string[]): MiddlewareHandler<Gat
       c.header('Access-Control-Expose-Headers', expose);
       c.header('Vary', 'Origin', { append: true });
     }
-    await next();
+    return undefined;
   };
 }

@@ -1,10 +1,11 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { DaemonContext } from '../../requests/index.js';
 import type { AgentId } from '../../identity/index.js';
 import type { GatewayEnv } from '../env.js';
 import { appendAudit, AUDIT_UNAVAILABLE_MESSAGE, auditPath, errorResponse, type AuditRecord } from '../errors.js';
 import { retryAfterSeconds, type AuditThrottle, type KeyedRateLimiter } from '../rate-limit/index.js';
 import { remoteAddress } from '../remote-address.js';
+import type { Gate } from './gates.js';
 
 export interface RateLimitAuditContext {
   issuer: AgentId;
@@ -34,15 +35,9 @@ export function rateLimit(
   throttle: AuditThrottle<RateLimitAuditContext>,
   /** Called once the refusal is counted (the server's flush timer is armed from it). */
   counted: () => void = () => undefined,
-): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
+): Gate {
+  const refused = (c: Context<GatewayEnv>, key: string, retryAfterMs: number): Response => {
     const caller = c.get('identity').caller;
-    const key = caller ? `token:${caller.tokenHash}` : `addr:${remoteAddress(c)}`;
-    const taken = limiter.take(key);
-    if (taken.allowed) {
-      await next();
-      return;
-    }
     const context: RateLimitAuditContext = caller
       ? { issuer: caller.agentId, tokenPrefix: caller.tokenPrefix }
       : { issuer: ctx.identity.agentId, tokenPrefix: null };
@@ -52,9 +47,15 @@ export function rateLimit(
       throttle.undo(key, decision.count);
       return errorResponse(c, 'E_AUDIT_UNAVAILABLE', AUDIT_UNAVAILABLE_MESSAGE);
     }
-    const seconds = retryAfterSeconds(taken.retryAfterMs);
+    const seconds = retryAfterSeconds(retryAfterMs);
     return errorResponse(c, 'E_RATE_LIMITED', `too many requests; retry in ${seconds} s (limit ${limiter.ratePerSecond}/s, burst ${limiter.burst})`, {
       'Retry-After': String(seconds),
     });
+  };
+  return (c) => {
+    const caller = c.get('identity').caller;
+    const key = caller ? `token:${caller.tokenHash}` : `addr:${remoteAddress(c)}`;
+    const taken = limiter.take(key);
+    return taken.allowed ? undefined : refused(c, key, taken.retryAfterMs);
   };
 }

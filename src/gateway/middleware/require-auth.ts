@@ -1,7 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
 import { refusalWith, type DaemonContext } from '../../requests/index.js';
-import { FOREIGN_ORIGIN, type AuthFailure, type GatewayEnv } from '../env.js';
+import { FOREIGN_ORIGIN, type AuthFailure } from '../env.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
+import type { Gate } from './gates.js';
 
 export function messageFor(failure: AuthFailure): string {
   switch (failure.reason) {
@@ -33,13 +33,12 @@ function challengeFor(failure: AuthFailure): Record<string, string> | undefined 
  * `authentication_failed` row (503 when that row cannot be written). Only a 6-character
  * prefix of a presented token ever reaches the row.
  */
-export function requireAuth(ctx: DaemonContext): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
+export function requireAuth(ctx: DaemonContext): Gate {
+  return (c) => {
     const identity = c.get('identity');
     if (identity.caller) {
       c.set('caller', identity.caller);
-      await next();
-      return;
+      return undefined;
     }
     const { failure } = identity;
     const refusal = refusalWith(failure.code, messageFor(failure), {

@@ -1,9 +1,10 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { CovenantError } from '../../core/index.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
 import type { RouteMethods } from '../routes/match.js';
+import type { Gate } from './gates.js';
 
 /**
  * Answers requests no route serves before any body is read: a path served with other
@@ -11,12 +12,11 @@ import type { RouteMethods } from '../routes/match.js';
  * audited as `request_rejected` with the method and the redacted path. HEAD is served by GET
  * routes (hono answers it from them).
  */
-export function checkRoute(ctx: DaemonContext, routes: RouteMethods): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
+export function checkRoute(ctx: DaemonContext, routes: RouteMethods): Gate {
+  return (c) => {
     const allowed = routes.allowed(c.req.path);
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    if (allowed.includes(method)) return next();
-    return refuseRoute(c, ctx, allowed);
+    return allowed.includes(method) ? undefined : refuseRoute(c, ctx, allowed);
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf } from '../../core/index.js';
-import { executeRequest, type Reply } from '../../requests/index.js';
+import { executeRequest, replyText, type Reply } from '../../requests/index.js';
 import type { DaemonContext } from '../../requests/index.js';
 import { refusalWith, responseTooLarge } from '../../requests/index.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../protocol/index.js';
@@ -40,7 +40,7 @@ export function replyResponse(c: Context<GatewayEnv>, ctx: DaemonContext, defini
     const body = code === 'E_INTERNAL' ? errorBody(code, internalErrorMessage(ctx)) : reply;
     return c.json(body, statusOf(code) as ContentfulStatusCode);
   }
-  const text = JSON.stringify(reply);
+  const text = replyText(reply);
   const bytes = Buffer.byteLength(text);
   if (bytes > maxBytes) {
     return refuse(c, ctx, responseTooLarge(definition.kind, bytes, maxBytes), httpSite(c, ctx, definition.kind, false));

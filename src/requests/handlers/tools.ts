@@ -1,6 +1,7 @@
 import { canonicalJson, CovenantError, newId, sha256Hex, type ErrorCode } from '../../core/index.js';
 import { Receipts } from '../../settlement/index.js';
 import type { HandlerGroup } from './handler.js';
+import { toolListReply } from './tool-list.js';
 
 /** The `outcome` of a tool_call_completed row for a call that threw. */
 const FAILURE_OUTCOMES: Partial<Record<ErrorCode, string>> = {
@@ -15,10 +16,7 @@ const FAILURE_OUTCOMES: Partial<Record<ErrorCode, string>> = {
 const NOT_RUN = new Set(['invalid_arguments', 'unknown_tool', 'server_unavailable']);
 
 export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_servers' | 'tools_restart'> = {
-  tools_list: (_params, _scope, ctx) => ({
-    kind: 'tool_list',
-    tools: ctx.tools.list().map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema, server: t.server })),
-  }),
+  tools_list: (_params, _scope, ctx) => toolListReply(ctx.tools),
 
   tools_call: async (params, { caller, signal }, ctx) => {
     // Raw arguments never reach the audit log: only their hash.
