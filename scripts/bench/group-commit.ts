@@ -48,7 +48,7 @@ async function load(clients: IpcClient[], total: number): Promise<{ seconds: num
  * 32 clients, on two daemons started alike on fresh homes, one with group commit (the default)
  * and one with COVENANT_GROUP_COMMIT=off (every request commits by itself), alternating rounds.
  */
-export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perLevel = 1600, rounds = 4): Promise<Ratio[]> {
+export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perLevel = 1600, perClientPerRound = 10): Promise<Ratio[]> {
   const started = [];
   try {
     const sides: Side[] = [];
@@ -68,8 +68,10 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       const pools = await Promise.all(sides.map((side) => clientsOf(side, level)));
       const seconds = [0, 0];
       const latencies: number[][] = [[], []];
-      // Warm-up, then alternating rounds so both daemons see the same machine load.
+      // Warm-up, then short alternating rounds (10 requests per client each: load on this shared
+      // machine swings within seconds, so long rounds measure the swing, not the daemons).
       for (const clients of pools) await load(clients, level * 5);
+      const rounds = Math.max(2, Math.round(perLevel / (level * perClientPerRound)));
       for (let round = 0; round < rounds; round += 1) {
         // Each side goes first in every other round.
         for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {

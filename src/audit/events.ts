@@ -211,8 +211,12 @@ export const AUDIT_EVENTS = {
   budget_preempted: z.strictObject({ ...Budget, wall_ms: z.number(), requested: z.number(), remaining: z.number(), refill_eta_ms: z.number() }),
   intent_resume_deferred: z.strictObject({ ...Budget, remaining: z.number(), refill_eta_ms: z.number() }),
   intent_resumed: z.strictObject({ ...Budget, reason: z.string() }),
-  /** Written at start for a resumed intent whose run the daemon did not outlive (SIGKILL, power loss). */
-  intent_interrupted: z.strictObject({ ...Budget, reason: z.literal('daemon_stopped') }),
+  /**
+   * A resumed intent that will not run: at start when the daemon did not outlive its run
+   * (SIGKILL, power loss: `daemon_stopped`), or at once when its run was refused before it began
+   * (the agent uninstalled, a grant revoked: `run_refused`, with the refusal's code).
+   */
+  intent_interrupted: z.strictObject({ ...Budget, reason: z.enum(['daemon_stopped', 'run_refused']), code: z.string().optional() }),
 
   // memory
   memory_written: z.strictObject({

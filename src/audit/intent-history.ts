@@ -53,7 +53,14 @@ export function intentOutcome(
     case 'intent_ignored':
       return { ...base, reason: 'ignored', message: `matched .covenantignore rule ${text(payload.matched_rule) ?? '(unknown)'}` };
     case 'intent_interrupted':
-      return { ...base, reason: 'interrupted', message: 'covenantd stopped during the resumed run (nothing was charged); submit the intent again' };
+      return {
+        ...base,
+        reason: 'interrupted',
+        message:
+          payload.reason === 'run_refused'
+            ? `the resumed run was refused before it began (${text(payload.code) ?? 'refused'}; nothing was charged); fix the cause and submit the intent again`
+            : 'covenantd stopped during the resumed run (nothing was charged); submit the intent again',
+      };
     case 'budget_exhausted':
     case 'budget_preempted':
       return { ...base, reason: kind, refill_eta_ms: typeof payload.refill_eta_ms === 'number' ? payload.refill_eta_ms : -1 };

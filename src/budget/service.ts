@@ -1,4 +1,4 @@
-import { listIntents, type AuditLog } from '../audit/index.js';
+import { intentAuditRows, intentStatusOf, listIntents, type AuditLog } from '../audit/index.js';
 import { CovenantError, formatDuration, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { IntentOutcome } from '../protocol/index.js';
@@ -493,6 +493,7 @@ export class BudgetService implements BudgetStep {
         const again = this.store.checkpoint(checkpoint.intent_id);
         if (again && again.claimed_at === null) return stillPaused(again.refill_eta_ms, error.message);
       }
+      this.endRefusedResume(checkpoint.intent_id, checkpoint.agent_id, caller, error);
       throw error;
     }
     if (outcome.status === 'paused') {
@@ -500,6 +501,19 @@ export class BudgetService implements BudgetStep {
       return { ...outcome, ok: false, mode: 'still_paused', refill_eta_ms: again?.refill_eta_ms ?? -1 };
     }
     return { ...outcome, ok: true, mode: 'resumed', refill_eta_ms: null };
+  }
+
+  /**
+   * A resumed run refused before it began (the agent uninstalled, a grant revoked) leaves
+   * `intent_resumed` as the intent's newest status row: without an end it would stay `running`
+   * until the next start. The refusal itself is audited where it happened.
+   */
+  private endRefusedResume(intentId: string, agent: string, caller: AgentId, error: unknown): void {
+    this.tx(() => {
+      if (intentStatusOf(intentAuditRows(this.deps.db, intentId, null)) !== 'running') return;
+      const code = error instanceof CovenantError ? error.code : 'E_INTERNAL';
+      this.deps.audit.append(caller, { kind: 'intent_interrupted', payload: { intent_id: intentId, agent, reason: 'run_refused', code } });
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { listIntents } from '../../src/audit/index.js';
 import { CovenantError } from '../../src/core/index.js';
 import type { ResumeSubmit } from '../../src/budget/index.js';
 import { budgetHarness, type BudgetHarness } from './helpers.js';
@@ -119,6 +120,51 @@ test('a resumed run that is paused again re-opens its checkpoint', async () => {
     assert.equal(h.budget.store.checkpoint(ID)!.claimed_at, null, 'paused again: it can be resumed later');
     assert.equal(h.auditRows('budget_exhausted').length, 2);
     assert.equal(h.ledger(ID).length, 0);
+  } finally {
+    h.close();
+  }
+});
+
+test('a resumed run refused before it began ends the intent failed (intent_interrupted run_refused), not running', async () => {
+  const h = budgetHarness();
+  try {
+    h.budget.configureFromManifest('meter', 1);
+    h.budget.debit('meter', 1, 'first');
+    pause(h);
+    h.clock.advance(60 * 60_000);
+    const uninstalled: ResumeSubmit = async () => {
+      throw new CovenantError('E_NOT_FOUND', 'no installed agent meter');
+    };
+    await assert.rejects(h.budget.resume(h.alice, ID, uninstalled), { code: 'E_NOT_FOUND' });
+    assert.deepEqual(h.auditRows('intent_interrupted'), [
+      { issuer_pubkey: h.alice.pubkey, payload: { intent_id: ID, agent: 'meter', reason: 'run_refused', code: 'E_NOT_FOUND' } },
+    ]);
+    const [intent] = listIntents(h.db, { owner: h.alice.pubkey, limit: 10 });
+    assert.equal(intent?.intent_id, ID);
+    assert.equal(intent?.status, 'failed');
+    assert.match(intent?.message ?? '', /refused before it began \(E_NOT_FOUND; nothing was charged\)/);
+    assert.equal(h.ledger(ID).length, 0);
+    await assert.rejects(h.budget.resume(h.alice, ID, uninstalled), { code: 'E_CONFLICT' }, 'resumed once');
+    assert.equal(h.auditRows('intent_interrupted').length, 1);
+  } finally {
+    h.close();
+  }
+});
+
+test('a resumed run that ended with its own outcome row before throwing gets no second end', async () => {
+  const h = budgetHarness();
+  try {
+    h.budget.configureFromManifest('meter', 1);
+    h.budget.debit('meter', 1, 'first');
+    pause(h);
+    h.clock.advance(60 * 60_000);
+    const ignoredThenThrows: ResumeSubmit = async (request) => {
+      h.audit.append(request.caller, { kind: 'intent_ignored', payload: { intent_id: request.intentId, matched_rule: 'secret*', source: 'text' } });
+      throw new CovenantError('E_INTERNAL', 'failed after its outcome row');
+    };
+    await assert.rejects(h.budget.resume(h.alice, ID, ignoredThenThrows), { code: 'E_INTERNAL' });
+    assert.deepEqual(h.auditRows('intent_interrupted'), []);
+    assert.equal(listIntents(h.db, { owner: h.alice.pubkey, limit: 10 })[0]?.status, 'ignored');
   } finally {
     h.close();
   }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/binaries.js';
 import { Rng } from '../../scripts/harness/rng.js';
+import { gatewayRoutes } from '../../src/gateway/app.js';
+import { httpCase } from '../../scripts/fuzz/http-cases.js';
 import { frame, ipcCase } from '../../scripts/fuzz/ipc-cases.js';
 import { auditFindings, isRefusalRow, judgeHttpReply, judgeIpcReply, leakedTokens } from '../../scripts/fuzz/judge.js';
 import { goldenRequests, mutatedRequest } from '../../scripts/fuzz/requests.js';
@@ -103,6 +105,23 @@ describe('fuzz judge (pure)', () => {
       const message = JSON.parse(text) as Record<string, unknown>;
       assert.equal(message.force, false, text.slice(0, 200));
     }
+  });
+
+  // Seed 4055616904 drew, at case 5028, a kind that an earlier mutation had made an object without
+  // a prototype; the generator then died in String(kind) and took the CI fuzz run with it.
+  test('the case generators never throw, whatever an earlier mutation left in a request', () => {
+    const golden = goldenRequests();
+    const routes = gatewayRoutes();
+    const rng = new Rng(4055616904);
+    const values = new Values(rng, () => [TOKEN]);
+    let cases = 0;
+    for (let i = 0; i < 6000; i += 1) {
+      const lane = rng.pick(['pre_auth', 'guest', 'operator', 'http'] as const);
+      if (lane === 'http') httpCase(rng, values, golden, routes, { operator: TOKEN, guest: TOKEN, revoked: null });
+      else ipcCase(rng, values, golden, lane, () => TOKEN);
+      cases += 1;
+    }
+    assert.equal(cases, 6000);
   });
 });
 
