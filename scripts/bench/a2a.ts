@@ -10,7 +10,7 @@ import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler, ServerCallContext, type AgentExecutor } from '@a2a-js/sdk/server';
 import { buildAgentCard, connectRemote } from '../../src/a2a/index.js';
 import { IpcClient } from '../../src/ipc/index.js';
-import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
+import { alternateAll, alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
 
 const echo: AgentExecutor = {
   execute: async (request, bus) => {
@@ -68,10 +68,18 @@ const send = (client: Client, text: string, metadata: Record<string, string>, ex
   if (state !== expect) throw new Error(`SendMessage answered ${JSON.stringify(result)}`);
 };
 
+/** `submit_intent --agent hello` over the socket as `client`: the agent's own run, without A2A. */
+const intent = (client: IpcClient) => async () => {
+  const reply = await client.request({ kind: 'submit_intent', text: 'hello bench', agent: 'hello' });
+  if (reply.status !== 'ok') throw new Error(`intent failed: ${JSON.stringify(reply)}`);
+};
+
 /**
- * Two ratios: the full round trip to `hello` (target 1.5), and, reported only, the protocol and
- * durability share alone: a returnImmediately SendMessage to a peer (admission, the queued
- * task's transaction, audit row) against the same sample server.
+ * The full round trip to `hello` (target 1.5) with its floor: the same peer's `submit_intent
+ * --agent hello` over the socket, back to back like the SendMessages (each finds the warm
+ * process its predecessor's replacement started, or waits for it), all three interleaved; and,
+ * reported only, the protocol and durability share alone: a returnImmediately SendMessage to a
+ * peer (admission, the queued task's transaction, audit row) against the same sample server.
  */
 export async function benchA2aProtocol(repoRoot: string, sock: string, operatorToken: string, baseUrl: string, count = 60): Promise<Ratio[]> {
   const ipc = await IpcClient.connect(sock);
@@ -83,9 +91,16 @@ export async function benchA2aProtocol(repoRoot: string, sock: string, operatorT
   await call(ipc, { kind: 'capabilities_grant', action: 'a2a.recv.a2a-bench@peer', to: 'a2a-sink@peer' });
   ipc.close();
   const covenant = (await connectRemote(baseUrl, { token: String(peer.token_b58) })).client;
+  const socket = await IpcClient.connect(sock);
+  await socket.authenticate(String(peer.token_b58));
   const sample = await sampleServer();
   try {
-    const [subject, baseline] = await alternateBatches(send(covenant, 'hello bench', { covenant_recipient: 'hello@agent' }), send(sample.client, 'hello bench', {}), count, 6, 6);
+    const [subject = [], baseline = [], floor = []] = await alternateAll(
+      [send(covenant, 'hello bench', { covenant_recipient: 'hello@agent' }), send(sample.client, 'hello bench', {}), intent(socket)],
+      count,
+      6,
+      6,
+    );
     const [queued, sampled] = await alternateBatches(
       send(covenant, 'queued bench', { covenant_recipient: 'a2a-sink@peer' }, TaskState.TASK_STATE_SUBMITTED),
       send(sample.client, 'queued bench', {}),
@@ -94,12 +109,25 @@ export async function benchA2aProtocol(repoRoot: string, sock: string, operatorT
       6,
     );
     const baselineName = 'SDK DefaultRequestHandler + InMemoryTaskStore';
+    const floorName = 'submit_intent --agent hello on the socket, back to back (the agent run alone)';
     return [
       latencyRatio(
         { name: 'A2A SendMessage to hello through the gateway vs the SDK in-memory sample server (p50)', subject: 'POST /a2a/v1 → mailbox → hello', baseline: baselineName },
         percentile(subject, 50),
         percentile(baseline, 50),
         1.5,
+      ),
+      latencyRatio(
+        { name: 'floor of row above: hello run by an intent vs the same sample server (p50)', subject: floorName, baseline: baselineName },
+        percentile(floor, 50),
+        percentile(baseline, 50),
+        'reported (no target set)',
+      ),
+      latencyRatio(
+        { name: 'A2A SendMessage to hello vs the same run as an intent (what A2A adds, p50)', subject: 'POST /a2a/v1 → mailbox → hello', baseline: floorName },
+        percentile(subject, 50),
+        percentile(floor, 50),
+        'reported (no target set)',
       ),
       latencyRatio(
         { name: 'A2A SendMessage queued for a peer (returnImmediately) vs the same sample server (p50)', subject: 'POST /a2a/v1 → durable queue', baseline: baselineName },
@@ -109,6 +137,7 @@ export async function benchA2aProtocol(repoRoot: string, sock: string, operatorT
       ),
     ];
   } finally {
+    socket.close();
     await sample.close();
   }
 }

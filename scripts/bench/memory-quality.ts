@@ -44,6 +44,7 @@ export async function benchMemoryQuality(dir: string, nodeModules: string, size 
     }
     scores.push({ mode, mrr10: reciprocal / items.length, recall10: found / items.length });
   }
+  await memory.close();
   db.close();
   const [vector, lexical, hybrid] = scores as [QualityScores, QualityScores, QualityScores];
   const f = (s: QualityScores) => `MRR@10 ${s.mrr10.toFixed(3)}, recall@10 ${s.recall10.toFixed(3)}`;

@@ -31,15 +31,18 @@ export async function alternateBatches(
   warmup: number,
   rounds = 10,
 ): Promise<[number[], number[]]> {
-  await timeEach(a, warmup);
-  await timeEach(b, warmup);
-  const aSamples: number[] = [];
-  const bSamples: number[] = [];
+  const [aSamples, bSamples] = await alternateAll([a, b], count, warmup, rounds);
+  return [aSamples!, bSamples!];
+}
+
+/** `alternateBatches` for any number of operations, each in turn in every round; their samples in order. */
+export async function alternateAll(runs: Array<() => Promise<unknown>>, count: number, warmup: number, rounds = 10): Promise<number[][]> {
+  for (const run of runs) await timeEach(run, warmup);
+  const samples = runs.map((): number[] => []);
   for (let round = 0; round < rounds; round += 1) {
-    aSamples.push(...(await timeEach(a, count / rounds)));
-    bSamples.push(...(await timeEach(b, count / rounds)));
+    for (const [i, run] of runs.entries()) samples[i]!.push(...(await timeEach(run, count / rounds)));
   }
-  return [aSamples, bSamples];
+  return samples;
 }
 
 /**

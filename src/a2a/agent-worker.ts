@@ -1,4 +1,4 @@
-import { checkAuditEvent, type AuditLog } from '../audit/index.js';
+import { checkAuditEvent, RequestRows, runWithRequestRows, type AuditLog } from '../audit/index.js';
 import { CovenantError } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { RuntimeLog } from '../runtime/index.js';
@@ -17,9 +17,6 @@ export interface AgentWorkerDeps {
   /** Agent runs at once; the dispatch pipeline and runner pool bound them again. */
   concurrency?: number;
 }
-
-/** How long the worker sleeps with nothing queued before it looks again (a wake-up comes first). */
-const IDLE_MS = 3_600_000;
 
 /**
  * Installed agents as recipients: the daemon leases their queued tasks (the lease committed
@@ -58,12 +55,31 @@ export class AgentTaskWorker {
         const run = this.runOne(leased).finally(() => this.running.delete(run));
         this.running.add(run);
       } else if (!next) {
-        await this.deps.mailbox.wakeups.wait(AGENTS_KEY, IDLE_MS, signal);
+        // No timer while idle: only the commit that queues agent work (or stop) wakes it.
+        await this.deps.mailbox.wakeups.wait(AGENTS_KEY, Infinity, signal);
       }
     }
   }
 
+  /**
+   * One task, served like a request (as `covenant intent` is): the run's deferred check rows go
+   * into its settle transaction, and the settle and the result, written in the same turn, share
+   * one group commit (one fsync, not two). Waiters are woken by the result's commit notice and
+   * answer only once it is durable (`commits.durable()`).
+   */
   private async runOne(task: TaskRow): Promise<void> {
+    const rows = new RequestRows();
+    try {
+      await runWithRequestRows(rows, async () => {
+        await this.serveOne(task);
+        this.deps.audit.writeRequestRows(rows);
+      });
+    } finally {
+      rows.ended = true;
+    }
+  }
+
+  private async serveOne(task: TaskRow): Promise<void> {
     let result: ResultInput;
     try {
       result = await this.deps.run(task, this.abort.signal);

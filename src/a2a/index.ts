@@ -7,6 +7,7 @@ export { AgentTaskWorker, type AgentTaskRun } from './agent-worker.js';
 export { RetryStaleTimer } from './retry-stale-timer.js';
 export { buildAgentCard, signAgentCard, verifyAgentCard, A2A_RPC_PATH, AGENT_CARD_PATH, type AgentCardJson, type CardVerdict } from './agent-card.js';
 export { RemoteRegistry, remoteLabel, type RemoteCheck } from './remotes.js';
+export { cancelOnRemote, type RemoteCancel } from './remote-cancel.js';
 export { OutboxWorker, DEFAULT_DELIVER_TIMEOUT_MS, remoteLeaseHolder } from './outbox-worker.js';
 export { type ConnectRemote, type VerifiedRemote, type RemoteA2aClient } from './remote-connection.js';
 export { connectRemote, type ConnectOptions, type RemoteConnection } from './client/index.js';

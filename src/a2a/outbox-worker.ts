@@ -16,7 +16,7 @@ import { REMOTES_KEY, type MailboxService, type ResultInput } from './mailbox.js
 import { OutboxStore } from './outbox-store.js';
 import { parseRemoteKey } from './recipients.js';
 import { readSendAnswer, readTask, resultOf, sendMessageRequest } from './remote-messages.js';
-import { describeError, remoteLabel, type RemoteRegistry } from './remotes.js';
+import { authRefusedMessage, describeError, remoteLabel, type RemoteRegistry } from './remotes.js';
 import type { TaskRow } from './task-rows.js';
 import { pause, TimedOut, within } from './time-bound.js';
 
@@ -122,8 +122,14 @@ export class OutboxWorker {
           lastAnswer = performance.now();
           // A direct message (no task) is already the answer.
           remoteTaskId = answer.kind === 'task' ? answer.task.id : `message:${task.id}`;
-          if (!this.accept(task, remote.name, remoteTaskId, attempts)) return;
           const result = answer.kind === 'task' ? resultOf(answer.task, label) : answer.result;
+          if (!this.accept(task, remote.name, remoteTaskId, attempts)) {
+            // Canceled here while the message was on its way: the task it made there is canceled too.
+            if (answer.kind === 'task' && result === null && this.deps.mailbox.get(task.id)?.state === 'canceled') {
+              await this.cancelLanded(task, remote.name, answer.task.id, (bound) => client.cancelTask({ tenant: '', id: answer.task.id, metadata: undefined }, { signal: bound }), left());
+            }
+            return;
+          }
           if (result) return this.finish(task, result);
         }
         // Follow the remote task; the pause grows while it keeps running.
@@ -142,6 +148,10 @@ export class OutboxWorker {
         if (error instanceof CovenantError && error.code === 'E_REMOTE_CARD_MISMATCH') {
           if (error.auditEvent) this.deps.audit.append(this.deps.daemon, checkAuditEvent(error.auditEvent));
           return this.fail(task, remote.name, 'card_mismatch', error.message, attempts);
+        }
+        if (error instanceof CovenantError && error.code === 'E_REMOTE_AUTH_REFUSED') {
+          // The remote refused the token itself: no retry can change that, only a new token.
+          return this.fail(task, remote.name, 'remote_auth_refused', authRefusedMessage(remote, error), attempts);
         }
         if (isJsonRpcError(error) && !(error instanceof JsonRpcInvalidAgentResponseError)) {
           // The remote answered with a refusal (a missing grant, an unknown recipient, ...): retrying would not change it.
@@ -162,6 +172,16 @@ export class OutboxWorker {
         await pause(Math.min(retryDelay, Math.max(0, left())), signal);
         retryDelay = Math.min(retryDelay * 2, maxMs);
       }
+    }
+  }
+
+  /** Best effort: the local cancel was already answered; a remote that does not confirm is logged. */
+  private async cancelLanded(task: TaskRow, remote: string, remoteTaskId: string, cancel: (signal: AbortSignal) => Promise<unknown>, ms: number): Promise<void> {
+    try {
+      await within(cancel, ms, this.abort.signal);
+      this.deps.audit.append(this.deps.daemon, { kind: 'a2a_remote_canceled', payload: { task_id: task.id, remote, remote_task_id: remoteTaskId, found: true } });
+    } catch (error) {
+      this.deps.log.warn({ task_id: task.id, remote, remote_task_id: remoteTaskId, error: describeError(error) }, 'a2a remote task of a canceled task could not be canceled there');
     }
   }
 

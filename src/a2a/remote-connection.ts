@@ -1,7 +1,7 @@
 import type { Client } from '@a2a-js/sdk/client';
 
 /** What federation uses of a remote daemon's A2A client. */
-export type RemoteA2aClient = Pick<Client, 'sendMessage' | 'getTask'>;
+export type RemoteA2aClient = Pick<Client, 'sendMessage' | 'getTask' | 'cancelTask'>;
 
 /** A remote daemon after its card was fetched and its signature verified. */
 export interface VerifiedRemote {

@@ -50,6 +50,11 @@ export function describeError(error: unknown): string {
 /** How a remote is named in messages: its name and where it is. */
 export const remoteLabel = (remote: Pick<RemoteView, 'name' | 'url'>) => `remote ${JSON.stringify(remote.name)} (${remote.url})`;
 
+/** What a task (or a cancel) tells when `remote` refused this daemon's token: who, why, and how to fix it. */
+export function authRefusedMessage(remote: Pick<RemoteView, 'name' | 'url'>, refusal: CovenantError): string {
+  return `E_REMOTE_AUTH_REFUSED: ${remoteLabel(remote)}: ${refusal.message}; then register it again with the new token: covenant remotes remove ${remote.name}, covenant remotes add ${remote.name} ${remote.url} --token-file <file>`;
+}
+
 /** A connection attempt that failed: unreachable (worth a retry) or a card signed by another key (not). */
 export function cardMismatch(remote: RemoteView, seen: string, taskId: string | null): CovenantError {
   return new CovenantError(
@@ -61,6 +66,11 @@ export function cardMismatch(remote: RemoteView, seen: string, taskId: string | 
 
 export class RemoteRegistry {
   constructor(private readonly deps: RemoteRegistryDeps) {}
+
+  /** COVENANT_A2A_DELIVER_TIMEOUT_MS: how long any exchange with a remote may go unanswered. */
+  get timeoutMs(): number {
+    return this.deps.timeoutMs;
+  }
 
   list(): RemoteView[] {
     return statement(this.deps.db, 'SELECT * FROM a2a_remotes ORDER BY name').all() as RemoteView[];

@@ -22,6 +22,10 @@ export interface SentQuery {
   senderPubkey: string;
   states?: readonly A2aTaskState[] | undefined;
   resultStatuses?: ReadonlyArray<'ok' | 'error' | 'partial'> | undefined;
+  /** Only this task (A2A's contextId: each mailbox task is its own context). */
+  id?: string | undefined;
+  /** Only tasks whose state last changed at or after this time (epoch ms). */
+  updatedSince?: number | undefined;
   limit: number;
   offset: number;
 }
@@ -185,6 +189,14 @@ export class TaskStore {
     if (query.resultStatuses) {
       parts.push(`result_status IN (${query.resultStatuses.map(() => '?').join(', ')})`);
       args.push(...query.resultStatuses);
+    }
+    if (query.id !== undefined) {
+      parts.push('id = ?');
+      args.push(query.id);
+    }
+    if (query.updatedSince !== undefined) {
+      parts.push('updated_at >= ?');
+      args.push(query.updatedSince);
     }
     const clause = parts.join(' AND ');
     const total = statement(this.db, `SELECT count(*) FROM a2a_tasks WHERE ${clause}`).pluck().get(...args) as number;

@@ -302,6 +302,7 @@ export const AUDIT_EVENTS = {
   remote_card_mismatch: z.strictObject({ remote: z.string(), url: z.string(), pinned_pubkey: z.string(), seen_pubkey: z.string(), task_id: z.string().nullable() }),
   a2a_remote_accepted: z.strictObject({ task_id: z.string(), remote: z.string(), remote_task_id: z.string(), delivery_attempts: z.number() }),
   a2a_remote_failed: z.strictObject({ task_id: z.string(), remote: z.string(), reason: z.string(), delivery_attempts: z.number() }),
+  a2a_remote_canceled: z.strictObject({ task_id: z.string(), remote: z.string(), remote_task_id: z.string(), found: z.boolean() }),
 } as const satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENTS;

@@ -73,6 +73,8 @@ export const ERROR_CATALOGUE = {
   E_REMOTE_CARD_MISMATCH: { status: 502 },
   // Federation: a remote daemon did not answer, or answered something that is not a valid signed card / A2A reply.
   E_REMOTE_UNREACHABLE: { status: 502 },
+  // Federation: a remote daemon refused this daemon's token for it (HTTP 401/403): revoked, rotated or wrong.
+  E_REMOTE_AUTH_REFUSED: { status: 502 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

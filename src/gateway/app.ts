@@ -46,10 +46,10 @@ export interface GatewayState {
 /**
  * The gateway as a hono app. Order matters:
  * boundary -> in-flight -> cors -> identify -> rate limit -> public routes -> require auth ->
- * route check (404/405) -> body limit -> streams, request routes. So preflights never need a
- * token, a flood is refused before it can write `authentication_failed` rows, no body is read
- * for an unauthenticated caller or a request no route serves, and nothing thrown while
- * serving one request escapes it.
+ * route check (404/405) -> `POST /a2a/v1` (its own body limit) -> body limit -> streams,
+ * request routes. So preflights never need a token, a flood is refused before it can write
+ * `authentication_failed` rows, no body is read for an unauthenticated caller or a request no
+ * route serves, and nothing thrown while serving one request escapes it.
  */
 export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Hono<GatewayEnv>; state: GatewayState } {
   const clock = options.clock ?? ctx.clock;
@@ -87,9 +87,10 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   mountConsolePublicRoutes(app, ctx);
   app.use('*', requireAuth(ctx));
   app.use('*', checkRoute(ctx, routeMethods));
+  // Before the body limit: it reads its body itself, to refuse an oversized one as JSON-RPC.
+  mountA2aRpcRoute(app, ctx, state.streams, { sendWaitMs: options.a2aSendWaitMs });
   app.use('*', limitBody(ctx, MAX_BODY_BYTES));
   for (const stream of EVENT_STREAMS) mountEventStream(app, ctx, stream, state.streams, options.heartbeatMs ?? HEARTBEAT_MS);
-  mountA2aRpcRoute(app, ctx, state.streams, { sendWaitMs: options.a2aSendWaitMs });
   mountRequestRoutes(app, ctx);
   mountConsoleWhoamiRoute(app);
   return { app, state };

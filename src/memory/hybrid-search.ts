@@ -13,9 +13,12 @@
  * The lexical top is taken over every record first (fast: FTS5 ranks without reading
  * `memory_records`) and then kept to the caller's records in the searched tiers; only when that
  * leaves fewer than k records while more matches exist does the exact per-owner query run.
+ * The FTS5 query is sent first (to a worker thread, lexical-thread.ts) and the vectors scanned
+ * while it runs.
  */
 import type { MemoryTier } from '../protocol/index.js';
-import { LexicalIndex, matchExpression } from './lexical.js';
+import { matchExpression } from './lexical.js';
+import type { LexicalSource } from './lexical-thread.js';
 import { round6, sparseQuery, type MemoryIndex } from './search-index.js';
 
 export const VECTOR_WEIGHT = 0.3;
@@ -43,7 +46,7 @@ interface Candidate {
 export class HybridSearch {
   constructor(
     private readonly index: MemoryIndex,
-    private readonly lexical: LexicalIndex,
+    private readonly lexical: LexicalSource,
   ) {}
 
   /**
@@ -51,25 +54,31 @@ export class HybridSearch {
    * relevance > 0 and >= `minRelevance`, best first (ties: the newer record first). `mode`
    * 'vector' or 'lexical' uses one part alone (the bench compares them), its weight then 1.
    */
-  search(
+  async search(
     owner: string,
     tiers: readonly MemoryTier[],
     query: { text: string; vector: Float32Array | null },
     k: number,
     minRelevance = 0,
     mode: SearchMode = 'hybrid',
-  ): HybridHit[] {
+  ): Promise<HybridHit[]> {
     this.index.sync();
     const width = Math.max(CANDIDATES, 2 * k);
+    const match = mode === 'vector' ? null : matchExpression(query.text);
+    const lexicalTop = match === null ? null : this.lexical.best(match, width);
     const sparse = query.vector ? sparseQuery(query.vector) : { indices: new Int32Array(0), values: new Float32Array(0) };
     const candidates = new Map<number, Candidate>();
     if (mode !== 'lexical') {
-      for (const hit of this.index.searchVector(owner, tiers, sparse, width)) {
-        candidates.set(hit.rowid, { rowid: hit.rowid, tier: hit.tier, vector: hit.score, lexical: 0 });
+      try {
+        for (const hit of this.index.searchVector(owner, tiers, sparse, width)) {
+          candidates.set(hit.rowid, { rowid: hit.rowid, tier: hit.tier, vector: hit.score, lexical: 0 });
+        }
+      } catch (error) {
+        lexicalTop?.catch(() => undefined); // its outcome no longer matters
+        throw error;
       }
     }
-    const match = mode === 'vector' ? null : matchExpression(query.text);
-    if (match !== null) {
+    if (match !== null && lexicalTop !== null) {
       const mine: Array<{ rowid: number; score: number; tier: MemoryTier; vector: number }> = [];
       const keep = (hits: Array<{ rowid: number; score: number }>) => {
         mine.length = 0;
@@ -78,9 +87,9 @@ export class HybridSearch {
           if (found) mine.push({ rowid: hit.rowid, score: hit.score, tier: found.tier, vector: found.score });
         }
       };
-      const all = this.lexical.best(match, width);
+      const all = await lexicalTop;
       keep(all);
-      if (mine.length < k && all.length === width) keep(this.lexical.bestOf(match, owner, tiers, width));
+      if (mine.length < k && all.length === width) keep(await this.lexical.bestOf(match, owner, tiers, width));
       const best = mine.reduce((m, h) => Math.max(m, h.score), 0);
       for (const hit of mine) {
         const lexical = best > 0 ? hit.score / best : 0;

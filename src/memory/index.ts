@@ -24,6 +24,7 @@ export {
 export { MemoryIndex, Segment, quantize, sparseQuery, topK, round6, type VectorHit } from './search-index.js';
 export { HybridSearch, VECTOR_WEIGHT, LEXICAL_WEIGHT, CANDIDATES, type HybridHit, type SearchMode } from './hybrid-search.js';
 export { LexicalIndex, matchExpression } from './lexical.js';
+export { LexicalThread, MAX_FAILURES as LEXICAL_WORKER_MAX_FAILURES, type LexicalSource } from './lexical-thread.js';
 export { localMemoryEmbedder, type MemoryEmbedder } from './memory-embedder.js';
 export { chunkText, CHUNK_CHARS, CHUNK_OVERLAP } from './chunker.js';
 export {

@@ -26,7 +26,7 @@ import type { Db } from '../store/index.js';
 import { chunkText } from './chunker.js';
 import { EmbedderBinding } from './embedder-binding.js';
 import { HybridSearch, type SearchMode } from './hybrid-search.js';
-import { LexicalIndex } from './lexical.js';
+import { LexicalThread } from './lexical-thread.js';
 import type { MemoryEmbedder } from './memory-embedder.js';
 import {
   MAX_MEMORY_LIMIT,
@@ -116,10 +116,13 @@ export class MemoryService {
   private current: { index: MemoryIndex; hybrid: HybridSearch };
   private readonly binding: EmbedderBinding;
   private readonly receipts: Receipts;
+  /** BM25 queries of search, in a worker thread (lexical-thread.ts). */
+  readonly lexical: LexicalThread;
   private timer: { first: NodeJS.Timeout | null; every: NodeJS.Timeout | null } | null = null;
 
   constructor(private readonly deps: MemoryServiceDeps) {
     this.binding = new EmbedderBinding(deps.db, deps.embedder);
+    this.lexical = new LexicalThread(deps.db, { log: deps.log });
     // A provider's embedder knows its dimension after its first answer; memory may know it already.
     const recorded = this.binding.recorded();
     this.current = this.indexFor(deps.embedder.dims || (recorded?.embedder === deps.embedder.id ? recorded.dims : 0));
@@ -140,7 +143,7 @@ export class MemoryService {
 
   private indexFor(dims: number): { index: MemoryIndex; hybrid: HybridSearch } {
     const index = new MemoryIndex(this.deps.db, dims, { dir: this.deps.indexDir, embedder: this.deps.embedder.id });
-    return { index, hybrid: new HybridSearch(index, new LexicalIndex(this.deps.db)) };
+    return { index, hybrid: new HybridSearch(index, this.lexical) };
   }
 
   /**
@@ -294,18 +297,18 @@ export class MemoryService {
       }
       if (note !== null) mode = 'lexical';
     }
-    return { records: this.searchWith(owner, input, vector, mode), note };
+    return { records: await this.searchWith(owner, input, vector, mode), note };
   }
 
-  private searchWith(
+  private async searchWith(
     owner: string,
     input: { query: string; tier?: MemoryTier | undefined; limit?: number | undefined; minRelevance?: number | undefined },
     vector: Float32Array | null,
     mode: SearchMode,
-  ): MemoryReadRecord[] {
+  ): Promise<MemoryReadRecord[]> {
     const limit = clampLimit(input.limit);
     const tiers = input.tier === undefined ? MEMORY_TIERS : [input.tier];
-    const hits = this.hybrid.search(owner, tiers, { text: input.query, vector }, limit, input.minRelevance ?? 0, mode);
+    const hits = await this.hybrid.search(owner, tiers, { text: input.query, vector }, limit, input.minRelevance ?? 0, mode);
     if (hits.length === 0) return [];
     const placeholders = hits.map(() => '?').join(', ');
     // By rowid only (an `owner = ?` term could make SQLite walk the owner index instead); the
@@ -387,9 +390,10 @@ export class MemoryService {
     })();
   }
 
-  /** Writes the search index's changed segments to disk (the daemon calls it on stop). */
-  close(): void {
+  /** Writes the search index's changed segments to disk and stops the BM25 worker (the daemon calls it on stop). */
+  close(): Promise<void> {
     this.index.flush();
+    return this.lexical.close();
   }
 
   // ---------------------------------------------------------------- purge

@@ -20,4 +20,4 @@ export { agentTaskRun } from './a2a-agent-run.js';
 export { signedAgentCard } from './agent-card.js';
 export type { Authorizer } from './authorizer.js';
 export { hostCallOpener, declares } from './host-calls.js';
-export { CovenantA2aHandler, DEFAULT_SEND_WAIT_MS, callContext, wasAudited, covenantCodeOf, COVENANT_REFUSED, type A2aProtocolOptions } from './a2a-protocol/index.js';
+export { CovenantA2aHandler, DEFAULT_SEND_WAIT_MS, callContext, eventIdOf, wasAudited, covenantCodeOf, COVENANT_REFUSED, type A2aProtocolOptions } from './a2a-protocol/index.js';

@@ -15,6 +15,16 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
+/**
+ * A read-only second connection to a database `openDatabase` opened (WAL: it reads the last
+ * committed snapshot and never blocks the writer). Memory search's BM25 worker uses one.
+ */
+export function openReader(path: string): Db {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
 export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }

@@ -21,16 +21,19 @@ export const REMOTE_TOKEN = 'remote-test-token-0123456789';
 
 /**
  * What the remote does with a JSON-RPC post: answer 503, answer something that is not JSON-RPC,
- * never answer, or run it and cut the connection instead of answering (a lost reply).
+ * never answer, run it and cut the connection instead of answering (a lost reply), or refuse
+ * the token (401, 403: a revoked peer).
  */
-export type RpcFault = 'none' | 'unavailable' | 'garbage' | 'hang' | 'drop_reply';
+export type RpcFault = 'none' | 'unavailable' | 'garbage' | 'hang' | 'drop_reply' | 'unauthorized' | 'forbidden';
 
-/** Echoes the text back as an artifact; `hold` keeps each task WORKING until `release`. */
+/** Echoes the text back as an artifact; `hold` keeps each task WORKING until `release` (or its cancel). */
 class EchoExecutor implements AgentExecutor {
   /** Runs per message id: federation must never make one run twice. */
   readonly runs = new Map<string, number>();
+  /** Task ids CancelTask ended. */
+  readonly canceled: string[] = [];
   hold = false;
-  private readonly held = new Map<string, () => void>();
+  private readonly held = new Map<string, (canceled: boolean) => void>();
 
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const message = request.userMessage;
@@ -38,7 +41,7 @@ class EchoExecutor implements AgentExecutor {
     const text = message.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join(' ');
     const status = (state: TaskState) => ({ state, message: undefined, timestamp: new Date().toISOString() });
     bus.publish(AgentEvent.task({ id: request.taskId, contextId: request.contextId, status: status(TaskState.TASK_STATE_WORKING), artifacts: [], history: [message], metadata: message.metadata }));
-    if (this.hold) await new Promise<void>((resolve) => this.held.set(request.taskId, resolve));
+    if (this.hold && (await new Promise<boolean>((resolve) => this.held.set(request.taskId, resolve)))) return;
     const recipient: unknown = message.metadata?.covenant_recipient;
     bus.publish(
       AgentEvent.artifactUpdate({
@@ -54,7 +57,13 @@ class EchoExecutor implements AgentExecutor {
     bus.finished();
   }
 
-  async cancelTask(): Promise<void> {}
+  async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
+    this.held.get(taskId)?.(true);
+    this.held.delete(taskId);
+    this.canceled.push(taskId);
+    bus.publish(AgentEvent.statusUpdate({ taskId, contextId: taskId, status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
+    bus.finished();
+  }
 
   get heldCount(): number {
     return this.held.size;
@@ -62,7 +71,7 @@ class EchoExecutor implements AgentExecutor {
 
   release(): void {
     this.hold = false;
-    for (const resolve of this.held.values()) resolve();
+    for (const resolve of this.held.values()) resolve(false);
     this.held.clear();
   }
 }
@@ -150,6 +159,9 @@ export class StandInRemote {
     if (fault === 'hang') return;
     if (fault === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not an answer</html>');
     if (fault === 'unavailable') return void res.writeHead(503).end();
+    if (fault === 'unauthorized' || fault === 'forbidden') {
+      return void res.writeHead(fault === 'unauthorized' ? 401 : 403, { 'content-type': 'application/json' }).end('{"kind":"error","code":"E_AUTH_FAILED","message":"no"}');
+    }
     const answer = await this.transport.handle(JSON.parse(body) as Record<string, unknown>, new ServerCallContext({ requestedVersion: '1.0' }));
     if (fault === 'drop_reply') return void res.socket?.destroy();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));

@@ -164,6 +164,65 @@ describe('federation: remotes and the outbox', () => {
     assert.equal(receipts(task.id), 1);
   });
 
+  it('cancels a task the remote accepted on the remote as well: its task there ends, one a2a_remote_canceled row', async () => {
+    remote.executor.hold = true;
+    const task = await send('cancel me there');
+    assert.ok(await waitFor(() => fx.auditPayloads('a2a_remote_accepted').some((p) => p.task_id === task.id)));
+    const remoteTaskId = String(fx.auditPayloads('a2a_remote_accepted').find((p) => p.task_id === task.id)?.remote_task_id);
+    const canceled = await ok({ kind: 'a2a_cancel', task_id: task.id }, alice.token);
+    assert.deepEqual(canceled, { kind: 'a2a_canceled', task_id: task.id, previous_state: 'in_flight', state: 'canceled' });
+    assert.deepEqual(remote.executor.canceled, [remoteTaskId]);
+    assert.deepEqual(fx.auditPayloads('a2a_remote_canceled').at(-1), { task_id: task.id, remote: 'b', remote_task_id: remoteTaskId, found: true });
+    assert.equal(fx.count('a2a_tasks', "id = ? AND state = 'canceled'", task.id), 1);
+    assert.equal(remote.executor.runs.get(task.id), 1);
+  });
+
+  it('refuses a cancel the remote cannot confirm (unreachable): the task stays in flight and completes once the remote is back', async () => {
+    remote.executor.hold = true;
+    const task = await send('cancel me, unreachable');
+    assert.ok(await waitFor(() => fx.auditPayloads('a2a_remote_accepted').some((p) => p.task_id === task.id)));
+    await remote.stop();
+    const rejected = fx.auditPayloads('request_rejected').length;
+    try {
+      const refusal = await refused({ kind: 'a2a_cancel', task_id: task.id }, alice.token, 'E_REMOTE_UNREACHABLE');
+      assert.match(String(refusal.message), new RegExp(`task ${task.id} was not canceled, it is still in flight: remote "b" .* could not confirm`));
+      assert.match(String(refusal.message), /covenant a2a force-error/);
+      assert.equal(fx.count('a2a_tasks', "id = ? AND state = 'in_flight'", task.id), 1, 'nothing changed here');
+      assert.equal(fx.auditPayloads('request_rejected').length, rejected + 1);
+      assert.equal(fx.auditPayloads('request_rejected').at(-1)?.code, 'E_REMOTE_UNREACHABLE');
+      assert.equal(fx.auditPayloads('a2a_task_canceled').filter((p) => p.task_id === task.id).length, 0);
+    } finally {
+      await remote.start();
+    }
+    remote.executor.release();
+    const done = await result();
+    assert.equal(done.id, task.id);
+    assert.equal(done.result?.status, 'ok');
+    assert.deepEqual(remote.executor.canceled.filter((id) => id === task.id), []);
+  });
+
+  for (const [fault, status] of [
+    ['unauthorized', 401],
+    ['forbidden', 403],
+  ] as const) {
+    it(`fails a task at once, naming the remote and the fix, when the remote answers ${status} to its token`, async () => {
+      remote.rpcFault = fault;
+      const calls = remote.rpcCalls;
+      const task = await send(`refused ${status}`);
+      const done = await result();
+      assert.equal(done.id, task.id);
+      assert.equal(done.result?.status, 'error');
+      const message = String(done.result?.error_message);
+      assert.match(message, new RegExp(`^E_REMOTE_AUTH_REFUSED: remote "b" \\(${remote.url.replace(/[.]/g, '\\.')}\\): .*HTTP ${status}`));
+      assert.match(message, /covenant remotes remove b, covenant remotes add b http:\/\/127\.0\.0\.1:\d+ --token-file <file>/);
+      assert.ok(!message.includes(REMOTE_TOKEN), 'the token is never told');
+      assert.equal(remote.rpcCalls - calls, 1, 'not retried');
+      assert.deepEqual(fx.auditPayloads('a2a_remote_failed').at(-1), { task_id: task.id, remote: 'b', reason: 'remote_auth_refused', delivery_attempts: 1 });
+      assert.equal(remote.executor.runs.get(task.id), undefined);
+      assert.equal(receipts(task.id), 0);
+    });
+  }
+
   it('refuses a remote whose card key changed: the task fails with remote_card_mismatch audited', async () => {
     const pinned = remote.keys;
     remote.keys = keyPairFromSeed(generateSeed());

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WireMessage } from '../../src/ipc/index.js';
 import { writeFixtureAgent } from '../budget/fixture-agent.js';
+import { auditRowsAfterCrash } from '../helpers/crash-snapshot.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { waitFor } from '../helpers/wait.js';
@@ -189,5 +190,28 @@ describe('the A2A mailbox', () => {
     const dispatched = fx.audit('intent_dispatched').at(-1)!;
     assert.equal(dispatched.issuer_pubkey, alice.agent.pubkey, 'the intent is the sender’s');
     assert.equal(fx.count('receipts', "resource = 'message' AND intent_id = ? AND payer = ?", id, alice.agent.pubkey), 1);
+  });
+
+  it('an agent task commits its run’s settle and its result together: a crash between them leaves neither', async () => {
+    // The agent of the test above (installed, granted). When the result's row is appended, the
+    // intent's settle row of the same task must not be on disk yet: one group commit takes both.
+    const seen: Array<{ settleOnDisk: boolean }> = [];
+    const append = fx.ctx.audit.append.bind(fx.ctx.audit);
+    fx.ctx.audit.append = (issuer, event) => {
+      if (event.kind === 'a2a_result_written') seen.push({ settleOnDisk: auditRowsAfterCrash(fx.paths.db).some((row) => row.kind === 'intent_dispatched' && row.seq > before) });
+      return append(issuer, event);
+    };
+    const before = fx.count('audit_events');
+    try {
+      const sent = await ok({ kind: 'a2a_send', recipient: 'helper@agent', text: 'together' }, alice.token);
+      const results = (await ok({ kind: 'a2a_results', wait_ms: 60_000 }, alice.token)).tasks as Task[];
+      assert.equal(results[0]?.id, (sent.task as Task).id);
+      assert.equal(results[0]?.result?.status, 'ok');
+    } finally {
+      fx.ctx.audit.append = append;
+    }
+    assert.deepEqual(seen, [{ settleOnDisk: false }]);
+    const rows = auditRowsAfterCrash(fx.paths.db).filter((row) => row.seq > before).map((row) => row.kind);
+    assert.ok(rows.indexOf('intent_dispatched') >= 0 && rows.indexOf('intent_dispatched') < rows.indexOf('a2a_result_written'), rows.join(','));
   });
 });

@@ -151,6 +151,45 @@ describe('POST /a2a/v1', () => {
     });
   }
 
+  it('SSE ids: each status carries its change’s seq, and Last-Event-ID resumes after it (v1.0 and v0.3)', async () => {
+    const task = taskOf(await v1.sendMessage(message('resume me', { covenant_recipient: 'bob@peer' }, { returnImmediately: true })));
+    await bobAnswers('resumed');
+    /** A raw subscribe: each SSE event as `<id or ->:<what>`. */
+    const subscribe = async (version: '1.0' | '0.3', lastEventId?: string) => {
+      const method = version === '1.0' ? 'SubscribeToTask' : 'tasks/resubscribe';
+      const headers: Record<string, string> = { ...f.bearer(alice.token), 'content-type': 'application/json', ...(version === '1.0' ? { 'A2A-Version': '1.0' } : {}) };
+      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+      const response = await fetch(`${f.url}/a2a/v1`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { id: task.id } }) });
+      const text = await response.text();
+      if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return { events: [], error: (JSON.parse(text) as RpcAnswer).error };
+      const events = text
+        .split('\n\n')
+        .filter((block) => block.includes('data: '))
+        .map((block) => {
+          const id = /^id: (\d+)$/m.exec(block)?.[1] ?? '-';
+          const result = (JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { result: Record<string, unknown> }).result;
+          const what = 'task' in result || result.kind === 'task' ? 'task' : 'statusUpdate' in result || result.kind === 'status-update' ? 'status' : 'artifact';
+          return `${id}:${what}`;
+        });
+      return { events, error: undefined };
+    };
+    for (const version of ['1.0', '0.3'] as const) {
+      const whole = await subscribe(version);
+      assert.deepEqual(whole.events.map((e) => e.split(':')[1]), ['task', 'status', 'artifact', 'status'], version);
+      const [submitted, working, artifact, completed] = whole.events.map((e) => e.split(':')[0]!);
+      assert.equal(artifact, '-', 'an artifact carries no id: a client cut off before its status resumes at it');
+      assert.ok(Number(submitted) < Number(working) && Number(working) < Number(completed), whole.events.join(' '));
+      assert.deepEqual((await subscribe(version, working)).events, ['-:artifact', `${completed}:status`], version);
+      assert.deepEqual((await subscribe(version, submitted)).events, [`${working}:status`, '-:artifact', `${completed}:status`], version);
+      assert.deepEqual((await subscribe(version, completed)).events, [], 'nothing after the last change');
+    }
+    const rows = f.t.auditKinds().length;
+    const bad = await subscribe('1.0', 'yesterday');
+    assert.equal(bad.error?.code, -32602);
+    assert.match(bad.error?.message ?? '', /^E_BAD_REQUEST: Last-Event-ID must be the id of an event/);
+    assert.deepEqual(f.t.auditKinds().slice(rows), ['request_rejected']);
+  });
+
   it('a subscriber that is connected before the task moves follows it live', async () => {
     const quick = taskOf(await v1.sendMessage(message('follow me', { covenant_recipient: 'bob@peer' }, { returnImmediately: true })));
     const events = collect(v1.resubscribeTask({ id: quick.id, tenant: '' }));
@@ -180,13 +219,47 @@ describe('POST /a2a/v1', () => {
     assert.match(again.answer.error?.message ?? '', /^E_CONFLICT: /);
   });
 
+  it('ListTasks honours contextId, statusTimestampAfter, includeArtifacts and the documented page size (1-100)', async () => {
+    const list = (params: Record<string, unknown>) => v1.listTasks({ tenant: '', contextId: '', status: 0, pageToken: '', statusTimestampAfter: undefined, ...params });
+    const sent = async (text: string) => v1.getTask({ tenant: '', id: taskOf(await v1.sendMessage(message(text, { covenant_recipient: 'bob@peer' }, { returnImmediately: true }))).id });
+    const first = await sent('list one');
+    const second = await sent('list two');
+
+    const byContext = await list({ contextId: first.contextId });
+    assert.deepEqual(byContext.tasks.map((t) => t.id), [first.id], 'a task is its own context');
+    assert.equal(byContext.totalSize, 1);
+    assert.equal((await list({ contextId: 'no-such-context' })).totalSize, 0);
+
+    const since = second.status!.timestamp!;
+    const recent = await list({ statusTimestampAfter: since });
+    assert.ok(recent.tasks.some((t) => t.id === second.id), 'a change at the given time is included');
+    assert.ok(recent.tasks.every((t) => Date.parse(t.status!.timestamp!) >= Date.parse(since)));
+    assert.ok(recent.totalSize < (await list({})).totalSize, 'older tasks are left out');
+    assert.equal((await list({ statusTimestampAfter: new Date(Date.now() + 3_600_000).toISOString() })).totalSize, 0);
+
+    const completed = await list({ status: 3 });
+    assert.ok(completed.tasks.length > 0);
+    assert.ok(completed.tasks.every((t) => t.artifacts.length === 0), 'no artifacts unless asked for');
+    assert.ok((await list({ status: 3, includeArtifacts: true })).tasks.every((t) => t.artifacts.length === 1));
+    assert.equal((await list({ pageSize: 100 })).pageSize, 100);
+    assert.equal((await list({})).pageSize, 50);
+
+    for (const params of [{ pageSize: 0 }, { pageSize: 101 }, { pageSize: 2.5 }, { statusTimestampAfter: 'yesterday' }]) {
+      const rows = f.t.auditKinds().length;
+      const { answer } = await rpc({ jsonrpc: '2.0', id: 3, method: 'ListTasks', params });
+      assert.equal(answer.error?.code, -32602, JSON.stringify(params));
+      assert.match(answer.error?.message ?? '', /^E_BAD_REQUEST: (pageSize must be an integer from 1 to 100|statusTimestampAfter must be an ISO 8601 time)/);
+      assert.deepEqual(f.t.auditKinds().slice(rows), ['request_rejected'], JSON.stringify(params));
+    }
+  });
+
   it('bad input: each a JSON-RPC error with a stable code, nothing queued, one audit row', async () => {
     const tasks = f.t.count('a2a_tasks');
     const cases: Array<{ what: string; call: () => Promise<{ status: number; answer: RpcAnswer }>; code: number; row: string; message?: RegExp }> = [
-      { what: 'not JSON', call: () => rpc('{"jsonrpc": "2.0", '), code: -32700, row: 'a2a_rpc_rejected' },
+      { what: 'not JSON', call: () => rpc('{"jsonrpc": "2.0", '), code: -32700, row: 'a2a_rpc_rejected', message: /^E_INVALID_JSON: / },
       { what: 'not JSON-RPC', call: () => rpc({ hello: 'world' }), code: -32602, row: 'a2a_rpc_rejected' },
       { what: 'a batch', call: () => rpc([{ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } }]), code: -32602, row: 'a2a_rpc_rejected' },
-      { what: 'unknown method', call: () => rpc({ jsonrpc: '2.0', id: 1, method: 'DropTables', params: {} }), code: -32601, row: 'a2a_rpc_rejected' },
+      { what: 'unknown method', call: () => rpc({ jsonrpc: '2.0', id: 1, method: 'DropTables', params: {} }), code: -32601, row: 'a2a_rpc_rejected', message: /^E_UNKNOWN_KIND: / },
       { what: 'unknown v0.3 method', call: () => rpc({ jsonrpc: '2.0', id: 1, method: 'tasks/explode', params: {} }, { version: null }), code: -32601, row: 'a2a_rpc_rejected' },
       { what: 'unsupported version', call: () => rpc({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } }, { version: '2.0' }), code: -32009, row: 'a2a_rpc_rejected' },
       { what: 'wrong content type', call: () => rpc('{}', { contentType: 'text/plain' }), code: -32005, row: 'a2a_rpc_rejected' },
@@ -235,16 +308,34 @@ describe('POST /a2a/v1', () => {
     assert.equal(f.t.count('a2a_tasks'), tasks, 'nothing queued');
 
     // A token sent as a method or a version is never repeated whole.
-    for (const options of [{ version: null }, { version: bob.token }]) {
+    for (const [options, code] of [
+      [{ version: null }, -32601],
+      [{ version: bob.token }, -32009],
+    ] as const) {
       const echo = await rpc({ jsonrpc: '2.0', id: 1, method: bob.token, params: {} }, options);
-      assert.ok(echo.answer.error, JSON.stringify(echo.answer));
+      assert.equal(echo.answer.error?.code, code, JSON.stringify(echo.answer));
       assert.ok(!JSON.stringify(echo.answer).includes(bob.token), JSON.stringify(echo.answer));
     }
     assert.ok(!JSON.stringify(f.t.auditPayloads('a2a_rpc_rejected')).includes(bob.token));
 
-    const big = await fetch(`${f.url}/a2a/v1`, { method: 'POST', headers: { ...f.bearer(alice.token), 'content-type': 'application/json', 'A2A-Version': '1.0' }, body: 'x'.repeat(8 * 1024 * 1024 + 1) });
-    assert.equal(big.status, 413);
-    assert.equal(((await big.json()) as { code: string }).code, 'E_FRAME_TOO_LARGE');
+    // An oversized body is not read: a JSON-RPC "Invalid Request" with the Covenant code, HTTP 413, one frame_rejected row.
+    for (const version of ['1.0', null]) {
+      const rows = f.t.auditKinds().length;
+      const big = await fetch(`${f.url}/a2a/v1`, {
+        method: 'POST',
+        headers: { ...f.bearer(alice.token), 'content-type': 'application/json', ...(version ? { 'A2A-Version': version } : {}) },
+        body: 'x'.repeat(8 * 1024 * 1024 + 1),
+      });
+      assert.equal(big.status, 413);
+      const refusal = (await big.json()) as RpcAnswer;
+      assert.equal(refusal.jsonrpc, '2.0');
+      assert.equal(refusal.id, null);
+      assert.equal(refusal.error?.code, -32600);
+      assert.match(refusal.error?.message ?? '', /^E_FRAME_TOO_LARGE: request bodies are limited to 8388608 bytes/);
+      assert.deepEqual(refusal.error?.data, { covenant_code: 'E_FRAME_TOO_LARGE' });
+      assert.deepEqual(f.t.auditKinds().slice(rows), ['frame_rejected'], 'audited once');
+      assert.equal(f.t.auditPayloads('frame_rejected').at(-1)?.path, '/a2a/v1');
+    }
     const anonymous = await fetch(`${f.url}/a2a/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(anonymous.status, 401);
     assert.equal(f.t.count('a2a_tasks'), tasks, 'nothing queued');

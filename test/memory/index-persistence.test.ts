@@ -52,7 +52,7 @@ test('restart: the segment file is loaded, records written after it (a SIGKILL) 
     const harbour = ids(await second.search(caller.pubkey, { query: 'harbour cranes tugboats', tier: 'episodic', limit: 50 }));
     assert.equal(second.index.loads.built, 1);
     assert.equal(harbour.length, 40); // every note (the late one shares no word with the query)
-    second.close();
+    await second.close();
     db.close();
 
     // A delete behind the index's back (another process, a repair) moves the epoch: rebuilt.

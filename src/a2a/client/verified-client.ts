@@ -51,10 +51,26 @@ export async function connectRemote(baseUrl: string, options: ConnectOptions): P
     shouldRetryWithHeaders: async () => undefined,
   });
   const factory = new ClientFactory(
-    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl: authed })] }),
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl: refusingAuth(authed, cardUrl.origin) })] }),
   );
   const client = await factory.createFromAgentCard(pinnedCard as unknown as AgentCard);
   return { pubkey: verdict.pubkey, card: served, client };
+}
+
+/**
+ * The endpoint's answer, except a 401 or 403: the remote refused the token itself, which no
+ * retry changes, so it is `E_REMOTE_AUTH_REFUSED` (the SDK would make it a plain HTTP error).
+ */
+function refusingAuth(fetchImpl: typeof fetch, origin: string): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    if (response.status !== 401 && response.status !== 403) return response;
+    await response.body?.cancel();
+    throw new CovenantError(
+      'E_REMOTE_AUTH_REFUSED',
+      `the remote at ${origin} refused this daemon's token (HTTP ${response.status}): the peer it names was revoked or its token rotated there, or the token is wrong; get a new token from its operator (covenant peers add there)`,
+    );
+  };
 }
 
 async function fetchCard(fetchImpl: typeof fetch, url: URL, signal: AbortSignal | undefined): Promise<unknown> {

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { CovenantError } from '../../core/index.js';
 import { refusalWith, type DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
@@ -15,25 +16,35 @@ import { auditPath, httpSite, refuse } from '../errors.js';
  * the node server's request object.
  */
 export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandler<GatewayEnv> {
-  const tooLarge = (c: Context<GatewayEnv>) => {
-    const caller = c.get('caller');
-    const refusal = refusalWith('E_FRAME_TOO_LARGE', `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`, {
-      kind: 'frame_rejected',
-      payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: caller.tokenPrefix, path: auditPath(c) },
-    });
-    return refuse(c, ctx, refusal, httpSite(c, ctx, null, false));
-  };
   return async (c, next) => {
     // GET routes take their parameters from the query; a body sent anyway stays unread.
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) return tooLarge(c);
-    const body = await readAtMost(c.req.raw.body, maxBytes);
-    if (body === null) return tooLarge(c);
-    c.set('body', body);
-    c.set('bodyRead', true);
+    const body = await readBody(c, maxBytes);
+    if (body === null) return refuse(c, ctx, bodyTooLarge(c, maxBytes), httpSite(c, ctx, null, false));
     await next();
   };
+}
+
+/** The refusal of a body over `maxBytes`: E_FRAME_TOO_LARGE with its `frame_rejected` row. */
+export function bodyTooLarge(c: Context<GatewayEnv>, maxBytes: number): CovenantError {
+  return refusalWith('E_FRAME_TOO_LARGE', `request bodies are limited to ${maxBytes} bytes (8 MiB); split the request`, {
+    kind: 'frame_rejected',
+    payload: { transport: 'http', reason: `body exceeds ${maxBytes} bytes`, authenticated: true, token_prefix: c.get('caller').tokenPrefix, path: auditPath(c) },
+  });
+}
+
+/**
+ * Reads the body into the `body` variable, or answers null when it is over `maxBytes` (a
+ * declared Content-Length over the bound is refused before any byte is read).
+ */
+export async function readBody(c: Context<GatewayEnv>, maxBytes: number): Promise<Uint8Array | null> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > maxBytes) return null;
+  const body = await readAtMost(c.req.raw.body, maxBytes);
+  if (body === null) return null;
+  c.set('body', body);
+  c.set('bodyRead', true);
+  return body;
 }
 
 /** The whole stream, or null as soon as it exceeds `maxBytes` (the rest is left unread). */

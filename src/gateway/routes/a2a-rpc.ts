@@ -3,10 +3,12 @@
  * transport handlers on the request handler of src/requests/a2a-protocol. The version is chosen
  * as the SDK's Express adapter chooses it: the `A2A-Version` header, absent meaning 0.3; 0.3
  * goes to `LegacyJsonRpcTransportHandler`, anything else to `JsonRpcTransportHandler` once the
- * card's interfaces list it. The bearer token, rate limit and body limit are the gateway's, as
- * for every route. A refusal the SDK makes itself (malformed JSON-RPC, unknown method, bad
- * params, unsupported version) writes one `a2a_rpc_rejected` row; one the handler makes was
- * recorded where it happened.
+ * card's interfaces list it. The bearer token and rate limit are the gateway's, as for every
+ * route; the body limit too, but the route reads the body itself so that an oversized one is
+ * refused as a JSON-RPC error (mounted before the gateway's body-limit middleware). Every
+ * refusal goes through the one refusal path (`recordRefusal`): one the SDK makes itself
+ * (malformed JSON-RPC, unknown method, bad params, unsupported version) writes one
+ * `a2a_rpc_rejected` row here; one the handler makes was recorded where it happened.
  */
 import { A2A_VERSION_HEADER, formatSSEErrorEvent, formatSSEEvent } from '@a2a-js/sdk';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
@@ -15,19 +17,23 @@ import { JsonRpcTransportHandler, validateVersion } from '@a2a-js/sdk/server';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { A2A_RPC_PATH } from '../../a2a/index.js';
-import { cutInput, quoteInput } from '../../core/index.js';
+import { cutInput, quoteInput, type CovenantError } from '../../core/index.js';
 import {
   callContext,
   CovenantA2aHandler,
   covenantCodeOf,
+  eventIdOf,
   recordRefusal,
   refusalWith,
   wasAudited,
   type A2aProtocolOptions,
   type DaemonContext,
+  type RefusalSite,
 } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
-import { httpSite, logError } from '../errors.js';
+import { httpSite } from '../errors.js';
+import { bodyTooLarge, readBody } from '../middleware/body-limit.js';
+import { MAX_BODY_BYTES } from '../options.js';
 import type { StreamRegistry } from '../streams/index.js';
 import type { RouteEntry } from './requests.js';
 
@@ -43,7 +49,11 @@ const LEGACY_VERSION = '0.3';
 const LEGACY_RESUBSCRIBE = 'tasks/resubscribe';
 
 type RpcResponse = { jsonrpc: string; id: string | number | null; result?: unknown; error?: unknown };
-type RpcError = { code: number; message: string };
+type RpcError = { code: number; message: string; data?: unknown };
+
+/** JSON-RPC "Invalid Request": a body over the gateway's limit is not read, so not a request at all. */
+const INVALID_REQUEST = -32600;
+const INTERNAL_ERROR = -32603;
 
 const isStream = (value: unknown): value is AsyncGenerator<RpcResponse, void, undefined> =>
   typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
@@ -66,7 +76,7 @@ export function mountA2aRpcRoute(app: Hono<GatewayEnv>, ctx: DaemonContext, stre
       useLegacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(error) : JsonRpcTransportHandler.mapToJSONRPCError(error);
     const aborter = new AbortController();
     c.req.raw.signal.addEventListener('abort', () => aborter.abort(), { once: true });
-    const context = callContext(caller, version, aborter.signal);
+    const context = callContext(caller, version, aborter.signal, c.req.header('last-event-id'));
 
     let body: unknown = null;
     const refused = (error: unknown): Response => answer(c, ctx, version, body, { jsonrpc: '2.0', id: requestIdOf(body), error: mapError(error) }, false);
@@ -74,8 +84,13 @@ export function mountA2aRpcRoute(app: Hono<GatewayEnv>, ctx: DaemonContext, stre
     if (mediaType !== undefined && mediaType !== 'application/json') {
       return refused(new ContentTypeNotSupportedError(`unsupported Content-Type ${quoteInput(mediaType, 80)}; send application/json`));
     }
+    const raw = await readBody(c, MAX_BODY_BYTES);
+    if (raw === null) {
+      const error = rpcRefusal(ctx, bodyTooLarge(c, MAX_BODY_BYTES), httpSite(c, ctx, 'a2a_rpc', false), { code: INVALID_REQUEST });
+      return c.json({ jsonrpc: '2.0', id: null, error }, 413);
+    }
     try {
-      body = JSON.parse(Buffer.from(c.get('body')).toString('utf8'));
+      body = JSON.parse(Buffer.from(raw).toString('utf8'));
     } catch {
       return answer(c, ctx, version, null, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'the body is not JSON: send one JSON-RPC 2.0 request object' } }, false);
     }
@@ -105,14 +120,19 @@ export function mountA2aRpcRoute(app: Hono<GatewayEnv>, ctx: DaemonContext, stre
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => aborter.abort());
       try {
-        if (first !== null && first.done !== true) await stream.write(formatSSEEvent(first.value));
+        // Each event with the id the handler gave it as it yielded it (read before the next is pulled).
+        const withId = (event: RpcResponse) => {
+          const id = eventIdOf(context);
+          return `${id === null ? '' : `id: ${id}\n`}${formatSSEEvent(event)}`;
+        };
+        if (first !== null && first.done !== true) await stream.write(withId(first.value));
         for (let next = await iterator.next(); next.done !== true && !aborter.signal.aborted; next = await iterator.next()) {
-          await stream.write(formatSSEEvent(next.value));
+          await stream.write(withId(next.value));
         }
       } catch (error) {
-        if (!wasAudited(context)) auditRejection(c, ctx, version, body, mapError(error));
         const mapped = mapError(error);
-        await stream.write(formatSSEErrorEvent({ jsonrpc: '2.0', id: requestIdOf(body), error: { ...mapped, message: cutInput(mapped.message, 500) } })).catch(() => undefined);
+        const told = wasAudited(context) ? mapped : sdkRefusal(c, ctx, version, body, mapped);
+        await stream.write(formatSSEErrorEvent({ jsonrpc: '2.0', id: requestIdOf(body), error: told })).catch(() => undefined);
       } finally {
         streams.delete(open);
         await iterator.return?.().catch(() => undefined);
@@ -121,26 +141,24 @@ export function mountA2aRpcRoute(app: Hono<GatewayEnv>, ctx: DaemonContext, stre
   });
 }
 
-/**
- * A JSON-RPC answer; an error the handler did not record yet gets its one audit row first. An
- * error message may quote the caller's input (the SDK's v0.3 layer repeats an unknown method):
- * token-shaped runs are cut, as in every refusal.
- */
+/** A JSON-RPC answer; an error the handler did not record yet is recorded first (one row). */
 function answer(c: Context<GatewayEnv>, ctx: DaemonContext, version: string | undefined, body: unknown, response: RpcResponse, audited: boolean): Response {
   const error = response.error as RpcError | undefined;
-  if (error === undefined) return c.json(response, 200);
-  if (!audited) {
-    const recorded = auditRejection(c, ctx, version, body, error);
-    if (recorded !== null) return c.json({ jsonrpc: '2.0', id: response.id, error: { code: -32603, message: `${recorded.code}: ${recorded.message}` } }, 200);
-  }
-  return c.json({ ...response, error: { ...error, message: cutInput(error.message, 500) } }, 200);
+  if (error === undefined || audited) return c.json(response, 200);
+  return c.json({ ...response, error: sdkRefusal(c, ctx, version, body, error) }, 200);
 }
 
-/** Writes the `a2a_rpc_rejected` row; the refusal that replaces the answer when the row could not be written, else null. */
-function auditRejection(c: Context<GatewayEnv>, ctx: DaemonContext, version: string | undefined, body: unknown, error: RpcError) {
+/**
+ * A refusal the SDK made (before any method ran) as it is answered: recorded with its
+ * `a2a_rpc_rejected` row, the SDK's JSON-RPC code and data kept, the message starting with the
+ * Covenant code like every other refusal of this endpoint. An SDK message may quote the
+ * caller's input (the v0.3 layer repeats an unknown method): it is cut to 500 characters and
+ * its token-shaped runs to 6, as in every refusal.
+ */
+function sdkRefusal(c: Context<GatewayEnv>, ctx: DaemonContext, version: string | undefined, body: unknown, error: RpcError): RpcError {
   const method = (body as { method?: unknown } | null)?.method;
   const code = covenantCodeOf(error.code);
-  const refusal = refusalWith(code, error.message, {
+  const refusal = refusalWith(code, cutInput(error.message, 500), {
     kind: 'a2a_rpc_rejected',
     payload: {
       method: typeof method === 'string' ? cutInput(method, 64) : null,
@@ -149,11 +167,21 @@ function auditRejection(c: Context<GatewayEnv>, ctx: DaemonContext, version: str
       code,
     },
   });
-  try {
-    const recorded = recordRefusal(ctx, refusal, httpSite(c, ctx, 'a2a_rpc', false));
-    return recorded === refusal ? null : recorded;
-  } catch (failure) {
-    logError(ctx, { err: failure }, 'could not record an a2a refusal');
-    return null;
-  }
+  return rpcRefusal(ctx, refusal, httpSite(c, ctx, 'a2a_rpc', false), error);
+}
+
+/**
+ * One refusal of this endpoint through the one refusal path (`recordRefusal`: its audit row,
+ * the message as the caller is told it) as a JSON-RPC error: `rpc`'s code and data, the message
+ * `<Covenant code>: ...`. When the row cannot be written the answer is that failure instead
+ * (E_AUDIT_UNAVAILABLE or E_STORAGE_FULL, internal error -32603): nothing is refused unaudited.
+ */
+function rpcRefusal(ctx: DaemonContext, refusal: CovenantError, site: RefusalSite, rpc: { code: number; data?: unknown }): RpcError {
+  const told = recordRefusal(ctx, refusal, site);
+  const recorded = told.code === refusal.code;
+  return {
+    code: recorded ? rpc.code : INTERNAL_ERROR,
+    message: `${told.code}: ${told.message}`,
+    data: recorded && rpc.data !== undefined ? rpc.data : { covenant_code: told.code },
+  };
 }

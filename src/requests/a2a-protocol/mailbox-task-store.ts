@@ -32,21 +32,40 @@ export class MailboxTaskStore implements TaskStore {
     return Promise.reject(new UnsupportedOperationError('tasks change only through the Covenant mailbox'));
   }
 
-  list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
-    const pageSize = Math.min(Math.max(params.pageSize ?? DEFAULT_PAGE, 1), MAX_PAGE);
-    const offset = params.pageToken === '' ? 0 : Number(params.pageToken);
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      return Promise.reject(new CovenantError('E_BAD_REQUEST', 'pageToken must be a nextPageToken this daemon answered'));
+  /**
+   * ListTasks as the A2A v1.0 request documents it: `pageSize` 1-100 (default 50; anything else
+   * is refused, as the SDK's own handler does), `contextId` (a task's context is the task),
+   * `status`, `statusTimestampAfter` (ISO 8601; tasks whose state changed at or after it) and
+   * `includeArtifacts` (default false); newest first, `pageToken` the `nextPageToken` it answered.
+   */
+  async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    const pageSize = params.pageSize ?? DEFAULT_PAGE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) {
+      throw new CovenantError('E_BAD_REQUEST', `pageSize must be an integer from 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE})`);
     }
+    const offset = params.pageToken === '' ? 0 : Number(params.pageToken);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new CovenantError('E_BAD_REQUEST', 'pageToken must be a nextPageToken this daemon answered');
+    const since = params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined;
+    if (Number.isNaN(since)) throw new CovenantError('E_BAD_REQUEST', 'statusTimestampAfter must be an ISO 8601 time, e.g. 2026-12-06T08:00:00Z');
     const filter = params.status === TaskState.TASK_STATE_UNSPECIFIED ? {} : mailboxFilter(params.status);
-    if (filter === null) return Promise.resolve({ tasks: [], nextPageToken: '', pageSize, totalSize: 0 });
-    const { rows, total } = this.mailbox.store.sentBy({ senderPubkey: callerOf(context).agentId.pubkey, ...filter, limit: pageSize, offset });
+    if (filter === null) return { tasks: [], nextPageToken: '', pageSize, totalSize: 0 };
+    const { rows, total } = this.mailbox.store.sentBy({
+      senderPubkey: callerOf(context).agentId.pubkey,
+      ...filter,
+      id: params.contextId === '' ? undefined : params.contextId,
+      updatedSince: since,
+      limit: pageSize,
+      offset,
+    });
     const next = offset + rows.length;
-    return Promise.resolve({
-      tasks: rows.map((row) => toA2aTask(row, params.historyLength)),
+    return {
+      tasks: rows.map((row) => {
+        const task = toA2aTask(row, params.historyLength);
+        return params.includeArtifacts === true ? task : { ...task, artifacts: [] };
+      }),
       nextPageToken: next < total ? String(next) : '',
       pageSize,
       totalSize: total,
-    });
+    };
   }
 }

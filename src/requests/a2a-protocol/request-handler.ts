@@ -31,7 +31,7 @@ import { CovenantError, redact } from '../../core/index.js';
 import type { DaemonContext } from '../context.js';
 import { executeRequest, type Reply } from '../execute-request.js';
 import { asRefusal, recordRefusal } from '../refusal.js';
-import { callerOf, markAudited, signalOf } from './call-context.js';
+import { callerOf, markAudited, resumeAfter, setEventId, signalOf } from './call-context.js';
 import { MailboxTaskStore } from './mailbox-task-store.js';
 import { rpcError } from './rpc-errors.js';
 import { eventsOf, isTerminal, taskAt, toA2aTask } from './task-mapping.js';
@@ -94,18 +94,20 @@ export class CovenantA2aHandler implements A2ARequestHandler {
         const now = this.ctx.mailbox.get(row.id);
         return now === null || isTerminal(now) ? now : null;
       });
+      // Woken by the result's write: answered once that write is committed.
+      await this.ctx.commits.durable();
       return toA2aTask(settled ?? this.ctx.mailbox.get(row.id) ?? row, params.configuration?.historyLength);
     });
   }
 
   async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
     const row = await this.guard(context, false, () => this.submit(params, context));
-    yield* this.follow(row.id, signalOf(context));
+    yield* this.follow(row.id, context, 0);
   }
 
   async *resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
-    const row = await this.guard(context, true, () => Promise.resolve(this.sentTask(params.id, context)));
-    yield* this.follow(row.id, signalOf(context));
+    const { row, after } = await this.guard(context, true, () => Promise.resolve({ row: this.sentTask(params.id, context), after: resumeAfter(context) }));
+    yield* this.follow(row.id, context, after);
   }
 
   getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
@@ -218,23 +220,34 @@ export class CovenantA2aHandler implements A2ARequestHandler {
   /**
    * Every event of a task from its durable log: the task as first logged, each later change
    * (the result's artifact before the final status), then live changes until a terminal one.
-   * A client that subscribes again gets the whole history again, so nothing it missed is lost.
+   * A client that subscribes again gets the whole history again, so nothing it missed is lost;
+   * one that sends `Last-Event-ID` gets the changes after that event only. Each status event
+   * (and the first task) carries its change's seq as its SSE id; an artifact carries none, so a
+   * client cut off between the artifact and its status resumes at the artifact.
    */
-  private async *follow(taskId: string, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined> {
-    let after = 0;
+  private async *follow(taskId: string, context: ServerCallContext, resumeAfterSeq: number): AsyncGenerator<StreamResponse, void, undefined> {
+    const signal = signalOf(context);
+    let after = resumeAfterSeq;
+    let first = resumeAfterSeq === 0;
     for (;;) {
       const logged = this.ctx.mailbox.store.events(taskId, after);
       const row = this.ctx.mailbox.get(taskId);
       if (row === null) return;
       if (logged.length > 0) {
+        // A change is streamed only once it is committed (it may have been read in its own turn).
+        await this.ctx.commits.durable();
         for (const entry of logged) {
-          const first = after === 0;
           after = entry.seq;
           if (first) {
+            first = false;
+            setEventId(context, entry.seq);
             yield { payload: { $case: 'task', value: taskAt(row, entry) } };
             continue;
           }
-          yield* eventsOf(row, entry);
+          for (const event of eventsOf(row, entry)) {
+            setEventId(context, event.payload?.$case === 'statusUpdate' ? entry.seq : null);
+            yield event;
+          }
           if (entry.state === 'result_pending' || entry.state === 'canceled') return;
         }
         continue;

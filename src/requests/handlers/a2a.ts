@@ -1,4 +1,4 @@
-import { recipientRejected, resolveRecipient, taskView } from '../../a2a/index.js';
+import { cancelOnRemote, recipientRejected, resolveRecipient, taskView } from '../../a2a/index.js';
 import { CovenantError } from '../../core/index.js';
 import { A2A_MAX_LIMIT } from '../../protocol/index.js';
 import { visibleOwner, type Caller } from '../caller.js';
@@ -97,8 +97,16 @@ export const a2aHandlers: HandlerGroup<
     };
   },
 
-  a2a_cancel: (params, { caller }, ctx) => {
-    const { previous } = ctx.mailbox.cancel(params.task_id, caller.agentId);
+  a2a_cancel: async (params, { caller, signal }, ctx) => {
+    // A task a remote accepted is canceled there first: refused, and left as it is, when the remote cannot confirm.
+    const task = ctx.mailbox.get(params.task_id);
+    const delivered = task?.recipient_kind === 'remote' && task.state === 'in_flight' && task.sender_pubkey === caller.agentId.pubkey;
+    const remote = delivered ? await cancelOnRemote(ctx.remotes, ctx.db, task, signal) : null;
+    const { previous } = ctx.db.transaction(() => {
+      const canceled = ctx.mailbox.cancel(params.task_id, caller.agentId);
+      if (remote) ctx.audit.append(caller.agentId, { kind: 'a2a_remote_canceled', payload: { task_id: params.task_id, ...remote } });
+      return canceled;
+    })();
     return { kind: 'a2a_canceled', task_id: params.task_id, previous_state: previous, state: 'canceled' };
   },
 
