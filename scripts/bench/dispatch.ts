@@ -15,26 +15,45 @@ function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv, in
 
 const INTENT = `${JSON.stringify({ intent_id: '00000000-0000-4000-8000-000000000000', text: 'hello bench' })}\n`;
 
-/** `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand. */
-export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, runs = 30): Ratio {
+/**
+ * `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand,
+ * and, interleaved with both, `covenant ping`: the CLI's own start, connection and one round
+ * trip, the floor under any dispatch (reported, docs/performance.md "Dispatch").
+ */
+export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, runs = 30): Ratio[] {
   const install = spawnSync(process.execPath, [cli, 'agents', 'install', join(repo, 'agents', 'hello'), '--json'], { env, encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
-  const [subject, baseline] = p50Pair(
-    runs,
-    3,
-    () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env),
-    () => timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT),
-  );
-  return latencyRatio(
-    {
-      name: 'intent dispatch, trusted-local (p50, whole process)',
-      subject: 'covenant intent --agent hello (daemon + CLI)',
-      baseline: 'node agents/hello/main.js < intent.json',
-    },
-    subject,
-    baseline,
-    1.1,
-  );
+  const intent = () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env);
+  const byHand = () => timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT);
+  const ping = () => timeCommand(process.execPath, [cli, 'ping'], env);
+  const samples: [number[], number[], number[]] = [[], [], []];
+  for (let i = 0; i < runs + 3; i += 1) {
+    const round = [intent(), byHand(), ping()];
+    if (i >= 3) round.forEach((ms, k) => samples[k]!.push(ms));
+  }
+  const [subject, baseline, floor] = samples.map((s) => percentile(s, 50)) as [number, number, number];
+  return [
+    latencyRatio(
+      {
+        name: 'intent dispatch, trusted-local (p50, whole process)',
+        subject: 'covenant intent --agent hello (daemon + CLI)',
+        baseline: 'node agents/hello/main.js < intent.json',
+      },
+      subject,
+      baseline,
+      1.1,
+    ),
+    latencyRatio(
+      {
+        name: 'the floor under a CLI dispatch: covenant ping vs the agent by hand (p50, whole process)',
+        subject: 'covenant ping (CLI start, connect, authenticate, one round trip)',
+        baseline: 'node agents/hello/main.js < intent.json',
+      },
+      floor,
+      baseline,
+      'reported',
+    ),
+  ];
 }
 
 /**

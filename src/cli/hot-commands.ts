@@ -58,7 +58,7 @@ export async function runHotCommand(hot: HotCommand): Promise<CommandOutcome> {
     case 'version':
       return (await import('./commands/version.js')).versionCommand(hot.flags);
     case 'ping':
-      return (await import('./commands/daemon.js')).pingCommand(hot.flags);
+      return (await import('./commands/ping.js')).pingCommand(hot.flags);
     case 'intent':
       return (await import('./commands/intent.js')).intentCommand({ ...hot.flags, json: hot.json }, hot.words, hot.agent !== undefined ? { agent: hot.agent } : {});
   }

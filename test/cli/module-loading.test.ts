@@ -31,24 +31,44 @@ function runRecordingLoads(dir: string, args: string[], env: NodeJS.ProcessEnv):
 }
 
 const under = (loaded: string[], fragment: string) => loaded.filter((url) => url.includes(fragment));
+const distModules = (loaded: string[]) => under(loaded, '/dist/').map((url) => url.slice(url.lastIndexOf('/dist/') + '/dist/'.length)).sort();
 
-test('version, ping and intent load neither commander nor zod, nor any command registration', async () => {
+/** What every hot command loads: its parser, the output code and the socket client. */
+const HOT_SHARED = [
+  'cli/main.js',
+  'cli/hot-commands.js',
+  'core/intent-text.js',
+  'cli/output.js',
+  'core/errors.js',
+  'core/redact.js',
+  'ipc/index.js',
+  'ipc/framing.js',
+  'ipc/client.js',
+  'protocol/constants.js',
+  'cli/session.js',
+  'home/layout.js',
+];
+
+test('version, ping and intent load exactly the socket client and their own modules: no package, no other command', async () => {
   const { dir, cleanup } = tempDir();
   const home = join(dir, 'home');
   const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home };
   delete env.COVENANT_TOKEN;
   const daemon = await spawnDaemon(home, env);
   try {
-    const runs: Array<[string[], string]> = [
-      [['version', '--json'], 'version'],
-      [['ping', '--json'], 'daemon_ping'],
-      [['intent', 'hello', 'there', '--json'], 'intent_result'],
+    const runs: Array<[string[], string, string[]]> = [
+      [['version', '--json'], 'version', ['cli/commands/version.js', 'core/version.js']],
+      [['ping', '--json'], 'daemon_ping', ['cli/commands/ping.js']],
+      [['intent', 'hello', 'there', '--json'], 'intent_result', ['cli/commands/intent.js', 'cli/progress.js']],
     ];
-    for (const [args, kind] of runs) {
+    for (const [args, kind, own] of runs) {
       const run = runRecordingLoads(dir, args, env);
       assert.equal(run.code, 0, `${args.join(' ')}: ${run.stdout}`);
       assert.equal((JSON.parse(run.stdout) as { kind: string }).kind, kind);
-      assert.ok(under(run.loaded, '/dist/cli/').length > 0, 'the hook saw the CLI modules');
+      // Exactly the shared socket client and the command's own modules: a new import on this path
+      // (another command's module, a heavier shared one) must be a deliberate change of this list.
+      assert.deepEqual(distModules(run.loaded), [...HOT_SHARED, ...own].sort(), `${args[0]} loaded other modules`);
+      assert.deepEqual(under(run.loaded, '/node_modules/'), [], `${args[0]} loaded a package`);
       assert.deepEqual(under(run.loaded, '/node_modules/commander/'), [], `${args[0]} loaded commander`);
       assert.deepEqual(under(run.loaded, '/node_modules/zod/'), [], `${args[0]} loaded zod`);
       assert.deepEqual(under(run.loaded, '/dist/cli/register/'), [], `${args[0]} loaded command registrations`);

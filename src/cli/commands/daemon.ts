@@ -2,11 +2,6 @@ import { formatDuration, formatTime } from '../../core/human-time.js';
 import type { CommandOutcome, GlobalFlags } from '../output.js';
 import { callDaemon } from '../session.js';
 
-export async function pingCommand(flags: GlobalFlags): Promise<CommandOutcome> {
-  const reply = await callDaemon(flags, 'ping', {});
-  return { json: { kind: 'daemon_ping', status: reply.status }, human: 'pong' };
-}
-
 export async function statusCommand(flags: GlobalFlags): Promise<CommandOutcome> {
   const reply = await callDaemon(flags, 'status', {});
   const head = reply.audit_head;
