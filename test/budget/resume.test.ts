@@ -31,6 +31,20 @@ function pause(h: BudgetHarness, intentId = ID) {
   return h.budget.pauseExhausted({ intentId, agent: 'meter', caller: h.alice, text: 'summarize the report' }, verdict);
 }
 
+/** A harness whose intent ID was paused on an empty budget that has refilled since. */
+async function pausedThenRefilled(body: (h: BudgetHarness) => Promise<void>): Promise<void> {
+  const h = budgetHarness();
+  try {
+    h.budget.configureFromManifest('meter', 1);
+    h.budget.debit('meter', 1, 'first');
+    pause(h);
+    h.clock.advance(60 * 60_000);
+    await body(h);
+  } finally {
+    h.close();
+  }
+}
+
 test('exhaustion: checkpoint + budget_exhausted + an audited E_BUDGET_EXHAUSTED', () => {
   const h = budgetHarness();
   try {
@@ -102,13 +116,8 @@ test('resume: still empty → ok:false, unclaimed; after refill → one run, one
   }
 });
 
-test('a resumed run that is paused again re-opens its checkpoint', async () => {
-  const h = budgetHarness();
-  try {
-    h.budget.configureFromManifest('meter', 1);
-    h.budget.debit('meter', 1, 'first');
-    pause(h);
-    h.clock.advance(60 * 60_000);
+test('a resumed run that is paused again re-opens its checkpoint', () =>
+  pausedThenRefilled(async (h) => {
     // Between the resume check and the run, another run takes the credit.
     const racing: ResumeSubmit = async (request) => {
       h.budget.debit('meter', 1, 'someone-else');
@@ -120,18 +129,10 @@ test('a resumed run that is paused again re-opens its checkpoint', async () => {
     assert.equal(h.budget.store.checkpoint(ID)!.claimed_at, null, 'paused again: it can be resumed later');
     assert.equal(h.auditRows('budget_exhausted').length, 2);
     assert.equal(h.ledger(ID).length, 0);
-  } finally {
-    h.close();
-  }
-});
+  }));
 
-test('a resumed run refused before it began ends the intent failed (intent_interrupted run_refused), not running', async () => {
-  const h = budgetHarness();
-  try {
-    h.budget.configureFromManifest('meter', 1);
-    h.budget.debit('meter', 1, 'first');
-    pause(h);
-    h.clock.advance(60 * 60_000);
+test('a resumed run refused before it began ends the intent failed (intent_interrupted run_refused), not running', () =>
+  pausedThenRefilled(async (h) => {
     const uninstalled: ResumeSubmit = async () => {
       throw new CovenantError('E_NOT_FOUND', 'no installed agent meter');
     };
@@ -146,18 +147,10 @@ test('a resumed run refused before it began ends the intent failed (intent_inter
     assert.equal(h.ledger(ID).length, 0);
     await assert.rejects(h.budget.resume(h.alice, ID, uninstalled), { code: 'E_CONFLICT' }, 'resumed once');
     assert.equal(h.auditRows('intent_interrupted').length, 1);
-  } finally {
-    h.close();
-  }
-});
+  }));
 
-test('a resumed run that ended with its own outcome row before throwing gets no second end', async () => {
-  const h = budgetHarness();
-  try {
-    h.budget.configureFromManifest('meter', 1);
-    h.budget.debit('meter', 1, 'first');
-    pause(h);
-    h.clock.advance(60 * 60_000);
+test('a resumed run that ended with its own outcome row before throwing gets no second end', () =>
+  pausedThenRefilled(async (h) => {
     const ignoredThenThrows: ResumeSubmit = async (request) => {
       h.audit.append(request.caller, { kind: 'intent_ignored', payload: { intent_id: request.intentId, matched_rule: 'secret*', source: 'text' } });
       throw new CovenantError('E_INTERNAL', 'failed after its outcome row');
@@ -165,10 +158,7 @@ test('a resumed run that ended with its own outcome row before throwing gets no 
     await assert.rejects(h.budget.resume(h.alice, ID, ignoredThenThrows), { code: 'E_INTERNAL' });
     assert.deepEqual(h.auditRows('intent_interrupted'), []);
     assert.equal(listIntents(h.db, { owner: h.alice.pubkey, limit: 10 })[0]?.status, 'ignored');
-  } finally {
-    h.close();
-  }
-});
+  }));
 
 test('the claim is atomic in SQL: exactly one of many claims wins', () => {
   const h = budgetHarness();
