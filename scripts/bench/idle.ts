@@ -30,9 +30,15 @@ async function submitIntents(client: IpcClient, count: number): Promise<void> {
  */
 export async function benchIdle(pid: number, sock: string, token: string, idleSeconds = 30, first = 4000, more = 4000): Promise<Ratio[]> {
   const atStart = rssMiB(pid);
-  const before = cpuTicks(pid);
+  // The first window right after start catches V8's one-off memory reducer (a "Mark-Compact
+  // (reduce)" 15-25 s after start-up's allocations, 10-15 ticks with its helper threads); the
+  // second is the idle state a daemon spends its weeks in. Both are reported.
+  const start = cpuTicks(pid);
   await sleep(idleSeconds * 1000);
-  const ticks = cpuTicks(pid) - before;
+  const settled = cpuTicks(pid);
+  await sleep(idleSeconds * 1000);
+  const ticks = cpuTicks(pid) - settled;
+  const startTicks = settled - start;
   const client = await IpcClient.connect(sock);
   await client.authenticate(token);
   await submitIntents(client, first);
@@ -42,7 +48,18 @@ export async function benchIdle(pid: number, sock: string, token: string, idleSe
   client.close();
   return [
     {
-      name: `daemon idle CPU (${idleSeconds} s, no client)`,
+      name: `daemon CPU in its first ${idleSeconds} s after start, no client`,
+      subject: 'covenantd CPU ticks right after start',
+      baseline: 'no work',
+      subjectValue: startTicks,
+      baselineValue: 0,
+      unit: 'ticks',
+      ratio: startTicks,
+      target: 'reported (V8 reduces the start-up heap once)',
+      met: true,
+    },
+    {
+      name: `daemon idle CPU (the next ${idleSeconds} s, no client)`,
       subject: 'covenantd CPU ticks while idle',
       baseline: 'no work',
       subjectValue: ticks,
