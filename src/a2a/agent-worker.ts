@@ -69,14 +69,10 @@ export class AgentTaskWorker {
    */
   private async runOne(task: TaskRow): Promise<void> {
     const rows = new RequestRows();
-    try {
-      await runWithRequestRows(rows, async () => {
-        await this.serveOne(task);
-        this.deps.audit.writeRequestRows(rows);
-      });
-    } finally {
-      rows.ended = true;
-    }
+    await runWithRequestRows(rows, async () => {
+      await this.serveOne(task);
+      this.deps.audit.writeRequestRows(rows);
+    });
   }
 
   private async serveOne(task: TaskRow): Promise<void> {

@@ -23,9 +23,25 @@ export class RequestRows {
 
 const current = new AsyncLocalStorage<RequestRows>();
 
-/** Runs one request with its own deferred rows. */
-export function runWithRequestRows<T>(rows: RequestRows, run: () => Promise<T>): Promise<T> {
-  return current.run(rows, run);
+/**
+ * Scopes entered and not yet settled. On Node 20 an enabled AsyncLocalStorage installs promise
+ * hooks: every promise of the process then calls into JavaScript three times. So the storage is
+ * disabled whenever no scope is open, and `run()` enables it again for the next one. What a
+ * request left behind and runs after that (a timer, a late promise) finds either no store or its
+ * request's rows, which are ended by then: both read as "no request" (`currentRequestRows`).
+ */
+let open = 0;
+
+/** Runs one request with its own deferred rows; they are ended when `run` settles. */
+export async function runWithRequestRows<T>(rows: RequestRows, run: () => Promise<T>): Promise<T> {
+  open += 1;
+  try {
+    return await current.run(rows, run);
+  } finally {
+    rows.ended = true;
+    open -= 1;
+    if (open === 0) current.disable();
+  }
 }
 
 /** The rows of the request being served, or null (start-up, timers, a request that has ended). */
@@ -36,5 +52,6 @@ export function currentRequestRows(): RequestRows | null {
 
 /** Work started on behalf of nobody in particular (a warm process, a timer): no request's rows. */
 export function outsideRequest<T>(run: () => T): T {
-  return current.exit(run);
+  // With no scope open the storage is disabled; exit() would enable it again on its way out.
+  return open === 0 ? run() : current.exit(run);
 }

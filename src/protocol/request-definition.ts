@@ -37,6 +37,13 @@ export interface RequestDefinition<
   http: { method: HttpMethod; path: string };
   /** False for reads: the gateway and audit treat them as queries. */
   mutates: boolean;
+  /**
+   * False for a read that checks no capability (`action: null`) and writes nothing durable: it
+   * is served without a deferred-rows scope (audit/request-rows.ts), which would cost every
+   * promise of the request a hook call and leave nothing to defer. A row it writes anyway (a
+   * refusal's) is written at once. test/requests/rowless-kinds.test.ts holds each kind to this.
+   */
+  requestRows?: false;
 }
 
 export function defineRequest<K extends string, P extends z.ZodObject, R extends z.ZodObject>(

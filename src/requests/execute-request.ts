@@ -25,26 +25,29 @@ function describeIssues(error: z.ZodError): string {
  * Parse -> authorize -> handle. Every refusal writes one audit row. The request commits once:
  * its checks' rows are written with its change (or alone at its end, audit/request-rows.ts),
  * and it is answered only once that is committed (the group commit, store/group-commit.ts).
+ * A kind declared `requestRows: false` has no checks' rows to defer and runs without the scope.
  */
 export async function executeRequest(ctx: DaemonContext, caller: Caller, message: unknown, signal: AbortSignal): Promise<Reply> {
+  if (!needsRequestRows(message)) return committed(ctx, caller, message, null, await serve(ctx, caller, message, signal));
   const rows = new RequestRows();
-  return runWithRequestRows(rows, async () => {
-    try {
-      return await committed(ctx, caller, message, rows, await serve(ctx, caller, message, signal));
-    } finally {
-      rows.ended = true;
-    }
-  });
+  return runWithRequestRows(rows, async () => committed(ctx, caller, message, rows, await serve(ctx, caller, message, signal)));
+}
+
+/** False for a known kind declared `requestRows: false`; a malformed or unknown request is refused under the scope, as any. */
+function needsRequestRows(message: unknown): boolean {
+  const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
+  return typeof kind !== 'string' || !isRequestKind(kind) || requestDefinition(kind).requestRows !== false;
 }
 
 /**
  * A request's end: its deferred rows written (in one transaction, when no change took them
- * along), then the answer held until they and its change are committed. When that fails, the
- * answer is the refusal of the failure instead.
+ * along), then the answer held until they and its change are committed (a read without rows
+ * still waits for the open group: what it read may be in it). When that fails, the answer is
+ * the refusal of the failure instead.
  */
-async function committed(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows, reply: Reply): Promise<Reply> {
+async function committed(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows | null, reply: Reply): Promise<Reply> {
   try {
-    ctx.audit.writeRequestRows(rows);
+    if (rows !== null) ctx.audit.writeRequestRows(rows);
     await ctx.commits.durable();
     return reply;
   } catch (error) {

@@ -56,6 +56,7 @@ export const agentsList = defineRequest({
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/agents/list' },
   mutates: false,
+  requestRows: false,
 });
 
 export const agentsRemove = defineRequest({

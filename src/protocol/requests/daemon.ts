@@ -9,6 +9,7 @@ export const ping = defineRequest({
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/ping' },
   mutates: false,
+  requestRows: false,
 });
 
 export const status = defineRequest({
@@ -31,4 +32,5 @@ export const status = defineRequest({
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'GET', path: '/status' },
   mutates: false,
+  requestRows: false,
 });

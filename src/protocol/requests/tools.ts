@@ -46,6 +46,7 @@ export const toolsList = defineRequest({
   authorize: () => ({ action: null }),
   http: { method: 'GET', path: '/tools' },
   mutates: false,
+  requestRows: false,
 });
 
 export const toolsCall = defineRequest({
@@ -72,6 +73,7 @@ export const toolsServers = defineRequest({
   authorize: () => ({ action: null, operatorOnly: true }),
   http: { method: 'GET', path: '/tools/servers' },
   mutates: false,
+  requestRows: false,
 });
 
 export const toolsRestart = defineRequest({
