@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { spawnDaemon } from '../../test/helpers/binaries.js';
+import { cpuTicks } from './idle.js';
 import { latencyRatio, msSince, percentile, type Ratio } from './stats.js';
 
 const LEVELS = [1, 8, 16, 32];
@@ -12,7 +13,11 @@ interface Side {
   label: string;
   sock: string;
   token: string;
+  pid: number;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ). */
+const TICKS_PER_SECOND = 100;
 
 async function clientsOf(side: Side, count: number): Promise<IpcClient[]> {
   return Promise.all(
@@ -56,7 +61,7 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       const home = join(dir, `home-group-commit-${setting}`);
       const daemon = await spawnDaemon(home, { ...env, COVENANT_HOME: home, COVENANT_GROUP_COMMIT: setting });
       started.push(daemon);
-      sides.push({ label, sock: daemon.sock, token: readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim() });
+      sides.push({ label, sock: daemon.sock, token: readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim(), pid: daemon.child.pid! });
     }
     for (const side of sides) {
       const [operator] = await clientsOf(side, 1);
@@ -68,6 +73,9 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       const pools = await Promise.all(sides.map((side) => clientsOf(side, level)));
       const seconds = [0, 0];
       const latencies: number[][] = [[], []];
+      // CPU of each daemon and of this process (all the clients), user + system, over the measured rounds.
+      const daemonTicks = [0, 0];
+      const clientMicros = [0, 0];
       // Warm-up, then short alternating rounds (10 requests per client each: load on this shared
       // machine swings within seconds, so long rounds measure the swing, not the daemons).
       for (const clients of pools) await load(clients, level * 5);
@@ -75,7 +83,12 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       for (let round = 0; round < rounds; round += 1) {
         // Each side goes first in every other round.
         for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const ticks = cpuTicks(sides[i]!.pid);
+          const client = process.cpuUsage();
           const measured = await load(pools[i]!, perLevel / rounds);
+          daemonTicks[i]! += cpuTicks(sides[i]!.pid) - ticks;
+          const used = process.cpuUsage(client);
+          clientMicros[i]! += used.user + used.system;
           seconds[i]! += measured.seconds;
           latencies[i]!.push(...measured.latencies);
         }
@@ -105,9 +118,44 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
           level === 1 ? 1.1 : 'reported',
         ),
       );
+      if (level === LEVELS.at(-1)) ratios.push(...cpuRows(level, daemonTicks, clientMicros, perLevel));
     }
     return ratios;
   } finally {
     for (const daemon of started) await daemon.stop();
   }
+}
+
+/**
+ * What bounds throughput at `level` clients on 2 cores: the daemon's CPU per request on each
+ * side (one thread: 1 / CPU per request is its ceiling), and the clients' (this process) beside
+ * the daemon's with group commit.
+ */
+function cpuRows(level: number, daemonTicks: number[], clientMicros: number[], requests: number): Ratio[] {
+  const daemonMs = daemonTicks.map((ticks) => (ticks / TICKS_PER_SECOND) * 1000 / requests) as [number, number];
+  const clientMs = (clientMicros[0]! / 1000) / requests;
+  return [
+    {
+      name: `group commit, ${level} clients: daemon CPU time per request`,
+      subject: 'covenantd with group commit (user + system)',
+      baseline: 'covenantd, COVENANT_GROUP_COMMIT=off',
+      subjectValue: daemonMs[0],
+      baselineValue: daemonMs[1],
+      unit: 'ms',
+      ratio: daemonMs[0] / daemonMs[1],
+      target: 'reported (1 / subject: the group side\'s ceiling in req/s)',
+      met: true,
+    },
+    {
+      name: `group commit, ${level} clients: client CPU time per request`,
+      subject: `the bench process, ${level} socket clients (user + system)`,
+      baseline: 'covenantd with group commit',
+      subjectValue: clientMs,
+      baselineValue: daemonMs[0],
+      unit: 'ms',
+      ratio: clientMs / daemonMs[0],
+      target: 'reported (below 1: the daemon, not the clients, is the bound)',
+      met: true,
+    },
+  ];
 }
