@@ -27,6 +27,8 @@ const K1 = 1.2;
 const B = 0.75;
 /** Frequencies at or above this are kept in `overflow` (a Uint16 holds the rest). */
 const FREQ_OVERFLOW = 0xffff;
+/** Record lengths (tokens) whose BM25 length part is cached per query. */
+const NORM_CACHE = 1 << 14;
 
 /** FTS5's totals over the table (its "averages" record): what `avgdl` and the IDFs are computed from. */
 export interface Fts5Totals {
@@ -122,7 +124,11 @@ export class Bm25Index {
   private tailPostings = 0;
   private deadCount = 0;
   private scores = new Float64Array(0);
-  private touched = new Uint32Array(1024);
+  /** The records with a score in this query (at most one entry per record). */
+  private touched = new Uint32Array(0);
+  /** k1 · (1 - b + b · D / avgdl) by record length D, for `normsAvgdl`; -1: not computed yet. */
+  private readonly norms = new Float64Array(NORM_CACHE).fill(-1);
+  private normsAvgdl = Number.NaN;
   /** Live records and their tokens: must equal FTS5's totals for the index to answer. */
   records = 0;
   tokens = 0;
@@ -194,6 +200,7 @@ export class Bm25Index {
    */
   best(terms: readonly string[], totals: Fts5Totals, ln: (x: number) => number, k: number, owner: string | null = null, tiers: readonly MemoryTier[] = []): LexicalHit[] {
     const avgdl = totals.tokens / totals.rows;
+    this.prepareNorms(avgdl);
     const scores = this.scores;
     let touchedCount = 0;
     for (const term of terms) {
@@ -207,21 +214,11 @@ export class Bm25Index {
       if (idf <= 0) idf = 1e-6;
       const { docs, freqs } = this.packed;
       for (let i = start; i < end; i += 1) {
-        const doc = docs[i]!;
-        if (this.alive[doc] !== 1) continue;
-        let f = freqs[i]!;
-        if (f === FREQ_OVERFLOW) f = this.packed.overflow.get(i)!;
-        if (scores[doc] === 0) touchedCount = this.touch(doc, touchedCount);
-        scores[doc]! += idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * this.lengths[doc]!) / avgdl)));
+        const f = freqs[i]!;
+        touchedCount = this.accumulate(docs[i]!, f === FREQ_OVERFLOW ? this.packed.overflow.get(i)! : f, idf, touchedCount);
       }
       if (tail === undefined) continue;
-      for (let i = 0; i < tail.length; i += 2) {
-        const doc = tail[i]!;
-        if (this.alive[doc] !== 1) continue;
-        const f = tail[i + 1]!;
-        if (scores[doc] === 0) touchedCount = this.touch(doc, touchedCount);
-        scores[doc]! += idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * this.lengths[doc]!) / avgdl)));
-      }
+      for (let i = 0; i < tail.length; i += 2) touchedCount = this.accumulate(tail[i]!, tail[i + 1]!, idf, touchedCount);
     }
     const filter = owner === null ? null : { owner: this.owners.get(owner) ?? -1, tiers: tierMask(tiers) };
     const top = new TopK(k);
@@ -235,6 +232,31 @@ export class Bm25Index {
     return top.sorted();
   }
 
+  /**
+   * Adds one phrase's part to a record's score: FTS5's expression, with its length part
+   * `k1 · (1 - b + b · D / avgdl)` taken from `norms` (the same double, computed once per length).
+   */
+  private accumulate(doc: number, f: number, idf: number, touchedCount: number): number {
+    if (this.alive[doc] !== 1) return touchedCount;
+    const scores = this.scores;
+    if (scores[doc] === 0) this.touched[touchedCount++] = doc;
+    const length = this.lengths[doc]!;
+    let norm = length < this.norms.length ? this.norms[length]! : -1;
+    if (norm < 0) {
+      norm = K1 * (1 - B + (B * length) / this.normsAvgdl);
+      if (length < this.norms.length) this.norms[length] = norm;
+    }
+    scores[doc]! += idf * ((f * (K1 + 1.0)) / (f + norm));
+    return touchedCount;
+  }
+
+  /** Forgets the cached length parts when the average length changed (any write or delete). */
+  private prepareNorms(avgdl: number): void {
+    if (avgdl === this.normsAvgdl) return;
+    this.normsAvgdl = avgdl;
+    this.norms.fill(-1);
+  }
+
   /** How many live records hold the term (FTS5's `nHit` for a one-term phrase). */
   private hits(start: number, end: number, tail: number[] | undefined): number {
     const tailCount = tail === undefined ? 0 : tail.length / 2;
@@ -245,12 +267,6 @@ export class Bm25Index {
     return hits;
   }
 
-  private touch(doc: number, count: number): number {
-    this.touched = grow(this.touched, count + 1);
-    this.touched[count] = doc;
-    return count + 1;
-  }
-
   private ensure(rowid: number): void {
     const size = rowid + 1;
     this.ownerOf = grow(this.ownerOf, size);
@@ -258,6 +274,7 @@ export class Bm25Index {
     this.alive = grow(this.alive, size);
     this.lengths = grow(this.lengths, size);
     this.scores = grow(this.scores, size);
+    this.touched = grow(this.touched, size);
   }
 
   private setRecord(rowid: number, owner: string, tier: MemoryTier): void {
