@@ -1,8 +1,9 @@
 /**
  * BM25 in a worker thread (docs/memory.md "Search and the index"): memory search sends its FTS5
- * query to lexical-worker.ts, which runs it on its own read-only connection to covenant.db, and
- * scans the vectors on the main thread meanwhile; a search then costs about the longer of the two
- * instead of their sum.
+ * query to lexical-worker.ts, which answers it from its in-memory BM25 index (bm25-index.ts) or
+ * runs it on its own read-only connection to covenant.db (the same answer), and scans the
+ * vectors on the main thread meanwhile; a search then costs about the longer of the two instead
+ * of their sum.
  *
  * - What the worker sees: the last committed snapshot when its query starts, which is after the
  *   search began, so a write committed before a search is seen by it. A write still inside an
