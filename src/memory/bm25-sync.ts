@@ -13,7 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import type { MemoryTier } from '../protocol/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import { Bm25Index, PostingsBuilder, type Fts5Totals } from './bm25-index.js';
 
 /** The tokenizer options of `memory_fts` (migration 008): the private tokenizer must use the same. */
@@ -38,7 +38,7 @@ function readVarint(bytes: Uint8Array, at: number): [value: number, next: number
 
 /** FTS5's row count and total tokens of `memory_fts` (its single column), what `bm25()` reads. */
 export function readTotals(db: Db): Fts5Totals {
-  const row = db.prepare('SELECT block FROM memory_fts_data WHERE id = ?').get(AVERAGES_ROWID) as { block: Uint8Array } | undefined;
+  const row = statement(db, 'SELECT block FROM memory_fts_data WHERE id = ?').get(AVERAGES_ROWID) as { block: Uint8Array } | undefined;
   if (row === undefined || row.block.length === 0) return { rows: 0, tokens: 0 };
   const [rows, next] = readVarint(row.block, 0);
   const [tokens] = readVarint(row.block, next);
@@ -46,7 +46,7 @@ export function readTotals(db: Db): Fts5Totals {
 }
 
 export function readEpoch(db: Db): number {
-  return (db.prepare('SELECT epoch FROM memory_index_epoch WHERE id = 1').get() as { epoch: number } | undefined)?.epoch ?? 0;
+  return (statement(db, 'SELECT epoch FROM memory_index_epoch WHERE id = 1').get() as { epoch: number } | undefined)?.epoch ?? 0;
 }
 
 /**
@@ -130,8 +130,7 @@ export function* buildBm25(db: Db): Generator<void, Bm25Index | null> {
  */
 export function refreshBm25(index: Bm25Index, db: Db, twin: Fts5Twin, totals: Fts5Totals): boolean {
   if (readEpoch(db) !== index.epoch) return false;
-  const rows = db
-    .prepare('SELECT rowid, owner, tier, text FROM memory_records WHERE rowid > ? ORDER BY rowid LIMIT ?')
+  const rows = statement(db, 'SELECT rowid, owner, tier, text FROM memory_records WHERE rowid > ? ORDER BY rowid LIMIT ?')
     .raw()
     .all(index.seenRowid, MAX_CATCH_UP + 1) as Array<[number, string, MemoryTier, string | null]>;
   if (rows.length > MAX_CATCH_UP) return false;
