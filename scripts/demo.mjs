@@ -3,7 +3,7 @@
 // reference research agent, import this project's docs/ into memory, ask a question they answer
 // through the CLI, verify the audit chain, and stop the daemon. `--keep` leaves the daemon running.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +11,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const home = resolve(process.env.COVENANT_HOME ?? join(root, '.covenant-demo'));
 const env = { ...process.env, COVENANT_HOME: home };
 const keep = process.argv.includes('--keep');
-const cli = join(root, 'dist', 'cli', 'main.js');
+// The `covenant` that `npm link` puts on the PATH: package.json's bin.
+const cli = join(root, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin.covenant);
 
 function covenant(...args) {
   process.stdout.write(`$ covenant ${args.join(' ')}\n`);

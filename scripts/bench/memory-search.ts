@@ -85,23 +85,25 @@ interface Latency {
   cpuP50: number;
 }
 
-type Variant = 'hybrid' | 'hybrid, BM25 on the main thread' | 'lexical' | 'vector';
-const VARIANTS: readonly Variant[] = ['hybrid', 'hybrid, BM25 on the main thread', 'lexical', 'vector'];
+type Variant = 'hybrid' | 'hybrid, FTS5 on the main thread' | 'lexical' | 'lexical, FTS5 on the main thread' | 'vector';
+const VARIANTS: readonly Variant[] = ['hybrid', 'hybrid, FTS5 on the main thread', 'lexical', 'lexical, FTS5 on the main thread', 'vector'];
 
 /**
- * One search of a variant: a mode of `MemoryService.search`, or the hybrid search run inside an
- * open read transaction of the connection, where BM25 runs on the main thread as it did before
- * the worker (lexical-thread.ts): the baseline of the worker.
+ * One search of a variant: a mode of `MemoryService.search`; "FTS5 on the main thread" is the
+ * same search inside an open read transaction of the connection, where BM25 is FTS5's query on
+ * the main thread as before the worker (lexical-thread.ts) and its in-memory index
+ * (bm25-index.ts): their baseline.
  */
 async function searchAs(memory: MemoryService, db: Db, owner: string, query: string, variant: Variant): Promise<void> {
   const input = { query, tier: 'episodic' as const, limit: 10 };
-  if (variant !== 'hybrid, BM25 on the main thread') {
-    await memory.search(owner, { ...input, mode: variant satisfies SearchMode });
+  const [mode, onMainThread] = variant.split(', FTS5 ') as [SearchMode, string | undefined];
+  if (onMainThread === undefined) {
+    await memory.search(owner, { ...input, mode });
     return;
   }
   db.exec('BEGIN');
   try {
-    await memory.search(owner, input);
+    await memory.search(owner, { ...input, mode });
   } finally {
     db.exec('COMMIT');
   }
@@ -128,6 +130,13 @@ async function latencies(memory: MemoryService, db: Db, owner: string, queries: 
   return new Map(VARIANTS.map((variant) => [variant, { p50: percentile(wall.get(variant)!, 50), p95: percentile(wall.get(variant)!, 95), cpuP50: percentile(cpu.get(variant)!, 50) }]));
 }
 
+/** Waits for the worker's BM25 index (bm25-index.ts): its bytes and build time. */
+async function bm25Index(memory: MemoryService): Promise<{ bytes: number; ms: number }> {
+  const status = await memory.lexical.whenIndexed();
+  if (status?.index !== 'ready') throw new Error(`the BM25 index was not built: ${JSON.stringify(status)}`);
+  return { bytes: status.bytes, ms: status.ms };
+}
+
 /** Hybrid beside its baseline, in ms, against the p50 target. */
 function searchRatio(name: string, target: number, [hybrid, baseline]: [number, number], text: { subject: string; baseline: string }): Ratio {
   return { name, ...text, subjectValue: hybrid, baselineValue: baseline, unit: 'ms', ratio: hybrid / baseline, target: `hybrid p50 <= ${target} ms`, met: hybrid <= target };
@@ -147,14 +156,17 @@ export async function measureMemoryHome(home: MemoryHome, records: number, queri
   let db = openDatabase(home.dbPath);
   let memory = memoryService(db, home);
   const cold = await timedAsync(() => memory.search(owner, { query: texts[0]!, tier: 'episodic', limit: 10 }));
-  await memory.lexical.whenReady();
+  const bm25 = await bm25Index(memory);
   const figures = await latencies(memory, db, owner, texts);
-  const workerShare = `BM25 in the worker thread for ${memory.lexical.counts.answered} of ${memory.lexical.counts.answered + memory.lexical.counts.local} queries`;
+  const { sources } = memory.lexical;
+  const workerShare = `BM25 from the worker's index for ${sources.index} of ${memory.lexical.counts.answered + memory.lexical.counts.local} queries, by FTS5 in the worker for ${sources.fts5}`;
   const hybrid = figures.get('hybrid')!;
-  const mainThread = figures.get('hybrid, BM25 on the main thread')!;
+  const mainThread = figures.get('hybrid, FTS5 on the main thread')!;
   const lexical = figures.get('lexical')!;
+  const lexicalFts5 = figures.get('lexical, FTS5 on the main thread')!;
   const vector = figures.get('vector')!;
-  const indexBytes = memory.index.stats().bytes;
+  const vectorBytes = memory.index.stats().bytes;
+  const indexBytes = vectorBytes + bm25.bytes;
   const rss = process.memoryUsage().rss;
   await memory.close();
   db.close();
@@ -163,26 +175,28 @@ export async function measureMemoryHome(home: MemoryHome, records: number, queri
   memory = memoryService(db, home);
   const restart = await timedAsync(() => memory.search(owner, { query: texts[1]!, tier: 'episodic', limit: 10 }));
   const fromFile = memory.index.loads.file === 1;
+  const rebuilt = await bm25Index(memory);
   await memory.close();
   db.close();
 
   const n = records.toLocaleString('en-US');
-  const searchTarget = records >= 1_000_000 ? 50 : 25;
+  // Issue 13: 25 ms at 100k and 1M (issue 15: 50 ms at 1M).
+  const searchTarget = 25;
   const memoryTarget = 512 * (records / 1_000_000);
   const float32Bytes = records * LOCAL_EMBEDDING_DIMS * 4;
   return [
     searchRatio(`memory search, top 10 of ${n} records (p50 latency)`, searchTarget, [hybrid.p50, mainThread.p50], {
-      subject: `hybrid MemoryService.search (p95 ${hybrid.p95.toFixed(1)} ms; ${workerShare}; BM25 alone p50 ${lexical.p50.toFixed(2)}, vector alone p50 ${vector.p50.toFixed(2)} ms)`,
-      baseline: `the same with BM25 on the main thread (p95 ${mainThread.p95.toFixed(1)} ms)`,
+      subject: `hybrid MemoryService.search (p95 ${hybrid.p95.toFixed(1)} ms; ${workerShare}; BM25 alone p50 ${lexical.p50.toFixed(2)} (FTS5 ${lexicalFts5.p50.toFixed(2)}), vector alone p50 ${vector.p50.toFixed(2)} ms)`,
+      baseline: `the same with BM25 by FTS5 on the main thread (p95 ${mainThread.p95.toFixed(1)} ms)`,
     }),
     searchRatio(`memory search, top 10 of ${n} records (p50 CPU time per search)`, searchTarget, [hybrid.cpuP50, mainThread.cpuP50], {
-      subject: `hybrid, both threads (BM25 alone ${lexical.cpuP50.toFixed(2)}, vector alone ${vector.cpuP50.toFixed(2)} ms); load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
-      baseline: 'the same with BM25 on the main thread',
+      subject: `hybrid, both threads (BM25 alone ${lexical.cpuP50.toFixed(2)} (FTS5 ${lexicalFts5.cpuP50.toFixed(2)}), vector alone ${vector.cpuP50.toFixed(2)} ms); load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
+      baseline: 'the same with BM25 by FTS5 on the main thread',
     }),
     {
       name: `memory search index memory, ${n} records`,
-      subject: `vector index (8-bit components, rowids, scales); process RSS ${(rss / MiB).toFixed(0)} MiB`,
-      baseline: 'the same embeddings as Float32',
+      subject: `vector index (8-bit components, rowids, scales: ${(vectorBytes / MiB).toFixed(1)} MiB) + BM25 index (${(bm25.bytes / MiB).toFixed(1)} MiB); process RSS ${(rss / MiB).toFixed(0)} MiB`,
+      baseline: 'the embeddings as Float32',
       subjectValue: indexBytes / MiB,
       baselineValue: float32Bytes / MiB,
       unit: 'MiB',
@@ -200,6 +214,17 @@ export async function measureMemoryHome(home: MemoryHome, records: number, queri
       ratio: restart.ms / cold.ms,
       target: '<= 2000 ms, from the file',
       met: restart.ms <= 2000 && fromFile,
+    },
+    {
+      name: `memory search, BM25 index built after a restart, ${n} records`,
+      subject: 'in the worker, in slices between queries (FTS5 answers until it is built)',
+      baseline: 'its first build in this run',
+      subjectValue: rebuilt.ms,
+      baselineValue: bm25.ms,
+      unit: 'ms',
+      ratio: rebuilt.ms / bm25.ms,
+      target: 'reported',
+      met: true,
     },
     {
       name: `memory insert throughput at ${n} records (synchronous FULL)`,

@@ -1,10 +1,6 @@
 #!/usr/bin/env node
-import { hotCommand, runHotCommand } from './hot-commands.js';
+// The CLI as ES modules from dist/: what the `covenant` bin (dist/cli/covenant.cjs, see
+// bundle-entry.ts) runs when it is older than dist/.
+import { runCli } from './run.js';
 
-const hot = hotCommand(process.argv);
-if (hot) {
-  const { present } = await import('./output.js');
-  await present(hot.json, () => runHotCommand(hot));
-} else {
-  await (await import('./program.js')).runProgram(process.argv);
-}
+await runCli(process.argv);

@@ -1,8 +1,9 @@
 /**
  * BM25 in a worker thread (docs/memory.md "Search and the index"): memory search sends its FTS5
- * query to lexical-worker.ts, which runs it on its own read-only connection to covenant.db, and
- * scans the vectors on the main thread meanwhile; a search then costs about the longer of the two
- * instead of their sum.
+ * query to lexical-worker.ts, which answers it from its in-memory BM25 index (bm25-index.ts) or
+ * runs it on its own read-only connection to covenant.db (the same answer), and scans the
+ * vectors on the main thread meanwhile; a search then costs about the longer of the two instead
+ * of their sum.
  *
  * - What the worker sees: the last committed snapshot when its query starts, which is after the
  *   search began, so a write committed before a search is seen by it. A write still inside an
@@ -36,8 +37,23 @@ export interface LexicalRequest {
   tiers: readonly MemoryTier[];
 }
 
-/** The worker's first message says its connection is open; then one reply per request. */
-export type LexicalReply = { ready: true } | { id: number; hits: LexicalHit[] } | { id: number; error: string };
+/** The memory service's own committed deletes, so the worker's BM25 index marks them instead of being rebuilt. */
+export interface DeleteNotice {
+  deleted: number[];
+  epochBefore: number;
+  epochAfter: number;
+}
+
+export type LexicalMessage = LexicalRequest | DeleteNotice;
+
+/** Where the worker's in-memory BM25 index stands (bm25-index.ts): FTS5 answers unless it is 'ready'. */
+export type IndexStatus = { index: 'building' } | { index: 'ready'; records: number; bytes: number; ms: number } | { index: 'unavailable'; reason: string };
+
+/**
+ * The worker's first message says its connection is open; then one reply per request (`indexed`:
+ * answered by the in-memory index rather than FTS5), and its index's status when it changes.
+ */
+export type LexicalReply = { ready: true } | { id: number; hits: LexicalHit[]; indexed: boolean } | { id: number; error: string } | IndexStatus;
 
 /** What hybrid search asks of its lexical half (LexicalIndex's two queries, answered asynchronously). */
 export interface LexicalSource {
@@ -78,6 +94,11 @@ export class LexicalThread implements LexicalSource {
   private closed = false;
   /** Workers started, queries answered by a worker, queries run on the main thread, worker failures (tests, the bench). */
   readonly counts = { starts: 0, answered: 0, local: 0, failures: 0 };
+  /** Worker answers by where they came from: the in-memory BM25 index, or FTS5 (tests, the bench). */
+  readonly sources = { index: 0, fts5: 0 };
+  /** The last status of the worker's BM25 index; null: no worker has reported one. */
+  indexStatus: IndexStatus | null = null;
+  private indexWaiters: Array<(status: IndexStatus | null) => void> = [];
 
   constructor(
     private readonly db: Db,
@@ -104,6 +125,24 @@ export class LexicalThread implements LexicalSource {
 
   bestOf(match: string, owner: string, tiers: readonly MemoryTier[], k: number): Promise<LexicalHit[]> {
     return this.run({ id: 0, match, k, owner, tiers });
+  }
+
+  /**
+   * Starts the worker if none runs; resolves with its index's status once a build has finished
+   * ('ready' or 'unavailable'), null when there is no worker (tests, the bench).
+   */
+  async whenIndexed(): Promise<IndexStatus | null> {
+    if (!(await this.whenReady())) return null;
+    if (this.indexStatus !== null && this.indexStatus.index !== 'building') return this.indexStatus;
+    this.worker!.ref(); // a caller waits for it
+    return new Promise((resolve) => this.indexWaiters.push(resolve));
+  }
+
+  /** Tells the worker about the memory service's own committed deletes (else its index is rebuilt when it sees the epoch move). */
+  deleted(rowids: readonly number[], epochBefore: number, epochAfter: number): void {
+    // Inside an open transaction the deletes are not committed yet: the worker will see the epoch move and rebuild.
+    if (this.worker === null || !this.ready || rowids.length === 0 || this.db.inTransaction) return;
+    this.worker.postMessage({ deleted: [...rowids], epochBefore, epochAfter } satisfies DeleteNotice);
   }
 
   /** Stops the worker (a pending query finishes on the main thread); later queries run on the main thread. */
@@ -142,6 +181,7 @@ export class LexicalThread implements LexicalSource {
     this.counts.starts += 1;
     worker.on('message', (reply: LexicalReply) => {
       if ('ready' in reply) this.becameReady(worker);
+      else if ('index' in reply) this.indexed(worker, reply);
       else this.answer(worker, reply);
     });
     worker.on('error', (error) => this.fail(worker, error.message));
@@ -157,6 +197,16 @@ export class LexicalThread implements LexicalSource {
     this.wake(true);
   }
 
+  private indexed(worker: Worker, status: IndexStatus): void {
+    if (this.worker !== worker) return;
+    this.indexStatus = status;
+    if (status.index === 'building') return;
+    if (this.pending.size === 0) worker.unref();
+    const waiters = this.indexWaiters;
+    this.indexWaiters = [];
+    for (const waiter of waiters) waiter(status);
+  }
+
   private wake(ready: boolean): void {
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
@@ -167,10 +217,14 @@ export class LexicalThread implements LexicalSource {
   private stopped(): void {
     this.worker = null;
     this.ready = false;
+    this.indexStatus = null;
     this.wake(false);
+    const waiters = this.indexWaiters;
+    this.indexWaiters = [];
+    for (const waiter of waiters) waiter(null);
   }
 
-  private answer(worker: Worker, reply: Exclude<LexicalReply, { ready: true }>): void {
+  private answer(worker: Worker, reply: Exclude<LexicalReply, { ready: true } | IndexStatus>): void {
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     this.pending.delete(reply.id);
@@ -184,6 +238,7 @@ export class LexicalThread implements LexicalSource {
     }
     this.failuresInARow = 0;
     this.counts.answered += 1;
+    this.sources[reply.indexed ? 'index' : 'fts5'] += 1;
     pending.resolve(reply.hits);
   }
 

@@ -423,6 +423,7 @@ export class MemoryService {
       return { rows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
     })();
     this.index.applyDeletes(outcome.rows, outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
+    this.lexical.deleted(outcome.rows.map((r) => r.rowid), outcome.epochBefore, outcome.epochAfter);
     return { purged: outcome.rows.length };
   }
 
@@ -553,6 +554,7 @@ export class MemoryService {
     })();
     if (input.apply) {
       this.index.applyDeletes(result.doomedRows, result.epochBefore, result.epochAfter, result.rowidAfter);
+      this.lexical.deleted(result.doomedRows.map((r) => r.rowid), result.epochBefore, result.epochAfter);
     }
     return result.outcome;
   }

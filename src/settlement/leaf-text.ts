@@ -23,7 +23,8 @@ export const LEAF_KEYS_CANONICAL = [
 
 /**
  * Leaf fields added after receipts were first batched (proof.ts, RECEIPT_OPTIONAL_LEAF_FIELDS):
- * in the leaf only when set. A receipt with one set is encoded by the generic encoder.
+ * in the leaf only when set. A receipt with one set is encoded by the generic encoder (in JS;
+ * SQLite writes its text like any other, storedLeafTextSql).
  */
 export const LEAF_OPTIONAL_KEYS = ['tokens_used'] as const;
 
@@ -71,26 +72,48 @@ export function receiptLeafText(receipt: Record<string, unknown>): string {
 }
 
 /** The leaf fields stored as integers; every other leaf field is text or NULL. */
-const INTEGER_KEYS: ReadonlySet<string> = new Set(['credits_consumed', 'settled_at']);
+const INTEGER_KEYS: ReadonlySet<string> = new Set(['credits_consumed', 'settled_at', 'tokens_used']);
+/**
+ * Text fields the receipts table's CHECK constraints hold to a few ASCII words (`resource IN
+ * ('compute', …)`, `status IN ('ok', 'failed')`, migration 016): always plain, never checked.
+ */
+const CHECKED_ASCII_KEYS: ReadonlySet<string> = new Set(['resource', 'status']);
+
+/** `json_object` over `keys` (sorted here into RFC 8785 order: UTF-16 code units, as JS sorts strings). */
+function jsonObjectSql(table: string, keys: readonly string[]): string {
+  return `json_object(${[...keys].sort().map((key) => `'${key}', ${table}.${key}`).join(', ')})`;
+}
+
+/** Every subset of `keys`, each in the order of `keys`. */
+function subsets(keys: readonly string[]): string[][] {
+  return keys.reduce<string[][]>((all, key) => [...all, ...all.map((subset) => [...subset, key])], [[]]);
+}
 
 /**
  * The same canonical text built by SQLite, for a stored receipt whose every value has one
- * spelling in both encoders: integers within ±(2^53 − 1) (decimal digits either way), ASCII
- * strings (`json_quote` escapes every ASCII character as JSON.stringify does; the leaf-text
- * test checks all 128 through a real flush) or NULL. For any
- * other row the expression is NULL and the caller encodes the row itself (fixedShapeLeafText).
- * Doing it in SQL spares a JS array, nine values and an object per receipt of a flush.
+ * spelling in both encoders: integers within ±(2^53 − 1) (decimal digits either way), text or
+ * NULL. `json_object` keeps its keys in the order given, escapes `"`, `\` and the control
+ * characters as JSON.stringify does (the leaf-text test checks all 128 ASCII characters through a
+ * real flush) and copies every other byte as it is, as JSON.stringify leaves every other
+ * well-formed character; an optional field is in the object only when set (one branch per set of
+ * them). Stored bytes that are not UTF-8 (only ever written from outside the daemon) are copied
+ * too, and read back as the field alone is: the decoder replaces each bad sequence by U+FFFD and
+ * starts afresh at the next ASCII byte, and a field's bytes are bounded by ASCII quotes (the test
+ * stores some). For any other row (a float, a big integer, a BLOB) the expression is NULL and the
+ * caller encodes the row itself (receiptLeafText). Doing it in SQL spares a JS array, nine values
+ * and an object per receipt of a flush.
  */
 export function storedLeafTextSql(table: string): string {
-  const plain = LEAF_KEYS_CANONICAL.map((key) =>
-    INTEGER_KEYS.has(key)
-      ? `(typeof(${table}.${key}) = 'integer' AND ${table}.${key} BETWEEN -9007199254740991 AND 9007199254740991)`
-      : `(${table}.${key} IS NULL OR (typeof(${table}.${key}) = 'text' AND octet_length(${table}.${key}) = length(${table}.${key})))`,
-  )
-    .concat(LEAF_OPTIONAL_KEYS.map((key) => `${table}.${key} IS NULL`))
+  const plain = [...LEAF_KEYS_CANONICAL.filter((key) => !CHECKED_ASCII_KEYS.has(key)), ...LEAF_OPTIONAL_KEYS]
+    .map((key) =>
+      INTEGER_KEYS.has(key)
+        ? `(${table}.${key} IS NULL OR (typeof(${table}.${key}) = 'integer' AND ${table}.${key} BETWEEN -9007199254740991 AND 9007199254740991))`
+        : `(${table}.${key} IS NULL OR typeof(${table}.${key}) = 'text')`,
+    )
     .join(' AND ');
-  const text = LEAF_KEYS_CANONICAL.map(
-    (key, i) => `'${i === 0 ? '{' : ','}"${key}":' || ${INTEGER_KEYS.has(key) ? `${table}.${key}` : `json_quote(${table}.${key})`}`,
-  ).join(' || ');
-  return `CASE WHEN ${plain} THEN ${text} || '}' END`;
+  const branches = subsets(LEAF_OPTIONAL_KEYS).map((set) => {
+    const when = LEAF_OPTIONAL_KEYS.map((key) => `${table}.${key} IS ${set.includes(key) ? 'NOT NULL' : 'NULL'}`).join(' AND ');
+    return `WHEN ${when} THEN ${jsonObjectSql(table, [...LEAF_KEYS_CANONICAL, ...set])}`;
+  });
+  return `CASE WHEN ${plain} THEN CASE ${branches.join(' ')} END END`;
 }

@@ -5,11 +5,11 @@
 import type { AuditLog } from '../audit/index.js';
 import { CovenantError, newId, quoteInput, type Clock } from '../core/index.js';
 import type { AgentId, DaemonIdentity } from '../identity/index.js';
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import type { ChainBackend } from './backends.js';
 import { LEAF_KEYS_CANONICAL, LEAF_OPTIONAL_KEYS, receiptLeafText, storedLeafTextSql } from './leaf-text.js';
 import { RECEIPT_VIEW_SELECT } from './receipts.js';
-import { merkleProof, merkleRoot, sha256 } from './merkle.js';
+import { merkleProofOfBlob, merkleRootOfBlob, sha256Into } from './merkle.js';
 import type { ReceiptProof, ReceiptView } from '../protocol/index.js';
 import { receiptLeafHash, receiptView, signBatch } from './proof.js';
 import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
@@ -66,8 +66,19 @@ const BATCH_COLUMNS = 'batch_id, merkle_root, receipt_count, created_at, signatu
 const CURSOR = 'SELECT COALESCE(MAX(last_seq), 0) FROM receipt_batches';
 /** Receipts of a batch's range (seq from the first ? to the second) that the batch holds. */
 const COUNT_IN_RANGE = 'SELECT COUNT(*) FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL';
-/** The next receipts to batch: seq and the canonical leaf text, when SQLite can write it (see storedLeafTextSql). */
-const UNBATCHED_LEAVES = `SELECT seq, ${storedLeafTextSql('receipts')} FROM receipts WHERE seq > ? AND batch_id IS NULL ORDER BY seq LIMIT ?`;
+/** The cursor and how many receipts of a range (seq from the first ? to the second) are unbatched. */
+const RANGE_HELD = `SELECT (${CURSOR}) AS cursor, (${COUNT_IN_RANGE}) AS n`;
+const INSERT_BATCH = `INSERT INTO receipt_batches (batch_id, merkle_root, receipt_count, created_at, signature, signer, chain, tx_sig, first_seq, last_seq, leaves)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** The next receipts to batch: the first and last seq of their range. */
+const NEXT_RANGE = 'SELECT MIN(seq), MAX(seq) FROM (SELECT seq FROM receipts WHERE seq > ? AND batch_id IS NULL ORDER BY seq LIMIT ?)';
+/**
+ * The range's canonical leaf texts in seq order, one string per receipt (no row objects), each
+ * written by SQLite when it can (storedLeafTextSql); otherwise NULL, for the encoder here.
+ */
+const RANGE_LEAF_TEXTS = `SELECT ${storedLeafTextSql('receipts')} FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL ORDER BY seq`;
+/** The range's seqs in the same order: read only when a receipt's leaf is encoded here. */
+const RANGE_SEQS = 'SELECT seq FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL ORDER BY seq';
 /** A receipt whose leaf text SQLite did not write: its leaf fields, encoded here. */
 const LEAF_FIELD_NAMES = [...LEAF_KEYS_CANONICAL, ...LEAF_OPTIONAL_KEYS];
 const LEAF_FIELDS_BY_SEQ = `SELECT ${LEAF_FIELD_NAMES.join(', ')} FROM receipts WHERE seq = ?`;
@@ -151,23 +162,12 @@ export class SettlementService {
     try {
       const { db, audit, clock, identity, backend } = this.deps;
       const take = Math.max(1, Math.min(limit, MAX_FLUSH_RECEIPTS));
-      const cursor = db.prepare(CURSOR).pluck().get() as number;
-      // Row by row: each leaf is hashed as it comes, so the 10,000 texts are never all alive at once.
-      const hashes: Buffer[] = [];
-      let firstSeq = 0;
-      let lastSeq = 0;
-      const byHand = db.prepare(LEAF_FIELDS_BY_SEQ).raw();
-      for (const [seq, text] of db.prepare(UNBATCHED_LEAVES).raw().iterate(cursor, take) as IterableIterator<[number, string | null]>) {
-        if (hashes.length === 0) firstSeq = seq;
-        lastSeq = seq;
-        hashes.push(sha256(text ?? receiptLeafText(leafFields(byHand.get(seq) as unknown[]))));
-      }
-      if (hashes.length === 0) throw new CovenantError('E_NOT_FOUND', 'no unbatched receipts; nothing to flush');
-      const leaves = Buffer.concat(hashes);
+      const { cursor, firstSeq, lastSeq, leaves } = this.nextLeaves(take);
+      const receiptCount = leaves.length / 32;
       const header = {
         batch_id: newId(),
-        merkle_root: merkleRoot(hashes).toString('hex'),
-        receipt_count: hashes.length,
+        merkle_root: merkleRootOfBlob(leaves).toString('hex'),
+        receipt_count: receiptCount,
         created_at: clock.now(),
       };
       const signature = signBatch(identity.keys, header);
@@ -175,14 +175,11 @@ export class SettlementService {
       const batch: ReceiptBatch = { ...header, signature, tx_sig, chain: backend.chain };
       db.transaction(() => {
         // The range must still hold exactly these receipts: nothing batched it meanwhile, none removed.
-        const held = db.prepare(`SELECT (${CURSOR}) AS cursor, (${COUNT_IN_RANGE}) AS n`).get(firstSeq, lastSeq) as { cursor: number; n: number };
-        if (held.cursor !== cursor || held.n !== hashes.length) {
+        const held = statement(db, RANGE_HELD).get(firstSeq, lastSeq) as { cursor: number; n: number };
+        if (held.cursor !== cursor || held.n !== receiptCount) {
           throw new CovenantError('E_CONFLICT', 'receipts changed while they were being batched; run the flush again');
         }
-        db.prepare(
-          `INSERT INTO receipt_batches (batch_id, merkle_root, receipt_count, created_at, signature, signer, chain, tx_sig, first_seq, last_seq, leaves)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(batch.batch_id, batch.merkle_root, batch.receipt_count, batch.created_at, signature, identity.agentId.pubkey, batch.chain, tx_sig, firstSeq, lastSeq, leaves);
+        statement(db, INSERT_BATCH).run(batch.batch_id, batch.merkle_root, batch.receipt_count, batch.created_at, signature, identity.agentId.pubkey, batch.chain, tx_sig, firstSeq, lastSeq, leaves);
         audit.append(caller, { kind: 'receipt_batch_flushed', payload: {
           batch_id: batch.batch_id,
           merkle_root: batch.merkle_root,
@@ -191,10 +188,33 @@ export class SettlementService {
           tx_sig,
         } });
       })();
-      return { receipts_updated: hashes.length, batch };
+      return { receipts_updated: receiptCount, batch };
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * The next `take` unbatched receipts after the cursor, read in one transaction: the cursor,
+   * their seq range, and their leaf hashes back to back (what the tree is built from and the
+   * batch stores). No receipts: E_NOT_FOUND.
+   */
+  private nextLeaves(take: number): { cursor: number; firstSeq: number; lastSeq: number; leaves: Buffer } {
+    const { db } = this.deps;
+    return db.transaction(() => {
+      const cursor = statement(db, CURSOR).pluck().get() as number;
+      const [firstSeq, lastSeq] = statement(db, NEXT_RANGE).raw().get(cursor, take) as [number | null, number | null];
+      if (firstSeq === null || lastSeq === null) throw new CovenantError('E_NOT_FOUND', 'no unbatched receipts; nothing to flush');
+      const texts = statement(db, RANGE_LEAF_TEXTS).pluck().all(firstSeq, lastSeq) as Array<string | null>;
+      const leaves = Buffer.allocUnsafe(texts.length * 32);
+      let seqs: number[] | undefined;
+      const byHand = (i: number): string => {
+        seqs ??= statement(db, RANGE_SEQS).pluck().all(firstSeq, lastSeq) as number[];
+        return receiptLeafText(leafFields(statement(db, LEAF_FIELDS_BY_SEQ).raw().get(seqs[i]) as unknown[]));
+      };
+      texts.forEach((text, i) => sha256Into(leaves, i * 32, text ?? byHand(i)));
+      return { cursor, firstSeq, lastSeq, leaves };
+    })();
   }
 
   /**
@@ -220,23 +240,23 @@ export class SettlementService {
       | undefined;
     const { leaves, index } =
       stored?.leaves != null && stored.first_seq !== null
-        ? { leaves: splitLeaves(stored.leaves), index: db.prepare(COUNT_IN_RANGE).pluck().get(stored.first_seq, (receipt.seq as number) - 1) as number }
+        ? { leaves: stored.leaves, index: db.prepare(COUNT_IN_RANGE).pluck().get(stored.first_seq, (receipt.seq as number) - 1) as number }
         : this.legacyLeaves(batchId, receiptId);
-    if (!batch || index < 0 || index >= leaves.length || leaves.length !== batch.receipt_count) {
+    if (!batch || index < 0 || index >= batch.receipt_count || leaves.length !== batch.receipt_count * 32) {
       throw new CovenantError('E_CONFLICT', `the batch of receipt ${receiptId} is incomplete in the store; run \`covenant verify\``);
     }
     const leafHex = receiptLeafHash(receipt).toString('hex');
-    if (leafHex !== leaves[index]!.toString('hex')) {
+    if (leafHex !== leaves.toString('hex', index * 32, index * 32 + 32)) {
       throw new CovenantError('E_CONFLICT', `receipt ${receiptId} no longer matches the leaf batched for it (it was changed after batching); run \`covenant verify\``);
     }
-    if (merkleRoot(leaves).toString('hex') !== batch.merkle_root) {
+    if (merkleRootOfBlob(leaves).toString('hex') !== batch.merkle_root) {
       throw new CovenantError('E_CONFLICT', `the stored leaves of batch ${batch.batch_id} no longer lead to its signed root; run \`covenant verify\``);
     }
     return {
       receipt: receiptView(receipt),
       leaf_hash: leafHex,
       index,
-      siblings: merkleProof(leaves, index),
+      siblings: merkleProofOfBlob(leaves, index),
       merkle_root: batch.merkle_root,
       batch: { batch_id: batch.batch_id, receipt_count: batch.receipt_count, created_at: batch.created_at, signature: batch.signature },
       // The key that signed this batch (the daemon's key at flush time).
@@ -244,18 +264,11 @@ export class SettlementService {
     };
   }
 
-  /** A batch flushed before migration 16: one leaf row per receipt. */
-  private legacyLeaves(batchId: string, receiptId: string): { leaves: Buffer[]; index: number } {
+  /** A batch flushed before migration 16: one leaf row per receipt (here back to back, as a blob). */
+  private legacyLeaves(batchId: string, receiptId: string): { leaves: Buffer; index: number } {
     const rows = this.deps.db
       .prepare('SELECT receipt_id, leaf_hash FROM receipt_batch_leaves WHERE batch_id = ? ORDER BY leaf_index')
       .all(batchId) as Array<{ receipt_id: string; leaf_hash: string }>;
-    return { leaves: rows.map((row) => Buffer.from(row.leaf_hash, 'hex')), index: rows.findIndex((row) => row.receipt_id === receiptId) };
+    return { leaves: Buffer.concat(rows.map((row) => Buffer.from(row.leaf_hash, 'hex'))), index: rows.findIndex((row) => row.receipt_id === receiptId) };
   }
-}
-
-/** 32-byte leaves of a stored blob, as views on it. */
-function splitLeaves(blob: Buffer): Buffer[] {
-  const leaves: Buffer[] = [];
-  for (let offset = 0; offset + 32 <= blob.length; offset += 32) leaves.push(blob.subarray(offset, offset + 32));
-  return leaves;
 }

@@ -23,7 +23,8 @@ const operations = readFileSync(join(REPO_ROOT, 'docs', 'operations.md'), 'utf8'
 test('both commands are bin entries of the package, built with a node shebang', () => {
   assert.deepEqual(Object.keys(pkg.bin).sort(), ['covenant', 'covenantd']);
   for (const [name, file] of Object.entries(pkg.bin)) {
-    const source = file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+    // covenant.cjs is the bundle scripts/bundle-cli.mjs makes from the entry bundle-entry.ts.
+    const source = file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts').replace(/\/covenant\.cjs$/, '/bundle-entry.ts');
     for (const path of [file, source]) {
       assert.equal(readFileSync(join(REPO_ROOT, path), 'utf8').split('\n')[0], '#!/usr/bin/env node', `${name}: ${path}`);
     }

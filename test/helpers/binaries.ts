@@ -2,11 +2,17 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleCli } from '../../scripts/bundle-cli.mjs';
+import { bundleIsCurrent } from '../../src/cli/bundle-freshness.js';
 import { IpcClient } from '../../src/ipc/index.js';
 import { tempHome } from './temp-home.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The `covenant` that users run: package.json's bin, the bundle of the CLI's hot path. */
+export const CLI_BIN = join(REPO_ROOT, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: { covenant: string } }).bin.covenant);
+// After `tsc` alone the bundle is older than dist/ and would run the ES module entry instead:
+// made again here, the tests run the bin as `npm run build` leaves it.
+if (!bundleIsCurrent(CLI_BIN)) await bundleCli();
 export const DAEMON_BIN = join(REPO_ROOT, 'dist', 'daemon', 'main.js');
 
 export interface CliResult {

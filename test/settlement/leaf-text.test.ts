@@ -17,6 +17,7 @@ import {
   Receipts,
   SettlementService,
   signBatch,
+  storedLeafTextSql,
   verifyReceiptProof,
 } from '../../src/settlement/index.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
@@ -76,6 +77,79 @@ function service(db: Db) {
   const identity = { agentId: { display: 'user@local', pubkey: keys.publicKeyB58 }, keys };
   return { identity, settlement: new SettlementService({ db, audit: new AuditLog(db, keys, systemClock), clock: systemClock, identity, backend: new LocalBackend() }) };
 }
+
+/** A small seeded generator (mulberry32), so a failing case can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('leaf texts written by SQLite', () => {
+  test('SQLite writes the text of every receipt of integers and text (ASCII or not, tokens_used set or not), and leaves floats, big integers and BLOBs to JS', () => {
+    const db = openDatabase(join(dir, 'sql-text.db'));
+    migrate(db);
+    const repo = new Receipts(db);
+    const base = { payer: 'payer', resource: 'tool' as const, status: 'ok' as const, credits_consumed: 1, intent_id: null, memory_record_id: null, failure_reason: null };
+    const written: Array<Record<string, unknown>> = [
+      {},
+      { failure_reason: 'quote " backslash \\ tab \t nul \u0000 del \u007f' },
+      { failure_reason: 'é ünïcode ✓ 😀 \u2028', intent_id: 'ïd' },
+      { tokens_used: 1234, memory_record_id: 'm' },
+      { settled_at: -Number.MAX_SAFE_INTEGER, credits_consumed: Number.MAX_SAFE_INTEGER },
+    ];
+    const byHand: Array<Record<string, unknown>> = [{ settled_at: 2 ** 60 }, { credits_consumed: 1.5 }, { tokens_used: 2 ** 54 }];
+    db.transaction(() => [...written, ...byHand].forEach((over, i) => repo.insert({ ...base, id: newId(), settled_at: i, ...over })))();
+    db.prepare('UPDATE receipts SET failure_reason = ? WHERE seq = ?').run(Buffer.from('blob'), written.length + byHand.length);
+    const rows = db.prepare(`SELECT *, ${storedLeafTextSql('receipts')} AS sql_text FROM receipts ORDER BY seq`).all() as Array<Record<string, unknown>>;
+    rows.slice(0, written.length).forEach((row, i) => {
+      assert.equal(row.sql_text, canonicalJson(receiptLeafObject(row)), `written[${i}]`);
+      assert.equal(row.sql_text, receiptLeafText(row), `written[${i}]: the JS encoder agrees`);
+    });
+    rows.slice(written.length).forEach((row, i) => assert.equal(row.sql_text, null, `byHand[${i}]`));
+    db.close();
+  });
+
+  test('a flush of 2,000 random receipts (non-ASCII, big integers, floats, tokens_used, bytes that are not UTF-8) has the generic encoder\'s leaves and root; proofs verify offline', async () => {
+    const db = openDatabase(join(dir, 'random.db'));
+    migrate(db);
+    const next = random(15);
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+    const texts = ['', 'timeout', 'a"b\\c', 'line\nbreak\u0001', 'é', 'ünïcode ✓', '😀 astral', '\u2028\u2029', '\ufffd', 'x'.repeat(200)];
+    const numbers = [0, 1, 7, 1_796_536_227_703, Number.MAX_SAFE_INTEGER, 2 ** 53, 2 ** 60, 1.5, 1e21, 0.1 + 0.2];
+    const insert = db.prepare(
+      `INSERT INTO receipts (id, payer, resource, status, credits_consumed, settled_at, intent_id, memory_record_id, failure_reason, tokens_used)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // Text that is not UTF-8 can only come from outside the daemon: stored as raw bytes here.
+    const notUtf8 = db.prepare("UPDATE receipts SET failure_reason = CAST(? AS TEXT) WHERE seq = (SELECT MAX(seq) FROM receipts)");
+    db.transaction(() => {
+      for (let i = 0; i < 2000; i += 1) {
+        const text = () => (next() < 0.4 ? null : `${pick(texts)}${i}`);
+        insert.run(newId(), pick(['payer', 'päyer', 'GxVq8jhv4tY3MHvR6fXxj8kKgEc1QBNWA1R8qkzBX7oZ']), pick(['compute', 'memory', 'tool', 'message']), pick(['ok', 'failed']), pick(numbers), pick(numbers), text(), text(), text(), next() < 0.3 ? pick(numbers) : null);
+        // A stray byte, an encoded surrogate, a cut sequence mid-text and at the end.
+        if (i % 97 === 0) notUtf8.run(Buffer.from(i % 2 === 0 ? [0x61, 0xff, 0xed, 0xa0, 0x80, 0xc3, 0x62] : [0x22, 0xf0, 0x9f, 0x98, 0x5c, 0xe2, 0x82]));
+      }
+    })();
+    const { identity, settlement } = service(db);
+    const result = await settlement.flush(identity.agentId);
+    assert.equal(result.receipts_updated, 2000);
+    const rows = db.prepare('SELECT * FROM receipts ORDER BY seq').all() as Array<Record<string, unknown>>;
+    assert.ok(rows.filter((row) => String(row.failure_reason).includes('\ufffd')).length >= 21, 'bytes that are not UTF-8 read back with U+FFFD');
+    const expected = rows.map((row) => canonicalLeafHash(row));
+    const batch = db.prepare('SELECT leaves FROM receipt_batches').get() as { leaves: Buffer };
+    rows.forEach((row, i) => assert.deepEqual(batch.leaves.subarray(i * 32, i * 32 + 32), expected[i], JSON.stringify(row)));
+    assert.equal(result.batch.merkle_root, merkleRoot(expected).toString('hex'));
+    for (const row of rows.filter((candidate, i) => i % 37 === 0 || String(candidate.failure_reason).includes('\ufffd'))) {
+      assert.deepEqual(verifyReceiptProof(settlement.prove(String(row.id), null), { expectedPubkey: identity.agentId.pubkey }).failures, []);
+    }
+    db.close();
+  });
+});
 
 describe('flush storage (migration 16)', () => {
   test('leaves written by SQLite or by hand equal the generic leaves; every proof verifies offline', async () => {

@@ -7,7 +7,9 @@ import {
   hashPair,
   merkleDepth,
   merkleProof,
+  merkleProofOfBlob,
   merkleRoot,
+  merkleRootOfBlob,
   receiptLeafHash,
   rootFromProof,
   type MerkleSibling,
@@ -116,6 +118,50 @@ describe('merkle proofs', () => {
     const forged = [{ hash: hex(leaves[1]!), side: 'right' as const }, siblings[1]!];
     const problems = checkMerkleProof({ leafHex: hex(leaves[2]!), index: 2, leafCount: 3, siblings: forged, rootHex: root });
     assert.ok(problems.some((p) => /paired with itself/.test(p)), problems.join('; '));
+  });
+});
+
+/** The tree as SPEC 15 words it, one level at a time with a fresh Hash per node: the reference the buffer-based tree must equal. */
+function referenceLevels(tree: Buffer[]): Buffer[][] {
+  const levels = [tree];
+  while (levels.at(-1)!.length > 1) {
+    const level = levels.at(-1)!;
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(sha(Buffer.concat([level[i]!, level[i + 1] ?? level[i]!])));
+    levels.push(next);
+  }
+  return levels;
+}
+
+describe('the tree over leaves back to back (what a flush builds and a batch stores)', () => {
+  test('root and every proof equal the per-node reference for trees of 1..70 leaves (and a view into a larger buffer)', () => {
+    for (let size = 1; size <= 70; size += 1) {
+      const tree = Array.from({ length: size }, (_, i) => sha(`leaf ${size}/${i}`));
+      const levels = referenceLevels(tree);
+      const root = levels.at(-1)![0]!;
+      // The leaves as a view at an odd offset of a larger buffer, as a stored blob may be.
+      const backing = Buffer.concat([Buffer.from([7]), ...tree, Buffer.from([9])]);
+      const blob = backing.subarray(1, 1 + size * 32);
+      assert.equal(hex(merkleRootOfBlob(blob)), hex(root), `size ${size}`);
+      assert.equal(hex(merkleRoot(tree)), hex(root), `size ${size}: array form`);
+      for (let index = 0; index < size; index += 1) {
+        const expected: MerkleSibling[] = levels.slice(0, -1).map((level, depth) => {
+          const position = index >> depth;
+          return position % 2 === 1
+            ? { hash: hex(level[position - 1]!), side: 'left' }
+            : { hash: hex(level[position + 1] ?? level[position]!), side: 'right' };
+        });
+        assert.deepEqual(merkleProofOfBlob(blob, index), expected, `size ${size} index ${index}`);
+        assert.deepEqual(merkleProof(tree, index), expected, `size ${size} index ${index}: array form`);
+      }
+      assert.deepEqual([...backing.subarray(1, 1 + size * 32)], [...Buffer.concat(tree)], 'the leaves are left as they were');
+    }
+  });
+
+  test('an empty blob, or one that is not whole 32-byte leaves, is refused', () => {
+    assert.throws(() => merkleRootOfBlob(Buffer.alloc(0)), RangeError);
+    assert.throws(() => merkleRootOfBlob(Buffer.alloc(65)), RangeError);
+    assert.throws(() => merkleProofOfBlob(Buffer.alloc(64), 2), RangeError);
   });
 });
 
