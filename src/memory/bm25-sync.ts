@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import type { MemoryTier } from '../protocol/index.js';
 import { statement, type Db } from '../store/index.js';
 import { Bm25Index, PostingsBuilder, type Fts5Totals } from './bm25-index.js';
+import { readEpoch, readMaxRowid } from './index-watermarks.js';
 
 /** The tokenizer options of `memory_fts` (migration 008): the private tokenizer must use the same. */
 export const MEMORY_FTS_TOKENIZER = 'porter unicode61';
@@ -43,10 +44,6 @@ export function readTotals(db: Db): Fts5Totals {
   const [rows, next] = readVarint(row.block, 0);
   const [tokens] = readVarint(row.block, next);
   return { rows, tokens };
-}
-
-export function readEpoch(db: Db): number {
-  return (statement(db, 'SELECT epoch FROM memory_index_epoch WHERE id = 1').get() as { epoch: number } | undefined)?.epoch ?? 0;
 }
 
 /**
@@ -102,7 +99,7 @@ export function* buildBm25(db: Db): Generator<void, Bm25Index | null> {
   try {
     const epoch = readEpoch(db);
     const totals = readTotals(db);
-    const maxRowid = (db.prepare('SELECT coalesce(max(rowid), 0) AS m FROM memory_records').get() as { m: number }).m;
+    const maxRowid = readMaxRowid(db);
     if (maxRowid > MAX_ROWID_SPREAD * totals.rows + 65_536) return null;
     const builder = new PostingsBuilder();
     // Term by term: `all()` of one term's rowids costs a third of stepping through every instance.

@@ -12,7 +12,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openReader } from '../store/index.js';
 import type { Bm25Index } from './bm25-index.js';
-import { buildBm25, Fts5Twin, matchTerms, readEpoch, readTotals, refreshBm25 } from './bm25-sync.js';
+import { buildBm25, Fts5Twin, matchTerms, readTotals, refreshBm25 } from './bm25-sync.js';
+import { readEpoch } from './index-watermarks.js';
 import { LexicalIndex, type LexicalHit } from './lexical.js';
 import type { LexicalMessage, LexicalReply, LexicalRequest } from './lexical-thread.js';
 

@@ -23,9 +23,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../core/index.js';
-import { statement, type Db } from '../store/index.js';
+import type { Db } from '../store/index.js';
 import type { MemoryTier } from '../protocol/index.js';
 import { INDEX_FILE_FORMAT, loadSegmentFile, writeSegmentFile } from './index-file.js';
+import { readEpoch, readMaxRowid } from './index-watermarks.js';
 import { Segment, SegmentFileError } from './segment.js';
 
 export { Segment, quantize } from './segment.js';
@@ -178,12 +179,11 @@ export class MemoryIndex {
   ) {}
 
   readEpoch(): number {
-    const row = statement(this.db, 'SELECT epoch FROM memory_index_epoch WHERE id = 1').get() as { epoch: number } | undefined;
-    return row?.epoch ?? 0;
+    return readEpoch(this.db);
   }
 
   readMaxRowid(): number {
-    return (statement(this.db, 'SELECT coalesce(max(rowid), 0) AS m FROM memory_records').get() as { m: number }).m;
+    return readMaxRowid(this.db);
   }
 
   private nonce(): string {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MEMORY_TIERS, type MemoryTier } from '../../src/protocol/index.js';
 import type { Bm25Index } from '../../src/memory/bm25-index.js';
-import { buildBm25, Fts5Twin, matchTerms, readEpoch, readTotals, refreshBm25 } from '../../src/memory/bm25-sync.js';
+import { buildBm25, Fts5Twin, matchTerms, readTotals, refreshBm25 } from '../../src/memory/bm25-sync.js';
+import { readEpoch } from '../../src/memory/index-watermarks.js';
 import { LexicalIndex, matchExpression, MemoryRecords } from '../../src/memory/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
 
