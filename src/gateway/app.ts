@@ -1,26 +1,27 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import type { H } from 'hono/types';
 import type { DaemonContext } from '../requests/index.js';
 import { InFlightTracker } from '../requests/index.js';
 import type { GatewayEnv } from './env.js';
 import { appendAudit, refusalFromError } from './errors.js';
 import { limitBody } from './middleware/body-limit.js';
 import { corsAllowList } from './middleware/cors.js';
-import { gates } from './middleware/gates.js';
+import { frontDoor } from './middleware/front-door.js';
 import { identify } from './middleware/identify.js';
-import { requestFrame } from './middleware/request-frame.js';
 import { rateLimit, rateLimitRow, type RateLimitAuditContext } from './middleware/rate-limit.js';
 import { requireAuth } from './middleware/require-auth.js';
 import { checkRoute, refuseRoute } from './middleware/route-check.js';
 import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, RATE_LIMIT_AUDIT_INTERVAL_MS, type AppOptions } from './options.js';
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
+import { DoorRouter } from './routes/door-router.js';
 import { LiteralPathRouter } from './routes/literal-router.js';
 import { RouteMethods } from './routes/match.js';
 import { openApiDocument } from './openapi.js';
 import { mountPublicRoutes } from './routes/public.js';
 import { mountConsolePublicRoutes, mountConsoleWhoamiRoute } from './console/routes.js';
 import { mountRequestRoutes, type RouteEntry } from './routes/requests.js';
-import { mountA2aRpcRoute } from './routes/a2a-rpc.js';
-import { gatewayRoutes } from './routes/table.js';
+import { A2A_RPC_ROUTE, mountA2aRpcRoute } from './routes/a2a-rpc.js';
+import { gatewayRoutes, isPublicRoute } from './routes/table.js';
 import { EVENT_STREAMS, mountEventStream, StreamRegistry } from './streams/index.js';
 
 export { gatewayRoutes };
@@ -44,14 +45,14 @@ export interface GatewayState {
 }
 
 /**
- * The gateway as a hono app. Order matters:
- * request frame (in-flight count, error boundary, close on an unread body) -> cors -> identify
- * -> rate limit -> public routes -> require auth -> route check (404/405) -> `POST /a2a/v1`
- * (its own body limit) -> body limit -> streams, request routes (the checks in between are
- * gates, one middleware per run of them: middleware/gates.ts). So preflights never need a
- * token, a flood is refused before it can write `authentication_failed` rows, no body is read
- * for an unauthenticated caller or a request no route serves, and nothing thrown while
- * serving one request escapes it.
+ * The gateway as a hono app: routes only, each behind the front door (middleware/front-door.ts,
+ * put there by the router), as is the not-found answer. The front door's order matters:
+ * in-flight count and error boundary around all
+ * -> cors -> identify -> rate limit -> (public routes go on here) -> require auth -> route check
+ * (404/405) -> (`POST /a2a/v1` goes on here: it limits its own body) -> body limit -> the route.
+ * So preflights never need a token, a flood is refused before it can write
+ * `authentication_failed` rows, no body is read for an unauthenticated caller or a request no
+ * route serves, and nothing thrown while serving one request escapes it.
  */
 export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Hono<GatewayEnv>; state: GatewayState } {
   const clock = options.clock ?? ctx.clock;
@@ -73,20 +74,25 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   };
 
   const routeMethods = new RouteMethods(routes);
-  const app = new Hono<GatewayEnv>({ router: new LiteralPathRouter() });
-  // Errors thrown inside any handler or middleware; requestFrame catches the rest.
+  const publicMethods = new RouteMethods(routes, isPublicRoute);
+  const door = frontDoor(ctx, state.inFlight, {
+    first: [corsAllowList(options.origins), identify(ctx), rateLimit(ctx, limiter, throttle, () => state.onRateLimited?.())],
+    isPublic: (c) => publicMethods.serves(c.req.method, c.req.path),
+    guarded: [requireAuth(ctx), checkRoute(ctx, routeMethods)],
+    readsOwnBody: (c) => c.req.path === A2A_RPC_ROUTE.path,
+    body: limitBody(ctx, MAX_BODY_BYTES),
+  });
+  const app = new Hono<GatewayEnv>({ router: new DoorRouter(new LiteralPathRouter(), door as (handler: H) => H) });
+  // Errors thrown outside the front door; it catches everything thrown inside.
   app.onError((error, c) => refusalFromError(c, ctx, null, error));
-  // Only reached when checkRoute let a request through that hono does not route.
-  app.notFound((c) => refuseRoute(c, ctx, routeMethods.allowed(c.req.path)));
+  // No route for the method and path: the front door's checks, then 404/405 (a preflight is
+  // answered by the CORS check; a request let through here was missed by the route check).
+  const notFound = door((c) => refuseRoute(c, ctx, routeMethods.allowed(c.req.path)));
+  app.notFound((c: Context<GatewayEnv, string>) => notFound(c, () => Promise.resolve()) as Response | Promise<Response>);
 
-  app.use('*', requestFrame(ctx, state.inFlight));
-  app.use('*', gates(corsAllowList(options.origins), identify(ctx), rateLimit(ctx, limiter, throttle, () => state.onRateLimited?.())));
   mountPublicRoutes(app, ctx, () => openApiDocument(ctx.daemonVersion));
   mountConsolePublicRoutes(app, ctx);
-  app.use('*', gates(requireAuth(ctx), checkRoute(ctx, routeMethods)));
-  // Before the body limit: it reads its body itself, to refuse an oversized one as JSON-RPC.
   mountA2aRpcRoute(app, ctx, state.streams, { sendWaitMs: options.a2aSendWaitMs });
-  app.use('*', limitBody(ctx, MAX_BODY_BYTES));
   for (const stream of EVENT_STREAMS) mountEventStream(app, ctx, stream, state.streams, options.heartbeatMs ?? HEARTBEAT_MS);
   mountRequestRoutes(app, ctx);
   mountConsoleWhoamiRoute(app);

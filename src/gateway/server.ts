@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DaemonContext } from '../requests/index.js';
 import { buildGateway } from './app.js';
 import { logError } from './errors.js';
+import { GatewayResponse } from './gateway-response.js';
 import { gatewayListener } from './listener.js';
 import { CLOSE_GRACE_MS, RATE_LIMIT_AUDIT_INTERVAL_MS, type GatewayOptions } from './options.js';
 
@@ -25,7 +26,7 @@ function isLoopback(host: string): boolean {
 /** Serves the gateway on `options.host:options.port` (SPEC 4). */
 export async function startGateway(ctx: DaemonContext, options: GatewayOptions): Promise<RunningGateway> {
   const { app, state } = buildGateway(ctx, options);
-  const server = createServer(gatewayListener(ctx, app, options.host));
+  const server = createServer({ ServerResponse: GatewayResponse }, gatewayListener(ctx, app, options.host));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${options.host}:${options.port}`;

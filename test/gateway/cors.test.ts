@@ -23,6 +23,33 @@ test('a listed origin gets Access-Control-Allow-Origin on answers, refusals incl
   assert.equal(refused.headers.get('access-control-allow-origin'), CONSOLE);
 });
 
+test('every kind of answer carries the CORS headers once: a route, a public route, refusals, 404, 405, 429', async () => {
+  const limited = await startGatewayFixture({ origins: [CONSOLE], ratePerSecond: 1, burst: 1 });
+  try {
+    const asks: Array<{ url: string; headers: Record<string, string>; status: number }> = [
+      { url: `${f.url}/tools`, headers: f.bearer(), status: 200 },
+      { url: `${f.url}/health`, headers: {}, status: 200 },
+      { url: `${f.url}/tools`, headers: {}, status: 401 },
+      { url: `${f.url}/nosuch`, headers: f.bearer(), status: 404 },
+      { url: `${f.url}/intent`, headers: f.bearer(), status: 405 },
+      { url: `${limited.url}/ping`, headers: limited.bearer(), status: 200 },
+      { url: `${limited.url}/ping`, headers: limited.bearer(), status: 429 },
+    ];
+    for (const ask of asks) {
+      const answer = await fetch(ask.url, { headers: { ...ask.headers, origin: CONSOLE } });
+      await answer.arrayBuffer();
+      const where = `${ask.url} ${ask.status}`;
+      assert.equal(answer.status, ask.status, where);
+      // fetch joins repeated header lines with ", ": an exact value means exactly one line.
+      assert.equal(answer.headers.get('access-control-allow-origin'), CONSOLE, where);
+      assert.equal(answer.headers.get('access-control-expose-headers'), 'Retry-After', where);
+      assert.equal(answer.headers.get('vary'), 'Origin', where);
+    }
+  } finally {
+    await limited.stop();
+  }
+});
+
 test('a preflight from a listed origin is answered without a token', async () => {
   const preflight = await fetch(`${f.url}/intent`, {
     method: 'OPTIONS',

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { TrieRouter } from 'hono/router/trie-router';
+import { randomBytes } from 'node:crypto';
+import { hashToken, mintToken } from '../../src/peers/index.js';
+import { toBase58 } from '../../src/core/index.js';
 import type { ToolDefinition } from '../../src/mcp/index.js';
 import { gatewayRoutes } from '../../src/gateway/index.js';
 import { LiteralPathRouter } from '../../src/gateway/routes/literal-router.js';
@@ -120,6 +123,30 @@ test('on one keep-alive connection: a revoked token is refused (and audited) on 
         step.reason === undefined ? [] : [step.reason],
         `step ${index}`,
       );
+      step.then?.();
+    }
+  } finally {
+    agent.destroy();
+  }
+});
+
+test('on one keep-alive connection: the caller kept for a token follows the peers table (a refused token is never kept, another peer changing keeps it)', async () => {
+  const carol = { token: mintToken(), agentId: { display: 'carol@test', pubkey: toBase58(randomBytes(32)) } };
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const steps: Array<{ status: number; reason?: string; then?: () => void }> = [
+      { status: 401, reason: 'unknown token', then: () => f.ctx.peers.register(carol.token, carol.agentId, 'peer') },
+      { status: 200, then: () => registerPeer(f.ctx, 'dave') },
+      { status: 200, then: () => revokeByHash(f.ctx, hashToken(carol.token)) },
+      { status: 401, reason: 'revoked token' },
+    ];
+    for (const [index, step] of steps.entries()) {
+      const from = lastSeq(f.ctx);
+      const answer = await getOver(agent, '/tools', carol.token);
+      assert.equal(answer.status, step.status, `step ${index}`);
+      if (index > 0 && step.status === 200) assert.ok(answer.reused, `step ${index} went over the same connection`);
+      const refusals = rowsAfter(f.ctx, from).filter((row) => row.kind === 'authentication_failed');
+      assert.deepEqual(refusals.map((row) => row.payload.reason), step.reason === undefined ? [] : [step.reason], `step ${index}`);
       step.then?.();
     }
   } finally {

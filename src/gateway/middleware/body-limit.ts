@@ -1,8 +1,9 @@
-import type { Context, MiddlewareHandler, Next } from 'hono';
+import type { Context } from 'hono';
 import type { CovenantError } from '../../core/index.js';
 import { refusalWith, type DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
+import type { Gate } from './gates.js';
 
 /**
  * Reads the request body, at most `maxBytes`, into the `body` variable; a larger body is
@@ -15,17 +16,13 @@ import { auditPath, httpSite, refuse } from '../errors.js';
  * DELETE) it rebuilds the request with `new Request(raw, ...)`, which throws a TypeError on
  * the node server's request object.
  */
-export function limitBody(ctx: DaemonContext, maxBytes: number): MiddlewareHandler<GatewayEnv> {
-  const read = async (c: Context<GatewayEnv>, next: Next) => {
+export function limitBody(ctx: DaemonContext, maxBytes: number): Gate {
+  const read = async (c: Context<GatewayEnv>) => {
     const body = await readBody(c, maxBytes);
-    if (body === null) return refuse(c, ctx, bodyTooLarge(c, maxBytes), httpSite(c, ctx, null, false));
-    await next();
+    return body === null ? refuse(c, ctx, bodyTooLarge(c, maxBytes), httpSite(c, ctx, null, false)) : undefined;
   };
-  return (c, next) => {
-    // GET routes take their parameters from the query; a body sent anyway stays unread.
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return read(c, next);
-  };
+  // GET routes take their parameters from the query; a body sent anyway stays unread.
+  return (c) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : read(c));
 }
 
 /** The refusal of a body over `maxBytes`: E_FRAME_TOO_LARGE with its `frame_rejected` row. */

@@ -1,4 +1,5 @@
 import { cors } from 'hono/cors';
+import { GatewayResponse, type AddedHeaders } from '../gateway-response.js';
 import { requestHeader } from '../request-header.js';
 import type { Gate } from './gates.js';
 
@@ -13,11 +14,12 @@ const EXPOSE_HEADERS = ['Retry-After'];
  * callers authenticate with a bearer token, never a cookie.
  *
  * Preflights (OPTIONS) are hono's `cors`. Every other request gets the same headers hono's
- * middleware would give it, but set before the route answers, on the node response (which
- * `writeHead` merges into every answer) or, driven through `app.request()`, with
- * `c.header()`. hono's own sets them on `c.res`, which makes a placeholder web Response on
- * every request and then copies the route's answer into a new Response built around its body
- * stream (the node adapter's fast path for a string body is lost). Same headers, no Response.
+ * middleware would give it, chosen before the route answers from a set made once per origin:
+ * handed to the node response, which merges them into its `writeHead` (gateway-response.ts),
+ * or, driven through `app.request()`, set with `c.header()`. hono's own sets them on `c.res`,
+ * which makes a placeholder web Response on every request and then copies the route's answer
+ * into a new Response built around its body stream (the node adapter's fast path for a string
+ * body is lost). Same headers, no Response.
  */
 export function corsAllowList(origins: readonly string[]): Gate {
   const allowed = new Set(origins);
@@ -30,20 +32,20 @@ export function corsAllowList(origins: readonly string[]): Gate {
     maxAge: 600,
   });
   const expose = EXPOSE_HEADERS.join(',');
+  // The headers of an answer, made once per allowed origin (and once for every other origin).
+  const other: AddedHeaders = { 'access-control-expose-headers': expose, vary: 'Origin' };
+  const forOrigin = new Map(origins.map((origin): [string, AddedHeaders] => [origin, { 'access-control-allow-origin': origin, ...other }]));
   // hono's `cors` answers every OPTIONS request itself: it never calls on.
   const answered = () => Promise.resolve();
   return (c) => {
     if (c.req.method === 'OPTIONS') return preflight(c, answered);
-    const origin = allowOrigin(requestHeader(c, 'origin') ?? '');
+    const origin = requestHeader(c, 'origin');
+    const added = (origin === undefined ? undefined : forOrigin.get(origin)) ?? other;
     const outgoing = c.env?.outgoing;
-    if (outgoing) {
-      if (origin !== null) outgoing.setHeader('Access-Control-Allow-Origin', origin);
-      outgoing.setHeader('Access-Control-Expose-Headers', expose);
-      outgoing.setHeader('Vary', 'Origin');
+    if (outgoing instanceof GatewayResponse) {
+      outgoing.added = added;
     } else {
-      if (origin !== null) c.header('Access-Control-Allow-Origin', origin);
-      c.header('Access-Control-Expose-Headers', expose);
-      c.header('Vary', 'Origin', { append: true });
+      for (const [name, value] of Object.entries(added)) c.header(name, value, { append: name === 'vary' });
     }
     return undefined;
   };

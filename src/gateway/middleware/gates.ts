@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.js';
 
 /**
@@ -7,17 +7,11 @@ import type { GatewayEnv } from '../env.js';
  */
 export type Gate = (c: Context<GatewayEnv, string>) => Response | Promise<Response | void> | undefined;
 
-/**
- * Gates run one after another as one middleware. A request let through costs one level of
- * hono's middleware chain for all of them, not one (and its promises) each (docs/http-gateway.md,
- * "Speed"). A gate that throws is handled as a middleware that throws.
- */
-export function gates(...list: Gate[]): MiddlewareHandler<GatewayEnv> {
-  return (c, next) => {
-    for (const gate of list) {
-      const answer = gate(c);
-      if (answer !== undefined) return Promise.resolve(answer);
-    }
-    return next();
-  };
+/** Runs `list` in order up to the first answer (undefined when every gate lets the request through). */
+export function runGates(list: readonly Gate[], c: Context<GatewayEnv, string>): ReturnType<Gate> {
+  for (const gate of list) {
+    const answer = gate(c);
+    if (answer !== undefined) return answer;
+  }
+  return undefined;
 }

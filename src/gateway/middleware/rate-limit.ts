@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { DaemonContext } from '../../requests/index.js';
+import type { Caller, DaemonContext } from '../../requests/index.js';
 import type { AgentId } from '../../identity/index.js';
 import type { GatewayEnv } from '../env.js';
 import { appendAudit, AUDIT_UNAVAILABLE_MESSAGE, auditPath, errorResponse, type AuditRecord } from '../errors.js';
@@ -21,6 +21,18 @@ export function rateLimitRow(context: RateLimitAuditContext, count: number, path
     issuer: context.issuer,
     event: { kind: 'rate_limited', payload: { transport: 'http', token_prefix: context.tokenPrefix, count, path } },
   };
+}
+
+/** The bucket key of each caller, made once (identify keeps one caller per connection and token). */
+const tokenKeys = new WeakMap<Caller, string>();
+
+function tokenKey(caller: Caller): string {
+  let key = tokenKeys.get(caller);
+  if (key === undefined) {
+    key = `token:${caller.tokenHash}`;
+    tokenKeys.set(caller, key);
+  }
+  return key;
 }
 
 /**
@@ -54,7 +66,7 @@ export function rateLimit(
   };
   return (c) => {
     const caller = c.get('identity').caller;
-    const key = caller ? `token:${caller.tokenHash}` : `addr:${remoteAddress(c)}`;
+    const key = caller ? tokenKey(caller) : `addr:${remoteAddress(c)}`;
     const taken = limiter.take(key);
     return taken.allowed ? undefined : refused(c, key, taken.retryAfterMs);
   };

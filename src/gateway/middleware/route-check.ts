@@ -14,9 +14,7 @@ import type { Gate } from './gates.js';
  */
 export function checkRoute(ctx: DaemonContext, routes: RouteMethods): Gate {
   return (c) => {
-    const allowed = routes.allowed(c.req.path);
-    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    return allowed.includes(method) ? undefined : refuseRoute(c, ctx, allowed);
+    return routes.serves(c.req.method, c.req.path) ? undefined : refuseRoute(c, ctx, routes.allowed(c.req.path));
   };
 }
 

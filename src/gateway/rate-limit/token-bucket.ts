@@ -2,6 +2,9 @@ import type { Clock } from '../../core/index.js';
 
 export type TakeResult = { allowed: true } | { allowed: false; retryAfterMs: number };
 
+/** Every allowed take answers this one object: nothing is made for a request let through. */
+const ALLOWED: TakeResult = Object.freeze({ allowed: true });
+
 /**
  * A token bucket: holds up to `burst` tokens, refilled continuously at `ratePerSecond`.
  * Each request takes one token; an empty bucket says how long until the next token.
@@ -26,7 +29,7 @@ export class TokenBucket {
     this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
-      return { allowed: true };
+      return ALLOWED;
     }
     return { allowed: false, retryAfterMs: Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000) };
   }

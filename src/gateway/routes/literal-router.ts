@@ -17,7 +17,8 @@ export class LiteralPathRouter<T> implements Router<T> {
   readonly name = 'LiteralPathRouter';
   private readonly trie = new TrieRouter<T>();
   private readonly literals = new Set<string>();
-  private readonly answers = new Map<string, Result<T>>();
+  /** Per literal path, its kept answer per method; keyed by the path alone, whose hash V8 keeps on the string. */
+  private readonly answers = new Map<string, Map<string, Result<T>>>();
 
   add(method: string, path: string, handler: T): void {
     this.trie.add(method, path, handler);
@@ -26,12 +27,17 @@ export class LiteralPathRouter<T> implements Router<T> {
   }
 
   match(method: string, path: string): Result<T> {
-    if (!KEPT_METHODS.has(method) || !this.literals.has(path)) return this.trie.match(method, path);
-    const key = `${method} ${path}`;
-    let answer = this.answers.get(key);
+    if (!KEPT_METHODS.has(method)) return this.trie.match(method, path);
+    let byMethod = this.answers.get(path);
+    if (byMethod === undefined) {
+      if (!this.literals.has(path)) return this.trie.match(method, path);
+      byMethod = new Map();
+      this.answers.set(path, byMethod);
+    }
+    let answer = byMethod.get(method);
     if (answer === undefined) {
       answer = this.trie.match(method, path);
-      this.answers.set(key, answer);
+      byMethod.set(method, answer);
     }
     return answer;
   }

@@ -28,6 +28,17 @@ export function requestRoutes(): RouteEntry[] {
   });
 }
 
+/** The last answer text measured (a reused answer, the tool list's, is the same string); a large one is not held. */
+let measured = { text: '', bytes: 0 };
+const MEASURED_KEPT_CHARS = 256 * 1024;
+
+function byteLength(text: string): number {
+  if (text === measured.text) return measured.bytes;
+  const bytes = Buffer.byteLength(text);
+  if (text.length <= MEASURED_KEPT_CHARS) measured = { text, bytes };
+  return bytes;
+}
+
 /**
  * The answer to a reply of `executeRequest`: 200, or the catalogue status of its error code.
  * A success over MAX_RESPONSE_BYTES is refused with 413 E_RESPONSE_TOO_LARGE (audited),
@@ -41,7 +52,7 @@ export function replyResponse(c: Context<GatewayEnv>, ctx: DaemonContext, defini
     return c.json(body, statusOf(code) as ContentfulStatusCode);
   }
   const text = replyText(reply);
-  const bytes = Buffer.byteLength(text);
+  const bytes = byteLength(text);
   if (bytes > maxBytes) {
     return refuse(c, ctx, responseTooLarge(definition.kind, bytes, maxBytes), httpSite(c, ctx, definition.kind, false));
   }
@@ -58,11 +69,12 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
   for (const entry of Object.values(REQUESTS)) {
     const definition = entry as unknown as RequestDefinition;
     const { kind } = definition;
-    app.on(definition.http.method, definition.http.path, async (c) => {
+    const hasPathParams = definition.http.path.includes(':');
+    app.on(definition.http.method, definition.http.path, (c): Response | Promise<Response> => {
       const caller = c.get('caller');
       let params: Record<string, unknown>;
       if (definition.http.method === 'GET') {
-        params = paramsFromText(definition.params, c.req.queries());
+        params = hasQuery(c) ? paramsFromText(definition.params, c.req.queries()) : {};
       } else {
         const body = parseJsonBody(c.get('body'));
         if (!body.ok) {
@@ -84,11 +96,15 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
           return refuse(c, ctx, refusal, httpSite(c, ctx, kind, false));
         }
       }
-      const pathParams = paramsFromText(definition.params, toLists(c.req.param()));
-      const reply = await executeRequest(ctx, caller, { ...params, ...pathParams, kind }, clientGoneSignal(c));
-      return replyResponse(c, ctx, definition, reply);
+      const pathParams = hasPathParams ? paramsFromText(definition.params, toLists(c.req.param())) : undefined;
+      return executeRequest(ctx, caller, { ...params, ...pathParams, kind }, clientGoneSignal(c)).then((reply) => replyResponse(c, ctx, definition, reply));
     });
   }
+}
+
+/** Whether the request target has a query string (read from the node request when there is one). */
+function hasQuery(c: Context<GatewayEnv>): boolean {
+  return (c.env?.incoming?.url ?? c.req.url).includes('?');
 }
 
 function toLists(values: Record<string, string>): Record<string, string[]> {

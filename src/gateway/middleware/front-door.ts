@@ -1,0 +1,75 @@
+import type { Context, Next } from 'hono';
+import type { DaemonContext, InFlightTracker } from '../../requests/index.js';
+import type { GatewayEnv } from '../env.js';
+import { refusalFromError } from '../errors.js';
+import { requestHeader } from '../request-header.js';
+import { runGates, type Gate } from './gates.js';
+
+/** The checks every request goes through before its route, in order (docs/http-gateway.md). */
+export interface Checks {
+  /** CORS, identification, rate limit: before any route, public ones included. */
+  first: readonly Gate[];
+  /** Whether the request is for a route served without a token: it goes to it after `first`. */
+  isPublic: (c: Context<GatewayEnv, string>) => boolean;
+  /** Authentication and the route check (404/405), for every other route. */
+  guarded: readonly Gate[];
+  /** Whether the route reads its body itself (`POST /a2a/v1`, to refuse an oversized one as JSON-RPC). */
+  readsOwnBody: (c: Context<GatewayEnv, string>) => boolean;
+  /** The body limit, last: no body is read for an unauthenticated caller or a request no route serves. */
+  body: Gate;
+}
+
+/** `checks` for one request: an answer (a refusal, a preflight) ends it; undefined lets it go on to its route. */
+function admit(c: Context<GatewayEnv, string>, checks: Checks): ReturnType<Gate> {
+  const first = runGates(checks.first, c);
+  if (first !== undefined || checks.isPublic(c)) return first;
+  const guarded = runGates(checks.guarded, c);
+  if (guarded !== undefined || checks.readsOwnBody(c)) return guarded;
+  return checks.body(c);
+}
+
+/** Whether the request says a body follows (a chunked one, or a Content-Length above 0). */
+function declaresBody(c: Context<GatewayEnv>): boolean {
+  const raw = c.env?.incoming?.rawHeaders;
+  if (!raw) return requestHeader(c, 'transfer-encoding') !== undefined || Number(requestHeader(c, 'content-length') ?? '0') > 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+    if (name.length === 14 && name.toLowerCase() === 'content-length' && Number(raw[i + 1]) > 0) return true;
+  }
+  return false;
+}
+
+/** A route's handler as hono calls it. */
+export type RouteHandler = (c: Context<GatewayEnv, string>, next: Next) => Response | Promise<Response | void>;
+
+/**
+ * The front door of every route (and of the not-found answer): `checks`, as plain functions,
+ * then the route, in one function hono calls as the route's handler. No middleware is
+ * registered, so hono calls that one handler directly, without its middleware chain
+ * (docs/http-gateway.md, "Speed"). Besides the checks:
+ * - it counts the request as in flight, so the server's `close()` lets it finish (event
+ *   streams end at once);
+ * - whatever escapes the rest, including values that are not Errors (hono's `onError` only
+ *   sees Error instances), is answered E_INTERNAL, audited and logged;
+ * - an answer given before the request body was read (401, 413, 429, 404...) closes the
+ *   connection: the client may still be sending, and reusing that socket would race the server
+ *   discarding the rest of the body.
+ */
+export function frontDoor(ctx: DaemonContext, tracker: InFlightTracker, checks: Checks): (route: RouteHandler) => RouteHandler {
+  return (route) => async (c, next) => {
+    const hasBody = declaresBody(c);
+    const done = tracker.start();
+    let answer: Response | void;
+    try {
+      const pending = admit(c, checks);
+      answer = (pending === undefined ? undefined : await pending) ?? (await route(c, next));
+    } catch (error) {
+      answer = refusalFromError(c, ctx, null, error);
+    } finally {
+      done();
+    }
+    if (answer && hasBody && c.get('bodyRead') !== true) answer.headers.set('Connection', 'close');
+    return answer;
+  };
+}
