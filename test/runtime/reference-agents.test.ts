@@ -11,7 +11,8 @@ async function runAgent(id: string, text: string, env?: Record<string, string>, 
   const pkg = await loadAgentPackage(path.join(AGENTS, id));
   const runner = new TrustedLocalRunner({ killGraceMs: 200 });
   try {
-    const request = runRequestFor(pkg, { intent_id: `intent-${id}`, text }, { env: env ?? {}, timeoutMs: 5000 });
+    // The ceiling only matters if an agent hangs: on a loaded machine node alone can take seconds to boot.
+    const request = runRequestFor(pkg, { intent_id: `intent-${id}`, text }, { env: env ?? {}, timeoutMs: 120_000 });
     if (hostCalls) request.hostCalls = hostCalls;
     return await runner.run(request);
   } finally {
