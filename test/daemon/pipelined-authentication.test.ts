@@ -96,6 +96,13 @@ test('a request written together with a refused token is never served: one authe
     return true;
   });
   client.close();
+  // A request of megabytes still being written when the daemon hangs up: the refusal is read first.
+  const big = await IpcClient.connect(t.daemon.paths.sock);
+  await assert.rejects(big.authenticateAndCall(mintToken(), 'submit_intent', { text: 'x'.repeat(4 * 1024 * 1024) }), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'E_AUTH_FAILED');
+    return true;
+  });
+  big.close();
   assert.equal(count("SELECT COUNT(*) AS n FROM audit_events WHERE kind LIKE 'intent_%'"), intents);
   const session = await t.session();
   assert.deepEqual(await session.request({ kind: 'ping' }), { kind: 'daemon_ping', status: 'ok' });
