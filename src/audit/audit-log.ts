@@ -1,13 +1,13 @@
 import { newId, toBase58, wellFormedJson, type Clock, type PublicRun } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
-import { statement, type Db } from '../store/index.js';
+import { stillOpen, statement, trackTransactions, transactionPoint, type Db, type TransactionPoint } from '../store/index.js';
 import { writePurgeAnchor } from './anchor.js';
 import { checkAuditEvent, type NewAuditEvent } from './events.js';
 import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
 import { isRefusalRow, knownPubkeys, redactRefusal } from './refusal-rows.js';
 import { auditHeadPath } from './head.js';
 import { AuditHeadKeeper } from './head-keeper.js';
-import { currentRequestRows, type RequestRows } from './request-rows.js';
+import { currentRequestRows, type DeferredRow, type RequestRows } from './request-rows.js';
 import type { SignedMark } from './signed-mark.js';
 
 export const CHECKPOINT_EVERY = 1000;
@@ -65,6 +65,9 @@ export function rowToEvent(row: AuditRow): AuditEvent {
   };
 }
 
+/** The row last written on each connection (by any AuditLog on it) and where the connection stood then. */
+const lastWritten = new WeakMap<Db, { seq: number; chain_hash: string; at: TransactionPoint | null }>();
+
 export type AuditListener = (event: AuditEvent) => void;
 
 /**
@@ -86,6 +89,19 @@ export class AuditLog {
     this.head = new AuditHeadKeeper(db, daemonKeys, clock, auditHeadPath(db));
     this.head.open();
     this.publicRuns = knownPubkeys(db, daemonKeys.publicKeyB58);
+    trackTransactions(db);
+  }
+
+  /**
+   * The row the next one chains onto. Read from the table, except inside the transaction this
+   * log last wrote in while it is still open with nothing rolled back since: then that row is
+   * still the newest (the daemon is the only writer, and this code is synchronous). A group
+   * commit's requests share one transaction, so only its first row reads the head.
+   */
+  private chainHead(): { seq: number; chain_hash: string } {
+    const last = lastWritten.get(this.db);
+    if (last !== undefined && stillOpen(this.db, last.at)) return last;
+    return this.newestRow() ?? this.anchor();
   }
 
   private newestRow(): { seq: number; chain_hash: string } | undefined {
@@ -99,12 +115,15 @@ export class AuditLog {
    */
   append(issuer: AgentId, event: NewAuditEvent): AuditEvent {
     checkAuditEvent(event);
-    const deferred = currentRequestRows()?.rows.filter((row) => row.writtenId === null) ?? [];
+    const deferred = currentRequestRows()?.rows.filter((row) => row.written === null) ?? [];
     if (deferred.length === 0) return this.write(issuer, event);
-    return this.db.transaction(() => {
-      for (const row of deferred) row.writtenId = this.write(row.issuer, row.event).id;
+    const writeAll = () => {
+      for (const row of deferred) this.writeDeferred(row);
       return this.write(issuer, event);
-    })();
+    };
+    // Inside the change's transaction already: its rollback takes these rows along (and
+    // `writeRequestRows` writes them again), so no savepoint of their own is needed.
+    return this.db.inTransaction ? writeAll() : this.db.transaction(writeAll)();
   }
 
   /**
@@ -116,7 +135,12 @@ export class AuditLog {
     checkAuditEvent(event);
     const request = currentRequestRows();
     if (request === null) this.append(issuer, event);
-    else request.rows.push({ issuer, event, writtenId: null });
+    else request.rows.push({ issuer, event, written: null });
+  }
+
+  private writeDeferred(row: DeferredRow): void {
+    const id = this.write(row.issuer, row.event).id;
+    row.written = { id, at: transactionPoint(this.db) };
   }
 
   /**
@@ -125,10 +149,14 @@ export class AuditLog {
    */
   writeRequestRows(request: RequestRows): void {
     const exists = statement(this.db, ROW_EXISTS);
-    const missing = request.rows.filter((row) => row.writtenId === null || exists.get(row.writtenId) === undefined);
+    // A row written in the transaction still open, with nothing rolled back since, is there
+    // without asking; any other is looked up (it may have committed, or been rolled back).
+    const missing = request.rows.filter(
+      ({ written }) => written === null || (!stillOpen(this.db, written.at) && exists.get(written.id) === undefined),
+    );
     if (missing.length === 0) return;
     this.db.transaction(() => {
-      for (const row of missing) row.writtenId = this.write(row.issuer, row.event).id;
+      for (const row of missing) this.writeDeferred(row);
     })();
   }
 
@@ -138,7 +166,7 @@ export class AuditLog {
     // A refusal row may quote what the caller sent, wherever it was built: token-shaped runs are cut here.
     const safe = isRefusalRow(kind, given) ? redactRefusal(given, this.publicRuns) : given;
     const payload = wellFormedJson(safe); // a lone surrogate has no canonical JSON: U+FFFD, so every row can be written
-    const previous = this.newestRow() ?? this.anchor();
+    const previous = this.chainHead();
     const seq = previous.seq + 1;
     const content = { seq, id: newId(), timestamp_ms: this.clock.now(), issuer, kind, payload };
     const event_hash = eventHash(content);
@@ -153,6 +181,7 @@ export class AuditLog {
     // transaction (a savepoint inside the caller's).
     if (seq % CHECKPOINT_EVERY === 0) this.db.transaction(insert)();
     else insert();
+    lastWritten.set(this.db, { seq, chain_hash, at: transactionPoint(this.db) });
     const stored: AuditEvent = { ...content, event_hash, chain_hash };
     this.queueNotification(stored);
     this.head.noteAppend();

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AgentId } from '../identity/index.js';
+import type { TransactionPoint } from '../store/index.js';
 import type { NewAuditEvent } from './events.js';
 
 /**
@@ -11,8 +12,11 @@ import type { NewAuditEvent } from './events.js';
 export interface DeferredRow {
   issuer: AgentId;
   event: NewAuditEvent;
-  /** The id it was written under; kept until the request ends, which rewrites it if its transaction rolled back. */
-  writtenId: string | null;
+  /**
+   * The id it was written under and where the connection stood then; kept until the request
+   * ends, which rewrites it if its transaction rolled back.
+   */
+  written: { id: string; at: TransactionPoint | null } | null;
 }
 
 export class RequestRows {

@@ -48,9 +48,14 @@ export function signedContent(cap: UnsignedCapability): UnsignedCapability {
   };
 }
 
-/** UTF-8 of the RFC 8785 canonical JSON of the capability without its signature. */
+/** The RFC 8785 canonical JSON of the capability without its signature: what its grantor signs. */
+export function signingText(cap: UnsignedCapability): string {
+  return canonicalJson(signedContent(cap));
+}
+
+/** UTF-8 of `signingText`. */
 export function signingBytes(cap: UnsignedCapability): Buffer {
-  return Buffer.from(canonicalJson(signedContent(cap)), 'utf8');
+  return Buffer.from(signingText(cap), 'utf8');
 }
 
 /** Signs with the grantor's key; the key must be the one named in `granted_by`. */
@@ -63,11 +68,6 @@ export function signCapability(cap: UnsignedCapability, grantorKeys: KeyPair): C
 }
 
 /** True when `signature_b58` is the grantor's (`granted_by.pubkey`) signature over the signed fields. */
-// Every request re-checks its capability chain; a signature already verified over exactly the
-// same bytes by the same key need not be verified again. Only successes are remembered.
-const verifiedSignatures = new Set<string>();
-const VERIFIED_CACHE_LIMIT = 10_000;
-
 export function verifyCapabilitySignature(cap: Capability): boolean {
   let message: Buffer;
   try {
@@ -75,11 +75,6 @@ export function verifyCapabilitySignature(cap: Capability): boolean {
   } catch {
     return false;
   }
-  const cacheKey = `${cap.granted_by.pubkey}\n${cap.signature_b58}\n${message.toString('utf8')}`;
-  if (verifiedSignatures.has(cacheKey)) return true;
   const signature = fromBase58(cap.signature_b58);
-  if (!signature || !verifySignature(cap.granted_by.pubkey, message, signature)) return false;
-  if (verifiedSignatures.size >= VERIFIED_CACHE_LIMIT) verifiedSignatures.clear();
-  verifiedSignatures.add(cacheKey);
-  return true;
+  return signature !== null && verifySignature(cap.granted_by.pubkey, message, signature);
 }

@@ -6,6 +6,7 @@ import { actionMatches, assertValidAction, grantCommandFor, OPERATOR_DEFAULT_ACT
 import {
   CapabilitySchema,
   signCapability,
+  signingText,
   verifyCapabilitySignature,
   type Capability,
   type CapabilityRecord,
@@ -87,6 +88,34 @@ function shorten(text: string, max = 200): string {
 
 function rejected(reason: string): CovenantError {
   return new CovenantError('E_GRANT_REJECTED', `grant rejected: ${reason}`);
+}
+
+/**
+ * Capabilities whose own content passed every check (schema, scope, signature), keyed by exactly
+ * what those checks read: the grantor's key, the signature and the signed text. Every request
+ * re-walks its chain; the same content passes again without the schema, the scope parse and the
+ * signature. Only successes are remembered; revocation, expiry and the chain are checked each time.
+ */
+const soundContents = new Set<string>();
+const SOUND_CONTENTS_LIMIT = 10_000;
+
+/** Why a capability's own content does not verify, or null. */
+function contentFault(cap: CapabilityRecord): string | null {
+  let key: string | null;
+  try {
+    key = `${cap.granted_by.pubkey}\n${cap.signature_b58}\n${signingText(cap)}`;
+  } catch {
+    key = null; // malformed: the checks below say how
+  }
+  if (key !== null && soundContents.has(key)) return null;
+  if (!CapabilitySchema.safeParse(cap).success) return `capability ${cap.id} is malformed`;
+  if (scopeError(cap.scope) !== null) return `capability ${cap.id} has an invalid scope`;
+  if (!verifyCapabilitySignature(cap)) return `signature of capability ${cap.id} does not verify against its grantor's key`;
+  if (key !== null) {
+    if (soundContents.size >= SOUND_CONTENTS_LIMIT) soundContents.clear();
+    soundContents.add(key);
+  }
+  return null;
 }
 
 /** The refusals of a grant, each audited as `capability_grant_rejected`. */
@@ -289,11 +318,8 @@ export class CapabilityService {
       if (depth > MAX_CHAIN_DEPTH) return { ok: false, reason: `delegation chain is longer than ${MAX_CHAIN_DEPTH} links` };
       if (seen.has(current.id)) return { ok: false, reason: `delegation chain has a cycle at ${current.id}` };
       seen.add(current.id);
-      if (!CapabilitySchema.safeParse(current).success) return { ok: false, reason: `capability ${current.id} is malformed` };
-      if (scopeError(current.scope) !== null) return { ok: false, reason: `capability ${current.id} has an invalid scope` };
-      if (!verifyCapabilitySignature(current)) {
-        return { ok: false, reason: `signature of capability ${current.id} does not verify against its grantor's key` };
-      }
+      const fault = contentFault(current);
+      if (fault !== null) return { ok: false, reason: fault };
       if (current.revoked_at !== null) return { ok: false, reason: `capability ${current.id} was revoked` };
       if (current.expires_at !== null && current.expires_at <= now) return { ok: false, reason: `capability ${current.id} has expired` };
       if (current.parent_id === null) {

@@ -59,18 +59,28 @@ export async function openSession(flags: GlobalFlags, options: { timeoutMs?: num
     return { client, self: await client.authenticate(readToken(flags)) };
   } catch (error) {
     client.close();
-    if (error instanceof CovenantError && error.code === 'E_AUTH_FAILED') {
-      throw new CovenantError('E_AUTH_FAILED', `${error.message}; ${refusedTokenAdvice(flags)}`);
-    }
-    throw error;
+    throw withTokenAdvice(flags, error);
   }
 }
 
-/** Connects, authenticates, sends one request and returns its typed answer; error answers throw. */
+/** A refused token's error, with what to do next for whoever's token it is. */
+function withTokenAdvice(flags: GlobalFlags, error: unknown): unknown {
+  if (error instanceof CovenantError && error.code === 'E_AUTH_FAILED') {
+    return new CovenantError('E_AUTH_FAILED', `${error.message}; ${refusedTokenAdvice(flags)}`);
+  }
+  return error;
+}
+
+/**
+ * Connects, authenticates, sends one request and returns its typed answer; error answers throw.
+ * The request goes in the same write as the token (`authenticateAndCall`): one round trip.
+ */
 export async function callDaemon<K extends RequestKind>(flags: GlobalFlags, kind: K, params: ParamsInput<K>): Promise<ResponseOf<K>> {
-  const { client } = await openSession(flags);
+  const client = await IpcClient.connect(socketPath(flags));
   try {
-    return await client.call(kind, params);
+    return (await client.authenticateAndCall(readToken(flags), kind, params)).reply;
+  } catch (error) {
+    throw withTokenAdvice(flags, error);
   } finally {
     client.close();
   }

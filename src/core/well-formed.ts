@@ -21,7 +21,19 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * value itself when nothing needed replacing; values that are not plain JSON pass unchanged.
  */
 export function wellFormedJson<T>(value: T): T {
-  return mapJsonStrings(value, wellFormedText);
+  return isWellFormedJson(value) ? value : mapJsonStrings(value, wellFormedText);
+}
+
+/** Whether `wellFormedJson` would leave the value as it is (looked at without copying anything). */
+function isWellFormedJson(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.isWellFormed();
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return true;
+  if (Array.isArray(value)) return (value as readonly unknown[]).every((item) => isWellFormedJson(item, depth + 1));
+  if (!isPlainObject(value)) return true;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !(key.isWellFormed() && isWellFormedJson(value[key], depth + 1))) return false;
+  }
+  return true;
 }
 
 /**

@@ -36,7 +36,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { BudgetStep, PausableIntent } from '../budget/index.js';
 import { CovenantError, newId, quoteInput, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
-import type { MemoryService } from '../memory/index.js';
+import type { MemoryService, PreparedAnswer } from '../memory/index.js';
 import type { IntentOutcome } from '../protocol/index.js';
 import type { IgnoreGate } from '../policy/index.js';
 import {
@@ -98,8 +98,8 @@ export interface PipelineDeps<P extends IntentPrincipal> {
   authorize: CapabilityCheck<P>;
   budget: BudgetStep;
   runners: Pick<RunnerPool, 'runnerFor'>;
-  /** Writes the answer's memory record and its memory receipt (inside settle's transaction). */
-  memory: Pick<MemoryService, 'recordAnswer'>;
+  /** Writes the answer's memory record and its memory receipt (inside settle's transaction), its vector made ahead. */
+  memory: Pick<MemoryService, 'recordAnswer' | 'prepareAnswer'>;
   /** Serves `[agent] host_calls = true` agents' calls (model, memory, tools). */
   hostCalls: HostCallOpener<P>;
   log: RuntimeLog;
@@ -170,9 +170,14 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     let settled = false;
     try {
       const hostCalls = agent.manifest.agent.host_calls ? this.deps.hostCalls.open({ principal: request.principal, agent, intentId }) : null;
-      const result = await this.run(intentId, request, agent, route, guard.signal, hostCalls);
+      // The answer's vector is made as soon as the answer is read, while the agent's process exits.
+      let prepared: PreparedAnswer | undefined;
+      const onAnswer = (answer: { text: string }) => {
+        prepared = this.deps.memory.prepareAnswer(answer.text);
+      };
+      const result = await this.run(intentId, request, agent, route, guard.signal, hostCalls, onAnswer);
       const preempted = guard.preempted;
-      const outcome = this.settle(intentId, request, agent, route, preempted ? this.preemptedResult(agent, result) : result, hostCalls?.tokensUsed ?? null);
+      const outcome = this.settle(intentId, request, agent, route, preempted ? this.preemptedResult(agent, result) : result, hostCalls?.tokensUsed ?? null, prepared);
       settled = true;
       if (!preempted) return outcome;
       // The budget ran out mid-run: the run is paid for (receipt above) and the intent is paused.
@@ -265,6 +270,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     route: NonNullable<Route>,
     budgetSignal: AbortSignal,
     hostCalls: HostCallSession | null,
+    onAnswer?: (answer: { text: string }) => void,
   ): Promise<AgentRunResult> {
     const started = performance.now();
     const task = (async (): Promise<AgentRunResult> => {
@@ -276,6 +282,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           { signal: AbortSignal.any([this.abort.signal, budgetSignal]) },
         );
         if (hostCalls) runRequest.hostCalls = hostCalls;
+        if (onAnswer) runRequest.onAnswer = onAnswer;
         return await runner.run(runRequest);
       } catch (error) {
         return {
@@ -307,6 +314,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     route: NonNullable<Route>,
     result: SettleResult,
     tokensUsed: number | null = null,
+    prepared?: PreparedAnswer,
   ): IntentOutcome {
     const { db, audit, clock, budget } = this.deps;
     const caller = request.principal.agentId;
@@ -344,7 +352,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           intent_sha256: intentFacts.text_sha256,
         };
         if (result.answer.files !== undefined) metadata.files = result.answer.files;
-        const memory = this.deps.memory.recordAnswer(caller, { intentId, text: result.answer.text, metadata });
+        const memory = this.deps.memory.recordAnswer(caller, { intentId, text: result.answer.text, metadata, prepared });
         audit.append(caller, { kind: 'intent_dispatched', payload: {
           intent_id: intentId,
           agent: agent.id,

@@ -6,7 +6,7 @@
  * it: search is by words only, with a note saying so and what to do, and new records are stored
  * without a vector. Nothing is rewritten: setting the embedder back restores vector search.
  */
-import type { Db } from '../store/index.js';
+import { statement, type Db } from '../store/index.js';
 import { LOCAL_EMBEDDER_ID } from './embedder.js';
 import type { MemoryEmbedder } from './memory-embedder.js';
 
@@ -18,7 +18,7 @@ export class EmbedderBinding {
 
   /** The embedder of the stored vectors, or null when none is stored yet. */
   recorded(): { embedder: string; dims: number } | null {
-    return (this.db.prepare('SELECT embedder, dims FROM memory_embedder WHERE id = 1').get() as { embedder: string; dims: number } | undefined) ?? null;
+    return (statement(this.db, 'SELECT embedder, dims FROM memory_embedder WHERE id = 1').get() as { embedder: string; dims: number } | undefined) ?? null;
   }
 
   /** Null when the configured embedder's vectors may be used; else why not and what to do. */
@@ -35,6 +35,6 @@ export class EmbedderBinding {
 
   /** Records the embedder with the first vector stored (inside the writer's transaction). */
   bind(dims: number, now: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO memory_embedder (id, embedder, dims, bound_at) VALUES (1, ?, ?, ?)').run(this.embedder.id, dims, now);
+    statement(this.db, 'INSERT OR IGNORE INTO memory_embedder (id, embedder, dims, bound_at) VALUES (1, ?, ?, ?)').run(this.embedder.id, dims, now);
   }
 }

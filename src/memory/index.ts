@@ -36,4 +36,5 @@ export {
   DEFAULT_MEMORY_LIMIT,
   RETENTION_INTERVAL_MS,
   type MemoryServiceDeps,
+  type PreparedAnswer,
 } from './service.js';

@@ -111,6 +111,12 @@ function clampLimit(limit: number | undefined): number {
   return Math.min(Math.max(Math.trunc(limit), 1), MAX_MEMORY_LIMIT);
 }
 
+/** An answer's vector, made before its record is written (`prepareAnswer`). */
+export interface PreparedAnswer {
+  readonly text: string;
+  readonly embedding: Float32Array;
+}
+
 export class MemoryService {
   readonly records: MemoryRecords;
   private current: { index: MemoryIndex; hybrid: HybridSearch };
@@ -199,10 +205,22 @@ export class MemoryService {
    * its memory receipt. Call it inside the dispatch's settle transaction; the caller's
    * `intent_dispatched` row names the record and its receipt (no `memory_written` row).
    */
-  recordAnswer(owner: AgentId, input: { intentId: string; text: string; metadata: Record<string, unknown> }): { receipt_id: string } {
-    // A remote embedder cannot answer inside this transaction: the record is then found by its words.
-    const embedding = (this.binding.conflict() === null ? this.deps.embedder.embedNow?.(input.text) : undefined) ?? new Float32Array(0);
+  recordAnswer(
+    owner: AgentId,
+    input: { intentId: string; text: string; metadata: Record<string, unknown>; prepared?: PreparedAnswer | undefined },
+  ): { receipt_id: string } {
+    const embedding = input.prepared?.text === input.text ? input.prepared.embedding : this.prepareAnswer(input.text).embedding;
     return this.insertWithReceipt(owner, { id: input.intentId, tier: 'working', text: input.text, embedding, parent: null, metadata: input.metadata });
+  }
+
+  /**
+   * What `recordAnswer` stores for an answer's text besides the text (its vector), computed
+   * ahead of it: the dispatch does this while the agent's process exits.
+   */
+  prepareAnswer(text: string): PreparedAnswer {
+    // A remote embedder cannot answer inside the settle transaction: the record is then found by its words.
+    const embedding = (this.binding.conflict() === null ? this.deps.embedder.embedNow?.(text) : undefined) ?? new Float32Array(0);
+    return { text, embedding };
   }
 
   /**

@@ -33,6 +33,12 @@ export interface AgentRunRequest {
    * once the answer arrives. Absent: the intent line then EOF.
    */
   hostCalls?: HostCallSession;
+  /**
+   * Told the answer as soon as it is read, before the process has exited (at most once): work
+   * that only depends on the answer can run while the process exits. A hint only: the exit
+   * still decides the outcome, and the run can still fail after it.
+   */
+  onAnswer?: (answer: AgentAnswer) => void;
 }
 
 /** What is needed to start an agent process (everything in a run request but the intent). */

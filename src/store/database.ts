@@ -5,13 +5,20 @@ import { MIGRATIONS } from './migrations/index.js';
 
 export type Db = Database.Database;
 
-/** Opens covenant.db in WAL mode with full fsync: an acknowledged write survives a crash. */
+/**
+ * Opens covenant.db in WAL mode with full fsync: an acknowledged write survives a crash.
+ * `temp_store = MEMORY` keeps the savepoint journal (the undo of each request's savepoint inside
+ * a group commit) in memory: on disk it spilled to a temp file past 64 KiB, a write of every
+ * page a request touched (docs/performance.md, "Group commit"). It holds nothing a crash needs:
+ * recovery is the WAL's. Temporary tables and sorts of this connection live in memory too.
+ */
 export function openDatabase(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 

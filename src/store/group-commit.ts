@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { aroundTransactions, noteTransactionBoundary } from './transaction-marks.js';
 
 interface Group {
   done: Promise<void>;
@@ -25,7 +26,12 @@ export class GroupCommit {
     /** Whether a request is being served (only requests wait for `durable()` before answering). */
     private readonly inRequest: () => boolean,
   ) {
-    if (enabled) this.wrapTransactions();
+    if (enabled) {
+      aroundTransactions(db, (run) => {
+        this.join();
+        return run();
+      });
+    }
   }
 
   /** Resolves when everything written so far is committed; rejects when its group failed to commit. */
@@ -45,6 +51,7 @@ export class GroupCommit {
     // An open group whose transaction is gone: SQLite rolled it back (a full disk, an I/O error).
     if (this.group !== null) this.fail(new Error('the group transaction was rolled back by SQLite'));
     this.db.exec('BEGIN IMMEDIATE');
+    noteTransactionBoundary(this.db);
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
     const done = new Promise<void>((res, rej) => {
@@ -67,9 +74,11 @@ export class GroupCommit {
     this.group = null;
     try {
       this.db.exec('COMMIT');
+      noteTransactionBoundary(this.db);
       group.resolve();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      noteTransactionBoundary(this.db, true);
       group.reject(error);
     }
   }
@@ -77,28 +86,7 @@ export class GroupCommit {
   private fail(error: Error): void {
     const group = this.group;
     this.group = null;
+    noteTransactionBoundary(this.db, true);
     group?.reject(error);
-  }
-
-  /** `db.transaction(fn)` opens the turn's group first, so its transaction runs as a savepoint of it. */
-  private wrapTransactions(): void {
-    const original = this.db.transaction.bind(this.db);
-    const joining =
-      <A extends unknown[], R>(run: (...args: A) => R) =>
-      (...args: A): R => {
-        this.join();
-        return run(...args);
-      };
-    const transaction = <A extends unknown[], R>(fn: (...args: A) => R) => {
-      const inner = original(fn);
-      const joined = joining((...args: A) => inner(...args));
-      return Object.assign(joined, {
-        default: joined,
-        deferred: joining((...args: A) => inner.deferred(...args)),
-        immediate: joining((...args: A) => inner.immediate(...args)),
-        exclusive: joining((...args: A) => inner.exclusive(...args)),
-      });
-    };
-    this.db.transaction = transaction as Db['transaction'];
   }
 }

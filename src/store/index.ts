@@ -6,3 +6,4 @@ export { asStorageFull, failedOnFullDisk, isStorageFull } from './storage-full.j
 export { StorageReserve } from './storage-reserve.js';
 export { idsWithPrefix, type PrefixQuery } from './prefix-matches.js';
 export { GroupCommit } from './group-commit.js';
+export { stillOpen, trackTransactions, transactionPoint, type TransactionPoint } from './transaction-marks.js';

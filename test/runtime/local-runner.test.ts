@@ -255,6 +255,40 @@ describe('TrustedLocalRunner', () => {
     assertFailure(await runner.run(request('pid.js', { signal: already.signal })), 'aborted');
   });
 
+  it('onAnswer is told the answer while the process still runs; its exit still decides the outcome', async () => {
+    const runner = new TrustedLocalRunner({ killGraceMs: GRACE_MS });
+    const stop = new AbortController();
+    const told: unknown[] = [];
+    // The agent answers and never exits by itself: only a run that was told before the exit can
+    // be aborted here, and the abort makes the run fail although an answer was read.
+    const result = await runner.run(
+      request('answer-then-hang.js', {
+        signal: stop.signal,
+        onAnswer: (answer) => {
+          told.push(answer);
+          stop.abort();
+        },
+      }),
+    );
+    assert.deepEqual(told, [{ text: 'early' }]);
+    assertFailure(result, 'aborted');
+  });
+
+  it('onAnswer: told once, with the answer the run returns, and a throwing hook changes nothing', async () => {
+    const runner = new TrustedLocalRunner();
+    const told: unknown[] = [];
+    const result = await runner.run(
+      request('multiline.js', {
+        onAnswer: (answer) => {
+          told.push(answer);
+          throw new Error('not the run\'s business');
+        },
+      }),
+    );
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(told, [result.answer]);
+  });
+
   it('python3 runtime', async (t) => {
     try {
       execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });

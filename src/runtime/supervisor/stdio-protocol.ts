@@ -106,6 +106,22 @@ export function intentLine(intent: AgentIntent): string {
 const SNIPPET_CHARS = 200;
 
 /** Parses the first non-empty stdout line as `{text, sources?, files?}`. */
+/**
+ * `parseAnswer`'s answer as soon as the first non-empty line of `stdout` is complete (whatever
+ * follows it cannot change that answer); undefined while it is not, null when it is no answer.
+ */
+export function completedAnswer(stdout: string): AgentAnswer | null | undefined {
+  let start = 0;
+  for (let nl = stdout.indexOf('\n'); nl !== -1; nl = stdout.indexOf('\n', start)) {
+    if (stdout.slice(start, nl).trim() !== '') {
+      const parsed = parseAnswer(stdout.slice(0, nl));
+      return parsed.ok ? parsed.answer : null;
+    }
+    start = nl + 1;
+  }
+  return undefined;
+}
+
 export function parseAnswer(
   stdout: string,
 ): { ok: true; answer: AgentAnswer } | { ok: false; problem: string } {

@@ -21,7 +21,7 @@ import { AgentProcess } from './agent-process.js';
 import { LaunchRefused, type Planned, type Prepared, type SupervisorBackend } from './backend.js';
 import { summarizeStderr } from './failure-text.js';
 import { signalGroup, waitGroupGone, within } from './process-group.js';
-import { hostReplyLine, intentLine, MAX_HOST_CALLS_PER_INTENT, parseAnswer, readHostLine, type AgentAnswer, type HostCallSession } from './stdio-protocol.js';
+import { completedAnswer, hostReplyLine, intentLine, MAX_HOST_CALLS_PER_INTENT, parseAnswer, readHostLine, type AgentAnswer, type HostCallSession } from './stdio-protocol.js';
 
 export const DEFAULT_KILL_GRACE_MS = 2000;
 export const DEFAULT_MAX_STDOUT_BYTES = 16 * 1024 * 1024;
@@ -366,7 +366,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
    * by the session and answered on stdin, at most MAX_HOST_CALLS_PER_INTENT of them; the first
    * answer line closes stdin; a line that is neither stops the run (`malformed`).
    */
-  private serveHostCalls(proc: AgentProcess, session: HostCallSession, malformed: () => void): HostedRun {
+  private serveHostCalls(proc: AgentProcess, session: HostCallSession, malformed: () => void, onAnswer: (answer: AgentAnswer) => void): HostedRun {
     const cancel = new AbortController();
     const inFlight = new Set<Promise<void>>();
     let answer: AgentAnswer | undefined;
@@ -381,6 +381,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
         case 'answer':
           answer = line.answer;
           proc.endInput();
+          onAnswer(answer);
           return;
         case 'malformed':
           problem = line.problem;
@@ -466,7 +467,16 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     };
     if (proc.overflowed) stop('stdout_overflow');
     if (run.aborted || request.signal?.aborted) stop('aborted');
-    const hosted = request.hostCalls ? this.serveHostCalls(proc, request.hostCalls, () => stop('malformed_output')) : null;
+    const onAnswer = announceOnce(request.onAnswer);
+    const hosted = request.hostCalls ? this.serveHostCalls(proc, request.hostCalls, () => stop('malformed_output'), onAnswer) : null;
+    if (!hosted && request.onAnswer) {
+      proc.onStdout = () => {
+        const answer = completedAnswer(proc.stdoutText());
+        if (answer === undefined) return;
+        proc.onStdout = undefined;
+        if (answer !== null) onAnswer(answer);
+      };
+    }
     if (hosted) proc.write(intentLine(request.intent));
     else proc.send(intentLine(request.intent));
 
@@ -542,6 +552,20 @@ interface HostedRun {
   readonly problem: string | undefined;
   /** Cancels calls still in flight and waits (bounded) until they are done. */
   settle(): Promise<void>;
+}
+
+/** The run's `onAnswer`, called at most once; what it throws is not the run's business. */
+function announceOnce(onAnswer: ((answer: AgentAnswer) => void) | undefined): (answer: AgentAnswer) => void {
+  let told = false;
+  return (answer) => {
+    if (told || !onAnswer) return;
+    told = true;
+    try {
+      onAnswer(answer);
+    } catch {
+      // a hint: the run goes on and settles from its own outcome
+    }
+  };
 }
 
 function refusal(err: unknown, id: string, fail: Fail): AgentRunResult {
