@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   TrustedLocalRunner,
   buildAgentEnv,
+  EARLY_ANSWER_SCAN_BYTES,
   type AgentRunRequest,
   type AgentRunResult,
 } from '../../src/runtime/index.js';
@@ -287,6 +288,15 @@ describe('TrustedLocalRunner', () => {
     );
     assert.ok(result.ok, JSON.stringify(result));
     assert.deepEqual(told, [result.answer]);
+  });
+
+  it('onAnswer: a first line longer than the early scan is not looked for; the run still answers it at the exit', async () => {
+    const told: unknown[] = [];
+    const result = await new TrustedLocalRunner().run(request('long-first-line.js', { onAnswer: (answer) => told.push(answer) }));
+    assert.ok(result.ok, JSON.stringify(result).slice(0, 300));
+    assert.ok(result.answer.text.length > EARLY_ANSWER_SCAN_BYTES, `answer of ${result.answer.text.length} characters`);
+    assert.ok(result.answer.text.startsWith('ping:yyy'));
+    assert.deepEqual(told, []);
   });
 
   it('python3 runtime', async (t) => {

@@ -36,8 +36,8 @@ export class AgentProcess {
   overflowed = false;
   /** Called once when stdout passes the cap. */
   onOverflow: (() => void) | undefined;
-  /** Called after each stdout chunk is kept (not in line mode). */
-  onStdout: (() => void) | undefined;
+  /** Called after each stdout chunk is kept (not in line mode), with the chunk and the bytes kept so far. */
+  onStdout: ((chunk: Buffer, keptBytes: number) => void) | undefined;
   /**
    * Line mode (host calls): each complete stdout line goes here instead of being kept, and the
    * cap applies to one line, not to the whole output.
@@ -110,7 +110,7 @@ export class AgentProcess {
       }
       this.stdoutChunks.push(chunk);
       this.stdoutBytes += chunk.length;
-      this.onStdout?.();
+      this.onStdout?.(chunk, this.stdoutBytes);
     });
     child.stdout?.on('end', () => {
       // A last line without its newline is still a line.

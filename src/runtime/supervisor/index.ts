@@ -3,6 +3,7 @@ export {
   AgentSupervisor,
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_STDOUT_BYTES,
+  EARLY_ANSWER_SCAN_BYTES,
   DEFAULT_MAX_STDERR_BYTES,
   type SupervisorOptions,
   type SupervisedRunner,

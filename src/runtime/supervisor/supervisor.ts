@@ -26,6 +26,9 @@ import { completedAnswer, hostReplyLine, intentLine, MAX_HOST_CALLS_PER_INTENT, 
 export const DEFAULT_KILL_GRACE_MS = 2000;
 export const DEFAULT_MAX_STDOUT_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_STDERR_BYTES = 64 * 1024;
+/** How much stdout is searched for the answer line before the exit (`onAnswer`); a longer first line is read at the exit. */
+export const EARLY_ANSWER_SCAN_BYTES = 1024 * 1024;
+const NEWLINE = 0x0a;
 /** How long to wait for a killed process group to disappear before giving up waiting. */
 const REAP_WAIT_MS = 2000;
 /** How long a launch whose whole group was SIGKILLed may take to exit before it is given up on. */
@@ -470,7 +473,14 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     const onAnswer = announceOnce(request.onAnswer);
     const hosted = request.hostCalls ? this.serveHostCalls(proc, request.hostCalls, () => stop('malformed_output'), onAnswer) : null;
     if (!hosted && request.onAnswer) {
-      proc.onStdout = () => {
+      proc.onStdout = (chunk, keptBytes) => {
+        // A hint only (the answer is parsed at the exit anyway): looked for where a line can have
+        // ended, and not past EARLY_ANSWER_SCAN_BYTES, so a flood costs no rescan per chunk.
+        if (keptBytes > EARLY_ANSWER_SCAN_BYTES) {
+          proc.onStdout = undefined;
+          return;
+        }
+        if (!chunk.includes(NEWLINE)) return;
         const answer = completedAnswer(proc.stdoutText());
         if (answer === undefined) return;
         proc.onStdout = undefined;
