@@ -2,20 +2,8 @@
 import type { NewReceipt } from '../../src/settlement/index.js';
 import type { Db } from '../../src/store/index.js';
 
+const COLUMNS = ['id', 'payer', 'resource', 'status', 'credits_consumed', 'settled_at', 'intent_id', 'memory_record_id', 'failure_reason', 'tokens_used'];
+
 export function insertReceiptBefore018(db: Db, receipt: NewReceipt): void {
-  db.prepare(
-    `INSERT INTO receipts (id, payer, resource, status, credits_consumed, settled_at, intent_id, memory_record_id, failure_reason, tokens_used)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    receipt.id,
-    receipt.payer,
-    receipt.resource,
-    receipt.status,
-    receipt.credits_consumed,
-    receipt.settled_at,
-    receipt.intent_id,
-    receipt.memory_record_id,
-    receipt.failure_reason,
-    receipt.tokens_used ?? null,
-  );
+  db.prepare(`INSERT INTO receipts (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`).run({ ...receipt, tokens_used: receipt.tokens_used ?? null });
 }
