@@ -50,6 +50,19 @@ export function receiptLeafHash(receipt: Record<string, unknown>): Buffer {
 }
 
 /**
+ * The leaf hash an insert stores with a receipt (migration 018), from the values it writes; null
+ * when one of them is not a JSON scalar the encoder accepts (a lone surrogate, NaN): such a
+ * receipt is stored as SQLite converts it, and the flush encodes it from its row as before 018.
+ */
+export function storedLeafHash(receipt: Record<string, unknown>): Buffer | null {
+  try {
+    return receiptLeafHash(receipt);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The same leaf through the generic RFC 8785 encoder: what an offline check recomputes, so a
  * proof is verified independently of the daemon's fixed-shape encoder.
  */

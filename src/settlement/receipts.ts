@@ -1,11 +1,13 @@
 /**
  * Settlement receipts (SPEC 12 and 15): one row per paid event, written in the same SQLite
- * transaction as the event, and never written again. A receipt's `batch_id`, `merkle_root`,
+ * transaction as the event, and never written again (so its leaf hash, `leaf_hash`, migration
+ * 018, is computed once, here). A receipt's `batch_id`, `merkle_root`,
  * `chain` and `tx_sig` are those of the batch whose seq range holds it (RECEIPT_VIEW_SELECT);
  * the columns of those names are set only on receipts batched before migration 16.
  */
 import type { ReceiptResource, ReceiptStatus } from '../protocol/index.js';
 import { statement, type Db } from '../store/index.js';
+import { storedLeafHash } from './proof.js';
 
 /** Compute credits: 1 per started 1000 ms of wall time, minimum 1. */
 export const MS_PER_CREDIT = 1000;
@@ -58,8 +60,8 @@ export class Receipts {
     statement(
       this.db,
       `INSERT INTO receipts (id, payer, resource, status, credits_consumed, settled_at, intent_id, memory_record_id,
-         failure_reason, tokens_used, batch_id, merkle_root, chain, tx_sig)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)`,
+         failure_reason, tokens_used, leaf_hash, batch_id, merkle_root, chain, tx_sig)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)`,
     ).run(
         receipt.id,
         receipt.payer,
@@ -71,6 +73,7 @@ export class Receipts {
         receipt.memory_record_id,
         receipt.failure_reason,
         receipt.tokens_used ?? null,
+        storedLeafHash(receipt),
       );
     return { ...receipt, tokens_used: receipt.tokens_used ?? null, batch_id: null, merkle_root: null, chain: null, tx_sig: null };
   }

@@ -73,10 +73,19 @@ const INSERT_BATCH = `INSERT INTO receipt_batches (batch_id, merkle_root, receip
 /** The next receipts to batch: the first and last seq of their range. */
 const NEXT_RANGE = 'SELECT MIN(seq), MAX(seq) FROM (SELECT seq FROM receipts WHERE seq > ? AND batch_id IS NULL ORDER BY seq LIMIT ?)';
 /**
- * The range's canonical leaf texts in seq order, one string per receipt (no row objects), each
- * written by SQLite when it can (storedLeafTextSql); otherwise NULL, for the encoder here.
+ * The range's stored leaf hashes (migration 018) back to back in seq order, as one blob, with
+ * how many receipts the range holds and how many of them have one: the blob is the range's leaves
+ * when every receipt has one.
  */
-const RANGE_LEAF_TEXTS = `SELECT ${storedLeafTextSql('receipts')} FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL ORDER BY seq`;
+const RANGE_STORED_LEAVES = `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE length(leaf_hash) = 32) AS hashed, unhex(string_agg(hex(leaf_hash), '' ORDER BY seq)) AS leaves
+  FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL`;
+/**
+ * A range with receipts written before migration 018, in seq order, one row per receipt: its
+ * stored leaf hash, or else its canonical leaf text written by SQLite when it can
+ * (storedLeafTextSql); otherwise both NULL, for the encoder here.
+ */
+const RANGE_LEAF_HASHES_OR_TEXTS = `SELECT leaf_hash, CASE WHEN leaf_hash IS NULL THEN ${storedLeafTextSql('receipts')} END
+  FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL ORDER BY seq`;
 /** The range's seqs in the same order: read only when a receipt's leaf is encoded here. */
 const RANGE_SEQS = 'SELECT seq FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL ORDER BY seq';
 /** A receipt whose leaf text SQLite did not write: its leaf fields, encoded here. */
@@ -197,7 +206,9 @@ export class SettlementService {
   /**
    * The next `take` unbatched receipts after the cursor, read in one transaction: the cursor,
    * their seq range, and their leaf hashes back to back (what the tree is built from and the
-   * batch stores). No receipts: E_NOT_FOUND.
+   * batch stores): the hashes stored by the inserts (migration 018) in one read when every
+   * receipt has one; otherwise row by row, encoding and hashing those without one from their
+   * row. No receipts: E_NOT_FOUND.
    */
   private nextLeaves(take: number): { cursor: number; firstSeq: number; lastSeq: number; leaves: Buffer } {
     const { db } = this.deps;
@@ -205,14 +216,19 @@ export class SettlementService {
       const cursor = statement(db, CURSOR).pluck().get() as number;
       const [firstSeq, lastSeq] = statement(db, NEXT_RANGE).raw().get(cursor, take) as [number | null, number | null];
       if (firstSeq === null || lastSeq === null) throw new CovenantError('E_NOT_FOUND', 'no unbatched receipts; nothing to flush');
-      const texts = statement(db, RANGE_LEAF_TEXTS).pluck().all(firstSeq, lastSeq) as Array<string | null>;
-      const leaves = Buffer.allocUnsafe(texts.length * 32);
+      const stored = statement(db, RANGE_STORED_LEAVES).get(firstSeq, lastSeq) as { n: number; hashed: number; leaves: Buffer | null };
+      if (stored.hashed === stored.n && stored.leaves?.length === stored.n * 32) return { cursor, firstSeq, lastSeq, leaves: stored.leaves };
+      const rows = statement(db, RANGE_LEAF_HASHES_OR_TEXTS).raw().all(firstSeq, lastSeq) as Array<[Buffer | null, string | null]>;
+      const leaves = Buffer.allocUnsafe(rows.length * 32);
       let seqs: number[] | undefined;
       const byHand = (i: number): string => {
         seqs ??= statement(db, RANGE_SEQS).pluck().all(firstSeq, lastSeq) as number[];
         return receiptLeafText(leafFields(statement(db, LEAF_FIELDS_BY_SEQ).raw().get(seqs[i]) as unknown[]));
       };
-      texts.forEach((text, i) => sha256Into(leaves, i * 32, text ?? byHand(i)));
+      rows.forEach(([hash, text], i) => {
+        if (hash !== null) hash.copy(leaves, i * 32);
+        else sha256Into(leaves, i * 32, text ?? byHand(i));
+      });
       return { cursor, firstSeq, lastSeq, leaves };
     })();
   }

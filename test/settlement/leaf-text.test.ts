@@ -167,6 +167,8 @@ describe('flush storage (migration 16)', () => {
         repo.insert(receipt);
       });
     })();
+    // As written before migration 018 (no stored leaf hash): the flush encodes each from its row.
+    db.exec('UPDATE receipts SET leaf_hash = NULL');
     const { settlement } = service(db);
     const result = await settlement.flush({ display: 'user@local', pubkey: 'k' });
     assert.equal(result.receipts_updated, stored.length);

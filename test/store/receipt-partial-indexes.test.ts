@@ -6,6 +6,7 @@ import { Receipts, type NewReceipt } from '../../src/settlement/index.js';
 import { RECEIPT_VIEW_SELECT } from '../../src/settlement/receipts.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { migrate, openDatabase, schemaVersion } from '../../src/store/index.js';
+import { insertReceiptBefore018 } from '../helpers/legacy-receipts.js';
 import { tempDir } from '../helpers/temp-home.js';
 
 const { dir, cleanup } = tempDir('covenant-migration-017-');
@@ -34,13 +35,12 @@ test('migration 017 applies on a database with receipts: partial indexes, the sa
   const db = openDatabase(join(dir, 'covenant.db'));
   migrate(db, MIGRATIONS.filter((m) => m.version <= 16));
   assert.equal(schemaVersion(db), 16);
-  const receipts = new Receipts(db);
-  receipts.insert(receipt('tool-1', {}));
-  receipts.insert(receipt('compute-1', { resource: 'compute', intent_id: 'intent-1', settled_at: 2_000 }));
-  receipts.insert(receipt('compute-2', { resource: 'compute', intent_id: 'intent-1', settled_at: 3_000 }));
-  receipts.insert(receipt('memory-1', { resource: 'memory', memory_record_id: 'record-1', credits_consumed: 0 }));
+  insertReceiptBefore018(db, receipt('tool-1', {}));
+  insertReceiptBefore018(db, receipt('compute-1', { resource: 'compute', intent_id: 'intent-1', settled_at: 2_000 }));
+  insertReceiptBefore018(db, receipt('compute-2', { resource: 'compute', intent_id: 'intent-1', settled_at: 3_000 }));
+  insertReceiptBefore018(db, receipt('memory-1', { resource: 'memory', memory_record_id: 'record-1', credits_consumed: 0 }));
 
-  assert.equal(migrate(db), 17);
+  assert.equal(migrate(db, MIGRATIONS.filter((m) => m.version <= 17)), 17);
   const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'receipts' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
   const sqlOf = (name: string) => indexes.find((index) => index.name === name)?.sql ?? '';
   assert.match(sqlOf('receipts_intent'), /ON receipts\(intent_id\) WHERE intent_id IS NOT NULL$/);
@@ -49,6 +49,8 @@ test('migration 017 applies on a database with receipts: partial indexes, the sa
   assert.equal(db.prepare("SELECT count(*) AS n FROM schema_migrations WHERE version = 17").pluck().get(), 1);
 
   // The rows that were there are found through the new indexes, and new ones too.
+  migrate(db);
+  const receipts = new Receipts(db);
   receipts.insert(receipt('compute-3', { resource: 'compute', intent_id: 'intent-2' }));
   receipts.insert(receipt('tool-2', {}));
   assert.deepEqual(receipts.forIntent('intent-1').map((r) => r.id), ['compute-1', 'compute-2']);

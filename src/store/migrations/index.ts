@@ -13,6 +13,7 @@ import { a2aFederation } from './011_a2a_federation.js';
 import { modelMetering } from './013_model_metering.js';
 import { receiptBatchCursor } from './016_receipt_batch_cursor.js';
 import { receiptPartialIndexes } from './017_receipt_partial_indexes.js';
+import { receiptLeafHashColumn } from './018_receipt_leaf_hash.js';
 
 /** Every schema change, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions, a2aFederation, modelMetering, receiptBatchCursor, receiptPartialIndexes];
+export const MIGRATIONS: readonly Migration[] = [foundation, capabilities, agentRuntime, budget, receiptBatches, memoryRetention, daemonState, memorySearch, a2aMailbox, consoleSessions, a2aFederation, modelMetering, receiptBatchCursor, receiptPartialIndexes, receiptLeafHashColumn];
