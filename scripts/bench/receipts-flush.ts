@@ -43,8 +43,8 @@ function addReceipts(store: ReturnType<typeof openStore>, count: number): Buffer
 }
 
 /**
- * One `chain flush-receipts` of 10,000 receipts on the local backend — read the leaf texts,
- * hash every receipt (RFC 8785 + SHA-256), build the tree, sign, and in one fsynced transaction
+ * One `chain flush-receipts` of 10,000 receipts on the local backend — read the leaf hashes
+ * stored at insert (RFC 8785 + SHA-256, migration 018), build the tree, sign, and in one fsynced transaction
  * store the batch (its seq range and its leaves as one blob) and append the audit row — against
  * the floor: the bare Merkle root over the same 10,000 leaf hashes, by the same tree code on the
  * same kind of buffer (the leaves back to back). One database for every trial, as the daemon
@@ -79,7 +79,7 @@ export async function benchReceiptsFlush(dir: string, count = 10_000, trials = 7
   return latencyRatio(
     {
       name: `receipt flush of ${count} receipts (latency, median of ${trials})`,
-      subject: 'chain flush on the local backend: leaf texts, hash, tree, sign, one transaction (batch row with range + leaf blob, audit row)',
+      subject: 'chain flush on the local backend: stored leaf hashes, tree, sign, one transaction (batch row with range + leaf blob, audit row)',
       baseline: `bare Merkle root over the same ${count} leaf hashes (same tree code, leaves back to back)`,
     },
     percentile(flushTimes, 50),
