@@ -4,7 +4,7 @@
  * (gateway/) both call `executeRequest`; neither knows the other.
  */
 export { executeRequest, type Reply } from './execute-request.js';
-export { replyText } from './reply-text.js';
+export { replyJson } from './reply-text.js';
 export { internalErrorMessage } from './internal-error.js';
 export { asRefusal, recordRefusal, refusalEvent, refusalWith, AUDIT_UNAVAILABLE_MESSAGE, type RefusalSite } from './refusal.js';
 export { visibleOwner, type Caller, type Transport } from './caller.js';

@@ -1,7 +1,18 @@
 import type { Reply } from './execute-request.js';
 
-/** The JSON of replies answered unchanged again and again, made once (see `reusedReply`). */
-const texts = new WeakMap<object, string>();
+/** A reply's JSON text and its length in UTF-8 bytes (what an answer's size limit reads). */
+export interface ReplyJson {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/** The JSON of replies answered unchanged again and again, made and measured once (see `reusedReply`). */
+const made = new WeakMap<object, ReplyJson>();
+
+function jsonOf(reply: Reply): ReplyJson {
+  const text = JSON.stringify(reply);
+  return { text, bytes: Buffer.byteLength(text) };
+}
 
 /**
  * Marks `reply` as one a handler hands out again, unchanged, to every caller until what it
@@ -9,11 +20,11 @@ const texts = new WeakMap<object, string>();
  * handler must build a new object for a changed answer and never mutate this one.
  */
 export function reusedReply<T extends Reply>(reply: T): T {
-  texts.set(reply, JSON.stringify(reply));
+  made.set(reply, jsonOf(reply));
   return reply;
 }
 
-/** The JSON text of a reply: made once for a reused reply, otherwise now. */
-export function replyText(reply: Reply): string {
-  return texts.get(reply) ?? JSON.stringify(reply);
+/** The JSON text of a reply and its size: made once for a reused reply, otherwise now. */
+export function replyJson(reply: Reply): ReplyJson {
+  return made.get(reply) ?? jsonOf(reply);
 }

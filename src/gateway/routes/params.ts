@@ -63,8 +63,8 @@ function convert(text: string, scalar: Scalar): unknown {
  * text and left for the schema to strip.
  */
 export function paramsFromText(schema: z.ZodObject, values: Record<string, string[]>): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
   const shape = schema.shape as Record<string, z.ZodType>;
+  const params: Record<string, unknown> = {};
   for (const [key, texts] of Object.entries(values)) {
     if (texts.length === 0) continue;
     const field = Object.hasOwn(shape, key) ? unwrap(shape[key]) : undefined;

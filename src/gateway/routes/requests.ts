@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CovenantError, statusOf } from '../../core/index.js';
-import { executeRequest, replyText, type Reply } from '../../requests/index.js';
+import { executeRequest, replyJson, type Reply } from '../../requests/index.js';
 import type { DaemonContext } from '../../requests/index.js';
 import { refusalWith, responseTooLarge } from '../../requests/index.js';
 import { REQUESTS, type HttpMethod, type RequestDefinition } from '../../protocol/index.js';
@@ -28,17 +28,6 @@ export function requestRoutes(): RouteEntry[] {
   });
 }
 
-/** The last answer text measured (a reused answer, the tool list's, is the same string); a large one is not held. */
-let measured = { text: '', bytes: 0 };
-const MEASURED_KEPT_CHARS = 256 * 1024;
-
-function byteLength(text: string): number {
-  if (text === measured.text) return measured.bytes;
-  const bytes = Buffer.byteLength(text);
-  if (text.length <= MEASURED_KEPT_CHARS) measured = { text, bytes };
-  return bytes;
-}
-
 /**
  * The answer to a reply of `executeRequest`: 200, or the catalogue status of its error code.
  * A success over MAX_RESPONSE_BYTES is refused with 413 E_RESPONSE_TOO_LARGE (audited),
@@ -51,8 +40,7 @@ export function replyResponse(c: Context<GatewayEnv>, ctx: DaemonContext, defini
     const body = code === 'E_INTERNAL' ? errorBody(code, internalErrorMessage(ctx)) : reply;
     return c.json(body, statusOf(code) as ContentfulStatusCode);
   }
-  const text = replyText(reply);
-  const bytes = byteLength(text);
+  const { text, bytes } = replyJson(reply);
   if (bytes > maxBytes) {
     return refuse(c, ctx, responseTooLarge(definition.kind, bytes, maxBytes), httpSite(c, ctx, definition.kind, false));
   }

@@ -105,7 +105,6 @@ export function intentLine(intent: AgentIntent): string {
 
 const SNIPPET_CHARS = 200;
 
-/** Parses the first non-empty stdout line as `{text, sources?, files?}`. */
 /**
  * `parseAnswer`'s answer as soon as the first non-empty line of `stdout` is complete (whatever
  * follows it cannot change that answer); undefined while it is not, null when it is no answer.
@@ -122,6 +121,7 @@ export function completedAnswer(stdout: string): AgentAnswer | null | undefined 
   return undefined;
 }
 
+/** Parses the first non-empty stdout line as `{text, sources?, files?}`. */
 export function parseAnswer(
   stdout: string,
 ): { ok: true; answer: AgentAnswer } | { ok: false; problem: string } {
