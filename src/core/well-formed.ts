@@ -5,7 +5,7 @@ export function isWellFormedText(text: string): boolean {
 
 /** The string with every lone surrogate replaced by U+FFFD, as a UTF-8 encoder would. */
 export function wellFormedText(text: string): string {
-  return text.toWellFormed();
+  return text.isWellFormed() ? text : text.toWellFormed();
 }
 
 // Deeper values are left as they are (requests are refused past a much smaller depth).
@@ -21,24 +21,13 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * value itself when nothing needed replacing; values that are not plain JSON pass unchanged.
  */
 export function wellFormedJson<T>(value: T): T {
-  return isWellFormedJson(value) ? value : mapJsonStrings(value, wellFormedText);
-}
-
-/** Whether `wellFormedJson` would leave the value as it is (looked at without copying anything). */
-function isWellFormedJson(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.isWellFormed();
-  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return true;
-  if (Array.isArray(value)) return (value as readonly unknown[]).every((item) => isWellFormedJson(item, depth + 1));
-  if (!isPlainObject(value)) return true;
-  for (const key in value) {
-    if (Object.hasOwn(value, key) && !(key.isWellFormed() && isWellFormedJson(value[key], depth + 1))) return false;
-  }
-  return true;
+  return mapJsonStrings(value, wellFormedText);
 }
 
 /**
  * A JSON-shaped value with `map` applied to every string (values and keys, at any depth).
- * Returns the value itself when nothing changed; values that are not plain JSON pass unchanged.
+ * Returns the value itself when nothing changed, having copied nothing; values that are not
+ * plain JSON pass unchanged.
  */
 export function mapJsonStrings<T>(value: T, map: (text: string) => string, depth = 0): T {
   if (typeof value === 'string') return map(value) as T;
@@ -53,12 +42,14 @@ export function mapJsonStrings<T>(value: T, map: (text: string) => string, depth
     return (copy ?? value) as T;
   }
   if (!isPlainObject(value)) return value;
-  let changed = false;
-  const entries = Object.entries(value).map(([key, item]) => {
+  const keys = Object.keys(value);
+  let entries: Array<readonly [string, unknown]> | null = null;
+  keys.forEach((key, index) => {
+    const item = value[key];
     const fixedKey = map(key);
     const fixed = mapJsonStrings(item, map, depth + 1);
-    if (fixedKey !== key || fixed !== item) changed = true;
-    return [fixedKey, fixed] as const;
+    if (entries === null && (fixedKey !== key || fixed !== item)) entries = keys.slice(0, index).map((kept) => [kept, value[kept]] as const);
+    entries?.push([fixedKey, fixed]);
   });
-  return (changed ? Object.fromEntries(entries) : value) as T;
+  return (entries === null ? value : Object.fromEntries(entries)) as T;
 }
