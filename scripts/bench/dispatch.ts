@@ -4,16 +4,8 @@ import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
+import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
 
-function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): number {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { env, input, encoding: 'utf8' });
-  const ms = msSince(start);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return ms;
-}
-
-const INTENT = `${JSON.stringify({ intent_id: '00000000-0000-4000-8000-000000000000', text: 'hello bench' })}\n`;
 
 /**
  * `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand,

@@ -5,12 +5,21 @@ import { MIGRATIONS } from './migrations/index.js';
 
 export type Db = Database.Database;
 
+/** The page cache of the daemon's connection, in KiB (see openDatabase). */
+export const PAGE_CACHE_KIB = 2000;
+
 /**
  * Opens covenant.db in WAL mode with full fsync: an acknowledged write survives a crash.
  * `temp_store = MEMORY` keeps the savepoint journal (the undo of each request's savepoint inside
  * a group commit) in memory: on disk it spilled to a temp file past 64 KiB, a write of every
  * page a request touched (docs/performance.md, "Group commit"). It holds nothing a crash needs:
  * recovery is the WAL's. Temporary tables and sorts of this connection live in memory too.
+ *
+ * `cache_size` is SQLite's own default, 2,000 KiB of page cache: better-sqlite3 builds SQLite
+ * with 16 MiB, which the daemon's RSS kept filling over its first ~10,000 intents (the pages of
+ * the audit chain it appends to) before it was flat (docs/performance.md, "Idle"). The pages
+ * the daemon reads again are the few at the end of its append-only tables and indexes; a page
+ * outside the cache is a read of the OS page cache.
  */
 export function openDatabase(path: string): Db {
   const db = new Database(path);
@@ -19,6 +28,7 @@ export function openDatabase(path: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('temp_store = MEMORY');
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   return db;
 }
 
