@@ -70,15 +70,19 @@ const COUNT_IN_RANGE = 'SELECT COUNT(*) FROM receipts WHERE seq BETWEEN ? AND ? 
 const RANGE_HELD = `SELECT (${CURSOR}) AS cursor, (${COUNT_IN_RANGE}) AS n`;
 const INSERT_BATCH = `INSERT INTO receipt_batches (batch_id, merkle_root, receipt_count, created_at, signature, signer, chain, tx_sig, first_seq, last_seq, leaves)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-/** The next receipts to batch: the first and last seq of their range. */
-const NEXT_RANGE = 'SELECT MIN(seq), MAX(seq) FROM (SELECT seq FROM receipts WHERE seq > ? AND batch_id IS NULL ORDER BY seq LIMIT ?)';
 /**
- * The range's stored leaf hashes (migration 018) back to back in seq order, as one blob, with
- * how many receipts the range holds and how many of them have one: the blob is the range's leaves
- * when every receipt has one.
+ * The next receipts to batch (the first ? unbatched after the cursor, the second ? of them at
+ * most) in one scan: how many, their seq range, how many have a stored leaf hash (migration
+ * 018), and those hashes back to back in seq order, as one blob (the range's leaves when every
+ * receipt has one; `string_agg` skips a NULL). The order is the subquery's: SQLite never
+ * flattens a subquery with ORDER BY into an aggregate query, so that the ORDER BY decides the
+ * order group_concat (`string_agg`) sees (select.c, flattening restriction 16, ticket #2942);
+ * the rowid scan gives that order without a sort. `string_agg(... ORDER BY seq)` sorted all 10,000 rows again in a temporary B-tree: a
+ * fifth of a flush (docs/performance.md, "Receipts flush").
  */
-const RANGE_STORED_LEAVES = `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE length(leaf_hash) = 32) AS hashed, unhex(string_agg(hex(leaf_hash), '' ORDER BY seq)) AS leaves
-  FROM receipts WHERE seq BETWEEN ? AND ? AND batch_id IS NULL`;
+const NEXT_LEAVES = `SELECT COUNT(*) AS n, MIN(seq) AS first_seq, MAX(seq) AS last_seq, COUNT(*) FILTER (WHERE length(leaf_hash) = 32) AS hashed,
+  unhex(string_agg(hex(leaf_hash), '')) AS leaves
+  FROM (SELECT seq, leaf_hash FROM receipts WHERE seq > ? AND batch_id IS NULL ORDER BY seq LIMIT ?)`;
 /**
  * A range with receipts written before migration 018, in seq order, one row per receipt: its
  * stored leaf hash, or else its canonical leaf text written by SQLite when it can
@@ -214,10 +218,10 @@ export class SettlementService {
     const { db } = this.deps;
     return db.transaction(() => {
       const cursor = statement(db, CURSOR).pluck().get() as number;
-      const [firstSeq, lastSeq] = statement(db, NEXT_RANGE).raw().get(cursor, take) as [number | null, number | null];
+      const next = statement(db, NEXT_LEAVES).get(cursor, take) as { n: number; first_seq: number | null; last_seq: number | null; hashed: number; leaves: Buffer | null };
+      const { first_seq: firstSeq, last_seq: lastSeq } = next;
       if (firstSeq === null || lastSeq === null) throw new CovenantError('E_NOT_FOUND', 'no unbatched receipts; nothing to flush');
-      const stored = statement(db, RANGE_STORED_LEAVES).get(firstSeq, lastSeq) as { n: number; hashed: number; leaves: Buffer | null };
-      if (stored.hashed === stored.n && stored.leaves?.length === stored.n * 32) return { cursor, firstSeq, lastSeq, leaves: stored.leaves };
+      if (next.hashed === next.n && next.leaves?.length === next.n * 32) return { cursor, firstSeq, lastSeq, leaves: next.leaves };
       const rows = statement(db, RANGE_LEAF_HASHES_OR_TEXTS).raw().all(firstSeq, lastSeq) as Array<[Buffer | null, string | null]>;
       const leaves = Buffer.allocUnsafe(rows.length * 32);
       let seqs: number[] | undefined;
