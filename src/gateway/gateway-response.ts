@@ -30,7 +30,10 @@ export class GatewayResponse<Request extends IncomingMessage = IncomingMessage> 
       merged = headers;
     } else {
       // The gateway's answers never set these names themselves (a preflight, which does, gets no `added`).
-      merged = { ...added, ...headers };
+      // Object.assign, not `{ ...added, ...headers }`: the spread made V8 build a new hidden class
+      // (map) for every answer, 12–18 µs of CPU per request, a third of a bare route's
+      // (docs/http-gateway.md, "Speed").
+      merged = Object.assign({}, added, headers);
     }
     return message === undefined ? super.writeHead(statusCode, merged) : super.writeHead(statusCode, message, merged);
   }
