@@ -27,8 +27,10 @@ function describeIssues(error: z.ZodError): string {
  * its checks' rows are written with its change (or alone at its end, audit/request-rows.ts),
  * and it is answered only once that is committed (the group commit, store/group-commit.ts).
  * A kind declared `requestRows: false` has no checks' rows to defer and runs without the scope.
+ * The reply comes at once (not a Promise) when it was made synchronously and nothing written is
+ * left to commit (most reads): the gateway then answers without an event-loop hop.
  */
-export function executeRequest(ctx: DaemonContext, caller: Caller, message: unknown, signal: AbortSignal): Promise<Reply> {
+export function executeRequest(ctx: DaemonContext, caller: Caller, message: unknown, signal: AbortSignal): Reply | Promise<Reply> {
   const definition = definitionOf(message);
   if (definition?.requestRows === false) {
     try {
@@ -39,7 +41,7 @@ export function executeRequest(ctx: DaemonContext, caller: Caller, message: unkn
     }
   }
   const rows = new RequestRows();
-  return runWithRequestRows(rows, () => committedReply(ctx, caller, message, rows, serve(ctx, caller, message, definition, signal)));
+  return runWithRequestRows(rows, async () => committedReply(ctx, caller, message, rows, serve(ctx, caller, message, definition, signal)));
 }
 
 /** The definition of a message's kind; null for a malformed or unknown request (refused under the scope, as any). */
@@ -49,7 +51,7 @@ function definitionOf(message: unknown): RequestDefinition | null {
 }
 
 /** `committed` once the reply is there; a reply given at once (most reads) waits for no extra turn. */
-function committedReply(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows | null, reply: Reply | Promise<Reply>): Promise<Reply> {
+function committedReply(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows | null, reply: Reply | Promise<Reply>): Reply | Promise<Reply> {
   return reply instanceof Promise ? reply.then((value) => committed(ctx, caller, message, rows, value)) : committed(ctx, caller, message, rows, reply);
 }
 
@@ -57,14 +59,15 @@ function committedReply(ctx: DaemonContext, caller: Caller, message: unknown, ro
  * A request's end: its deferred rows written (in one transaction, when no change took them
  * along), then the answer held until they and its change are committed (a read without rows
  * still waits for the open group: what it read may be in it). When that fails, the answer is
- * the refusal of the failure instead.
+ * the refusal of the failure instead. Nothing left to commit: the reply itself, at once.
  */
-function committed(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows | null, reply: Reply): Promise<Reply> {
+function committed(ctx: DaemonContext, caller: Caller, message: unknown, rows: RequestRows | null, reply: Reply): Reply | Promise<Reply> {
   try {
     if (rows !== null) ctx.audit.writeRequestRows(rows);
   } catch (error) {
     return refusedAfter(ctx, caller, message, error);
   }
+  if (ctx.commits.settledNow) return reply;
   return ctx.commits.durable().then(
     () => reply,
     (error: unknown) => refusedAfter(ctx, caller, message, error),

@@ -34,6 +34,11 @@ export class GroupCommit {
     }
   }
 
+  /** Whether everything written so far is committed (no group open): an answer need not wait for `durable()`. */
+  get settledNow(): boolean {
+    return this.group === null;
+  }
+
   /** Resolves when everything written so far is committed; rejects when its group failed to commit. */
   durable(): Promise<void> {
     if (this.group !== null && !this.db.inTransaction) this.fail(new Error('the group transaction was rolled back by SQLite'));

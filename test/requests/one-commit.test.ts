@@ -89,7 +89,7 @@ test('group commit: each of 16 concurrent requests is answered only once its row
     let answered = 0;
     await Promise.all(
       Array.from({ length: 16 }, (_, i) =>
-        executeRequest(t.ctx, caller, { kind: 'tools_call', name: 'echo', arguments: { text: `c${i}` } }, new AbortController().signal).then((reply) => {
+        Promise.resolve(executeRequest(t.ctx, caller, { kind: 'tools_call', name: 'echo', arguments: { text: `c${i}` } }, new AbortController().signal)).then((reply) => {
           assert.equal(reply.kind, 'tool_result', JSON.stringify(reply));
           answered += 1;
           assert.ok(committed() - base >= answered, `answer ${answered} came before its commit (${committed() - base} committed)`);

@@ -40,7 +40,9 @@ export type RouteHandler = (c: Context<GatewayEnv, string>, next: Next) => Respo
  * The front door of every route (and of the not-found answer): `checks`, as plain functions,
  * then the route, in one function hono calls as the route's handler. No middleware is
  * registered, so hono calls that one handler directly, without its middleware chain
- * (docs/http-gateway.md, "Speed"). Besides the checks:
+ * (docs/http-gateway.md, "Speed"). When the checks and the route answer synchronously (a read
+ * with nothing to commit), so does the door: hono and the node adapter then write the answer in
+ * the same turn, without a Promise between them. Besides the checks:
  * - it counts the request as in flight, so the server's `close()` lets it finish (event
  *   streams end at once);
  * - whatever escapes the rest, including values that are not Errors (hono's `onError` only
@@ -50,19 +52,29 @@ export type RouteHandler = (c: Context<GatewayEnv, string>, next: Next) => Respo
  *   discarding the rest of the body.
  */
 export function frontDoor(ctx: DaemonContext, tracker: InFlightTracker, checks: Checks): (route: RouteHandler) => RouteHandler {
-  return (route) => async (c, next) => {
+  return (route) => (c, next) => {
     const hasBody = declaresBody(c);
     const done = tracker.start();
-    let answer: Response | void;
+    const finish = <A extends Response | void>(answer: A): A => {
+      done();
+      if (answer && hasBody && c.get('bodyRead') !== true) answer.headers.set('Connection', 'close');
+      return answer;
+    };
+    const fail = (error: unknown): Response => {
+      let answer: Response;
+      try {
+        answer = refusalFromError(c, ctx, null, error);
+      } finally {
+        done();
+      }
+      return finish(answer);
+    };
     try {
       const pending = admit(c, checks);
-      answer = (pending === undefined ? undefined : await pending) ?? (await route(c, next));
+      const answer = pending === undefined ? route(c, next) : pending instanceof Promise ? pending.then((first) => first ?? route(c, next)) : pending;
+      return answer instanceof Promise ? answer.then(finish, fail) : finish(answer);
     } catch (error) {
-      answer = refusalFromError(c, ctx, null, error);
-    } finally {
-      done();
+      return fail(error);
     }
-    if (answer && hasBody && c.get('bodyRead') !== true) answer.headers.set('Connection', 'close');
-    return answer;
   };
 }

@@ -85,7 +85,8 @@ export function mountRequestRoutes(app: Hono<GatewayEnv>, ctx: DaemonContext): v
         }
       }
       const pathParams = hasPathParams ? paramsFromText(definition.params, toLists(c.req.param())) : undefined;
-      return executeRequest(ctx, caller, { ...params, ...pathParams, kind }, clientGoneSignal(c)).then((reply) => replyResponse(c, ctx, definition, reply));
+      const reply = executeRequest(ctx, caller, { ...params, ...pathParams, kind }, clientGoneSignal(c));
+      return reply instanceof Promise ? reply.then((done) => replyResponse(c, ctx, definition, done)) : replyResponse(c, ctx, definition, reply);
     });
   }
 }
