@@ -101,3 +101,21 @@ test('group commit: each of 16 concurrent requests is answered only once its row
     observer.close();
   }
 });
+
+test('a read with nothing left to commit is answered in the same turn; a read after a write of the same turn waits for its commit', async () => {
+  const caller: Caller = { agentId: t.operator, role: 'operator', tokenHash: 'test', tokenPrefix: 'test00', transport: 'ipc' };
+  const signal = new AbortController().signal;
+  assert.equal(t.ctx.commits.settledNow, true);
+  const alone = executeRequest(t.ctx, caller, { kind: 'tools_list' }, signal);
+  assert.ok(!(alone instanceof Promise), 'no commit group open: the reply itself, not a Promise');
+  assert.equal(alone.kind, 'tool_list');
+
+  const write = executeRequest(t.ctx, caller, { kind: 'capabilities_grant', action: 'chain.batches' }, signal);
+  assert.equal(t.ctx.commits.settledNow, false, 'the grant opened this turn’s commit group');
+  const read = executeRequest(t.ctx, caller, { kind: 'tools_list' }, signal);
+  assert.ok(read instanceof Promise, 'a group is open: the read waits for it');
+  const [granted, listed] = await Promise.all([write, read]);
+  assert.equal(granted.kind, 'capability_granted', JSON.stringify(granted));
+  assert.equal(listed.kind, 'tool_list');
+  assert.equal(t.ctx.commits.settledNow, true, 'answered once the group committed');
+});
