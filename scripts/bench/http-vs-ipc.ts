@@ -44,7 +44,7 @@ async function cpuPerRequest(pid: number, agent: Agent, url: URL, headers: Recor
  * against IPC `tools_list`, with a raw node:http keep-alive client (the target, ≤ 1.5) and
  * with fetch (reported: fetch alone costs a few tenths of a ms on the client).
  */
-export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 1000, rounds = 5): Promise<Ratio[]> {
+export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 1000, rounds = 9): Promise<Ratio[]> {
   const auth = { authorization: `Bearer ${token}` };
   const gatewayTools = new URL(`${baseUrl}/tools`);
   const answer = await fetch(gatewayTools, { headers: auth });
