@@ -6,6 +6,8 @@ export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 /** Every tool callers can reach, by advertised name. */
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition>();
+  /** `list()`'s answer, made again after a change (sorting on every `GET /tools` was a microsecond of it). */
+  private sorted: readonly ToolDefinition[] | null = null;
 
   constructor(tools: ToolDefinition[] = []) {
     for (const tool of tools) this.add(tool);
@@ -13,6 +15,7 @@ export class ToolRegistry {
 
   add(tool: ToolDefinition): void {
     this.tools.set(tool.name, tool);
+    this.sorted = null;
   }
 
   has(name: string): boolean {
@@ -21,10 +24,13 @@ export class ToolRegistry {
 
   remove(name: string): void {
     this.tools.delete(name);
+    this.sorted = null;
   }
 
-  list(): ToolDefinition[] {
-    return [...this.tools.values()].sort((a, b) => a.name.localeCompare(b.name));
+  /** Every tool, sorted by name; the same array until the registry changes. */
+  list(): readonly ToolDefinition[] {
+    this.sorted ??= [...this.tools.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.sorted;
   }
 
   get(name: string): ToolDefinition {

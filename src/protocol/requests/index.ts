@@ -100,8 +100,11 @@ export type ParamsOf<K extends RequestKind> = z.infer<RequestTable[K]['params']>
 export type ParamsInput<K extends RequestKind> = z.input<RequestTable[K]['params']>;
 export type ResponseOf<K extends RequestKind> = z.infer<RequestTable[K]['response']>;
 
+/** The kinds as a Set: `Object.hasOwn` on the ~60-key table was half a microsecond a request. */
+const KINDS: ReadonlySet<string> = new Set(Object.keys(REQUESTS));
+
 export function isRequestKind(kind: string): kind is RequestKind {
-  return Object.hasOwn(REQUESTS, kind);
+  return KINDS.has(kind);
 }
 
 export function requestDefinition(kind: RequestKind): RequestDefinition {
