@@ -3,9 +3,8 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { bwrapCommand, detectBwrapHost, locateBwrap } from '../../src/runtime/bwrap/index.js';
-import { latencyRatio, msSince, percentile, type Ratio } from './stats.js';
+import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
-
 
 /** Installs a copy of the reference `hello` agent under `id` on `backend`, with or without a warm process. */
 function installHello(repo: string, cli: string, env: NodeJS.ProcessEnv, scratch: string, id: string, backend: string, warm = false): void {
@@ -81,26 +80,22 @@ export async function benchBwrapDispatch(
   ];
 }
 
-/** `covenant intent --agent hello-bwrap-warm` vs `node main.js < intent.json`, alternating (the first 3 of each dropped). */
+/** `covenant intent --agent hello-bwrap-warm` vs `node main.js < intent.json`, alternating (3 untimed pairs first). */
 function warmBwrapDispatch(cli: string, env: NodeJS.ProcessEnv, pkg: string, runs: number): Ratio {
-  const dispatched: number[] = [];
-  const byHand: number[] = [];
-  for (let i = 0; i < runs + 3; i += 1) {
-    const a = timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello-bwrap-warm', 'hello', 'bench'], env);
-    const b = timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT);
-    if (i >= 3) {
-      dispatched.push(a);
-      byHand.push(b);
-    }
-  }
+  const [dispatched, byHand] = p50Pair(
+    runs,
+    3,
+    () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello-bwrap-warm', 'hello', 'bench'], env),
+    () => timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT),
+  );
   return latencyRatio(
     {
       name: 'intent dispatch, bwrap with its warm agent (p50, whole process)',
       subject: 'covenant intent --agent hello under linux-bwrap, warm = true (daemon + CLI)',
       baseline: 'node agents/hello/main.js < intent.json',
     },
-    percentile(dispatched, 50),
-    percentile(byHand, 50),
+    dispatched,
+    byHand,
     1.1,
   );
 }
@@ -113,24 +108,20 @@ function warmBwrapDispatch(cli: string, env: NodeJS.ProcessEnv, pkg: string, run
 function bwrapFloor(pkg: string, env: NodeJS.ProcessEnv, runs: number): Ratio {
   const launch = { agentId: 'hello-bwrap', packageDir: pkg, entry: 'main.js', runtime: 'node' as const, memoryMb: 64, profile: { network: 'off' as const, envNames: [] }, env: {}, python3Command: 'python3' };
   const sandboxed = bwrapCommand(launch, detectBwrapHost(env.PATH));
-  const underBwrap: number[] = [];
-  const byHand: number[] = [];
-  for (let i = 0; i < runs + 3; i += 1) {
-    const a = timeCommand(sandboxed.command, sandboxed.args, sandboxed.env, INTENT, sandboxed.cwd);
-    const b = timeCommand(process.execPath, ['--max-old-space-size=64', join(pkg, 'main.js')], env, INTENT);
-    if (i >= 3) {
-      underBwrap.push(a);
-      byHand.push(b);
-    }
-  }
+  const [underBwrap, byHand] = p50Pair(
+    runs,
+    3,
+    () => timeCommand(sandboxed.command, sandboxed.args, sandboxed.env, INTENT, sandboxed.cwd),
+    () => timeCommand(process.execPath, ['--max-old-space-size=64', join(pkg, 'main.js')], env, INTENT),
+  );
   return latencyRatio(
     {
       name: 'the floor under the bwrap ratio: the agent by hand under bwrap vs by hand (p50)',
       subject: "node agents/hello/main.js < intent.json inside covenantd's bwrap command line",
       baseline: 'node agents/hello/main.js < intent.json',
     },
-    percentile(underBwrap, 50),
-    percentile(byHand, 50),
+    underBwrap,
+    byHand,
     'reported',
   );
 }

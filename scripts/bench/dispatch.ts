@@ -6,7 +6,6 @@ import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/ru
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
 
-
 /**
  * `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand,
  * and, interleaved with both, `covenant ping`: the CLI's own start, connection and one round

@@ -77,8 +77,9 @@ const INSERT_BATCH = `INSERT INTO receipt_batches (batch_id, merkle_root, receip
  * receipt has one; `string_agg` skips a NULL). The order is the subquery's: SQLite never
  * flattens a subquery with ORDER BY into an aggregate query, so that the ORDER BY decides the
  * order group_concat (`string_agg`) sees (select.c, flattening restriction 16, ticket #2942);
- * the rowid scan gives that order without a sort. `string_agg(... ORDER BY seq)` sorted all 10,000 rows again in a temporary B-tree: a
- * fifth of a flush (docs/performance.md, "Receipts flush").
+ * the rowid scan gives that order without a sort. `string_agg(... ORDER BY seq)` sorted all
+ * 10,000 rows again in a temporary B-tree: a fifth of a flush (docs/performance.md, "Receipts
+ * flush").
  */
 const NEXT_LEAVES = `SELECT COUNT(*) AS n, MIN(seq) AS first_seq, MAX(seq) AS last_seq, COUNT(*) FILTER (WHERE length(leaf_hash) = 32) AS hashed,
   unhex(string_agg(hex(leaf_hash), '')) AS leaves

@@ -6,7 +6,7 @@ import { MIGRATIONS } from './migrations/index.js';
 export type Db = Database.Database;
 
 /** The page cache of the daemon's connection, in KiB (see openDatabase). */
-export const PAGE_CACHE_KIB = 2000;
+const PAGE_CACHE_KIB = 2000;
 
 /**
  * Opens covenant.db in WAL mode with full fsync: an acknowledged write survives a crash.

@@ -64,8 +64,9 @@ export function frontDoor(ctx: DaemonContext, tracker: InFlightTracker, checks: 
       let answer: Response;
       try {
         answer = refusalFromError(c, ctx, null, error);
-      } finally {
+      } catch (escaped) {
         done();
+        throw escaped;
       }
       return finish(answer);
     };
