@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
-import { msSince } from './stats.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /** One keep-alive GET with node:http, the body read to the end; rejects on a non-200 answer. */
 export function httpGet(agent: Agent, url: URL, headers: Record<string, string>): Promise<void> {
@@ -20,20 +21,19 @@ export function keepAliveAgent(connections: number): Agent {
   return new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
 }
 
+const LOAD_SCRIPT = fileURLToPath(new URL('./autocannon-load.mjs', import.meta.url));
+
 /**
- * Requests per second over `durationMs`: `connections` loops, each sending its next request
- * as soon as the previous answer is read, over one agent of as many keep-alive sockets (what
- * wrk or autocannon do, with node:http as the client).
+ * Requests per second over `durationMs` from autocannon (the load tool issue 15 names), run in
+ * a child process: `connections` keep-alive connections, each sending its next request as soon
+ * as the previous answer is read. Throws unless every answer was a 2xx: a refusal must not
+ * count as speed.
  */
-export async function requestsPerSecond(agent: Agent, url: URL, headers: Record<string, string>, connections: number, durationMs: number): Promise<number> {
-  const start = process.hrtime.bigint();
-  let done = 0;
-  const loop = async () => {
-    while (msSince(start) < durationMs) {
-      await httpGet(agent, url, headers);
-      done += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, loop));
-  return done / (msSince(start) / 1000);
+export function requestsPerSecond(url: URL, headers: Record<string, string>, connections: number, durationMs: number): number {
+  const out = execFileSync(process.execPath, [LOAD_SCRIPT, url.href, String(connections), String(durationMs), JSON.stringify(headers)], { encoding: 'utf8' });
+  const result = JSON.parse(out) as { ok: number; errors: number; non2xx: number; seconds: number };
+  if (result.errors > 0 || result.non2xx > 0) {
+    throw new Error(`GET ${url.pathname} under load: ${result.errors} connection errors, ${result.non2xx} answers other than 2xx`);
+  }
+  return result.ok / result.seconds;
 }

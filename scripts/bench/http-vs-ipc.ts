@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import type { Agent } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
 import { httpGet, keepAliveAgent, requestsPerSecond } from './http-load.js';
+import { RawHttpClient } from './raw-http-client.js';
 import { cpuTicks } from './idle.js';
 import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
 
@@ -31,18 +31,19 @@ const CPU_REQUESTS = 5000;
  * on one keep-alive connection: what the throughput ratio is made of, and much steadier than
  * it on a loaded machine (it does not count the time spent waiting for a core).
  */
-async function cpuPerRequest(pid: number, agent: Agent, url: URL, headers: Record<string, string>, count: number): Promise<number> {
+async function cpuPerRequest(pid: number, client: RawHttpClient, count: number): Promise<number> {
   const before = cpuTicks(pid);
-  for (let i = 0; i < count; i += 1) await httpGet(agent, url, headers);
+  for (let i = 0; i < count; i += 1) await client.get();
   return (((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1e6) / count;
 }
 
 /**
  * Issue 15 item 4. Throughput of the gateway's `GET /tools` against a bare hono route on
- * @hono/node-server answering the same bytes, at 1 and 16 keep-alive connections, the two
- * alternating in `rounds` slices of `sliceMs` each (target ≥ 0.9); then `GET /tools` p50
- * against IPC `tools_list`, with a raw node:http keep-alive client (the target, ≤ 1.5) and
- * with fetch (reported: fetch alone costs a few tenths of a ms on the client).
+ * @hono/node-server answering the same bytes, under autocannon at 1 and 16 keep-alive
+ * connections, the two alternating in `rounds` slices of `sliceMs` each (target ≥ 0.9); then
+ * `GET /tools` p50 against IPC `tools_list`, with a raw HTTP client (request bytes written to
+ * a socket, the answer read by its Content-Length: the target, ≤ 1.5), and reported beside it
+ * with node:http's client and with fetch, whose own cost on the caller's side is in their figures.
  */
 export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 1000, rounds = 9): Promise<Ratio[]> {
   const auth = { authorization: `Bearer ${token}` };
@@ -56,22 +57,18 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
   const ratios: Ratio[] = [];
   try {
     for (const connections of [1, 16]) {
-      const gatewayAgent = keepAliveAgent(connections);
-      const bareAgent = keepAliveAgent(connections);
-      await requestsPerSecond(gatewayAgent, gatewayTools, auth, connections, sliceMs); // warm-up
-      await requestsPerSecond(bareAgent, bareTools, {}, connections, sliceMs);
+      requestsPerSecond(gatewayTools, auth, connections, sliceMs); // warm-up
+      requestsPerSecond(bareTools, {}, connections, sliceMs);
       const gateway: number[] = [];
       const baseline: number[] = [];
       for (let round = 0; round < rounds; round += 1) {
-        gateway.push(await requestsPerSecond(gatewayAgent, gatewayTools, auth, connections, sliceMs));
-        baseline.push(await requestsPerSecond(bareAgent, bareTools, {}, connections, sliceMs));
+        gateway.push(requestsPerSecond(gatewayTools, auth, connections, sliceMs));
+        baseline.push(requestsPerSecond(bareTools, {}, connections, sliceMs));
       }
-      gatewayAgent.destroy();
-      bareAgent.destroy();
       const subject = percentile(gateway, 50);
       const base = percentile(baseline, 50);
       ratios.push({
-        name: `GET /tools throughput, ${connections} keep-alive connection(s) (median of ${rounds} × ${sliceMs} ms)`,
+        name: `GET /tools throughput, autocannon, ${connections} keep-alive connection(s) (median of ${rounds} × ${sliceMs} ms)`,
         subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
         baseline: 'bare hono route on @hono/node-server answering the same bytes',
         subjectValue: subject,
@@ -82,19 +79,19 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
         met: subject / base >= 0.9,
       });
     }
-    const gatewayAgent = keepAliveAgent(1);
-    const bareAgent = keepAliveAgent(1);
+    const gatewayClient = await RawHttpClient.connect(gatewayTools, auth);
+    const bareClient = await RawHttpClient.connect(bareTools, {});
     const gateway: number[] = [];
     const baseline: number[] = [];
     for (let round = 0; round < rounds; round += 1) {
-      gateway.push(await cpuPerRequest(daemonPid, gatewayAgent, gatewayTools, auth, CPU_REQUESTS));
-      baseline.push(await cpuPerRequest(bare.pid, bareAgent, bareTools, {}, CPU_REQUESTS));
+      gateway.push(await cpuPerRequest(daemonPid, gatewayClient, CPU_REQUESTS));
+      baseline.push(await cpuPerRequest(bare.pid, bareClient, CPU_REQUESTS));
     }
-    gatewayAgent.destroy();
-    bareAgent.destroy();
+    gatewayClient.close();
+    bareClient.close();
     ratios.push(
       latencyRatio(
-        { name: `GET /tools server CPU time per request, 1 keep-alive connection (median of ${rounds} × ${CPU_REQUESTS})`, subject: 'covenantd (user + system)', baseline: 'bare hono server (user + system)' },
+        { name: `GET /tools server CPU time per request, raw client, 1 keep-alive connection (median of ${rounds} × ${CPU_REQUESTS})`, subject: 'covenantd (user + system)', baseline: 'bare hono server (user + system)' },
         percentile(gateway, 50) / 1000,
         percentile(baseline, 50) / 1000,
         'reported (what the throughput ratio is made of)',
@@ -110,23 +107,33 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
     const reply = await client.request({ kind: 'tools_list' });
     if (reply.kind !== 'tool_list') throw new Error(`socket answered ${reply.kind}`);
   };
+  const rawClient = await RawHttpClient.connect(gatewayTools, auth);
+  const overRawHttp = () => rawClient.get();
   const agent = keepAliveAgent(1);
-  const overRawHttp = () => httpGet(agent, gatewayTools, auth);
+  const overNodeHttp = () => httpGet(agent, gatewayTools, auth);
   const overFetch = async () => {
     const response = await fetch(gatewayTools, { headers: auth });
     if (response.status !== 200) throw new Error(`GET /tools answered ${response.status}`);
     await response.json();
   };
   const [ipcRaw, raw] = await alternateBatches(overSocket, overRawHttp, count, 200);
+  const [ipcNode, viaNode] = await alternateBatches(overSocket, overNodeHttp, count, 200);
   const [ipcFetch, viaFetch] = await alternateBatches(overSocket, overFetch, count, 200);
   client.close();
+  rawClient.close();
   agent.destroy();
   ratios.push(
     latencyRatio(
-      { name: 'GET /tools (raw node:http keep-alive client) vs tools_list over the socket (p50)', subject: 'HTTP gateway GET /tools, node:http client', baseline: 'IPC tools_list' },
+      { name: 'GET /tools (raw HTTP client, keep-alive) vs tools_list over the socket (p50)', subject: 'HTTP gateway GET /tools, request bytes on a socket', baseline: 'IPC tools_list' },
       percentile(raw, 50),
       percentile(ipcRaw, 50),
       1.5,
+    ),
+    latencyRatio(
+      { name: 'GET /tools (node:http client, keep-alive) vs tools_list over the socket (p50)', subject: 'HTTP gateway GET /tools, node:http client', baseline: 'IPC tools_list' },
+      percentile(viaNode, 50),
+      percentile(ipcNode, 50),
+      'reported (with what node:http\'s client costs its caller)',
     ),
     latencyRatio(
       { name: 'GET /tools (fetch, keep-alive) vs tools_list over the socket (p50)', subject: 'HTTP gateway GET /tools, fetch client', baseline: 'IPC tools_list' },
