@@ -8,10 +8,17 @@ import { RawHttpClient } from './raw-http-client.js';
 import { cpuTicks } from './idle.js';
 import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
 
-/** The bare hono server in its own process, serving `body` at `GET /tools`; its URL and how to stop it. */
-async function bareHonoServer(bodyFile: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+/** Header lines node's server writes itself; every other one of the gateway's answer, the bare server sends too. */
+const WRITTEN_BY_NODE = new Set(['content-length', 'date', 'connection', 'keep-alive']);
+
+/** The bare hono server in its own process, answering `GET /tools` as `answer` is; its URL and how to stop it. */
+async function bareHonoServer(answer: Response, dir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const bodyFile = join(dir, 'tools-answer.json');
+  writeFileSync(bodyFile, await answer.text());
+  const headersFile = join(dir, 'tools-answer-headers.json');
+  writeFileSync(headersFile, JSON.stringify(Object.fromEntries([...answer.headers].filter(([name]) => !WRITTEN_BY_NODE.has(name)))));
   const script = fileURLToPath(new URL('./bare-hono-server.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, bodyFile, headersFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -50,9 +57,7 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
   const gatewayTools = new URL(`${baseUrl}/tools`);
   const answer = await fetch(gatewayTools, { headers: auth });
   if (answer.status !== 200) throw new Error(`GET /tools answered ${answer.status}`);
-  const bodyFile = join(dir, 'tools-answer.json');
-  writeFileSync(bodyFile, await answer.text());
-  const bare = await bareHonoServer(bodyFile);
+  const bare = await bareHonoServer(answer, dir);
   const bareTools = new URL(`${bare.url}/tools`);
   const ratios: Ratio[] = [];
   try {
@@ -70,7 +75,7 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
       ratios.push({
         name: `GET /tools throughput, autocannon, ${connections} keep-alive connection(s) (median of ${rounds} × ${sliceMs} ms)`,
         subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
-        baseline: 'bare hono route on @hono/node-server answering the same bytes',
+        baseline: 'bare hono route on @hono/node-server answering the same bytes (body and header lines)',
         subjectValue: subject,
         baselineValue: base,
         unit: 'req/s',
