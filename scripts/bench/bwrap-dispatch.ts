@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { bwrapCommand, detectBwrapHost, locateBwrap } from '../../src/runtime/bwrap/index.js';
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
+import { waitUntilQuiet } from './quiet.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
 
 /** Installs a copy of the reference `hello` agent under `id` on `backend`, with or without a warm process. */
@@ -32,6 +33,7 @@ export async function benchBwrapDispatch(
   cli: string,
   env: NodeJS.ProcessEnv,
   daemonSock: string,
+  daemonPid: number,
   token: string,
   scratch: string,
   runs = 30,
@@ -40,7 +42,7 @@ export async function benchBwrapDispatch(
   installHello(repo, cli, env, scratch, 'hello-bwrap', 'linux-bwrap');
   installHello(repo, cli, env, scratch, 'hello-trusted-cold', 'trusted-local');
   installHello(repo, cli, env, scratch, 'hello-bwrap-warm', 'linux-bwrap', true);
-  const warm = warmBwrapDispatch(cli, env, join(scratch, 'hello-bwrap-warm'), runs);
+  const warm = warmBwrapDispatch(cli, env, daemonPid, join(scratch, 'hello-bwrap-warm'), runs);
   const client = await IpcClient.connect(daemonSock, { timeoutMs: 60_000 });
   await client.authenticate(token);
   const dispatch = async (agent: string): Promise<number> => {
@@ -80,13 +82,22 @@ export async function benchBwrapDispatch(
   ];
 }
 
-/** `covenant intent --agent hello-bwrap-warm` vs `node main.js < intent.json`, alternating (3 untimed pairs first). */
-function warmBwrapDispatch(cli: string, env: NodeJS.ProcessEnv, pkg: string, runs: number): Ratio {
+/**
+ * `covenant intent --agent hello-bwrap-warm` vs `node main.js < intent.json`, alternating (3
+ * untimed pairs first), each started once covenantd and its children are idle.
+ */
+function warmBwrapDispatch(cli: string, env: NodeJS.ProcessEnv, daemonPid: number, pkg: string, runs: number): Ratio {
   const [dispatched, byHand] = p50Pair(
     runs,
     3,
-    () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello-bwrap-warm', 'hello', 'bench'], env),
-    () => timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT),
+    () => {
+      waitUntilQuiet(daemonPid);
+      return timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello-bwrap-warm', 'hello', 'bench'], env);
+    },
+    () => {
+      waitUntilQuiet(daemonPid);
+      return timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT);
+    },
   );
   return latencyRatio(
     {

@@ -4,22 +4,41 @@ import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
+import { waitUntilQuiet } from './quiet.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
+
+/**
+ * The reference `hello` agent copied out of the repository (once), as `agents install` copies it
+ * into the daemon's home: run by hand from the repository, Node would load it as an ES module
+ * (the repository's package.json says `"type": "module"`, ~10–30 ms more a start), while
+ * covenantd runs its installed copy as CommonJS. The baseline runs the same file the same way.
+ */
+function helloCopy(repo: string, scratch: string): string {
+  const pkg = join(scratch, 'hello');
+  if (!existsSync(pkg)) cpSync(join(repo, 'agents', 'hello'), pkg, { recursive: true });
+  return pkg;
+}
 
 /**
  * `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand,
  * and, interleaved with both, `covenant ping`: the CLI's own start, connection and one round
- * trip, the floor under any dispatch (reported, docs/performance.md "Dispatch").
+ * trip, the floor under any dispatch (reported, docs/performance.md "Dispatch"). Each command
+ * starts once covenantd and its children are idle: the replacement warm process an intent
+ * leaves booting must not share the cores with the agent by hand that follows it.
  */
-export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, runs = 30): Ratio[] {
-  const install = spawnSync(process.execPath, [cli, 'agents', 'install', join(repo, 'agents', 'hello'), '--json'], { env, encoding: 'utf8' });
+export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, daemonPid: number, scratch: string, runs = 30): Ratio[] {
+  const pkg = helloCopy(repo, scratch);
+  const install = spawnSync(process.execPath, [cli, 'agents', 'install', pkg, '--json'], { env, encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
   const intent = () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env);
-  const byHand = () => timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT);
+  const byHand = () => timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT);
   const ping = () => timeCommand(process.execPath, [cli, 'ping'], env);
   const samples: [number[], number[], number[]] = [[], [], []];
   for (let i = 0; i < runs + 3; i += 1) {
-    const round = [intent(), byHand(), ping()];
+    const round = [intent, byHand, ping].map((command) => {
+      waitUntilQuiet(daemonPid);
+      return command();
+    });
     if (i >= 3) round.forEach((ms, k) => samples[k]!.push(ms));
   }
   const [subject, baseline, floor] = samples.map((s) => percentile(s, 50)) as [number, number, number];
@@ -52,7 +71,8 @@ export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS
  * each finds the warm agent its predecessor's replacement started, or waits for it), p50 per
  * intent, vs running the agent by hand. Run after benchTrustedLocalDispatch (hello installed).
  */
-export async function benchBackToBackIntents(repo: string, env: NodeJS.ProcessEnv, sock: string, token: string, runs = 30): Promise<Ratio> {
+export async function benchBackToBackIntents(repo: string, env: NodeJS.ProcessEnv, sock: string, token: string, scratch: string, runs = 30): Promise<Ratio> {
+  const pkg = helloCopy(repo, scratch);
   const client = await IpcClient.connect(sock);
   await client.authenticate(token);
   const intent = async () => {
@@ -65,7 +85,7 @@ export async function benchBackToBackIntents(repo: string, env: NodeJS.ProcessEn
   const byHand: number[] = [];
   for (let i = 0; i < runs + 3; i += 1) {
     const a = await intent();
-    const b = timeCommand(process.execPath, [join(repo, 'agents', 'hello', 'main.js')], env, INTENT);
+    const b = timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT);
     if (i >= 3) {
       samples.push(a);
       byHand.push(b);
