@@ -30,7 +30,8 @@ const LOAD_SCRIPT = fileURLToPath(new URL('./autocannon-load.mjs', import.meta.u
  * count as speed.
  */
 export function requestsPerSecond(url: URL, headers: Record<string, string>, connections: number, durationMs: number): number {
-  const out = execFileSync(process.execPath, [LOAD_SCRIPT, url.href, String(connections), String(durationMs), JSON.stringify(headers)], { encoding: 'utf8' });
+  // The headers go on stdin: they carry the bearer token, which argv would show to every user.
+  const out = execFileSync(process.execPath, [LOAD_SCRIPT, url.href, String(connections), String(durationMs)], { input: JSON.stringify(headers), encoding: 'utf8' });
   const result = JSON.parse(out) as { ok: number; errors: number; non2xx: number; seconds: number };
   if (result.errors > 0 || result.non2xx > 0) {
     throw new Error(`GET ${url.pathname} under load: ${result.errors} connection errors, ${result.non2xx} answers other than 2xx`);
