@@ -1,24 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { bwrapCommand, detectBwrapHost, locateBwrap } from '../../src/runtime/bwrap/index.js';
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
 import { waitUntilQuiet } from './quiet.js';
+import { installHello } from './hello-agent.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
-
-/** Installs a copy of the reference `hello` agent under `id` on `backend`, with or without a warm process. */
-function installHello(repo: string, cli: string, env: NodeJS.ProcessEnv, scratch: string, id: string, backend: string, warm = false): void {
-  const pkg = join(scratch, id);
-  cpSync(join(repo, 'agents', 'hello'), pkg, { recursive: true });
-  const manifest = readFileSync(join(pkg, 'agent.toml'), 'utf8')
-    .replace('id = "hello"', `id = "${id}"`)
-    .replace('warm = true', `warm = ${warm}`)
-    .replace('required = false', `required = false\nbackend = "${backend}"`);
-  writeFileSync(join(pkg, 'agent.toml'), manifest);
-  const install = spawnSync(process.execPath, [cli, 'agents', 'install', pkg, '--json'], { env, encoding: 'utf8' });
-  if (install.status !== 0) throw new Error(`agents install ${id} failed: ${install.stdout}${install.stderr}`);
-}
 
 /**
  * Issue 15 item 2 for bwrap: `covenant intent` (daemon + CLI, whole process) to `hello` under
@@ -39,10 +25,10 @@ export async function benchBwrapDispatch(
   runs = 30,
 ): Promise<Ratio[] | string> {
   if (locateBwrap(env.PATH) === null) return 'bwrap dispatch: skipped (needs bubblewrap: apt-get install bubblewrap; see docs/bwrap-runner.md)';
-  installHello(repo, cli, env, scratch, 'hello-bwrap', 'linux-bwrap');
-  installHello(repo, cli, env, scratch, 'hello-trusted-cold', 'trusted-local');
-  installHello(repo, cli, env, scratch, 'hello-bwrap-warm', 'linux-bwrap', true);
-  const warm = warmBwrapDispatch(cli, env, daemonPid, join(scratch, 'hello-bwrap-warm'), runs);
+  const cold = installHello(repo, cli, env, scratch, { id: 'hello-bwrap', backend: 'linux-bwrap', warm: false });
+  installHello(repo, cli, env, scratch, { id: 'hello-trusted-cold', backend: 'trusted-local', warm: false });
+  const warmPkg = installHello(repo, cli, env, scratch, { id: 'hello-bwrap-warm', backend: 'linux-bwrap', warm: true });
+  const warm = warmBwrapDispatch(cli, env, daemonPid, warmPkg, runs);
   const client = await IpcClient.connect(daemonSock, { timeoutMs: 60_000 });
   await client.authenticate(token);
   const dispatch = async (agent: string): Promise<number> => {
@@ -78,7 +64,7 @@ export async function benchBwrapDispatch(
       percentile(trusted, 50),
       'reported (bounded by the floor below)',
     ),
-    bwrapFloor(join(scratch, 'hello-bwrap'), env, runs),
+    bwrapFloor(cold, env, runs),
   ];
 }
 

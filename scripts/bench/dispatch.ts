@@ -1,23 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
 import { waitUntilQuiet } from './quiet.js';
+import { helloPackageDir, installHello } from './hello-agent.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
-
-/**
- * The reference `hello` agent copied out of the repository (once), as `agents install` copies it
- * into the daemon's home: run by hand from the repository, Node would load it as an ES module
- * (the repository's package.json says `"type": "module"`, ~10–30 ms more a start), while
- * covenantd runs its installed copy as CommonJS. The baseline runs the same file the same way.
- */
-function helloCopy(repo: string, scratch: string): string {
-  const pkg = join(scratch, 'hello');
-  if (!existsSync(pkg)) cpSync(join(repo, 'agents', 'hello'), pkg, { recursive: true });
-  return pkg;
-}
 
 /**
  * `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand,
@@ -27,9 +15,7 @@ function helloCopy(repo: string, scratch: string): string {
  * leaves booting must not share the cores with the agent by hand that follows it.
  */
 export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, daemonPid: number, scratch: string, runs = 30): Ratio[] {
-  const pkg = helloCopy(repo, scratch);
-  const install = spawnSync(process.execPath, [cli, 'agents', 'install', pkg, '--json'], { env, encoding: 'utf8' });
-  if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
+  const pkg = installHello(repo, cli, env, scratch);
   const intent = () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env);
   const byHand = () => timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT);
   const ping = () => timeCommand(process.execPath, [cli, 'ping'], env);
@@ -71,8 +57,8 @@ export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS
  * each finds the warm agent its predecessor's replacement started, or waits for it), p50 per
  * intent, vs running the agent by hand. Run after benchTrustedLocalDispatch (hello installed).
  */
-export async function benchBackToBackIntents(repo: string, env: NodeJS.ProcessEnv, sock: string, token: string, scratch: string, runs = 30): Promise<Ratio> {
-  const pkg = helloCopy(repo, scratch);
+export async function benchBackToBackIntents(env: NodeJS.ProcessEnv, sock: string, token: string, scratch: string, runs = 30): Promise<Ratio> {
+  const pkg = helloPackageDir(scratch);
   const client = await IpcClient.connect(sock);
   await client.authenticate(token);
   const intent = async () => {
@@ -112,14 +98,7 @@ export async function benchGvisorDispatch(repo: string, cli: string, env: NodeJS
     return 'gVisor dispatch: skipped (needs runsc on PATH and COVENANT_GVISOR_ROOTFS with bin/sh; see docs/gvisor-runner.md)';
   }
   const runsc = located.path;
-  const pkg = join(scratch, 'hello-gvisor');
-  cpSync(join(repo, 'agents', 'hello'), pkg, { recursive: true });
-  const manifest = readFileSync(join(pkg, 'agent.toml'), 'utf8')
-    .replace('id = "hello"', 'id = "hello-gvisor"')
-    .replace('required = false', 'required = true\nbackend = "linux-gvisor"');
-  writeFileSync(join(pkg, 'agent.toml'), manifest);
-  const install = spawnSync(process.execPath, [cli, 'agents', 'install', pkg, '--json'], { env, encoding: 'utf8' });
-  if (install.status !== 0) throw new Error(`agents install failed: ${install.stdout}${install.stderr}`);
+  const pkg = installHello(repo, cli, env, scratch, { id: 'hello-gvisor', backend: 'linux-gvisor', sandboxRequired: true });
 
   const stateRoot = join(scratch, 'bare-runsc');
   let n = 0;

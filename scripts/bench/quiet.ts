@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { liveProcesses } from '../../test/helpers/proc.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -7,29 +8,14 @@ function sleepSync(ms: number): void {
   Atomics.wait(pause, 0, 0, ms);
 }
 
-/** The parent pid of every process, from /proc/<pid>/stat. */
-function parents(): Map<number, number> {
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone between the listing and the read
-    }
-  }
-  return parentOf;
-}
-
 /** `root` and its descendants, sorted. */
 function processTree(root: number): number[] {
-  const parentOf = parents();
+  const processes = liveProcesses();
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, parent] of parentOf) {
-      if (!tree.has(pid) && tree.has(parent)) {
+    for (const { pid, ppid } of processes) {
+      if (!tree.has(pid) && tree.has(ppid)) {
         tree.add(pid);
         grew = true;
       }
