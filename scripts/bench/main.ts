@@ -20,6 +20,7 @@ import { benchMcp } from './mcp.js';
 import { benchLocalModel } from './local-model.js';
 import { benchMemoryReadmes, benchMemorySearch } from './memory-search.js';
 import { benchReceiptsFlush } from './receipts-flush.js';
+import { benchRefillLoopBlock } from './refill-loop-block.js';
 import { formatTable, type Ratio } from './stats.js';
 
 /** What every bench gets: the shared daemon, its environment and a scratch directory. */
@@ -49,6 +50,7 @@ const BENCHES: Record<string, Bench> = {
   mcp: async (c) => benchMcp(c.dir),
   'a2a-protocol': async (c) => benchA2aProtocol(REPO_ROOT, c.sock, c.token, c.httpUrl),
   'dispatch-trusted-local': async (c) => [...benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env, c.daemonPid, c.dir), await benchBackToBackIntents(c.env, c.sock, c.token, c.dir)],
+  'refill-loop-block': async (c) => benchRefillLoopBlock(REPO_ROOT, c.dir),
   'dispatch-bwrap': async (c) => benchBwrapDispatch(REPO_ROOT, CLI_BIN, c.env, c.sock, c.daemonPid, c.token, c.dir),
   'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
   // Its own daemon, with [model] llama-cpp on the generated test model.

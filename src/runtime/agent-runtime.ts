@@ -70,6 +70,7 @@ export function openAgentRuntime(
     warm: (id) => agents.get(id)?.manifest.resources.warm === true,
     manifest: (id) => agents.get(id)?.manifest,
     bwrapHost,
+    launcher: true,
   };
   if (gvisorRootfs !== undefined) poolOptions.gvisorRootfs = gvisorRootfs;
   if (options.killGraceMs !== undefined) poolOptions.killGraceMs = options.killGraceMs;

@@ -23,7 +23,7 @@ export {
 export type { AgentManifest, AgentRuntimeKind, AgentPackage } from './manifest.js';
 export { parseAnswer, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, DEFAULT_MAX_STDERR_BYTES, EARLY_ANSWER_SCAN_BYTES } from './supervisor/index.js';
 export type { SupervisedRunner, HostCall, HostCallSession, HostCallOutcome, HostCallError } from './supervisor/index.js';
-export { MAX_HOST_CALLS_PER_INTENT } from './supervisor/index.js';
+export { MAX_HOST_CALLS_PER_INTENT, ProcessLauncher } from './supervisor/index.js';
 // The process-group primitives, shared with the MCP servers' transport (src/mcp).
 export { signalGroup, waitGroupGone } from './supervisor/process-group.js';
 export { TrustedLocalRunner, UNPRIVILEGED_UID, UNPRIVILEGED_GID, buildAgentEnv } from './local-runner.js';

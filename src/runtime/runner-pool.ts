@@ -7,7 +7,8 @@
  *   are started when an agent is installed and when the daemon starts, killed when it is removed
  *   or replaced, and all of them are killed when the daemon stops. When the daemon runs as root,
  *   these agents run as nobody (65534) unless the manifest says `sandbox.run_as_daemon_user =
- *   true`: trusted-local is no isolation, so at least not root.
+ *   true`: trusted-local is no isolation, so at least not root. With `launcher`, warm processes
+ *   (here and for linux-bwrap) are started by the launcher process (`./supervisor/launcher.ts`).
  * - `linux-bwrap`: the same, every launch wrapped in bwrap (see `./bwrap/`). If bwrap is
  *   missing, the run fails with `sandbox_unavailable`.
  * - `linux-gvisor`: the rootfs from `COVENANT_GVISOR_ROOTFS`, bundles and runsc state under
@@ -22,7 +23,7 @@ import type { InstalledAgent, RuntimeBackend } from './installed-agents.js';
 import { TrustedLocalRunner, UNPRIVILEGED_GID, UNPRIVILEGED_UID, type HostRunnerOptions, type LaunchProfile } from './local-runner.js';
 import type { AgentManifest } from './manifest.js';
 import type { AgentLaunch } from './runner.js';
-import type { SupervisedRunner } from './supervisor/index.js';
+import { ProcessLauncher, type SupervisedRunner } from './supervisor/index.js';
 
 export interface RunnerPoolOptions {
   /** `$COVENANT_HOME` (messages from the gVisor runner redact it). */
@@ -47,6 +48,12 @@ export interface RunnerPoolOptions {
   bwrapHost?: BwrapHost;
   /** The daemon's uid (default `process.getuid()`); 0 makes trusted-local agents run as nobody. */
   daemonUid?: number;
+  /**
+   * Start the warm processes of trusted-local and linux-bwrap agents in a launcher process
+   * (`./supervisor/launcher.ts`), so that their spawn never blocks the caller's loop; the daemon
+   * does. Default: spawned in this process.
+   */
+  launcher?: boolean;
 }
 
 /** The manifest's launch settings (defaults when the agent is not installed, e.g. in tests). */
@@ -60,6 +67,7 @@ export class RunnerPool {
   private readonly runners = new Map<RuntimeBackend, SupervisedRunner>();
   private readonly create: Record<RuntimeBackend, () => SupervisedRunner>;
   private closed = false;
+  private readonly launcher: ProcessLauncher | undefined;
 
   constructor(options: RunnerPoolOptions) {
     const manifest = options.manifest ?? (() => undefined);
@@ -69,6 +77,10 @@ export class RunnerPool {
     if (options.killGraceMs !== undefined) host.killGraceMs = options.killGraceMs;
     if (options.runClock !== undefined) host.runClock = options.runClock;
     if (options.baseEnv !== undefined) host.baseEnv = options.baseEnv;
+    if (options.launcher === true) {
+      this.launcher = new ProcessLauncher();
+      host.launcher = this.launcher;
+    }
     const dropRoot = (options.daemonUid ?? process.getuid?.()) === 0;
     this.create = {
       'trusted-local': () =>
@@ -133,5 +145,6 @@ export class RunnerPool {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.runners.values()].map((runner) => runner.close()));
+    this.launcher?.close();
   }
 }

@@ -13,7 +13,7 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { homePaths } from '../../src/home/index.js';
 import { operatorClient, REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
 import { requestOk } from '../helpers/daemon-fixture.js';
-import { liveProcesses } from '../helpers/proc.js';
+import { descendantsOf } from '../helpers/proc.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 
@@ -50,11 +50,23 @@ async function runningAgentPids(pidfile: string): Promise<number[]> {
   return [pids.agent, pids.grandchild];
 }
 
-/** Children of `pid` (from /proc). */
-function childrenOf(pid: number): number[] {
-  return liveProcesses()
-    .filter((p) => p.ppid === pid)
-    .map((p) => p.pid);
+/** The warm `hello` processes below `pid`: started by covenantd's launcher process, so its grandchildren. */
+function warmHelloBelow(pid: number): number[] {
+  return descendantsOf(pid).filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('hello');
+    } catch {
+      return false;
+    }
+  });
+}
+
+function isLauncher(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher-main');
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `pid` is a running process (a zombie waiting for a non-reaping init does not count). */
@@ -101,11 +113,12 @@ test('in process, warm: stop() settles and kills the prewarmed agent process', a
   await requestOk(client, { kind: 'agents_install', dir: HELLO });
   client.close();
   assert.ok(await waitFor(() => daemon.ctx.runtime.runners.warmCount === 1, 30_000), 'hello has a warm process');
-  const warm = childrenOf(process.pid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('hello'));
-  assert.ok(warm.length > 0, 'the warm process is a child of this process');
+  assert.ok(await waitFor(() => warmHelloBelow(process.pid).length > 0, 30_000), 'the warm process runs below this process');
+  const warm = warmHelloBelow(process.pid);
   await daemon.stop('test');
   assertCleanStop(s.home, 'test');
   for (const pid of warm) assert.equal(running(pid), false, `warm process ${pid} is gone`);
+  assert.ok(await waitFor(() => warmHelloBelow(process.pid).length === 0 && !descendantsOf(process.pid).some(isLauncher), 30_000), 'no warm process and no launcher is left');
   s.cleanup();
 });
 
@@ -143,11 +156,12 @@ test('binary, warm: SIGTERM with a prewarmed agent and no recent intent finishes
   const client = await operatorClient(s.home, 120_000);
   await requestOk(client, { kind: 'agents_install', dir: HELLO });
   client.close();
-  assert.ok(await waitFor(() => childrenOf(pid).length > 0, 30_000), 'hello has a warm process');
-  const warm = childrenOf(pid);
+  assert.ok(await waitFor(() => warmHelloBelow(pid).length > 0, 30_000), 'hello has a warm process');
+  const below = descendantsOf(pid);
+  assert.ok(below.some(isLauncher), 'the warm process was started by the launcher');
   assert.equal(await daemon.stop('SIGTERM'), 0, daemon.stderr());
   assertCleanStop(s.home, 'SIGTERM');
-  for (const child of warm) assert.equal(running(child), false, `warm process ${child} is gone`);
+  for (const child of below) assert.ok(await waitFor(() => !running(child), 30_000), `process ${child} (warm agent or launcher) is gone`);
   s.cleanup();
 });
 

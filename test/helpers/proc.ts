@@ -22,3 +22,20 @@ export function liveProcesses(): ProcEntry[] {
   }
   return entries;
 }
+
+/** Every live process below `pid` (children, their children...), from Linux /proc. */
+export function descendantsOf(pid: number): number[] {
+  const all = liveProcesses();
+  const found: number[] = [];
+  const parents = [pid];
+  while (parents.length > 0) {
+    const parent = parents.pop()!;
+    for (const p of all) {
+      if (p.ppid === parent) {
+        found.push(p.pid);
+        parents.push(p.pid);
+      }
+    }
+  }
+  return found;
+}

@@ -5,6 +5,7 @@
  * keeps only the tail of stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 
 /** The process a backend wants started: always in its own session and process group. */
 export interface SpawnSpec {
@@ -17,6 +18,34 @@ export interface SpawnSpec {
   gid?: number;
 }
 
+/** Starts `spec` the one way every launch is started, here or in the launcher (launcher-main.ts). */
+export function spawnAgent(spec: SpawnSpec): ChildProcess {
+  return spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true, // setsid(): own session and process group, pgid = pid
+    stdio: ['pipe', 'pipe', 'pipe'],
+    windowsHide: true,
+    ...(spec.uid !== undefined && spec.gid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+  });
+}
+
+/**
+ * What AgentProcess uses of a started process: a node ChildProcess, or one the launcher started
+ * (launcher.ts `RemoteChild`, its stdio sockets handed over).
+ */
+export interface ChildLike {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'close', listener: () => void): this;
+  ref(): void;
+  unref(): void;
+}
+
 export interface OutputCaps {
   maxStdoutBytes: number;
   maxStderrBytes: number;
@@ -25,7 +54,7 @@ export interface OutputCaps {
 type Unrefable = { ref?: () => void; unref?: () => void };
 
 export class AgentProcess {
-  readonly child: ChildProcess | null;
+  readonly child: ChildLike | null;
   readonly pid: number | undefined;
   readonly exited: Promise<void>;
   readonly closed: Promise<void>;
@@ -51,7 +80,11 @@ export class AgentProcess {
   private stderrChunks: Buffer[] = [];
   private stderrBytes = 0;
 
-  constructor(spec: SpawnSpec, private readonly caps: OutputCaps) {
+  /**
+   * Spawns `spec` here, unless `started` is given: a process the launcher already started for
+   * it, or the error it failed with.
+   */
+  constructor(spec: SpawnSpec, private readonly caps: OutputCaps, started?: ChildLike | Error) {
     let resolveExited!: () => void;
     let resolveClosed!: () => void;
     this.exited = new Promise((r) => (resolveExited = r));
@@ -62,18 +95,15 @@ export class AgentProcess {
       resolveClosed();
     };
 
-    let child: ChildProcess | null = null;
-    try {
-      child = spawn(spec.command, spec.args, {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true, // setsid(): own session and process group, pgid = pid
-        stdio: ['pipe', 'pipe', 'pipe'],
-        windowsHide: true,
-        ...(spec.uid !== undefined && spec.gid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
-      });
-    } catch (err) {
-      failed(err as Error);
+    let child: ChildLike | null = null;
+    if (started instanceof Error) failed(started);
+    else if (started !== undefined) child = started;
+    else {
+      try {
+        child = spawnAgent(spec);
+      } catch (err) {
+        failed(err as Error);
+      }
     }
     this.child = child;
     this.pid = child?.pid;

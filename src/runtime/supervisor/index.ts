@@ -10,6 +10,7 @@ export {
 } from './supervisor.js';
 export { LaunchRefused, type SupervisorBackend, type Planned, type Prepared, type Failure, type ExitFacts } from './backend.js';
 export type { SpawnSpec } from './agent-process.js';
+export { ProcessLauncher } from './launcher.js';
 export { sanitize, summarizeStderr } from './failure-text.js';
 export {
   parseAnswer,

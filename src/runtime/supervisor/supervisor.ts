@@ -17,9 +17,10 @@ import { outsideRequest } from '../../audit/index.js';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentFailureReason, AgentLaunch, AgentRunner, AgentRunRequest, AgentRunResult } from '../runner.js';
-import { AgentProcess } from './agent-process.js';
+import { AgentProcess, type ChildLike } from './agent-process.js';
 import { LaunchRefused, type Planned, type Prepared, type SupervisorBackend } from './backend.js';
 import { summarizeStderr } from './failure-text.js';
+import type { ProcessLauncher } from './launcher.js';
 import { signalGroup, waitGroupGone, within } from './process-group.js';
 import { completedAnswer, hostReplyLine, intentLine, MAX_HOST_CALLS_PER_INTENT, parseAnswer, readHostLine, type AgentAnswer, type HostCallSession } from './stdio-protocol.js';
 
@@ -53,6 +54,11 @@ export interface SupervisorOptions {
    * from. Default `performance.now`; tests inject one to charge a known duration.
    */
   runClock?: () => number;
+  /**
+   * Starts the warm replacements in the launcher process (launcher.ts), so that their spawn
+   * never blocks this process's loop. Default: spawned here.
+   */
+  launcher?: ProcessLauncher;
 }
 
 type KillCause = 'timeout' | 'stdout_overflow' | 'aborted' | 'malformed_output';
@@ -108,6 +114,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
   private readonly disposals = new Set<Promise<void>>();
   private closed = false;
   private readonly runClock: () => number;
+  private readonly launcher: ProcessLauncher | undefined;
 
   constructor(
     private readonly impl: SupervisorBackend<P, R>,
@@ -121,6 +128,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     this.maxStderrBytes = options.maxStderrBytes ?? DEFAULT_MAX_STDERR_BYTES;
     this.refuseAfterClose = options.refuseAfterClose ?? false;
     this.runClock = options.runClock ?? (() => performance.now());
+    this.launcher = options.launcher;
   }
 
   /** Number of agents with a warm launch waiting or being prepared (status and tests). */
@@ -175,10 +183,11 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       return await this.drive(launched, request, plan, run, t0, fail);
     } finally {
       run.finish();
-      // The replacement is started once this run is over and its answer is sent: spawn is
-      // synchronous (3-6 ms of blocked loop). The answer's group commit runs in this turn's
-      // setImmediate and the reply is written right after it, so the spawn waits one turn more,
-      // and outside this request (its rows are not the warm process's).
+      // The replacement is started once this run is over and its answer is sent: a spawn in this
+      // process is synchronous (5-11 ms of blocked loop at covenantd's size), and even through the
+      // launcher it is work the answer need not wait for. The answer's group commit runs in this
+      // turn's setImmediate and the reply is written right after it, so the start waits one turn
+      // more, and outside this request (its rows are not the warm process's).
       if (warm) setImmediate(() => setImmediate(() => outsideRequest(() => this.fillWarm(key, plan))));
     }
   }
@@ -221,8 +230,14 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     return this.impl.redact ? this.impl.redact(message) : message;
   }
 
-  private spawn(prepared: R): AgentProcess {
-    return new AgentProcess(prepared.spawn, { maxStdoutBytes: this.maxStdoutBytes, maxStderrBytes: this.maxStderrBytes });
+  private spawn(prepared: R, started?: ChildLike | Error): AgentProcess {
+    return new AgentProcess(prepared.spawn, { maxStdoutBytes: this.maxStdoutBytes, maxStderrBytes: this.maxStderrBytes }, started);
+  }
+
+  /** A warm launch's process: started by the launcher when there is one (its spawn never blocks this loop). */
+  private spawnWarm(prepared: R): AgentProcess | Promise<AgentProcess> {
+    if (this.launcher === undefined) return this.spawn(prepared);
+    return this.launcher.spawn(prepared.spawn).then((started) => this.spawn(prepared, started));
   }
 
   private async cleanup(prepared: R, abnormal: boolean): Promise<void> {
@@ -272,10 +287,14 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
       return; // the next run goes cold and reports the problem
     }
     const slot: WarmSlot<R> = { fingerprint: plan.fingerprint, ready: Promise.resolve(null), launched: null, dropped: false, taken: false };
-    const settle = (ready: R): Launched<R> | Promise<null> => {
+    const settle = (ready: R): Launched<R> | Promise<Launched<R> | null> => {
       // Closed, evicted or replaced while it was being prepared: nothing is started.
       if (slot.dropped) return this.cleanup(ready, false).then(() => null);
-      const launched: Launched<R> = { prepared: ready, proc: this.spawn(ready) };
+      const proc = this.spawnWarm(ready);
+      return proc instanceof Promise ? proc.then((started) => attach(ready, started)) : attach(ready, proc);
+    };
+    const attach = (ready: R, proc: AgentProcess): Launched<R> => {
+      const launched: Launched<R> = { prepared: ready, proc };
       launched.proc.setRef(false);
       slot.launched = launched;
       // An idle warm launch that dies or overflows is killed and cleaned up at once.
