@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { liveProcesses } from '../../test/helpers/proc.js';
+import { descendantsOf } from '../../test/helpers/proc.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -10,18 +10,7 @@ function sleepSync(ms: number): void {
 
 /** `root` and its descendants, sorted. */
 function processTree(root: number): number[] {
-  const processes = liveProcesses();
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const { pid, ppid } of processes) {
-      if (!tree.has(pid) && tree.has(ppid)) {
-        tree.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...tree].sort((a, b) => a - b);
+  return [root, ...descendantsOf(root)].sort((a, b) => a - b);
 }
 
 /** CPU nanoseconds used so far by every thread of `pids` (/proc/<pid>/task/<tid>/schedstat). */

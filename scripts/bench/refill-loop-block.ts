@@ -2,16 +2,15 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ProcessLauncher, TrustedLocalRunner, type AgentRunRequest } from '../../src/runtime/index.js';
+import { waitFor } from '../../test/helpers/wait.js';
 import { percentile, type Ratio } from './stats.js';
 
 const ROUNDS = 6;
 const INTENTS_PER_ROUND = 5;
 
-function until(check: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const look = () => (check() ? resolve() : setTimeout(look, 2));
-    look();
-  });
+/** Waits, polling every 2 ms, until `check` holds; throws after a minute. */
+async function until(check: () => boolean): Promise<void> {
+  if (!(await waitFor(check, 60_000, 2))) throw new Error('the warm replacement did not start within a minute');
 }
 
 /** The longest event-loop stall of this process over `ms` of doing nothing. */

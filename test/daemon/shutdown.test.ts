@@ -50,23 +50,22 @@ async function runningAgentPids(pidfile: string): Promise<number[]> {
   return [pids.agent, pids.grandchild];
 }
 
-/** The warm `hello` processes below `pid`: started by covenantd's launcher process, so its grandchildren. */
-function warmHelloBelow(pid: number): number[] {
-  return descendantsOf(pid).filter((child) => {
-    try {
-      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('hello');
-    } catch {
-      return false;
-    }
-  });
-}
-
-function isLauncher(pid: number): boolean {
+/** Whether the command line of `pid` contains `text` (false once it is gone). */
+function commandHas(pid: number, text: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher-main');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
   } catch {
     return false;
   }
+}
+
+/** The warm `hello` processes below `pid`: started by covenantd's launcher process, so its grandchildren. */
+function warmHelloBelow(pid: number): number[] {
+  return descendantsOf(pid).filter((child) => commandHas(child, 'hello'));
+}
+
+function isLauncher(pid: number): boolean {
+  return commandHas(pid, 'launcher-main');
 }
 
 /** Whether `pid` is a running process (a zombie waiting for a non-reaping init does not count). */

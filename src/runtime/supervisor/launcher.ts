@@ -83,7 +83,6 @@ export class RemoteChild extends EventEmitter implements ChildLike {
 interface Launch {
   resolve: (child: RemoteChild | Error) => void;
   child: RemoteChild | null;
-  fds: number;
 }
 
 export class ProcessLauncher {
@@ -116,7 +115,7 @@ export class ProcessLauncher {
     }
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.launching.set(id, { resolve, child: null, fds: 0 });
+      this.launching.set(id, { resolve, child: null });
       this.updateRef();
       const request: LaunchRequest = { kind: 'launch', id, spec };
       proc.send(request, (err) => {
@@ -171,8 +170,7 @@ export class ProcessLauncher {
         if (report.fd === 0) child.stdin = handle;
         else if (report.fd === 1) child.stdout = handle;
         else child.stderr = handle;
-        launch.fds += 1;
-        if (launch.fds === 3) {
+        if (child.stdin !== null && child.stdout !== null && child.stderr !== null) {
           child.attached();
           this.live.set(report.id, child);
           this.settle(report.id, child);
