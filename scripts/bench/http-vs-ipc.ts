@@ -11,14 +11,21 @@ import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.
 /** Header lines node's server writes itself; every other one of the gateway's answer, the bare server sends too. */
 const WRITTEN_BY_NODE = new Set(['content-length', 'date', 'connection', 'keep-alive']);
 
-/** The bare hono server in its own process, answering `GET /tools` as `answer` is; its URL and how to stop it. */
-async function bareHonoServer(answer: Response, dir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const bodyFile = join(dir, 'tools-answer.json');
-  writeFileSync(bodyFile, await answer.text());
-  const headersFile = join(dir, 'tools-answer-headers.json');
-  writeFileSync(headersFile, JSON.stringify(Object.fromEntries([...answer.headers].filter(([name]) => !WRITTEN_BY_NODE.has(name)))));
+/** Writes the gateway's `answer` (body, and the header lines node does not write itself) where the bare route reads them. */
+export async function writeAnswerFiles(answer: Response, dir: string): Promise<void> {
+  writeFileSync(join(dir, 'tools-answer.json'), await answer.text());
+  writeFileSync(join(dir, 'tools-answer-headers.json'), JSON.stringify(answerHeaders(answer)));
+}
+
+/** The header lines of an answer that the bare route sends too. */
+export function answerHeaders(answer: Response): Record<string, string> {
+  return Object.fromEntries([...answer.headers].filter(([name]) => !WRITTEN_BY_NODE.has(name)));
+}
+
+/** The bare hono server in its own process, answering `GET /tools` with the files of `writeAnswerFiles` in `dir`; its URL and how to stop it. */
+export async function bareHonoServer(dir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL('./bare-hono-server.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, bodyFile, headersFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, join(dir, 'tools-answer.json'), join(dir, 'tools-answer-headers.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -58,7 +65,8 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
   const gatewayTools = new URL(`${baseUrl}/tools`);
   const answer = await fetch(gatewayTools, { headers: auth });
   if (answer.status !== 200) throw new Error(`GET /tools answered ${answer.status}`);
-  const bare = await bareHonoServer(answer, dir);
+  await writeAnswerFiles(answer, dir);
+  const bare = await bareHonoServer(dir);
   const bareTools = new URL(`${bare.url}/tools`);
   const ratios: Ratio[] = [];
   try {

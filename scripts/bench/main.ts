@@ -14,6 +14,7 @@ import { benchCliStartup } from './cli-startup.js';
 import { benchBackToBackIntents, benchGvisorDispatch, benchTrustedLocalDispatch } from './dispatch.js';
 import { benchGroupCommit } from './group-commit.js';
 import { benchIdle } from './idle.js';
+import { benchHttpInProcess } from './http-in-process.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
@@ -45,6 +46,8 @@ const BENCHES: Record<string, Bench> = {
   'group-commit': async (c) => benchGroupCommit(c.env, c.dir),
   'receipts-flush': async (c) => benchReceiptsFlush(c.dir),
   'http-vs-ipc': async (c) => benchHttpVsIpc(c.sock, c.daemonPid, c.httpUrl, c.token, c.dir),
+  // A covenantd of its own, with the bare route loaded into its process.
+  'http-in-process': async (c) => benchHttpInProcess(c.httpUrl, c.token, c.env, c.dir),
   'memory-quality': async (c) => benchMemoryReadmes(c.dir),
   'memory-search': async (c) => benchMemorySearch(c.dir),
   mcp: async (c) => benchMcp(c.dir),

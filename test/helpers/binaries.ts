@@ -64,9 +64,9 @@ export interface DaemonProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the compiled `covenantd` binary and waits until its socket answers protocol_info. */
-export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArgs: string[] = ['--no-http'], cwd = REPO_ROOT): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [DAEMON_BIN, '--home', home, ...extraArgs], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the compiled `covenantd` binary and waits until its socket answers protocol_info; `nodeFlags` go to node before it (the bench preloads a module). */
+export async function spawnDaemon(home: string, env: NodeJS.ProcessEnv, extraArgs: string[] = ['--no-http'], cwd = REPO_ROOT, nodeFlags: string[] = []): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, DAEMON_BIN, '--home', home, ...extraArgs], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
