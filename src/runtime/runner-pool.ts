@@ -7,8 +7,9 @@
  *   are started when an agent is installed and when the daemon starts, killed when it is removed
  *   or replaced, and all of them are killed when the daemon stops. When the daemon runs as root,
  *   these agents run as nobody (65534) unless the manifest says `sandbox.run_as_daemon_user =
- *   true`: trusted-local is no isolation, so at least not root. With `launcher`, warm processes
- *   (here and for linux-bwrap) are started by the launcher process (`./supervisor/launcher.ts`).
+ *   true`: trusted-local is no isolation, so at least not root. With `launcher`, its processes,
+ *   warm or cold (here and for linux-bwrap), are started by the launcher process
+ *   (`./supervisor/launcher.ts`).
  * - `linux-bwrap`: the same, every launch wrapped in bwrap (see `./bwrap/`). If bwrap is
  *   missing, the run fails with `sandbox_unavailable`.
  * - `linux-gvisor`: the rootfs from `COVENANT_GVISOR_ROOTFS`, bundles and runsc state under
@@ -49,9 +50,9 @@ export interface RunnerPoolOptions {
   /** The daemon's uid (default `process.getuid()`); 0 makes trusted-local agents run as nobody. */
   daemonUid?: number;
   /**
-   * Start the warm processes of trusted-local and linux-bwrap agents in a launcher process
-   * (`./supervisor/launcher.ts`), so that their spawn never blocks the caller's loop; the daemon
-   * does. Default: spawned in this process.
+   * Start the processes of trusted-local and linux-bwrap agents, warm or cold, in a launcher
+   * process (`./supervisor/launcher.ts`), so that their spawn never blocks the caller's loop; the
+   * daemon does. Default: spawned in this process.
    */
   launcher?: boolean;
 }

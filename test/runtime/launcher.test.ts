@@ -144,6 +144,34 @@ describe('TrustedLocalRunner with a launcher', () => {
     launcher.close();
     assert.equal(alive(thirdWarm), false, 'close() killed the waiting process');
   });
+
+  it('a cold run (no warm process) is started in the launcher too; a failing one is reported as before (exit code, reason)', async () => {
+    const launcher = new ProcessLauncher();
+    const runner = new TrustedLocalRunner({ warm: false, killGraceMs: 200, launcher });
+    try {
+      const request = (n: number, entry: string): AgentRunRequest => ({
+        agentId: 'fixture',
+        packageDir: FIXTURES,
+        runtime: 'node',
+        entry,
+        intent: { intent_id: `intent-${n}`, text: 'ping' },
+        timeoutMs: 60_000,
+        memoryMb: 128,
+      });
+      const one = await runner.run(request(1, 'parent-pid.js'));
+      assert.ok(one.ok, JSON.stringify(one));
+      assert.deepEqual(one.answer, { text: String(launcher.pid), sources: ['intent-1'] }, "the agent's parent is the launcher, not this process");
+      assert.equal(runner.warmCount, 0, 'no warm process was started');
+
+      const failed = await runner.run(request(2, 'fail.js'));
+      assert.equal(failed.ok, false);
+      assert.equal(failed.ok ? null : failed.reason, 'nonzero_exit');
+      assert.equal(failed.ok ? null : failed.exitCode, 3);
+    } finally {
+      await runner.close();
+      launcher.close();
+    }
+  });
 });
 
 describe('a launcher whose covenantd dies while it hands over a child', () => {

@@ -55,8 +55,8 @@ export interface SupervisorOptions {
    */
   runClock?: () => number;
   /**
-   * Starts the warm replacements in the launcher process (launcher.ts), so that their spawn
-   * never blocks this process's loop. Default: spawned here.
+   * Starts every launch, warm or cold, in the launcher process (launcher.ts), so that no spawn
+   * blocks this process's loop. Default: spawned here.
    */
   launcher?: ProcessLauncher;
 }
@@ -178,7 +178,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
           await this.cleanup(prepared, false);
           return fail('aborted', `agent ${id}: run aborted before it started`);
         }
-        launched = { prepared, proc: this.spawn(prepared) };
+        launched = { prepared, proc: await this.start(prepared) };
       }
       return await this.drive(launched, request, plan, run, t0, fail);
     } finally {
@@ -234,8 +234,8 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     return new AgentProcess(prepared.spawn, { maxStdoutBytes: this.maxStdoutBytes, maxStderrBytes: this.maxStderrBytes }, started);
   }
 
-  /** A warm launch's process: started by the launcher when there is one (its spawn never blocks this loop). */
-  private spawnWarm(prepared: R): AgentProcess | Promise<AgentProcess> {
+  /** A launch's process: started by the launcher when there is one (its spawn never blocks this loop). */
+  private start(prepared: R): AgentProcess | Promise<AgentProcess> {
     if (this.launcher === undefined) return this.spawn(prepared);
     return this.launcher.spawn(prepared.spawn).then((started) => this.spawn(prepared, started));
   }
@@ -290,7 +290,7 @@ export class AgentSupervisor<P extends Planned = Planned, R extends Prepared = P
     const settle = (ready: R): Launched<R> | Promise<Launched<R> | null> => {
       // Closed, evicted or replaced while it was being prepared: nothing is started.
       if (slot.dropped) return this.cleanup(ready, false).then(() => null);
-      const proc = this.spawnWarm(ready);
+      const proc = this.start(ready);
       return proc instanceof Promise ? proc.then((started) => attach(ready, started)) : attach(ready, proc);
     };
     const attach = (ready: R, proc: AgentProcess): Launched<R> => {
