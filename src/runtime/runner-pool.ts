@@ -117,9 +117,15 @@ export class RunnerPool {
     return runner;
   }
 
-  /** Starts the warm launch of an agent with `resources.warm = true`, whatever its backend. */
+  /**
+   * Starts the warm launch of an agent with `resources.warm = true`, whatever its backend. For a
+   * trusted-local or linux-bwrap agent, warm or not, the launcher is started too, so that the
+   * agent's first run does not wait for its boot.
+   */
   prewarm(agent: InstalledAgent): void {
-    if (this.closed || !agent.manifest.resources.warm) return;
+    if (this.closed) return;
+    if (agent.backend !== 'linux-gvisor') this.launcher?.start();
+    if (!agent.manifest.resources.warm) return;
     this.runnerFor(agent.backend).prewarm({
       agentId: agent.id,
       packageDir: agent.packageDir,

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProcessLauncher, TrustedLocalRunner, type AgentRunRequest } from '../../src/runtime/index.js';
+import { ProcessLauncher, RunnerPool, TrustedLocalRunner, parseManifest, type AgentRunRequest } from '../../src/runtime/index.js';
 import { AgentProcess } from '../../src/runtime/supervisor/agent-process.js';
 import type { RemoteChild } from '../../src/runtime/supervisor/launcher.js';
 import { waitGroupGone } from '../../src/runtime/supervisor/process-group.js';
+import { descendantsOf } from '../helpers/proc.js';
+import { tempDir } from '../helpers/temp-home.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from './process-state.js';
 
@@ -170,6 +172,42 @@ describe('TrustedLocalRunner with a launcher', () => {
     } finally {
       await runner.close();
       launcher.close();
+    }
+  });
+});
+
+describe('RunnerPool with a launcher', () => {
+  it('starts the launcher when a trusted-local agent is loaded, warm or not: its first cold run is the launcher\'s child', async () => {
+    const manifest = parseManifest(
+      '[agent]\nid = "cold"\nname = "Cold"\nversion = "0.1.0"\nruntime = "node"\nentry = "parent-pid.js"\n\n[resources]\nwarm = false\n\n[sandbox]\nbackend = "trusted-local"\nrun_as_daemon_user = true\n',
+      'agent.toml',
+    );
+    const { dir, cleanup } = tempDir('covenant-launcher-pool-');
+    const pool = new RunnerPool({ covenantHome: dir, gvisorStateRoot: path.join(dir, 'gvisor'), manifest: () => manifest, launcher: true });
+    try {
+      // Other tests of this file keep launchers of their own: this pool's is the one that appears.
+      const launchers = () => descendantsOf(process.pid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher-main'));
+      const before = new Set(launchers());
+      const started = () => launchers().filter((pid) => !before.has(pid));
+      assert.deepEqual(started(), [], 'no launcher before any agent is loaded');
+      pool.prewarm({ id: 'cold', manifest, packageDir: FIXTURES, installedAt: 0, packageSha256: '', backend: 'trusted-local' });
+      assert.equal(started().length, 1, 'the launcher runs once the agent is loaded');
+      const launcher = started()[0];
+      assert.equal(pool.warmCount, 0, 'no warm process: warm = false');
+      const result = await pool.runnerFor('trusted-local').run({
+        agentId: 'cold',
+        packageDir: FIXTURES,
+        runtime: 'node',
+        entry: 'parent-pid.js',
+        intent: { intent_id: 'intent-1', text: 'ping' },
+        timeoutMs: 60_000,
+        memoryMb: 128,
+      });
+      assert.ok(result.ok, JSON.stringify(result));
+      assert.equal(result.answer.text, String(launcher));
+    } finally {
+      await pool.close();
+      cleanup();
     }
   });
 });

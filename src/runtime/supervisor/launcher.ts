@@ -2,8 +2,9 @@
  * covenantd's side of the launcher process (launcher-main.ts): agent processes started without
  * blocking covenantd's event loop. node's `spawn` forks the caller and waits for the child's
  * `exec`; at covenantd's size that held its loop 5–11 ms a spawn (docs/runtime.md, "The
- * launcher"). The launcher is forked once, on first use (at start-up, while covenantd is still
- * small), and again after it dies. A started process arrives as a `RemoteChild`: its pid, its
+ * launcher"). The launcher is forked once, by `start()` when the first agent that needs it is
+ * loaded (at start-up, while covenantd is still small) or by the first spawn, and again after it
+ * dies. A started process arrives as a `RemoteChild`: its pid, its
  * three stdio sockets (handed over the IPC channel) and its exit, as a ChildProcess gives them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -122,6 +123,20 @@ export class ProcessLauncher {
         if (err) this.settle(id, new Error(`the launcher could not be asked to start ${spec.command}: ${err.message}`));
       });
     });
+  }
+
+  /**
+   * Forks the launcher now, if it is not running, instead of on the first spawn: that first
+   * spawn, a cold run's, would otherwise wait for the launcher's boot. A fork that fails is
+   * reported by that spawn.
+   */
+  start(): void {
+    if (this.closed) return;
+    try {
+      this.running();
+    } catch {
+      // the next spawn reports it
+    }
   }
 
   /** Closes the channel: the launcher kills every process group it started and exits. */
