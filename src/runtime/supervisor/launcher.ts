@@ -4,8 +4,8 @@
  * `exec`; at covenantd's size that held its loop 5–11 ms a spawn (docs/runtime.md, "The
  * launcher"). The launcher is forked once, by `start()` when the first agent that needs it is
  * loaded (at start-up, while covenantd is still small) or by the first spawn, and again after it
- * dies. A started process arrives as a `RemoteChild`: its pid, its
- * three stdio sockets (handed over the IPC channel) and its exit, as a ChildProcess gives them.
+ * dies. A started process arrives as a `RemoteChild`: its pid, its three stdio sockets (handed
+ * over the IPC channel) and its exit, as a ChildProcess gives them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
