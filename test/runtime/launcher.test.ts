@@ -23,6 +23,11 @@ function nodeSpec(script: string) {
   return { command: process.execPath, args: ['-e', script], cwd: FIXTURES, env: { PATH: process.env.PATH ?? '' } };
 }
 
+/** An intent for the fixture agent `entry` of FIXTURES, as a runner is handed it. */
+function fixtureRequest(entry: string, n: number, agentId = 'fixture'): AgentRunRequest {
+  return { agentId, packageDir: FIXTURES, runtime: 'node', entry, intent: { intent_id: `intent-${n}`, text: 'ping' }, timeoutMs: 60_000, memoryMb: 128 };
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -114,21 +119,12 @@ describe('TrustedLocalRunner with a launcher', () => {
   it('warm processes are started in the launcher and serve intents as before; close() leaves none', async () => {
     const launcher = new ProcessLauncher();
     const runner = new TrustedLocalRunner({ warm: true, killGraceMs: 200, launcher });
-    const request = (n: number): AgentRunRequest => ({
-      agentId: 'fixture',
-      packageDir: FIXTURES,
-      runtime: 'node',
-      entry: 'pid.js',
-      intent: { intent_id: `intent-${n}`, text: 'ping' },
-      timeoutMs: 60_000,
-      memoryMb: 128,
-    });
     runner.prewarm({ agentId: 'fixture', packageDir: FIXTURES, runtime: 'node', entry: 'pid.js', memoryMb: 128 });
     assert.ok(await waitFor(() => runner.warmPid('fixture', FIXTURES) !== undefined));
     const firstWarm = runner.warmPid('fixture', FIXTURES)!;
     assert.equal(parentOf(firstWarm), launcher.pid);
 
-    const one = await runner.run(request(1));
+    const one = await runner.run(fixtureRequest('pid.js', 1));
     assert.ok(one.ok, JSON.stringify(one));
     assert.deepEqual(one.answer, { text: String(firstWarm), sources: ['intent-1'] });
 
@@ -136,7 +132,7 @@ describe('TrustedLocalRunner with a launcher', () => {
     const secondWarm = runner.warmPid('fixture', FIXTURES)!;
     assert.notEqual(secondWarm, firstWarm);
     assert.equal(parentOf(secondWarm), launcher.pid, 'the replacement too');
-    const two = await runner.run(request(2));
+    const two = await runner.run(fixtureRequest('pid.js', 2));
     assert.ok(two.ok, JSON.stringify(two));
     assert.equal(two.answer.text, String(secondWarm));
 
@@ -151,21 +147,12 @@ describe('TrustedLocalRunner with a launcher', () => {
     const launcher = new ProcessLauncher();
     const runner = new TrustedLocalRunner({ warm: false, killGraceMs: 200, launcher });
     try {
-      const request = (n: number, entry: string): AgentRunRequest => ({
-        agentId: 'fixture',
-        packageDir: FIXTURES,
-        runtime: 'node',
-        entry,
-        intent: { intent_id: `intent-${n}`, text: 'ping' },
-        timeoutMs: 60_000,
-        memoryMb: 128,
-      });
-      const one = await runner.run(request(1, 'parent-pid.js'));
+      const one = await runner.run(fixtureRequest('parent-pid.js', 1));
       assert.ok(one.ok, JSON.stringify(one));
       assert.deepEqual(one.answer, { text: String(launcher.pid), sources: ['intent-1'] }, "the agent's parent is the launcher, not this process");
       assert.equal(runner.warmCount, 0, 'no warm process was started');
 
-      const failed = await runner.run(request(2, 'fail.js'));
+      const failed = await runner.run(fixtureRequest('fail.js', 2));
       assert.equal(failed.ok, false);
       assert.equal(failed.ok ? null : failed.reason, 'nonzero_exit');
       assert.equal(failed.ok ? null : failed.exitCode, 3);
@@ -194,15 +181,7 @@ describe('RunnerPool with a launcher', () => {
       assert.equal(started().length, 1, 'the launcher runs once the agent is loaded');
       const launcher = started()[0];
       assert.equal(pool.warmCount, 0, 'no warm process: warm = false');
-      const result = await pool.runnerFor('trusted-local').run({
-        agentId: 'cold',
-        packageDir: FIXTURES,
-        runtime: 'node',
-        entry: 'parent-pid.js',
-        intent: { intent_id: 'intent-1', text: 'ping' },
-        timeoutMs: 60_000,
-        memoryMb: 128,
-      });
+      const result = await pool.runnerFor('trusted-local').run(fixtureRequest('parent-pid.js', 1, 'cold'));
       assert.ok(result.ok, JSON.stringify(result));
       assert.equal(result.answer.text, String(launcher));
     } finally {
