@@ -13,7 +13,7 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon/index.js';
 import { homePaths } from '../../src/home/index.js';
 import { operatorClient, REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
 import { requestOk } from '../helpers/daemon-fixture.js';
-import { descendantsOf } from '../helpers/proc.js';
+import { commandLineHas, descendantsOf } from '../helpers/proc.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 
@@ -50,22 +50,13 @@ async function runningAgentPids(pidfile: string): Promise<number[]> {
   return [pids.agent, pids.grandchild];
 }
 
-/** Whether the command line of `pid` contains `text` (false once it is gone). */
-function commandHas(pid: number, text: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-  } catch {
-    return false;
-  }
-}
-
 /** The warm `hello` processes below `pid`: started by covenantd's launcher process, so its grandchildren. */
 function warmHelloBelow(pid: number): number[] {
-  return descendantsOf(pid).filter((child) => commandHas(child, 'hello'));
+  return descendantsOf(pid).filter((child) => commandLineHas(child, 'hello'));
 }
 
 function isLauncher(pid: number): boolean {
-  return commandHas(pid, 'launcher-main');
+  return commandLineHas(pid, 'launcher-main');
 }
 
 /** Whether `pid` is a running process (a zombie waiting for a non-reaping init does not count). */

@@ -39,3 +39,12 @@ export function descendantsOf(pid: number): number[] {
   }
   return found;
 }
+
+/** Whether the command line of `pid` contains `text` (false once the process is gone). */
+export function commandLineHas(pid: number, text: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+}

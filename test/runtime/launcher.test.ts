@@ -12,7 +12,7 @@ import { ProcessLauncher, RunnerPool, TrustedLocalRunner, parseManifest, type Ag
 import { AgentProcess } from '../../src/runtime/supervisor/agent-process.js';
 import type { RemoteChild } from '../../src/runtime/supervisor/launcher.js';
 import { waitGroupGone } from '../../src/runtime/supervisor/process-group.js';
-import { descendantsOf } from '../helpers/proc.js';
+import { commandLineHas, descendantsOf } from '../helpers/proc.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from './process-state.js';
@@ -173,7 +173,7 @@ describe('RunnerPool with a launcher', () => {
     const pool = new RunnerPool({ covenantHome: dir, gvisorStateRoot: path.join(dir, 'gvisor'), manifest: () => manifest, launcher: true });
     try {
       // Other tests of this file keep launchers of their own: this pool's is the one that appears.
-      const launchers = () => descendantsOf(process.pid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher-main'));
+      const launchers = () => descendantsOf(process.pid).filter((pid) => commandLineHas(pid, 'launcher-main'));
       const before = new Set(launchers());
       const started = () => launchers().filter((pid) => !before.has(pid));
       assert.deepEqual(started(), [], 'no launcher before any agent is loaded');
