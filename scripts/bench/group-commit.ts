@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { IpcClient } from '../../src/ipc/index.js';
 import { spawnDaemon } from '../../test/helpers/binaries.js';
 import { cpuTicks } from './idle.js';
-import { latencyRatio, msSince, percentile, type Ratio } from './stats.js';
+import { latencyRatio, msSince, percentile, turnOrder, type Ratio } from './stats.js';
 
 const LEVELS = [1, 8, 16, 32];
 /** A checked request: `tools_call echo` (capability check, tool receipt, two audit rows: one commit). */
@@ -82,7 +82,7 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       const rounds = Math.max(2, Math.round(perLevel / (level * perClientPerRound)));
       for (let round = 0; round < rounds; round += 1) {
         // Each side goes first in every other round.
-        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        for (const i of turnOrder(2, round)) {
           const ticks = cpuTicks(sides[i]!.pid);
           const client = process.cpuUsage();
           const measured = await load(pools[i]!, perLevel / rounds);

@@ -6,7 +6,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { freePort } from '../harness/daemon.js';
 import { requestsPerSecond } from './http-load.js';
 import { answerHeaders, bareHonoServer, writeAnswerFiles } from './http-vs-ipc.js';
-import { percentile, type Ratio } from './stats.js';
+import { percentile, turnOrder, type Ratio } from './stats.js';
 
 const PRELOAD = fileURLToPath(new URL('./bare-route-preload.mjs', import.meta.url));
 
@@ -48,8 +48,8 @@ export async function benchHttpInProcess(sharedUrl: string, sharedToken: string,
     // Every side is sent the same request bytes (the bare routes ignore the token).
     for (const server of servers) requestsPerSecond(server.url, tokenAuth, connections, sliceMs); // warm-up
     for (let round = 0; round < rounds; round += 1) {
-      for (let i = 0; i < servers.length; i += 1) {
-        const server = servers[(round + i) % servers.length]!;
+      for (const i of turnOrder(servers.length, round)) {
+        const server = servers[i]!;
         server.rates.push(requestsPerSecond(server.url, tokenAuth, connections, sliceMs));
       }
     }

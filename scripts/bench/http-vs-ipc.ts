@@ -6,7 +6,7 @@ import { IpcClient } from '../../src/ipc/index.js';
 import { httpGet, keepAliveAgent, requestsPerSecond } from './http-load.js';
 import { RawHttpClient } from './raw-http-client.js';
 import { cpuTicks } from './idle.js';
-import { alternateBatches, latencyRatio, percentile, type Ratio } from './stats.js';
+import { alternateBatches, latencyRatio, percentile, turnOrder, type Ratio } from './stats.js';
 
 /** Header lines node's server writes itself; every other one of the gateway's answer, the bare server sends too. */
 const WRITTEN_BY_NODE = new Set(['content-length', 'date', 'connection', 'keep-alive']);
@@ -79,7 +79,7 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
         // Each side goes first in every other round, so neither always runs after the other's slice.
         const measureGateway = () => gateway.push(requestsPerSecond(gatewayTools, auth, connections, sliceMs));
         const measureBare = () => baseline.push(requestsPerSecond(bareTools, auth, connections, sliceMs));
-        for (const measure of round % 2 === 0 ? [measureGateway, measureBare] : [measureBare, measureGateway]) measure();
+        for (const i of turnOrder(2, round)) [measureGateway, measureBare][i]!();
       }
       const subject = percentile(gateway, 50);
       const base = percentile(baseline, 50);
@@ -102,7 +102,7 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
     for (let round = 0; round < rounds; round += 1) {
       const measureGateway = async () => gateway.push(await cpuPerRequest(daemonPid, gatewayClient, CPU_REQUESTS));
       const measureBare = async () => baseline.push(await cpuPerRequest(bare.pid, bareClient, CPU_REQUESTS));
-      for (const measure of round % 2 === 0 ? [measureGateway, measureBare] : [measureBare, measureGateway]) await measure();
+      for (const i of turnOrder(2, round)) await [measureGateway, measureBare][i]!();
     }
     gatewayClient.close();
     bareClient.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ProcessLauncher, TrustedLocalRunner, type AgentRunRequest } from '../../src/runtime/index.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { percentile, type Ratio } from './stats.js';
+import { percentile, turnOrder, type Ratio } from './stats.js';
 
 const ROUNDS = 6;
 const INTENTS_PER_ROUND = 5;
@@ -42,7 +42,7 @@ export async function benchRefillLoopBlock(repo: string, dir: string): Promise<R
   try {
     for (const runner of sides) runner.prewarm(launch);
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      for (const i of turnOrder(2, round)) {
         const runner = sides[i]!;
         for (let n = 0; n < INTENTS_PER_ROUND; n += 1) {
           await until(() => runner.warmPid('hello', packageDir) !== undefined);

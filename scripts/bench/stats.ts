@@ -119,3 +119,11 @@ export function latencyRatio(
     met: typeof target === 'number' ? ratio <= target : true,
   };
 }
+
+/**
+ * The order in which `count` sides take their turn in round `round`: each round starts one side
+ * later, so no side always measures first or always after the same other one.
+ */
+export function turnOrder(count: number, round: number): number[] {
+  return Array.from({ length: count }, (_, i) => (round + i) % count);
+}
