@@ -8,7 +8,7 @@
  *   or replaced, and all of them are killed when the daemon stops. When the daemon runs as root,
  *   these agents run as nobody (65534) unless the manifest says `sandbox.run_as_daemon_user =
  *   true`: trusted-local is no isolation, so at least not root. With `launcher`, its processes,
- *   warm or cold (here and for linux-bwrap), are started by the launcher process
+ *   warm or cold (here and for both sandboxes), are started by the launcher process
  *   (`./supervisor/launcher.ts`).
  * - `linux-bwrap`: the same, every launch wrapped in bwrap (see `./bwrap/`). If bwrap is
  *   missing, the run fails with `sandbox_unavailable`.
@@ -50,8 +50,8 @@ export interface RunnerPoolOptions {
   /** The daemon's uid (default `process.getuid()`); 0 makes trusted-local agents run as nobody. */
   daemonUid?: number;
   /**
-   * Start the processes of trusted-local and linux-bwrap agents, warm or cold, in a launcher
-   * process (`./supervisor/launcher.ts`), so that their spawn never blocks the caller's loop; the
+   * Start every agent process (trusted-local, bwrap, `runsc run`), warm or cold, in a launcher
+   * process (`./supervisor/launcher.ts`), so that its spawn never blocks the caller's loop; the
    * daemon does. Default: spawned in this process.
    */
   launcher?: boolean;
@@ -100,6 +100,7 @@ export class RunnerPool {
           covenantHome: options.covenantHome,
           warm,
         };
+        if (this.launcher !== undefined) gvisorOptions.launcher = this.launcher;
         if (options.runscPath) gvisorOptions.runscPath = options.runscPath;
         if (options.killGraceMs !== undefined) gvisorOptions.graceMs = options.killGraceMs;
         if (options.runClock !== undefined) gvisorOptions.runClock = options.runClock;
@@ -118,13 +119,13 @@ export class RunnerPool {
   }
 
   /**
-   * Starts the warm launch of an agent with `resources.warm = true`, whatever its backend. For a
-   * trusted-local or linux-bwrap agent, warm or not, the launcher is started too, so that the
-   * agent's first run does not wait for its boot.
+   * Starts the warm launch of an agent with `resources.warm = true`, whatever its backend. For
+   * any agent, warm or not, the launcher is started too, so that its first run does not wait for
+   * the launcher's boot.
    */
   prewarm(agent: InstalledAgent): void {
     if (this.closed) return;
-    if (agent.backend !== 'linux-gvisor') this.launcher?.start();
+    this.launcher?.start();
     if (!agent.manifest.resources.warm) return;
     this.runnerFor(agent.backend).prewarm({
       agentId: agent.id,

@@ -15,7 +15,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,7 +23,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GvisorRunner, checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../src/runtime/runner.js';
+import { commandLineHas, liveProcesses } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
+import { alive } from '../runtime/process-state.js';
 
 const SURFACE = 'runtime-linux-gvisor';
 const LIVE = process.env.COVENANT_LIVE === '1';
@@ -300,4 +302,43 @@ test('live_gvisor_warm_timeout_kills_and_removes', { skip }, async () => {
   assert.deepEqual(runscContainers(stateRoot), []);
   assert.deepEqual(leftoverBundles(stateRoot), []);
   assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
+});
+
+/** Live processes whose command line names `text` (runsc run, its sandbox and gofer name the state root). */
+function processesNaming(text: string): number[] {
+  return liveProcesses()
+    .filter((entry) => commandLineHas(entry.pid, text))
+    .map((entry) => entry.pid);
+}
+
+test('live_gvisor_sandbox_does_not_outlive_a_killed_covenantd', { skip }, async () => {
+  requireGvisor();
+  const { stateRoot, packageDir } = setup('sleeper.mjs');
+  // A stand-in for covenantd: a runner whose runs start in the launcher, one run that never
+  // ends, then SIGKILL. Without the launcher's runsc kill the sandbox ran on with nobody to stop it.
+  const options = { runscPath, rootfs: ROOTFS, stateRoot, covenantHome: path.dirname(path.dirname(stateRoot)) };
+  const script = `
+    const { GvisorRunner } = await import(${JSON.stringify(new URL('../../src/runtime/gvisor/index.ts', import.meta.url).href)});
+    const { ProcessLauncher } = await import(${JSON.stringify(new URL('../../src/runtime/supervisor/launcher.ts', import.meta.url).href)});
+    const launcher = new ProcessLauncher();
+    launcher.start();
+    const runner = new GvisorRunner({ ...${JSON.stringify(options)}, launcher });
+    process.stdout.write(JSON.stringify({ launcher: launcher.pid }) + '\\n');
+    void runner.run(${JSON.stringify(request(packageDir, 'never answers', { timeoutMs: 600_000 }))});
+    process.stdin.once('data', () => process.kill(process.pid, 'SIGKILL'));
+  `;
+  const standIn = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const { launcher } = await new Promise<{ launcher: number }>((resolve) => {
+      standIn.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { launcher: number }));
+    });
+    assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1), 'the sandbox runs');
+    assert.ok(processesNaming(stateRoot).length > 0, 'runsc processes name the state root');
+    standIn.stdin.write('die\n');
+    assert.ok(await waitUntil(() => !alive(launcher)), 'the launcher exits once it has stopped the sandbox');
+    assert.deepEqual(runscContainers(stateRoot), [], 'runsc keeps no container');
+    assert.deepEqual(processesNaming(stateRoot), [], 'no runsc process of this home is left');
+  } finally {
+    standIn.kill('SIGKILL');
+  }
 });

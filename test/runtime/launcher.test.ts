@@ -216,3 +216,31 @@ describe('a launcher whose covenantd dies while it hands over a child', () => {
     assert.ok(await waitFor(() => !alive(pids.launcher), 30_000), 'the launcher exits');
   });
 });
+
+describe('a launcher whose covenantd dies, for a process with an orphanStop', () => {
+  it("runs its kill command; when that does not stop it, SIGKILLs its group and runs its cleanup command", async () => {
+    const { dir, cleanup } = tempDir('covenant-launcher-orphan-');
+    try {
+      const log = path.join(dir, 'control.log');
+      const note = (word: string) => ({ command: '/bin/sh', args: ['-c', `echo ${word} >> ${JSON.stringify(log)}`], env: { PATH: process.env.PATH ?? '' } });
+      // A kill command that stops nothing: the launcher must fall back to the group and the cleanup.
+      const spec = { command: '/bin/sh', args: ['-c', 'sleep 600'], cwd: '/', env: { PATH: process.env.PATH ?? '' }, orphanStop: { kill: note('kill'), settleMs: 100, cleanup: note('cleanup') } };
+      const script = `
+        const launcher = new (await import(${JSON.stringify(new URL('../../src/runtime/supervisor/launcher.ts', import.meta.url).href)})).ProcessLauncher();
+        const child = await launcher.spawn(${JSON.stringify(spec)});
+        process.stdout.write(JSON.stringify({ launcher: launcher.pid, child: child.pid }) + '\\n');
+        process.kill(process.pid, 'SIGKILL');
+      `;
+      const { spawn } = await import('node:child_process');
+      const standIn = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const pids = await new Promise<{ launcher: number; child: number }>((resolve) => {
+        standIn.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { launcher: number; child: number }));
+      });
+      assert.ok(await waitGroupGone(pids.child, 30_000), 'the child is killed');
+      assert.ok(await waitFor(() => !alive(pids.launcher), 30_000), 'the launcher exits once its cleanup has run');
+      assert.deepEqual(readFileSync(log, 'utf8').split('\n').filter(Boolean), ['kill', 'cleanup'], 'the kill command first, the cleanup after the group was killed');
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -14,7 +14,6 @@
  * (A created-but-not-started container for warm runs, `runsc create` + `runsc start`, was tried
  * first and rejected: see docs/gvisor-runner.md, "Warm runs".)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,11 +24,14 @@ import {
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_STDOUT_BYTES,
   LaunchRefused,
+  runControl,
   summarizeStderr,
+  type ControlCommand,
   type ExitFacts,
   type Failure,
   type Planned,
   type Prepared,
+  type ProcessLauncher,
   type SupervisorBackend,
 } from '../supervisor/index.js';
 import {
@@ -79,6 +81,12 @@ export interface GvisorRunnerOptions {
    * run is a cold `runsc run` started after the intent arrives).
    */
   warm?: boolean | ((launch: AgentLaunch) => boolean);
+  /**
+   * Start `runsc run` in the launcher process (supervisor/launcher.ts), so that its spawn never
+   * blocks this loop; if covenantd dies, the launcher stops each sandbox with `runsc kill`.
+   * Default: spawned here.
+   */
+  launcher?: ProcessLauncher;
 }
 
 interface GvisorPlan extends Planned {
@@ -240,6 +248,13 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
         args: [...this.globalFlags(), 'run', '--bundle', bundle.dir, runId],
         cwd: bundle.dir,
         env: this.runscEnv(),
+        // covenantd gone (killed, crashed): the launcher stops the sandbox the way signal() and
+        // cleanup() would; a SIGKILLed `runsc run` would leave it running.
+        orphanStop: {
+          kill: this.controlCommand(plan.runsc, ['kill', runId, 'KILL']),
+          settleMs: RUNSC_EXIT_AFTER_KILL_MS,
+          cleanup: this.controlCommand(plan.runsc, ['delete', '--force', runId]),
+        },
       },
     };
   }
@@ -294,24 +309,13 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
     return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   }
 
+  private controlCommand(runsc: string, args: string[]): ControlCommand {
+    return { command: runsc, args: [...this.globalFlags(), ...args], env: this.runscEnv() };
+  }
+
   /** Runs a runsc control command (kill, delete); resolves with its exit code, never rejects. */
   private control(runsc: string, args: string[]): Promise<number | null> {
-    return new Promise((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(runsc, [...this.globalFlags(), ...args], {
-          stdio: 'ignore',
-          env: this.runscEnv(),
-          timeout: CONTROL_TIMEOUT_MS,
-          killSignal: 'SIGKILL',
-        });
-      } catch {
-        resolve(null);
-        return;
-      }
-      child.once('error', () => resolve(null));
-      child.once('exit', (code) => resolve(code));
-    });
+    return runControl(this.controlCommand(runsc, args), CONTROL_TIMEOUT_MS);
   }
 
   /** `runsc delete --force <id>` plus the lock file runsc leaves behind for a killed sandbox. */
@@ -338,6 +342,7 @@ export class GvisorRunner extends AgentSupervisor<GvisorPlan, GvisorPrepared> {
   constructor(options: GvisorRunnerOptions) {
     super(new GvisorBackend(options), {
       refuseAfterClose: true,
+      ...(options.launcher === undefined ? {} : { launcher: options.launcher }),
       ...(options.warm === undefined ? {} : { warm: options.warm }),
       ...(options.graceMs === undefined ? {} : { killGraceMs: options.graceMs }),
       ...(options.runClock === undefined ? {} : { runClock: options.runClock }),

@@ -7,6 +7,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 
+/** A command run to completion with no stdio (runsc's control commands). */
+export interface ControlCommand {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * How a process is stopped when covenantd is gone, for one that SIGKILLing its process group
+ * would not stop cleanly: `runsc run` killed so leaves its sandbox stopped but alive until
+ * `runsc delete --force`. `kill` is run first; if the process has not exited `settleMs` later,
+ * its group is SIGKILLed and `cleanup` is run.
+ */
+export interface OrphanStop {
+  kill: ControlCommand;
+  settleMs: number;
+  cleanup: ControlCommand;
+}
+
 /** The process a backend wants started: always in its own session and process group. */
 export interface SpawnSpec {
   command: string;
@@ -16,6 +35,8 @@ export interface SpawnSpec {
   /** Drop to this user (trusted-local under a root daemon); libuv enters cwd first. */
   uid?: number;
   gid?: number;
+  /** Default: its process group is SIGKILLed. */
+  orphanStop?: OrphanStop;
 }
 
 /** Starts `spec` the one way every launch is started, here or in the launcher (launcher-main.ts). */

@@ -9,7 +9,8 @@ export {
   type SupervisedRunner,
 } from './supervisor.js';
 export { LaunchRefused, type SupervisorBackend, type Planned, type Prepared, type Failure, type ExitFacts } from './backend.js';
-export type { SpawnSpec } from './agent-process.js';
+export type { ControlCommand, OrphanStop, SpawnSpec } from './agent-process.js';
+export { runControl } from './control-command.js';
 export { ProcessLauncher } from './launcher.js';
 export { sanitize, summarizeStderr } from './failure-text.js';
 export {

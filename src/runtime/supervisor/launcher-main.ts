@@ -4,16 +4,23 @@
  * small process's loop instead of covenantd's (5–11 ms a spawn at covenantd's size; docs/runtime.md,
  * "The launcher"). For each launch it reports the pid, hands the child's three stdio sockets to
  * covenantd over the IPC channel, and reports the exit. When covenantd is gone (the channel
- * closed, or its end of this process's stdin) it kills every process group it started and exits.
+ * closed, or its end of this process's stdin) it stops everything it started (its process group
+ * SIGKILLed, or the spec's `orphanStop`: `runsc kill`, then the group and `runsc delete --force`
+ * if it is still there) and exits.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { spawnAgent } from './agent-process.js';
+import { spawnAgent, type SpawnSpec } from './agent-process.js';
+import { runControl } from './control-command.js';
 import { isLaunchRequest, type LauncherReport } from './launcher-protocol.js';
-import { signalGroup } from './process-group.js';
+import { signalGroup, within } from './process-group.js';
 
-const running = new Set<ChildProcess>();
+/** How long one control command of an `orphanStop` may take. */
+const CONTROL_TIMEOUT_MS = 10_000;
+
+/** Each started process that has not exited, with its spec and its exit. */
+const running = new Map<ChildProcess, { spec: SpawnSpec; exited: Promise<void> }>();
 
 function report(message: LauncherReport, handle?: Socket): void {
   if (process.connected) process.send?.(message, handle);
@@ -32,7 +39,7 @@ function keepUnread(stream: Readable | null): void {
   handle.readStop();
 }
 
-function launch(id: number, spec: Parameters<typeof spawnAgent>[0]): void {
+function launch(id: number, spec: SpawnSpec): void {
   let child: ChildProcess;
   try {
     child = spawnAgent(spec);
@@ -54,12 +61,15 @@ function launch(id: number, spec: Parameters<typeof spawnAgent>[0]): void {
     report({ kind: 'failed', id, code: null, message: (err as Error).message });
     return;
   }
-  running.add(child);
   child.on('error', () => undefined); // 'exit' follows and is what covenantd hears
-  child.once('exit', (code, signal) => {
-    running.delete(child);
-    report({ kind: 'exit', id, code, signal });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      report({ kind: 'exit', id, code, signal });
+      resolve();
+    });
   });
+  running.set(child, { spec, exited });
   report({ kind: 'started', id, pid });
   report({ kind: 'stdio', id, fd: 0 }, child.stdin as Socket);
   report({ kind: 'stdio', id, fd: 1 }, child.stdout as Socket);
@@ -75,15 +85,35 @@ process.on('message', (message: unknown) => {
 process.on('SIGINT', () => undefined);
 process.on('SIGHUP', () => undefined);
 
-function stop(): void {
-  for (const child of running) signalGroup(child.pid, 'SIGKILL');
+/** Stops one started process the way its spec says (see `OrphanStop`). */
+async function stopChild(pid: number | undefined, spec: SpawnSpec, exited: Promise<void>): Promise<void> {
+  const orderly = spec.orphanStop;
+  if (orderly === undefined) {
+    signalGroup(pid, 'SIGKILL');
+    return;
+  }
+  await runControl(orderly.kill, CONTROL_TIMEOUT_MS);
+  let gone = false;
+  await within(exited.then(() => (gone = true)), orderly.settleMs);
+  if (gone) return;
+  signalGroup(pid, 'SIGKILL');
+  await runControl(orderly.cleanup, CONTROL_TIMEOUT_MS);
+}
+
+let stopping = false;
+
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all([...running].map(([child, { spec, exited }]) => stopChild(child.pid, spec, exited)));
   process.exit(0);
 }
 
-process.on('disconnect', stop);
+const covenantdGone = () => void stop();
+process.on('disconnect', covenantdGone);
 // covenantd holds the other end of stdin and never writes to it: its end of file says covenantd
 // is gone even when the IPC channel does not. A socket handed over and not yet acknowledged when
 // covenantd died keeps node from ever reporting that channel's disconnect.
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
+process.stdin.on('end', covenantdGone);
+process.stdin.on('error', covenantdGone);
 process.stdin.resume();
