@@ -11,12 +11,13 @@
  *     node --import tsx --test test/live/live_agent_runtime.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateBwrap } from '../../src/runtime/bwrap/index.js';
 import { checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import { REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
+import { commandLineHas, liveProcesses } from '../helpers/proc.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 import { liveHome, liveTest, requireService, type LiveHome } from './harness.js';
 import { readDb } from './helpers.js';
@@ -277,6 +278,33 @@ liveTest('live_gvisor_dispatch_through_daemon', async (t) => {
     const checks = new Map((doctor.json!.checks as Array<{ name: string; ok: boolean | null }>).map((c) => [c.name, c.ok]));
     assert.equal(checks.get('runsc'), true);
     assert.equal(checks.get('gvisor_rootfs'), true);
+
+    // The warm sandbox was started by covenantd's launcher, and covenantd's SIGKILL stops it.
+    const runscPath = readiness.runsc.path as string;
+    const containers = () => {
+      const listed = spawnSync(runscPath, ['--root', join(gvisorDir, 'state'), 'list', '-quiet'], { encoding: 'utf8' });
+      assert.equal(listed.status, 0, listed.stderr);
+      return listed.stdout.split('\n').filter((line) => line.trim() !== '');
+    };
+    const bundles = () => readdirSync(gvisorDir).filter((n) => n !== 'state');
+    assert.ok(await waitFor(() => containers().length === 1, 60_000), 'the warm sandbox runs');
+    const [warm] = containers();
+    const runscRun = liveProcesses().find((p) => commandLineHas(p.pid, `${gvisorDir}/${warm}`))!;
+    const launcher = liveProcesses().find((p) => p.pid === runscRun.ppid)!;
+    assert.ok(commandLineHas(launcher.pid, 'launcher-main'), "runsc run is the launcher's child");
+    assert.equal(launcher.ppid, h.daemon!.child.pid, "the launcher is covenantd's child");
+    await h.daemon!.stop('SIGKILL');
+    assert.ok(await waitFor(() => !liveProcesses().some((p) => commandLineHas(p.pid, gvisorDir)), 60_000), 'no runsc process of this home outlives covenantd');
+    assert.deepEqual(containers(), [], 'runsc keeps no container');
+    assert.deepEqual(bundles(), [warm], "the killed covenantd's warm bundle is left");
+
+    // The next covenantd removes it and serves intents in a new warm sandbox.
+    await startWithEnv(h, { COVENANT_GVISOR_ROOTFS: rootfs });
+    assert.ok(await waitFor(() => containers().length === 1 && bundles().length === 1 && bundles()[0] === containers()[0], 60_000), `left: ${bundles().join(', ')}`);
+    assert.notEqual(bundles()[0], warm);
+    const again = h.cli(['intent', '--json', '--agent', 'gvisor-hello', 'again']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal(again.json!.text, 'sandboxed hello: again');
   } finally {
     await h.dispose();
   }

@@ -14,7 +14,7 @@
  * (A created-but-not-started container for warm runs, `runsc create` + `runsc start`, was tried
  * first and rejected: see docs/gvisor-runner.md, "Warm runs".)
  */
-import { promises as fsp, statSync } from 'node:fs';
+import { promises as fsp, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CovenantError } from '../../core/errors.js';
@@ -158,6 +158,30 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
       pattern: new RegExp(`${escapeRegExp(prefix)}(?=$|[^A-Za-z0-9._-])`, 'g'),
       replacement,
     }));
+  }
+
+  /**
+   * Removes what a previous covenantd left when it was killed before it could clean up: each
+   * bundle directory under the state root, with its container (`runsc delete --force`, a no-op
+   * once the launcher's `runsc kill` has made `runsc run` remove it). Called once, before this
+   * runner writes a bundle: every directory there then is a leftover (the home's lock keeps any
+   * other covenantd out).
+   */
+  async sweepLeftovers(): Promise<void> {
+    let names: string[];
+    try {
+      names = readdirSync(this.stateRoot).filter((name) => name !== GVISOR_STATE_DIRNAME);
+    } catch {
+      return; // no state root yet: nothing was left
+    }
+    if (names.length === 0) return;
+    const runsc = locateRunsc(this.runscPath);
+    await Promise.all(
+      names.map(async (runId) => {
+        if (runsc.found) await this.forceDelete(runsc.path as string, runId);
+        await removeGvisorBundle(path.join(this.stateRoot, runId));
+      }),
+    );
   }
 
   /** Replaces host path prefixes ($COVENANT_HOME, the user's home) in a message. */
@@ -339,8 +363,12 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
  * every container and bundle is gone, and a later run would leave ones nobody waits for.
  */
 export class GvisorRunner extends AgentSupervisor<GvisorPlan, GvisorPrepared> {
+  /** The sweep of what a killed covenantd left (`GvisorBackend.sweepLeftovers`), started with the runner. */
+  private readonly swept: Promise<void>;
+
   constructor(options: GvisorRunnerOptions) {
-    super(new GvisorBackend(options), {
+    const backend = new GvisorBackend(options);
+    super(backend, {
       refuseAfterClose: true,
       ...(options.launcher === undefined ? {} : { launcher: options.launcher }),
       ...(options.warm === undefined ? {} : { warm: options.warm }),
@@ -348,5 +376,11 @@ export class GvisorRunner extends AgentSupervisor<GvisorPlan, GvisorPrepared> {
       ...(options.runClock === undefined ? {} : { runClock: options.runClock }),
       ...(options.stdoutCapBytes === undefined ? {} : { maxStdoutBytes: options.stdoutCapBytes }),
     });
+    this.swept = backend.sweepLeftovers().catch(() => undefined);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.swept;
   }
 }

@@ -545,3 +545,23 @@ async function checkStandInDeath(standIn: ChildProcessByStdio<Writable, Readable
   const control = fakeCalls(stateRoot).filter((call) => call.command !== 'run').map((call) => [call.command, ...call.args]);
   assert.deepEqual(control, [['kill', id, 'KILL']], 'stopped with runsc kill, which lets runsc run remove the container itself: no delete needed');
 }
+
+test('a new runner removes what a killed covenantd left: each bundle directory, its container (runsc delete --force) and its state files', async () => {
+  const { stateRoot, packageDir } = makeHome();
+  const left = ['warm-00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'];
+  for (const id of left) fs.mkdirSync(path.join(stateRoot, id), { recursive: true });
+  fs.mkdirSync(path.join(stateRoot, 'state'), { recursive: true });
+  const stateFile = path.join(stateRoot, 'state', `${left[1]}_sandbox:${left[1]}.lock`);
+  fs.writeFileSync(stateFile, '');
+  const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot });
+  try {
+    const result = await runner.run(request(packageDir, 'hello.mjs'));
+    assert.equal(result.ok, true, JSON.stringify(result));
+  } finally {
+    await runner.close();
+  }
+  assert.deepEqual(leftoverBundles(stateRoot), [], 'the leftovers and the new run\'s bundle are gone');
+  assert.equal(fs.existsSync(stateFile), false, "runsc's state file of a leftover is removed");
+  const deleted = fakeCalls(stateRoot).filter((call) => call.command === 'delete').map((call) => call.args.join(' ')).sort();
+  assert.deepEqual(deleted, left.map((id) => `--force ${id}`).sort(), 'each leftover container is deleted, and only those');
+});
