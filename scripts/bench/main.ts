@@ -53,7 +53,7 @@ const BENCHES: Record<string, Bench> = {
   mcp: async (c) => benchMcp(c.dir),
   'a2a-protocol': async (c) => benchA2aProtocol(REPO_ROOT, c.sock, c.token, c.httpUrl),
   'dispatch-trusted-local': async (c) => [...benchTrustedLocalDispatch(REPO_ROOT, CLI_BIN, c.env, c.daemonPid, c.dir), await benchBackToBackIntents(c.env, c.sock, c.token, c.dir)],
-  'refill-loop-block': async (c) => benchRefillLoopBlock(REPO_ROOT, c.dir),
+  'refill-loop-block': async (c) => benchRefillLoopBlock(REPO_ROOT, c.dir, c.env.COVENANT_GVISOR_ROOTFS),
   'dispatch-bwrap': async (c) => benchBwrapDispatch(REPO_ROOT, CLI_BIN, c.env, c.sock, c.daemonPid, c.token, c.dir),
   'dispatch-gvisor': async (c) => benchGvisorDispatch(REPO_ROOT, CLI_BIN, c.env, c.dir),
   // Its own daemon, with [model] llama-cpp on the generated test model.

@@ -1,7 +1,8 @@
-import { cpSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { ProcessLauncher, TrustedLocalRunner, type AgentRunRequest } from '../../src/runtime/index.js';
+import { GvisorRunner, locateRunsc } from '../../src/runtime/gvisor/index.js';
+import { ProcessLauncher, TrustedLocalRunner, type AgentRunRequest, type SupervisedRunner } from '../../src/runtime/index.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { percentile, turnOrder, type Ratio } from './stats.js';
 
@@ -22,19 +23,31 @@ async function idleStall(ms: number): Promise<number> {
   return histogram.max / 1e6;
 }
 
+/** A warm runner of one backend, with its processes started by `launcher` or (without) spawned here. */
+type RunnerOf = (launcher: ProcessLauncher | undefined, side: string) => SupervisedRunner & { warmPid(agentId: string, packageDir: string): number | undefined };
+
 /**
  * Issue 15 item 2: "the replacement is spawned after the answer is sent and never blocks the
  * loop". The longest stall of this process's event loop over one warm intent and the start of
  * its replacement (`monitorEventLoopDelay`, 1 ms resolution), a copy of `hello` on trusted-local
- * with a warm process: the replacement started by the launcher process (as covenantd does) vs
- * spawned here. The stall of a local spawn grows with the spawning process's size (it forks it):
- * this process's RSS is in the row's name.
+ * and, when gVisor is there, in gVisor, with a warm process: the replacement started by the
+ * launcher process (as covenantd does) vs spawned here. The stall of a local spawn grows with
+ * the spawning process's size (it forks it): this process's RSS is in the row's name.
  */
-export async function benchRefillLoopBlock(repo: string, dir: string): Promise<Ratio[]> {
+export async function benchRefillLoopBlock(repo: string, dir: string, rootfs: string | undefined): Promise<Ratio[]> {
   const packageDir = join(dir, 'hello-refill');
   cpSync(join(repo, 'agents', 'hello'), packageDir, { recursive: true });
+  const rows = await refillStalls('trusted-local', packageDir, (launcher) => new TrustedLocalRunner({ warm: true, ...(launcher ? { launcher } : {}) }));
+  const runsc = locateRunsc();
+  if (rootfs === undefined || !existsSync(join(rootfs, 'bin', 'sh')) || !runsc.found) return rows;
+  const gvisor = (launcher: ProcessLauncher | undefined, side: string) =>
+    new GvisorRunner({ rootfs, stateRoot: join(dir, `gvisor-refill-${side}`), warm: true, ...(launcher ? { launcher } : {}) });
+  return [...rows, ...(await refillStalls('linux-gvisor', packageDir, gvisor))];
+}
+
+async function refillStalls(backend: string, packageDir: string, runnerOf: RunnerOf): Promise<Ratio[]> {
   const launcher = new ProcessLauncher();
-  const sides = [new TrustedLocalRunner({ warm: true, launcher }), new TrustedLocalRunner({ warm: true })];
+  const sides = [runnerOf(launcher, 'launcher'), runnerOf(undefined, 'here')];
   const launch = { agentId: 'hello', packageDir, runtime: 'node' as const, entry: 'main.js', memoryMb: 128 };
   const stalls: number[][] = [[], []];
   const idle: number[] = [];
@@ -71,7 +84,7 @@ export async function benchRefillLoopBlock(repo: string, dir: string): Promise<R
   const floor = percentile(idle, 50);
   return [
     {
-      name: `longest event-loop stall over a warm intent and its replacement's start (p50 of ${stalls[0]!.length}; this process ${rss.toFixed(0)} MiB RSS)`,
+      name: `longest event-loop stall over a warm intent and its replacement's start, ${backend} (p50 of ${stalls[0]!.length}; this process ${rss.toFixed(0)} MiB RSS)`,
       subject: 'replacement started by the launcher process',
       baseline: 'replacement spawned by this process',
       subjectValue: subject,
@@ -82,7 +95,7 @@ export async function benchRefillLoopBlock(repo: string, dir: string): Promise<R
       met: true,
     },
     {
-      name: 'floor of the row above: longest stall of this process idle for as long (p50)',
+      name: `floor of the row above: longest stall of this process idle for as long, ${backend} (p50)`,
       subject: 'replacement started by the launcher process',
       baseline: 'this process doing nothing for as long',
       subjectValue: subject,
