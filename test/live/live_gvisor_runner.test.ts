@@ -15,7 +15,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { GvisorRunner, checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../src/runtime/runner.js';
 import { commandLineHas, liveProcesses } from '../helpers/proc.js';
+import { startGvisorStandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from '../runtime/process-state.js';
 
@@ -317,28 +318,16 @@ test('live_gvisor_sandbox_does_not_outlive_a_killed_covenantd', { skip }, async 
   // A stand-in for covenantd: a runner whose runs start in the launcher, one run that never
   // ends, then SIGKILL. Without the launcher's runsc kill the sandbox ran on with nobody to stop it.
   const options = { runscPath, rootfs: ROOTFS, stateRoot, covenantHome: path.dirname(path.dirname(stateRoot)) };
-  const script = `
-    const { GvisorRunner } = await import(${JSON.stringify(new URL('../../src/runtime/gvisor/index.ts', import.meta.url).href)});
-    const { ProcessLauncher } = await import(${JSON.stringify(new URL('../../src/runtime/supervisor/launcher.ts', import.meta.url).href)});
-    const launcher = new ProcessLauncher();
-    launcher.start();
-    const runner = new GvisorRunner({ ...${JSON.stringify(options)}, launcher });
-    process.stdout.write(JSON.stringify({ launcher: launcher.pid }) + '\\n');
-    void runner.run(${JSON.stringify(request(packageDir, 'never answers', { timeoutMs: 600_000 }))});
-    process.stdin.once('data', () => process.kill(process.pid, 'SIGKILL'));
-  `;
-  const standIn = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const standIn = await startGvisorStandIn(options, request(packageDir, 'never answers', { timeoutMs: 600_000 }));
   try {
-    const { launcher } = await new Promise<{ launcher: number }>((resolve) => {
-      standIn.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { launcher: number }));
-    });
+    const { launcher } = standIn.first;
     assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1), 'the sandbox runs');
     assert.ok(processesNaming(stateRoot).length > 0, 'runsc processes name the state root');
-    standIn.stdin.write('die\n');
+    standIn.die();
     assert.ok(await waitUntil(() => !alive(launcher)), 'the launcher exits once it has stopped the sandbox');
     assert.deepEqual(runscContainers(stateRoot), [], 'runsc keeps no container');
     assert.deepEqual(processesNaming(stateRoot), [], 'no runsc process of this home is left');
   } finally {
-    standIn.kill('SIGKILL');
+    standIn.process.kill('SIGKILL');
   }
 });

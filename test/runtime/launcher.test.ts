@@ -13,6 +13,7 @@ import { AgentProcess } from '../../src/runtime/supervisor/agent-process.js';
 import type { RemoteChild } from '../../src/runtime/supervisor/launcher.js';
 import { waitGroupGone } from '../../src/runtime/supervisor/process-group.js';
 import { commandLineHas, descendantsOf } from '../helpers/proc.js';
+import { startStandIn } from '../helpers/stand-in.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from './process-state.js';
@@ -196,8 +197,8 @@ describe('a launcher whose covenantd dies while it hands over a child', () => {
     // A stand-in for covenantd: it forks the launcher, asks for a launch and dies on hearing it
     // started, before it takes the stdin socket the launcher sends next (node then holds the
     // launcher's disconnect until an acknowledgement that never comes).
-    const script = `
-      const launcher = new (await import(${JSON.stringify(new URL('../../src/runtime/supervisor/launcher.ts', import.meta.url).href)})).ProcessLauncher();
+    const standIn = await startStandIn<{ launcher: number; child: number }>(`
+      const launcher = new ProcessLauncher();
       void launcher.spawn({ command: '/bin/sh', args: ['-c', 'sleep 600'], cwd: '/', env: { PATH: process.env.PATH } });
       const proc = launcher.proc;
       proc.prependListener('message', (message) => {
@@ -205,13 +206,9 @@ describe('a launcher whose covenantd dies while it hands over a child', () => {
         process.stdout.write(JSON.stringify({ launcher: proc.pid, child: message.pid }) + '\\n');
         process.kill(process.pid, 'SIGKILL');
       });
-    `;
-    const { spawn } = await import('node:child_process');
-    const standIn = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pids = await new Promise<{ launcher: number; child: number }>((resolve) => {
-      standIn.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { launcher: number; child: number }));
-    });
-    await new Promise((resolve) => standIn.once('exit', resolve));
+    `);
+    const pids = standIn.first;
+    await new Promise((resolve) => standIn.process.once('exit', resolve));
     assert.ok(await waitGroupGone(pids.child, 30_000), 'the child it was handing over is killed');
     assert.ok(await waitFor(() => !alive(pids.launcher), 30_000), 'the launcher exits');
   });
@@ -225,17 +222,13 @@ describe('a launcher whose covenantd dies, for a process with an orphanStop', ()
       const note = (word: string) => ({ command: '/bin/sh', args: ['-c', `echo ${word} >> ${JSON.stringify(log)}`], env: { PATH: process.env.PATH ?? '' } });
       // A kill command that stops nothing: the launcher must fall back to the group and the cleanup.
       const spec = { command: '/bin/sh', args: ['-c', 'sleep 600'], cwd: '/', env: { PATH: process.env.PATH ?? '' }, orphanStop: { kill: note('kill'), settleMs: 100, cleanup: note('cleanup') } };
-      const script = `
-        const launcher = new (await import(${JSON.stringify(new URL('../../src/runtime/supervisor/launcher.ts', import.meta.url).href)})).ProcessLauncher();
+      const standIn = await startStandIn<{ launcher: number; child: number }>(`
+        const launcher = new ProcessLauncher();
         const child = await launcher.spawn(${JSON.stringify(spec)});
         process.stdout.write(JSON.stringify({ launcher: launcher.pid, child: child.pid }) + '\\n');
         process.kill(process.pid, 'SIGKILL');
-      `;
-      const { spawn } = await import('node:child_process');
-      const standIn = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const pids = await new Promise<{ launcher: number; child: number }>((resolve) => {
-        standIn.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { launcher: number; child: number }));
-      });
+      `);
+      const pids = standIn.first;
       assert.ok(await waitGroupGone(pids.child, 30_000), 'the child is killed');
       assert.ok(await waitFor(() => !alive(pids.launcher), 30_000), 'the launcher exits once its cleanup has run');
       assert.deepEqual(readFileSync(log, 'utf8').split('\n').filter(Boolean), ['kill', 'cleanup'], 'the kill command first, the cleanup after the group was killed');

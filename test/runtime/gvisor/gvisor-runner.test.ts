@@ -1,16 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { GvisorRunner, checkGvisorReadiness } from '../../../src/runtime/gvisor/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../../src/runtime/runner.js';
 import { CovenantError } from '../../../src/core/errors.js';
 import { pidAlive, waitFor } from '../../helpers/wait.js';
 import { alive } from '../process-state.js';
+import { startGvisorStandIn } from '../../helpers/stand-in.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'covenant-gvisor-runner-')));
@@ -510,41 +509,25 @@ test('with a launcher: runsc run is its child; a covenantd SIGKILLed mid-run lea
   const { stateRoot, packageDir } = makeHome();
   const options = { runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot };
   // A stand-in for covenantd: a gVisor runner with a launcher, an agent that never ends, then SIGKILL.
-  const script = `
-    const { GvisorRunner } = await import(${JSON.stringify(new URL('../../../src/runtime/gvisor/index.ts', import.meta.url).href)});
-    const { ProcessLauncher } = await import(${JSON.stringify(new URL('../../../src/runtime/supervisor/launcher.ts', import.meta.url).href)});
-    const launcher = new ProcessLauncher();
-    launcher.start();
-    const runner = new GvisorRunner({ ...${JSON.stringify(options)}, launcher });
-    process.stdout.write(JSON.stringify({ launcher: launcher.pid }) + '\\n');
-    void runner.run(${JSON.stringify(request(packageDir, 'sleeper.mjs', { timeoutMs: 600_000 }))});
-    process.stdin.once('data', () => process.kill(process.pid, 'SIGKILL'));
-  `;
-  const standIn = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const standIn = await startGvisorStandIn(options, request(packageDir, 'sleeper.mjs', { timeoutMs: 600_000 }));
   try {
-    await checkStandInDeath(standIn, stateRoot);
+    const { launcher } = standIn.first;
+    assert.ok(await waitFor(() => runningIds(stateRoot).length === 1, 30_000), 'the agent runs in its (fake) sandbox');
+    const run = fakeCalls(stateRoot).find((call) => call.command === 'run')!;
+    const parent = Number(fs.readFileSync(`/proc/${run.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    assert.equal(parent, launcher, "runsc run is the launcher's child, not covenantd's");
+    const [id] = runningIds(stateRoot);
+
+    standIn.die();
+    assert.ok(await waitFor(() => !alive(launcher), 30_000), 'the launcher exits once it has stopped the sandbox');
+    assert.deepEqual(runningIds(stateRoot), [], 'the agent in the sandbox is gone');
+    assert.ok(!alive(run.pid), 'runsc run is gone');
+    const control = fakeCalls(stateRoot).filter((call) => call.command !== 'run').map((call) => [call.command, ...call.args]);
+    assert.deepEqual(control, [['kill', id, 'KILL']], 'stopped with runsc kill, which lets runsc run remove the container itself: no delete needed');
   } finally {
-    standIn.kill('SIGKILL');
+    standIn.process.kill('SIGKILL');
   }
 });
-
-async function checkStandInDeath(standIn: ChildProcessByStdio<Writable, Readable, null>, stateRoot: string): Promise<void> {
-  const { launcher } = await new Promise<{ launcher: number }>((resolve) => {
-    standIn.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { launcher: number }));
-  });
-  assert.ok(await waitFor(() => runningIds(stateRoot).length === 1, 30_000), 'the agent runs in its (fake) sandbox');
-  const run = fakeCalls(stateRoot).find((call) => call.command === 'run')!;
-  const parent = Number(fs.readFileSync(`/proc/${run.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  assert.equal(parent, launcher, "runsc run is the launcher's child, not covenantd's");
-  const [id] = runningIds(stateRoot);
-
-  standIn.stdin.write('die\n');
-  assert.ok(await waitFor(() => !alive(launcher), 30_000), 'the launcher exits once it has stopped the sandbox');
-  assert.deepEqual(runningIds(stateRoot), [], 'the agent in the sandbox is gone');
-  assert.ok(!alive(run.pid), 'runsc run is gone');
-  const control = fakeCalls(stateRoot).filter((call) => call.command !== 'run').map((call) => [call.command, ...call.args]);
-  assert.deepEqual(control, [['kill', id, 'KILL']], 'stopped with runsc kill, which lets runsc run remove the container itself: no delete needed');
-}
 
 test('a new runner removes what a killed covenantd left: each bundle directory, its container (runsc delete --force) and its state files', async () => {
   const { stateRoot, packageDir } = makeHome();
