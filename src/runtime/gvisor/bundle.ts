@@ -33,6 +33,11 @@ export const DEFAULT_SCRATCH_MB = 64;
 export const GVISOR_STATE_DIRNAME = 'state';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Whether `name` could be a run's id (and its bundle directory's name): what runsc accepts, never `state`. */
+export function isGvisorRunId(name: string): boolean {
+  return CONTAINER_ID.test(name) && name !== GVISOR_STATE_DIRNAME;
+}
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface GvisorBundleOptions {
@@ -238,7 +243,7 @@ export function buildGvisorSpec(options: Omit<GvisorBundleOptions, 'stateRoot' |
  */
 export async function writeGvisorBundle(options: GvisorBundleOptions): Promise<GvisorBundle> {
   const runId = options.runId ?? newGvisorRunId();
-  if (!CONTAINER_ID.test(runId) || runId === GVISOR_STATE_DIRNAME) {
+  if (!isGvisorRunId(runId)) {
     throw new CovenantError('E_BAD_REQUEST', `run id ${JSON.stringify(runId)} is not a valid container id`);
   }
   const spec = buildGvisorSpec(options);

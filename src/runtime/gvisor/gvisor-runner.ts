@@ -37,6 +37,7 @@ import {
 import {
   GVISOR_INTERPRETERS,
   GVISOR_STATE_DIRNAME,
+  isGvisorRunId,
   newGvisorRunId,
   removeGvisorBundle,
   writeGvisorBundle,
@@ -165,12 +166,12 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
    * bundle directory under the state root, with its container (`runsc delete --force`, a no-op
    * once the launcher's `runsc kill` has made `runsc run` remove it). Called once, before this
    * runner writes a bundle: every directory there then is a leftover (the home's lock keeps any
-   * other covenantd out).
+   * other covenantd out). A name no run could have is left alone.
    */
   async sweepLeftovers(): Promise<void> {
     let names: string[];
     try {
-      names = readdirSync(this.stateRoot).filter((name) => name !== GVISOR_STATE_DIRNAME);
+      names = readdirSync(this.stateRoot).filter(isGvisorRunId);
     } catch {
       return; // no state root yet: nothing was left
     }

@@ -533,6 +533,8 @@ test('a new runner removes what a killed covenantd left: each bundle directory, 
   const { stateRoot, packageDir } = makeHome();
   const left = ['warm-00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'];
   for (const id of left) fs.mkdirSync(path.join(stateRoot, id), { recursive: true });
+  // Not a name any run could have: not ours to delete, and never handed to runsc as an argument.
+  fs.mkdirSync(path.join(stateRoot, '--not-a-run'), { recursive: true });
   fs.mkdirSync(path.join(stateRoot, 'state'), { recursive: true });
   const stateFile = path.join(stateRoot, 'state', `${left[1]}_sandbox:${left[1]}.lock`);
   fs.writeFileSync(stateFile, '');
@@ -543,7 +545,7 @@ test('a new runner removes what a killed covenantd left: each bundle directory, 
   } finally {
     await runner.close();
   }
-  assert.deepEqual(leftoverBundles(stateRoot), [], 'the leftovers and the new run\'s bundle are gone');
+  assert.deepEqual(leftoverBundles(stateRoot), ['--not-a-run'], "the leftovers and the new run's bundle are gone; the rest is left alone");
   assert.equal(fs.existsSync(stateFile), false, "runsc's state file of a leftover is removed");
   const deleted = fakeCalls(stateRoot).filter((call) => call.command === 'delete').map((call) => call.args.join(' ')).sort();
   assert.deepEqual(deleted, left.map((id) => `--force ${id}`).sort(), 'each leftover container is deleted, and only those');
