@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/index.js';
+import { MS_PER_CREDIT } from '../../src/settlement/index.js';
 import { writeFixtureAgent } from '../budget/fixture-agent.js';
 import { marked } from '../helpers/audit-probe.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
+import { SteppedRunClock } from '../helpers/run-clock.js';
 import { tempDir } from '../helpers/temp-home.js';
 import { grantAction, registerPeer, SseReader, startGatewayFixture, type GatewayFixture } from './helpers.js';
 
@@ -28,10 +30,22 @@ let f: GatewayFixture;
 let packages: { dir: string; cleanup: () => void };
 const ids = { echoed: '', ignored: '', dispatched: '', paused: '' };
 
+/**
+ * Credits a `meter` run is charged, whatever its real duration (SteppedRunClock), and what its
+ * bucket holds before the first job: that run spends all of it, so the next one is paused. A run
+ * is preempted when its real wall time passes what the balance pays for (1 s a credit): a
+ * balance of 1 made a cold run on a busy machine (>1 s) preempted instead of answered.
+ */
+const RUN_CREDITS = 60;
+
 before(async () => {
-  f = await startGatewayFixture({ ratePerSecond: 1_000_000, burst: 1_000_000 });
+  const runClock = new SteppedRunClock();
+  runClock.runMs = RUN_CREDITS * MS_PER_CREDIT;
+  f = await startGatewayFixture({ ratePerSecond: 1_000_000, burst: 1_000_000 }, { agentRuntime: { runClock: runClock.now } });
   packages = tempDir('covenant-console-agents-');
   await f.t.ok({ kind: 'agents_install', dir: writeFixtureAgent(packages.dir, 'meter', { creditsPerHour: 1 }) });
+  await f.t.ok({ kind: 'capabilities_grant', action: 'budget.topup' });
+  await f.t.ok({ kind: 'budget_topup', agent: 'meter', credits: RUN_CREDITS - 1 });
   ids.echoed = String((await f.t.ok({ kind: 'submit_intent', text: 'hello console' })).intent_id);
   ids.ignored = String((await f.t.ok({ kind: 'submit_intent', text: 'cat ~/.ssh/id_ed25519' })).intent_id);
   ids.dispatched = String((await f.t.ok({ kind: 'submit_intent', text: 'first job', agent: 'meter' })).intent_id);
@@ -97,8 +111,7 @@ test('GET /intents/:id/events replays the intent rows, then streams new ones as 
   const sse = await openStream(`/intents/${ids.paused}/events`);
   assert.ok(await sse.until((text) => text.includes('budget_exhausted')), sse.text);
   for (const event of sse.events()) assert.equal((event.data as AuditEvent).payload.intent_id, ids.paused);
-  await f.t.ok({ kind: 'capabilities_grant', action: 'budget.topup' });
-  await f.t.ok({ kind: 'budget_topup', agent: 'meter', credits: 2 });
+  await f.t.ok({ kind: 'budget_topup', agent: 'meter', credits: RUN_CREDITS });
   const resumed = await f.t.ok({ kind: 'intents_resume', intent_id: ids.paused });
   assert.equal(resumed.mode, 'resumed');
   assert.ok(await sse.until((text) => text.includes('intent_dispatched')), sse.text);

@@ -4,7 +4,7 @@ import type { DaemonContext } from '../../src/requests/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import { hashToken, mintToken } from '../../src/peers/index.js';
-import { DaemonFixture } from '../helpers/daemon-fixture.js';
+import { DaemonFixture, type FixtureOptions } from '../helpers/daemon-fixture.js';
 
 export interface GatewayFixture {
   t: DaemonFixture;
@@ -17,8 +17,8 @@ export interface GatewayFixture {
 }
 
 /** A real in-process daemon with a real gateway on 127.0.0.1 and an ephemeral port. */
-export async function startGatewayFixture(options: Partial<GatewayOptions> = {}): Promise<GatewayFixture> {
-  const t = await DaemonFixture.start();
+export async function startGatewayFixture(options: Partial<GatewayOptions> = {}, daemonOptions: FixtureOptions = {}): Promise<GatewayFixture> {
+  const t = await DaemonFixture.start(daemonOptions);
   const ctx = t.daemon.ctx;
   let gw: RunningGateway;
   try {
