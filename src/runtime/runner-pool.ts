@@ -19,7 +19,7 @@
  */
 import path from 'node:path';
 import { createBwrapRunner, detectBwrapHost, type BwrapHost } from './bwrap/index.js';
-import { GvisorRunner } from './gvisor/index.js';
+import { GvisorRunner, leftoverGvisorRuns } from './gvisor/index.js';
 import type { InstalledAgent, RuntimeBackend } from './installed-agents.js';
 import { TrustedLocalRunner, UNPRIVILEGED_GID, UNPRIVILEGED_UID, type HostRunnerOptions, type LaunchProfile } from './local-runner.js';
 import type { AgentManifest } from './manifest.js';
@@ -107,6 +107,9 @@ export class RunnerPool {
         return new GvisorRunner(gvisorOptions);
       },
     };
+    // A killed covenantd's gVisor bundles: the gVisor runner removes them when it is made (its
+    // sweep), so it is made now, not at the first gVisor run, which may never come.
+    if (leftoverGvisorRuns(options.gvisorStateRoot).length > 0) this.runnerFor('linux-gvisor');
   }
 
   runnerFor(backend: RuntimeBackend): SupervisedRunner {

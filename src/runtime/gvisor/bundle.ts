@@ -13,7 +13,7 @@
  * - a memory limit from the manifest (enforced by runsc through the host memory cgroup).
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fsp, statSync } from 'node:fs';
+import { promises as fsp, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CovenantError } from '../../core/errors.js';
 import type { AgentRunRequest } from '../runner.js';
@@ -37,6 +37,19 @@ const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Whether `name` could be a run's id (and its bundle directory's name): what runsc accepts, never `state`. */
 export function isGvisorRunId(name: string): boolean {
   return CONTAINER_ID.test(name) && name !== GVISOR_STATE_DIRNAME;
+}
+
+/**
+ * The run ids of the bundle directories under `stateRoot` (names no run could have are not
+ * listed); none when it does not exist. Read before a runner writes anything, they are what a
+ * killed covenantd left.
+ */
+export function leftoverGvisorRuns(stateRoot: string): string[] {
+  try {
+    return readdirSync(stateRoot).filter(isGvisorRunId);
+  } catch {
+    return [];
+  }
 }
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -14,7 +14,7 @@
  * (A created-but-not-started container for warm runs, `runsc create` + `runsc start`, was tried
  * first and rejected: see docs/gvisor-runner.md, "Warm runs".)
  */
-import { promises as fsp, readdirSync, statSync } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CovenantError } from '../../core/errors.js';
@@ -37,7 +37,7 @@ import {
 import {
   GVISOR_INTERPRETERS,
   GVISOR_STATE_DIRNAME,
-  isGvisorRunId,
+  leftoverGvisorRuns,
   newGvisorRunId,
   removeGvisorBundle,
   writeGvisorBundle,
@@ -169,12 +169,7 @@ class GvisorBackend implements SupervisorBackend<GvisorPlan, GvisorPrepared> {
    * other covenantd out). A name no run could have is left alone.
    */
   async sweepLeftovers(): Promise<void> {
-    let names: string[];
-    try {
-      names = readdirSync(this.stateRoot).filter(isGvisorRunId);
-    } catch {
-      return; // no state root yet: nothing was left
-    }
+    const names = leftoverGvisorRuns(this.stateRoot);
     if (names.length === 0) return;
     const runsc = locateRunsc(this.runscPath);
     await Promise.all(

@@ -9,6 +9,7 @@ export {
 export {
   writeGvisorBundle,
   removeGvisorBundle,
+  leftoverGvisorRuns,
   buildGvisorSpec,
   newGvisorRunId,
   sandboxArgs,

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GvisorRunner, checkGvisorReadiness } from '../../../src/runtime/gvisor/index.js';
+import { RunnerPool } from '../../../src/runtime/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../../src/runtime/runner.js';
 import { CovenantError } from '../../../src/core/errors.js';
 import { pidAlive, waitFor } from '../../helpers/wait.js';
@@ -549,4 +550,14 @@ test('a new runner removes what a killed covenantd left: each bundle directory, 
   assert.equal(fs.existsSync(stateFile), false, "runsc's state file of a leftover is removed");
   const deleted = fakeCalls(stateRoot).filter((call) => call.command === 'delete').map((call) => call.args.join(' ')).sort();
   assert.deepEqual(deleted, left.map((id) => `--force ${id}`).sort(), 'each leftover container is deleted, and only those');
+});
+
+test('a runner pool whose home holds such leftovers removes them at once, with no gVisor agent to run', async () => {
+  const { home, stateRoot } = makeHome();
+  const left = 'warm-00000000-0000-4000-8000-000000000003';
+  fs.mkdirSync(path.join(stateRoot, left), { recursive: true });
+  const pool = new RunnerPool({ covenantHome: home, gvisorStateRoot: stateRoot, gvisorRootfs: makeRootfs(), runscPath: makeFakeRunsc() });
+  await pool.close();
+  assert.deepEqual(leftoverBundles(stateRoot), [], 'the leftover bundle is removed');
+  assert.deepEqual(fakeCalls(stateRoot).map((call) => [call.command, ...call.args]), [['delete', '--force', left]]);
 });
