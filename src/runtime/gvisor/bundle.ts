@@ -33,6 +33,7 @@ export const DEFAULT_SCRATCH_MB = 64;
 export const GVISOR_STATE_DIRNAME = 'state';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Whether `name` could be a run's id (and its bundle directory's name): what runsc accepts, never `state`. */
 export function isGvisorRunId(name: string): boolean {
@@ -51,7 +52,6 @@ export function leftoverGvisorRuns(stateRoot: string): string[] {
     return [];
   }
 }
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface GvisorBundleOptions {
   /** `$COVENANT_HOME/runtime/gvisor`: the bundle is written to `<stateRoot>/<runId>/`. */

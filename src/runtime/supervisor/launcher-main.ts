@@ -14,13 +14,13 @@ import type { Readable } from 'node:stream';
 import { spawnAgent, type SpawnSpec } from './agent-process.js';
 import { runControl } from './control-command.js';
 import { isLaunchRequest, type LauncherReport } from './launcher-protocol.js';
-import { signalGroup, within } from './process-group.js';
+import { signalGroup, waitGroupGone } from './process-group.js';
 
 /** How long one control command of an `orphanStop` may take. */
 const CONTROL_TIMEOUT_MS = 10_000;
 
-/** Each started process that has not exited, with its spec and its exit. */
-const running = new Map<ChildProcess, { spec: SpawnSpec; exited: Promise<void> }>();
+/** Each started process that has not exited, with its spec. */
+const running = new Map<ChildProcess, SpawnSpec>();
 
 function report(message: LauncherReport, handle?: Socket): void {
   if (process.connected) process.send?.(message, handle);
@@ -62,14 +62,11 @@ function launch(id: number, spec: SpawnSpec): void {
     return;
   }
   child.on('error', () => undefined); // 'exit' follows and is what covenantd hears
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      report({ kind: 'exit', id, code, signal });
-      resolve();
-    });
+  child.once('exit', (code, signal) => {
+    running.delete(child);
+    report({ kind: 'exit', id, code, signal });
   });
-  running.set(child, { spec, exited });
+  running.set(child, spec);
   report({ kind: 'started', id, pid });
   report({ kind: 'stdio', id, fd: 0 }, child.stdin as Socket);
   report({ kind: 'stdio', id, fd: 1 }, child.stdout as Socket);
@@ -85,17 +82,15 @@ process.on('message', (message: unknown) => {
 process.on('SIGINT', () => undefined);
 process.on('SIGHUP', () => undefined);
 
-/** Stops one started process the way its spec says (see `OrphanStop`). */
-async function stopChild(pid: number | undefined, spec: SpawnSpec, exited: Promise<void>): Promise<void> {
+/** Stops one started process the way its spec says (see `OrphanStop`), as the supervisor's kill ladder does. */
+async function stopChild(pid: number | undefined, spec: SpawnSpec): Promise<void> {
   const orderly = spec.orphanStop;
   if (orderly === undefined) {
     signalGroup(pid, 'SIGKILL');
     return;
   }
   await runControl(orderly.kill, CONTROL_TIMEOUT_MS);
-  let gone = false;
-  await within(exited.then(() => (gone = true)), orderly.settleMs);
-  if (gone) return;
+  if (await waitGroupGone(pid, orderly.settleMs)) return;
   signalGroup(pid, 'SIGKILL');
   await runControl(orderly.cleanup, CONTROL_TIMEOUT_MS);
 }
@@ -105,7 +100,7 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all([...running].map(([child, { spec, exited }]) => stopChild(child.pid, spec, exited)));
+  await Promise.all([...running].map(([child, spec]) => stopChild(child.pid, spec)));
   process.exit(0);
 }
 
