@@ -48,3 +48,10 @@ export function commandLineHas(pid: number, text: string): boolean {
     return false;
   }
 }
+
+/** Live processes whose command line contains `text`. */
+export function processesNaming(text: string): number[] {
+  return liveProcesses()
+    .filter((entry) => commandLineHas(entry.pid, text))
+    .map((entry) => entry.pid);
+}

@@ -11,16 +11,16 @@
  *     node --import tsx --test test/live/live_agent_runtime.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateBwrap } from '../../src/runtime/bwrap/index.js';
 import { checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import { REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
-import { commandLineHas, liveProcesses } from '../helpers/proc.js';
+import { commandLineHas, liveProcesses, processesNaming } from '../helpers/proc.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 import { liveHome, liveTest, requireService, type LiveHome } from './harness.js';
-import { readDb } from './helpers.js';
+import { readDb, runscContainers } from './helpers.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'agents');
 /** What an agent without `sandbox.backend` runs on here (SPEC 13: linux-bwrap when bwrap is installed). */
@@ -280,12 +280,7 @@ liveTest('live_gvisor_dispatch_through_daemon', async (t) => {
     assert.equal(checks.get('gvisor_rootfs'), true);
 
     // The warm sandbox was started by covenantd's launcher, and covenantd's SIGKILL stops it.
-    const runscPath = readiness.runsc.path as string;
-    const containers = () => {
-      const listed = spawnSync(runscPath, ['--root', join(gvisorDir, 'state'), 'list', '-quiet'], { encoding: 'utf8' });
-      assert.equal(listed.status, 0, listed.stderr);
-      return listed.stdout.split('\n').filter((line) => line.trim() !== '');
-    };
+    const containers = () => runscContainers(readiness.runsc.path as string, gvisorDir);
     const bundles = () => readdirSync(gvisorDir).filter((n) => n !== 'state');
     assert.ok(await waitFor(() => containers().length === 1, 60_000), 'the warm sandbox runs');
     const [warm] = containers();
@@ -294,7 +289,7 @@ liveTest('live_gvisor_dispatch_through_daemon', async (t) => {
     assert.ok(commandLineHas(launcher.pid, 'launcher-main'), "runsc run is the launcher's child");
     assert.equal(launcher.ppid, h.daemon!.child.pid, "the launcher is covenantd's child");
     await h.daemon!.stop('SIGKILL');
-    assert.ok(await waitFor(() => !liveProcesses().some((p) => commandLineHas(p.pid, gvisorDir)), 60_000), 'no runsc process of this home outlives covenantd');
+    assert.ok(await waitFor(() => processesNaming(gvisorDir).length === 0, 60_000), 'no runsc process of this home outlives covenantd');
     assert.deepEqual(containers(), [], 'runsc keeps no container');
     assert.deepEqual(bundles(), [warm], "the killed covenantd's warm bundle is left");
 

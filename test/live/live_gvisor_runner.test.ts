@@ -15,7 +15,6 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,10 +22,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GvisorRunner, checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../src/runtime/runner.js';
-import { commandLineHas, liveProcesses } from '../helpers/proc.js';
+import { processesNaming } from '../helpers/proc.js';
 import { startGvisorStandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from '../runtime/process-state.js';
+import { runscContainers as containersUnder } from './helpers.js';
 
 const SURFACE = 'runtime-linux-gvisor';
 const LIVE = process.env.COVENANT_LIVE === '1';
@@ -100,13 +100,7 @@ function leftoverBundles(stateRoot: string): string[] {
 }
 
 /** Containers runsc still knows about under this state root. */
-function runscContainers(stateRoot: string): string[] {
-  const stateDir = path.join(stateRoot, 'state');
-  if (!fs.existsSync(stateDir)) return [];
-  const r = spawnSync(runscPath, ['--root', stateDir, 'list', '-quiet'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `runsc list failed: ${r.stderr}`);
-  return r.stdout.split('\n').filter((line) => line.trim() !== '');
-}
+const runscContainers = (stateRoot: string) => containersUnder(runscPath, stateRoot);
 
 function answerOf(result: AgentRunResult): string {
   assert.equal(result.ok, true, `the run failed: ${JSON.stringify(result)}`);
@@ -304,13 +298,6 @@ test('live_gvisor_warm_timeout_kills_and_removes', { skip }, async () => {
   assert.deepEqual(leftoverBundles(stateRoot), []);
   assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
 });
-
-/** Live processes whose command line names `text` (runsc run, its sandbox and gofer name the state root). */
-function processesNaming(text: string): number[] {
-  return liveProcesses()
-    .filter((entry) => commandLineHas(entry.pid, text))
-    .map((entry) => entry.pid);
-}
 
 test('live_gvisor_sandbox_does_not_outlive_a_killed_covenantd', { skip }, async () => {
   requireGvisor();
