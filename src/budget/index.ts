@@ -14,6 +14,8 @@ export type {
   ResumeSubmit,
   RunGuard,
 } from './service.js';
+export { realTimeDeadline } from './deadline-timer.js';
+export type { DeadlineTimer } from './deadline-timer.js';
 export { BudgetStore } from './store.js';
 export type { BucketRow, BudgetSource, CheckpointRow, PauseReason } from './store.js';
 export {

@@ -12,6 +12,7 @@ import {
   roundCredits,
   type BucketState,
 } from './bucket.js';
+import { realTimeDeadline, type DeadlineTimer } from './deadline-timer.js';
 import { BudgetStore, type BucketRow, type BudgetSource, type PauseReason } from './store.js';
 
 export interface BudgetServiceDeps {
@@ -20,6 +21,8 @@ export interface BudgetServiceDeps {
   clock: Clock;
   /** Issuer of rows the daemon writes on its own (buckets configured from manifests). */
   daemon: AgentId;
+  /** When a run's deadline fires (default: real time). */
+  deadlineTimer?: DeadlineTimer;
 }
 
 export type AdmitResult =
@@ -266,14 +269,13 @@ export class BudgetService implements BudgetStep {
     const deadlineMs = this.runDeadlineMs(agentId, intentId);
     const controller = new AbortController();
     let preempted = false;
-    const timer =
+    const cancel =
       deadlineMs === null
         ? null
-        : setTimeout(() => {
+        : (this.deps.deadlineTimer ?? realTimeDeadline)(deadlineMs, () => {
             preempted = true;
             controller.abort(new CovenantError('E_BUDGET_EXHAUSTED', `agent ${agentId} preempted: its budget pays for ${deadlineMs} ms of wall time`));
-          }, deadlineMs);
-    timer?.unref?.();
+          });
     return {
       signal: controller.signal,
       deadlineMs,
@@ -281,7 +283,7 @@ export class BudgetService implements BudgetStep {
         return preempted;
       },
       dispose() {
-        if (timer) clearTimeout(timer);
+        cancel?.();
       },
     };
   }

@@ -2,7 +2,7 @@ import { unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { AuditLog, currentRequestRows, verifyAuditSinceCheckpoint } from '../audit/index.js';
-import { BudgetService } from '../budget/index.js';
+import { BudgetService, type DeadlineTimer } from '../budget/index.js';
 import { chainBackendFromEnv, SettlementService } from '../settlement/index.js';
 import { IgnoreGate } from '../policy/index.js';
 import { COVENANT_VERSION, CovenantError, systemClock, type Clock } from '../core/index.js';
@@ -42,6 +42,8 @@ export interface DaemonOptions {
   groupCommit?: boolean;
   /** Agent runtime overrides (tests): environment, kill grace, runsc path. */
   agentRuntime?: AgentRuntimeOptions;
+  /** When a run's budget deadline fires (default: real time; in-process tests fire it themselves). */
+  budgetDeadlineTimer?: DeadlineTimer;
   /** The HTTP gateway (SPEC 4); absent or false: none (in-process tests, `--no-http`). */
   http?: GatewayOptions | false;
 }
@@ -99,7 +101,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onReload: (event) => logger.log.info(event, event.seeded ? 'seeded .covenantignore with the default secret rules' : 'loaded ignore rules'),
     });
     ignoreGate.seed();
-    const budget = new BudgetService({ db, audit, clock, daemon: identity.agentId });
+    const budget = new BudgetService({
+      db,
+      audit,
+      clock,
+      daemon: identity.agentId,
+      ...(options.budgetDeadlineTimer === undefined ? {} : { deadlineTimer: options.budgetDeadlineTimer }),
+    });
     const interrupted = budget.failInterruptedResumes();
     if (interrupted.length > 0) logger.log.warn({ intents: interrupted }, 'resumed intents whose run the last covenantd did not finish are marked failed (intent_interrupted)');
     // The chain backend comes from the environment (COVENANT_CHAIN_BACKEND, COVENANT_SOLANA_*; docs/settlement.md).

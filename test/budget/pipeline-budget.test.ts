@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AgentId } from '../../src/identity/index.js';
-import { pidAlive } from '../helpers/wait.js';
+import { pidAlive, waitFor } from '../helpers/wait.js';
 import { startBudgetDaemon, writeFixtureAgent, type BudgetDaemon } from './daemon-helpers.js';
 
 interface CheckpointRow {
@@ -175,18 +175,24 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
   });
 
   it('a run that outlives its budget is preempted: killed, charged, checkpointed, budget_preempted audited', async () => {
-    // The agent would sleep 120 s; its 2 credits end it at the 2000 ms deadline. The run is
-    // measured on the injected clock: 2500 ms, so 3 credits (1 per started second).
+    // The agent would sleep 120 s; its 2 credits pay for a 2000 ms deadline, which the test
+    // fires once the run is under way. The run is measured on the injected clock: 2500 ms, so
+    // 3 credits (1 per started second).
     t.runClock.runMs = 2_500;
-    const reply = await t.ok({ kind: 'submit_intent', text: 'slowpoke sleep:120000' });
+    const agentPids = () => readFileSync(t.pidfile, 'utf8').trim().split('\n').map(Number);
+    const earlier = agentPids().length;
+    const replied = t.ok({ kind: 'submit_intent', text: 'slowpoke sleep:120000' });
+    assert.ok(await waitFor(() => agentPids().length === earlier + 1), 'the agent read the intent');
+    assert.deepEqual(t.deadlines.armed(), [2_000]);
+    t.deadlines.expire();
+    const reply = await replied;
     assert.equal(reply.status, 'paused');
     assert.match(String(reply.text), /preempted/);
     const settlement = reply.settlement as { status: string; credits_consumed: number; receipt_id: string };
     assert.equal(settlement.status, 'failed');
     assert.equal(settlement.credits_consumed, 3, 'charged the measured 2500 ms');
 
-    const pids = readFileSync(t.pidfile, 'utf8').trim().split('\n').map(Number);
-    const pid = pids.at(-1)!;
+    const pid = agentPids()[earlier]!;
     assert.equal(pidAlive(pid), false, 'the agent process is gone');
 
     const cp = checkpoints().find((c) => c.agent_id === 'slowpoke');

@@ -32,9 +32,8 @@ const ids = { echoed: '', ignored: '', dispatched: '', paused: '' };
 
 /**
  * Credits a `meter` run is charged, whatever its real duration (SteppedRunClock), and what its
- * bucket holds before the first job: that run spends all of it, so the next one is paused. A run
- * is preempted when its real wall time passes what the balance pays for (1 s a credit): a
- * balance of 1 made a cold run on a busy machine (>1 s) preempted instead of answered.
+ * bucket holds before the first job: that run spends all of it, so the next one is paused. (No
+ * run here is preempted: the fixture's budget deadlines fire only when a test fires them.)
  */
 const RUN_CREDITS = 60;
 

@@ -5,6 +5,7 @@ import { homePaths, type HomePaths } from '../../src/home/index.js';
 import type { AgentId } from '../../src/identity/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { auditRows, type AuditRow } from './audit-rows.js';
+import { ManualDeadlines } from './manual-deadlines.js';
 import { RawSocket } from './raw-socket.js';
 import { assertReplyMatchesProtocol } from './reply-schema.js';
 import { tempHome } from './temp-home.js';
@@ -21,6 +22,8 @@ type FixtureClass<F extends DaemonFixture> = new (home: string, cleanup: () => v
  */
 export class DaemonFixture {
   daemon!: RunningDaemon;
+  /** The runs' budget deadlines: they fire only when the test calls `deadlines.expire()`. */
+  readonly deadlines = new ManualDeadlines();
   private readonly clients: IpcClient[] = [];
   private readonly raws: RawSocket[] = [];
 
@@ -34,7 +37,7 @@ export class DaemonFixture {
     const { home, cleanup } = tempHome();
     const fixture = new this(home, cleanup, options);
     try {
-      fixture.daemon = await startDaemon({ ...options, home });
+      fixture.daemon = await fixture.startOnHome();
     } catch (error) {
       cleanup();
       throw error;
@@ -151,7 +154,11 @@ export class DaemonFixture {
 
   async restart(): Promise<void> {
     await this.stopDaemon();
-    this.daemon = await startDaemon({ ...this.options, home: this.home });
+    this.daemon = await this.startOnHome();
+  }
+
+  private startOnHome(): Promise<RunningDaemon> {
+    return startDaemon({ budgetDeadlineTimer: this.deadlines.timer, ...this.options, home: this.home });
   }
 
   /** Stops the daemon and closes the fixture's connections; the home stays. */

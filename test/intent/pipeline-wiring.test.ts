@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeFixtureAgent } from '../budget/fixture-agent.js';
 import { tempDir } from '../helpers/temp-home.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRuntimeDaemon, type RuntimeDaemon } from './helpers.js';
 
 interface ReceiptView {
@@ -130,9 +131,14 @@ describe('the daemon wires every pipeline step', () => {
   });
 
   it('budget: a run is preempted at the deadline its balance pays for and paused; then the empty budget pauses the next intent', async () => {
-    // About 1 credit left: the run may take 1000 ms, and this one would sleep for a minute.
+    // About 1 credit left: the run may take 1000 ms, and this one would sleep for a minute. The
+    // test fires that deadline once the run is under way.
     let seq = head();
-    const preempted = await t.ok({ kind: 'submit_intent', text: 'meter: sleep:60000' });
+    const replied = t.ok({ kind: 'submit_intent', text: 'meter: sleep:60000' });
+    assert.ok(await waitFor(() => t.deadlines.armed().length === 1), 'the run started with a deadline');
+    assert.deepEqual(t.deadlines.armed(), [1_000]);
+    t.deadlines.expire();
+    const preempted = await replied;
     assert.equal(preempted.status, 'paused');
     assert.match(String(preempted.text), /preempted after \d+ ms: its budget ran out/);
     assert.deepEqual(trail(seq), ['capability_check intent.submit', 'capability_check tool.call.echo', 'intent_failed', 'budget_preempted']);

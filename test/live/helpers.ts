@@ -40,6 +40,21 @@ export function errorJson(result: CliResult, code: string): Record<string, unkno
   return json;
 }
 
+// ------------------------------------------------------------------------------ budgets
+
+/**
+ * Empties the bucket of a fixture agent holding one credit, however busy the machine: an intent
+ * that would sleep 10 minutes is preempted when its credit's second is up and charged for it (a
+ * quick run would instead have to finish within that second). Returns the preempted intent's id.
+ */
+export function exhaustByPreemption(live: LiveHome, agent: string): string {
+  const preempted = live.cli(['intent', '--json', '--agent', agent, `${agent} sleep:600000`]);
+  assert.equal(preempted.code, 1, `a paused intent exits 1: ${preempted.stdout}${preempted.stderr}`);
+  assert.equal(preempted.json?.status, 'paused');
+  assert.match(String(preempted.json?.text), /preempted/);
+  return String(preempted.json?.intent_id);
+}
+
 // ------------------------------------------------------------------------------- peers
 
 export interface LivePeer {

@@ -18,7 +18,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { writeFixtureAgent } from '../budget/fixture-agent.js';
 import { REPO_ROOT } from '../helpers/binaries.js';
 import { liveHome, liveTest, requireService } from './harness.js';
-import { addPeer, auditPayloads, errorJson, okJson, query, startWithHttp } from './helpers.js';
+import { addPeer, auditPayloads, errorJson, exhaustByPreemption, okJson, query, startWithHttp } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** What these offline machines need, or Chromium's background connections fail many at a time. */
@@ -99,19 +99,19 @@ liveTest('live_console_in_chromium', async (t) => {
     await page.locator('#timeline li[data-kind="intent_unrouted"]').waitFor();
 
     // A paused intent, resumed from the page; the CLI sees it resumed.
-    okJson(live.cli(['intent', '--json', '--agent', 'meter', 'first', 'job']), 'intent_result');
+    exhaustByPreemption(live, 'meter');
     errorJson(live.cli(['intent', '--json', '--agent', 'meter', 'second', 'job']), 'E_BUDGET_EXHAUSTED');
-    const [paused] = query<{ intent_id: string }>(live.home, 'SELECT intent_id FROM budget_checkpoints WHERE claimed_at IS NULL');
+    const [paused] = query<{ intent_id: string }>(live.home, "SELECT intent_id FROM budget_checkpoints WHERE reason = 'exhausted'");
     assert.ok(paused);
     okJson(live.cli(['capabilities', 'grant', 'budget.topup', '--json']), 'capability_granted');
-    okJson(live.cli(['budget', 'topup', 'meter', '2', '--json']), 'budget_topped_up');
+    okJson(live.cli(['budget', 'topup', 'meter', '60', '--json']), 'budget_topped_up');
     await view(page, 'stuck');
     const resume = page.locator(`button[aria-label="Resume intent ${paused.intent_id}"]`);
     await resume.waitFor();
     assert.ok(await page.getByText(`$ covenant intents resume ${paused.intent_id}`).isVisible(), 'the CLI line it runs');
     await resume.click();
     await page.getByText(`Intent ${paused.intent_id} resumed: ok`).waitFor();
-    assert.equal(okJson(live.cli(['status', '--json']), 'daemon_status').paused_intents, 0);
+    assert.equal(okJson(live.cli(['status', '--json']), 'daemon_status').paused_intents, 1, 'the preempted intent is still paused');
     const receipts = okJson(live.cli(['receipts', 'recent', '--json']), 'receipt_list').receipts as Array<Record<string, unknown>>;
     assert.ok(receipts.some((r) => r.intent_id === paused.intent_id && r.resource === 'compute' && r.status === 'ok'), 'the CLI sees it ran');
     errorJson(live.cli(['intents', 'resume', paused.intent_id, '--json']), 'E_CONFLICT');
