@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { gatewayOptionsFromEnv } from '../../src/gateway/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { startGatewayFixture, type GatewayFixture } from './helpers.js';
 
 const CONSOLE = 'http://console.example:5173';
@@ -24,7 +25,8 @@ test('a listed origin gets Access-Control-Allow-Origin on answers, refusals incl
 });
 
 test('every kind of answer carries the CORS headers once: a route, a public route, refusals, 404, 405, 429', async () => {
-  const limited = await startGatewayFixture({ origins: [CONSOLE], ratePerSecond: 1, burst: 1 });
+  // The limiter's clock stands still: the second /ping is refused however long the first took.
+  const limited = await startGatewayFixture({ origins: [CONSOLE], ratePerSecond: 1, burst: 1, clock: new FakeClock() });
   try {
     const asks: Array<{ url: string; headers: Record<string, string>; status: number }> = [
       { url: `${f.url}/tools`, headers: f.bearer(), status: 200 },

@@ -10,19 +10,13 @@ import { buildGateway, type GatewayState } from '../../src/gateway/index.js';
 import type { Hono } from 'hono';
 import type { GatewayEnv } from '../../src/gateway/index.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { auditRows, registerPeer } from './helpers.js';
-
-class ManualClock {
-  constructor(public ms = 5_000_000) {}
-  now(): number {
-    return this.ms;
-  }
-}
 
 let t: DaemonFixture;
 let app: Hono<GatewayEnv>;
 let state: GatewayState;
-const clock = new ManualClock();
+const clock = new FakeClock(5_000_000);
 
 before(async () => {
   t = await DaemonFixture.start();
@@ -56,10 +50,10 @@ test('the sum of the rows\' counts equals the number of 429 answers, exactly', a
   const audit = t.daemon.ctx.audit;
   const append = audit.append.bind(audit);
   for (let i = 0; i < 600; i += 1) {
-    if (i % 7 === 6) clock.ms += 130;
+    if (i % 7 === 6) clock.advance(130);
     if (i % 50 === 49) state.flushRateLimited(false);
     // For a while, the audit log refuses rate_limited rows: those requests are answered 503.
-    if (i === 300) clock.ms += 1000;
+    if (i === 300) clock.advance(1000);
     const failing = i >= 300 && i < 315;
     if (failing) {
       audit.append = (issuer, event) => {

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AuditThrottle, KeyedRateLimiter, retryAfterSeconds, TokenBucket } from '../../src/gateway/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { auditRows, registerPeer, startGatewayFixture, type GatewayFixture } from './helpers.js';
 
-class ManualClock {
-  constructor(public ms = 1_000_000) {}
-  now(): number {
-    return this.ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
-
 test('a token bucket allows its burst, then refills at its rate', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   const bucket = new TokenBucket(2, 3, clock);
   assert.deepEqual([bucket.take(), bucket.take(), bucket.take()], [{ allowed: true }, { allowed: true }, { allowed: true }]);
   assert.deepEqual(bucket.take(), { allowed: false, retryAfterMs: 500 });
@@ -30,7 +21,7 @@ test('a token bucket allows its burst, then refills at its rate', () => {
 });
 
 test('a clock stepping back mints no tokens', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   const bucket = new TokenBucket(1, 1, clock);
   assert.equal(bucket.take().allowed, true);
   clock.advance(-10_000);
@@ -42,14 +33,14 @@ test('a clock stepping back mints no tokens', () => {
 });
 
 test('bad limits are refused', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   assert.throws(() => new TokenBucket(0, 1, clock), RangeError);
   assert.throws(() => new TokenBucket(1, 0, clock), RangeError);
   assert.throws(() => new KeyedRateLimiter(Number.NaN, 10, clock), RangeError);
 });
 
 test('keyed limiter: one bucket per key, full buckets are swept', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   const limiter = new KeyedRateLimiter(1, 1, clock, 2);
   assert.equal(limiter.take('a').allowed, true);
   assert.equal(limiter.take('a').allowed, false);
@@ -69,7 +60,7 @@ test('Retry-After is whole seconds, at least 1', () => {
 });
 
 test('audit throttle: one row per key per second, each row counting the refusals it accounts for', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   const throttle = new AuditThrottle<string>(clock, 1000);
   assert.deepEqual(throttle.decide('k', 'ctx1'), { write: true, count: 1 });
   assert.deepEqual(throttle.decide('k', 'ctx2'), { write: false });
@@ -93,7 +84,7 @@ test('audit throttle: one row per key per second, each row counting the refusals
 });
 
 test('audit throttle: a failed write answered otherwise is not counted; the held ones are retried', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   const throttle = new AuditThrottle<string>(clock, 1000);
   assert.deepEqual(throttle.decide('k', 'c'), { write: true, count: 1 });
   assert.deepEqual(throttle.decide('k', 'c'), { write: false });
@@ -106,7 +97,7 @@ test('audit throttle: a failed write answered otherwise is not counted; the held
 });
 
 test('audit throttle: after close every refusal writes its own row at once', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock(1_000_000);
   const throttle = new AuditThrottle<string>(clock, 1000);
   throttle.decide('k', 'c');
   throttle.decide('k', 'c');
@@ -116,7 +107,7 @@ test('audit throttle: after close every refusal writes its own row at once', () 
 });
 
 let f: GatewayFixture;
-const clock = new ManualClock();
+const clock = new FakeClock(1_000_000);
 let busyPrefix = '';
 
 function countOf(rows: Array<{ payload: Record<string, unknown> }>): number {
