@@ -40,9 +40,14 @@ export default tseslint.config(
     rules: { 'covenant/import-layers': ['error', { srcDir: `${root}src` }] },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
     // tsc checks the names in these files (tsconfig.scripts-js.json), with Node's globals.
     rules: { 'no-undef': 'off' },
+  },
+  {
+    // A CommonJS script is CommonJS on purpose (the bench's raw client: no ES module loader).
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

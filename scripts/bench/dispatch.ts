@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
 import { locateRunsc, removeGvisorBundle, writeGvisorBundle } from '../../src/runtime/gvisor/index.js';
 import { latencyRatio, msSince, p50Pair, percentile, type Ratio } from './stats.js';
@@ -7,27 +9,53 @@ import { waitUntilQuiet } from './quiet.js';
 import { helloPackageDir, installHello } from './hello-agent.js';
 import { INTENT_BY_HAND as INTENT, timeCommand } from './timed-command.js';
 
+const RAW_CLIENT = fileURLToPath(new URL('./raw-socket-client.cjs', import.meta.url));
+
+/**
+ * The agent's own part of a warm dispatch, by hand: `hello` started and left to boot until it is
+ * idle (as covenantd's warm process is when an intent arrives), then milliseconds from the
+ * intent written on its stdin to its exit (its answer, and node tearing the process down).
+ */
+async function warmAgentByHand(pkg: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(process.execPath, [join(pkg, 'main.js')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  waitUntilQuiet(child.pid!);
+  const start = process.hrtime.bigint();
+  child.stdin.end(INTENT);
+  const code = await exited;
+  const ms = msSince(start);
+  if (code !== 0) throw new Error(`hello by hand exited ${code}`);
+  return ms;
+}
+
 /**
  * `covenant intent --agent hello` (daemon + CLI, whole process) vs running the agent by hand,
- * and, interleaved with both, `covenant ping`: the CLI's own start, connection and one round
- * trip, the floor under any dispatch (reported, docs/performance.md "Dispatch"). Each command
- * starts once covenantd and its children are idle: the replacement warm process an intent
- * leaves booting must not share the cores with the agent by hand that follows it.
+ * and, interleaved with both, the floors under the dispatch (reported, docs/performance.md
+ * "Dispatch"): `covenant ping` (the CLI's start, connection and one round trip); the same ping
+ * and the same intent from a raw socket client (one CommonJS file, no CLI code: the least any
+ * client can cost); and the warm agent's own part, by hand. Each command starts once covenantd
+ * and its children are idle: the replacement warm process an intent leaves booting must not
+ * share the cores with the agent by hand that follows it.
  */
-export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, daemonPid: number, scratch: string, runs = 30): Ratio[] {
+export async function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS.ProcessEnv, daemonPid: number, scratch: string, runs = 30): Promise<Ratio[]> {
   const pkg = installHello(repo, cli, env, scratch);
   const intent = () => timeCommand(process.execPath, [cli, 'intent', '--agent', 'hello', 'hello', 'bench'], env);
   const byHand = () => timeCommand(process.execPath, [join(pkg, 'main.js')], env, INTENT);
   const ping = () => timeCommand(process.execPath, [cli, 'ping'], env);
-  const samples: [number[], number[], number[]] = [[], [], []];
+  const rawIntent = () => timeCommand(process.execPath, [RAW_CLIENT, 'intent', 'hello', 'hello', 'bench'], env);
+  const rawPing = () => timeCommand(process.execPath, [RAW_CLIENT, 'ping'], env);
+  const warmAgent = () => warmAgentByHand(pkg, env);
+  const samples: number[][] = [[], [], [], [], [], []];
   for (let i = 0; i < runs + 3; i += 1) {
-    const round = [intent, byHand, ping].map((command) => {
+    const round: number[] = [];
+    for (const command of [intent, byHand, ping, rawIntent, rawPing, warmAgent]) {
       waitUntilQuiet(daemonPid);
-      return command();
-    });
+      round.push(await command());
+    }
     if (i >= 3) round.forEach((ms, k) => samples[k]!.push(ms));
   }
-  const [subject, baseline, floor] = samples.map((s) => percentile(s, 50)) as [number, number, number];
+  const [subject, baseline, floor, raw, rawPingMs, warmAgentMs] = samples.map((s) => percentile(s, 50)) as [number, number, number, number, number, number];
   return [
     latencyRatio(
       {
@@ -48,6 +76,26 @@ export function benchTrustedLocalDispatch(repo: string, cli: string, env: NodeJS
       floor,
       baseline,
       'reported',
+    ),
+    latencyRatio(
+      {
+        name: 'the same intent from a raw socket client vs the agent by hand (p50, whole process)',
+        subject: 'scripts/bench/raw-socket-client.cjs intent hello (one CommonJS file: token file, one write, two answers)',
+        baseline: 'node agents/hello/main.js < intent.json',
+      },
+      raw,
+      baseline,
+      'reported (next to row "intent dispatch": what the CLI costs over the least client)',
+    ),
+    latencyRatio(
+      {
+        name: "the floor under any dispatch: a raw client's ping plus the warm agent's own answer and exit, vs the agent by hand (p50s)",
+        subject: `raw-socket-client.cjs ping (${rawPingMs.toFixed(1)} ms) + hello booted and idle, intent written to exit (${warmAgentMs.toFixed(1)} ms); covenantd's own work not counted`,
+        baseline: 'node agents/hello/main.js < intent.json',
+      },
+      rawPingMs + warmAgentMs,
+      baseline,
+      'reported (1.1 minus this is what the target leaves covenantd for its own work)',
     ),
   ];
 }
