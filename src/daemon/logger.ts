@@ -7,7 +7,7 @@ export type { Logger };
 
 const ROTATE_AT_BYTES = 10 * 1024 * 1024;
 const KEEP_FILES = 5;
-const ROTATION_CHECK_MS = 60_000;
+export const ROTATION_CHECK_MS = 60_000;
 
 export interface DaemonLogger {
   log: Logger;
