@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -63,4 +63,9 @@ process.stdin.on('end', () => {
   );
   if (options.ignoreRules !== undefined) writeFileSync(join(dir, '.covenantignore'), options.ignoreRules);
   return dir;
+}
+
+/** The pids fixture agents appended to FIXTURE_PIDFILE, one per run that read its intent, oldest first; none before the first. */
+export function fixtureAgentPids(pidfile: string): number[] {
+  return existsSync(pidfile) ? readFileSync(pidfile, 'utf8').trim().split('\n').filter(Boolean).map(Number) : [];
 }

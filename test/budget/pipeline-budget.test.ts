@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AgentId } from '../../src/identity/index.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 import { startBudgetDaemon, writeFixtureAgent, type BudgetDaemon } from './daemon-helpers.js';
+import { fixtureAgentPids } from './fixture-agent.js';
 
 interface CheckpointRow {
   intent_id: string;
@@ -179,7 +179,7 @@ describe('budgets through the dispatch pipeline (in-process daemon)', () => {
     // fires once the run is under way. The run is measured on the injected clock: 2500 ms, so
     // 3 credits (1 per started second).
     t.runClock.runMs = 2_500;
-    const agentPids = () => readFileSync(t.pidfile, 'utf8').trim().split('\n').map(Number);
+    const agentPids = () => fixtureAgentPids(t.pidfile);
     const earlier = agentPids().length;
     const replied = t.ok({ kind: 'submit_intent', text: 'slowpoke sleep:120000' });
     assert.ok(await waitFor(() => agentPids().length === earlier + 1), 'the agent read the intent');

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI_BIN, REPO_ROOT, runCli, spawnDaemon, type DaemonProcess } from '../helpers/binaries.js';
 import { tempHome } from '../helpers/temp-home.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
-import { writeFixtureAgent } from './fixture-agent.js';
+import { fixtureAgentPids, writeFixtureAgent } from './fixture-agent.js';
 
 interface Listed {
   intent_id: string;
@@ -28,7 +28,7 @@ test('a resumed intent interrupted by a SIGKILL of covenantd is marked failed at
   const env: NodeJS.ProcessEnv = { ...process.env, COVENANT_HOME: home, FIXTURE_PIDFILE: pidfile };
   delete env.COVENANT_TOKEN;
   let daemon: DaemonProcess | null = await spawnDaemon(home, env);
-  const agentPids = () => (existsSync(pidfile) ? readFileSync(pidfile, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []);
+  const agentPids = () => fixtureAgentPids(pidfile);
   try {
     assert.equal(runCli(['agents', 'install', writeFixtureAgent(scratch, 'slowpoke', { creditsPerHour: 1 })], env).code, 0);
     // The agent would sleep 10 min; its 1 credit preempts it after 1 s, however busy the

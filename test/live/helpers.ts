@@ -6,6 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { GVISOR_STATE_DIRNAME } from '../../src/runtime/gvisor/index.js';
 import { auditPayloads as auditPayloadsOf, auditRows as auditRowsOf, type AuditRow } from '../helpers/audit-rows.js';
 import type { CliResult } from '../helpers/binaries.js';
 import type { LiveHome } from './harness.js';
@@ -169,10 +170,9 @@ export async function startWithHttp(live: LiveHome, port?: number): Promise<stri
   return url;
 }
 
-
 /** Containers runsc knows about under a gVisor state root (`$COVENANT_HOME/runtime/gvisor`); none before its `state` exists. */
 export function runscContainers(runscPath: string, stateRoot: string): string[] {
-  const stateDir = join(stateRoot, 'state');
+  const stateDir = join(stateRoot, GVISOR_STATE_DIRNAME);
   if (!existsSync(stateDir)) return [];
   const listed = spawnSync(runscPath, ['--root', stateDir, 'list', '-quiet'], { encoding: 'utf8' });
   assert.equal(listed.status, 0, `runsc list failed: ${listed.stderr}`);
