@@ -1,12 +1,10 @@
 // Helpers shared by the live tests: checking the CLI's `--json` answers, adding peers, reading
 // the audit feed, and opening the real covenant.db of a live home.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { GVISOR_STATE_DIRNAME } from '../../src/runtime/gvisor/index.js';
 import { auditPayloads as auditPayloadsOf, auditRows as auditRowsOf, type AuditRow } from '../helpers/audit-rows.js';
 import type { CliResult } from '../helpers/binaries.js';
 import type { LiveHome } from './harness.js';
@@ -168,13 +166,4 @@ export async function startWithHttp(live: LiveHome, port?: number): Promise<stri
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url);
   return url;
-}
-
-/** Containers runsc knows about under a gVisor state root (`$COVENANT_HOME/runtime/gvisor`); none before its `state` exists. */
-export function runscContainers(runscPath: string, stateRoot: string): string[] {
-  const stateDir = join(stateRoot, GVISOR_STATE_DIRNAME);
-  if (!existsSync(stateDir)) return [];
-  const listed = spawnSync(runscPath, ['--root', stateDir, 'list', '-quiet'], { encoding: 'utf8' });
-  assert.equal(listed.status, 0, `runsc list failed: ${listed.stderr}`);
-  return listed.stdout.split('\n').filter((line) => line.trim() !== '');
 }

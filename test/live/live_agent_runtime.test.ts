@@ -12,15 +12,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateBwrap } from '../../src/runtime/bwrap/index.js';
 import { checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import { REPO_ROOT, spawnDaemon } from '../helpers/binaries.js';
+import { gvisorBundleDirs, runscContainers } from '../helpers/gvisor-state.js';
 import { commandLineHas, liveProcesses, processesNaming } from '../helpers/proc.js';
 import { pidAlive, waitFor } from '../helpers/wait.js';
 import { liveHome, liveTest, requireService, type LiveHome } from './harness.js';
-import { readDb, runscContainers } from './helpers.js';
+import { readDb } from './helpers.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'agents');
 /** What an agent without `sandbox.backend` runs on here (SPEC 13: linux-bwrap when bwrap is installed). */
@@ -271,7 +272,7 @@ liveTest('live_gvisor_dispatch_through_daemon', async (t) => {
     // Every used bundle directory is gone: only runsc's state directory and the warm run
     // prepared for the next intent (`warm-<uuid>`, resources.warm defaults to true) may remain.
     const gvisorDir = join(h.home, 'runtime', 'gvisor');
-    const left = readdirSync(gvisorDir).filter((n) => n !== 'state');
+    const left = gvisorBundleDirs(gvisorDir);
     assert.ok(left.length <= 1 && left.every((n) => n.startsWith('warm-')), `left behind: ${left.join(', ')}`);
 
     const doctor = h.cli(['doctor', '--json']);
@@ -281,7 +282,7 @@ liveTest('live_gvisor_dispatch_through_daemon', async (t) => {
 
     // The warm sandbox was started by covenantd's launcher, and covenantd's SIGKILL stops it.
     const containers = () => runscContainers(readiness.runsc.path as string, gvisorDir);
-    const bundles = () => readdirSync(gvisorDir).filter((n) => n !== 'state');
+    const bundles = () => gvisorBundleDirs(gvisorDir);
     assert.ok(await waitFor(() => containers().length === 1, 60_000), 'the warm sandbox runs');
     const [warm] = containers();
     const runscRun = liveProcesses().find((p) => commandLineHas(p.pid, `${gvisorDir}/${warm}`))!;

@@ -22,11 +22,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GvisorRunner, checkGvisorReadiness } from '../../src/runtime/gvisor/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../src/runtime/runner.js';
+import { gvisorBundleDirs, runscContainers as containersUnder } from '../helpers/gvisor-state.js';
 import { processesNaming } from '../helpers/proc.js';
 import { startGvisorStandIn } from '../helpers/stand-in.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from '../runtime/process-state.js';
-import { runscContainers as containersUnder } from './helpers.js';
 
 const SURFACE = 'runtime-linux-gvisor';
 const LIVE = process.env.COVENANT_LIVE === '1';
@@ -93,12 +93,6 @@ function request(packageDir: string, text: string, overrides: Partial<AgentRunRe
   };
 }
 
-/** Bundle directories left under the state root (everything but runsc's `state`). */
-function leftoverBundles(stateRoot: string): string[] {
-  if (!fs.existsSync(stateRoot)) return [];
-  return fs.readdirSync(stateRoot).filter((name) => name !== 'state');
-}
-
 /** Containers runsc still knows about under this state root. */
 const runscContainers = (stateRoot: string) => containersUnder(runscPath, stateRoot);
 
@@ -115,7 +109,7 @@ test('live_gvisor_runner_dispatches_with_runsc', { skip }, async () => {
   assert.ok(result.ok);
   assert.deepEqual(result.answer.sources, ['intent:live-intent-1']);
   assert.ok(result.wallMs > 0);
-  assert.deepEqual(leftoverBundles(stateRoot), [], 'the bundle directory is removed');
+  assert.deepEqual(gvisorBundleDirs(stateRoot), [], 'the bundle directory is removed');
   assert.deepEqual(runscContainers(stateRoot), [], 'runsc keeps no container');
   assert.ok(fs.existsSync(path.join(home, 'runtime', 'gvisor', 'state')), 'runsc state lives under $COVENANT_HOME/runtime/gvisor/state');
 });
@@ -164,7 +158,7 @@ test('live_gvisor_agent_cannot_reach_host_network', { skip }, async () => {
     });
     assert.ok(await waitFor(() => connections >= 1));
     assert.equal(connections, 1, 'the host listener saw no connection from the sandbox');
-    assert.deepEqual(leftoverBundles(stateRoot), []);
+    assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -185,7 +179,7 @@ test('live_gvisor_agent_cannot_write_outside_scratch', { skip }, async () => {
   assert.deepEqual(new Set(fs.readdirSync(ROOTFS)), before, 'nothing was written into the rootfs');
   assert.equal(fs.existsSync(path.join(ROOTFS, 'etc', 'escape.txt')), false);
   assert.deepEqual(fs.readdirSync(path.join(ROOTFS, 'tmp')), [], "the sandbox's /tmp is not the rootfs's tmp");
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('live_gvisor_bundle_removed_after_timeout', { skip }, async () => {
@@ -198,7 +192,7 @@ test('live_gvisor_bundle_removed_after_timeout', { skip }, async () => {
   assert.ok(!result.ok && result.reason === 'timeout', JSON.stringify(result));
   assert.ok(!result.ok && !result.message.includes(stateRoot), `paths are redacted: ${result.ok ? '' : result.message}`);
   assert.ok(elapsed >= 1500, `the run lasted until its timeout (${elapsed} ms)`);
-  assert.deepEqual(leftoverBundles(stateRoot), [], 'the bundle directory is removed after a timeout');
+  assert.deepEqual(gvisorBundleDirs(stateRoot), [], 'the bundle directory is removed after a timeout');
   assert.deepEqual(runscContainers(stateRoot), [], 'the killed container was deleted');
   assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
 });
@@ -209,7 +203,7 @@ test('live_gvisor_memory_limit_is_enforced', { skip }, async () => {
   const result = await runner.run(request(packageDir, 'allocate', { memoryMb: 128 }));
   assert.equal(result.ok, false, `a 128 MiB agent allocated 2 GiB: ${JSON.stringify(result)}`);
   assert.ok(!result.ok && result.reason === 'nonzero_exit', JSON.stringify(result));
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(runscContainers(stateRoot), []);
 });
 
@@ -253,12 +247,12 @@ test('live_gvisor_warm_run_serves_one_intent_and_is_replaced', { skip }, async (
     assert.equal(answerOf(result), 'hello from gvisor: warm ping');
     assert.deepEqual(coldBundles, [], 'the intent was served by the warm sandbox');
     assert.ok(!runscContainers(stateRoot).includes(first as string), 'the used sandbox is gone');
-    assert.ok(!leftoverBundles(stateRoot).includes(first as string), 'the used bundle is removed');
+    assert.ok(!gvisorBundleDirs(stateRoot).includes(first as string), 'the used bundle is removed');
 
     assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1), 'a replacement is prepared');
     const [second] = runscContainers(stateRoot);
     assert.notEqual(second, first);
-    assert.deepEqual(leftoverBundles(stateRoot), [second]);
+    assert.deepEqual(gvisorBundleDirs(stateRoot), [second]);
     const again = await runner.run(request(packageDir, 'second'));
     assert.equal(answerOf(again), 'hello from gvisor: second');
     assert.ok(!runscContainers(stateRoot).includes(second as string), 'each warm sandbox serves one intent');
@@ -266,7 +260,7 @@ test('live_gvisor_warm_run_serves_one_intent_and_is_replaced', { skip }, async (
     await runner.close();
   }
   assert.deepEqual(runscContainers(stateRoot), [], 'close() deletes the warm sandbox');
-  assert.deepEqual(leftoverBundles(stateRoot), [], 'close() removes the warm bundle');
+  assert.deepEqual(gvisorBundleDirs(stateRoot), [], 'close() removes the warm bundle');
 });
 
 test('live_gvisor_warm_close_leaves_nothing', { skip }, async () => {
@@ -276,7 +270,7 @@ test('live_gvisor_warm_close_leaves_nothing', { skip }, async () => {
   assert.ok(await waitUntil(() => runscContainers(stateRoot).length === 1));
   await runner.close();
   assert.deepEqual(runscContainers(stateRoot), []);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
 });
 
@@ -290,12 +284,12 @@ test('live_gvisor_warm_timeout_kills_and_removes', { skip }, async () => {
     const result = await runner.run(request(packageDir, 'never answers', { timeoutMs: 1500 }));
     assert.ok(!result.ok && result.reason === 'timeout', JSON.stringify(result));
     assert.ok(!runscContainers(stateRoot).includes(warmId as string), 'the timed-out sandbox was deleted');
-    assert.ok(!leftoverBundles(stateRoot).includes(warmId as string), 'its bundle is removed');
+    assert.ok(!gvisorBundleDirs(stateRoot).includes(warmId as string), 'its bundle is removed');
   } finally {
     await runner.close();
   }
   assert.deepEqual(runscContainers(stateRoot), []);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'state')), [], 'runsc left no state files behind');
 });
 

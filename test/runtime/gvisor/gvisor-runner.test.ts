@@ -8,6 +8,7 @@ import { GvisorRunner, checkGvisorReadiness } from '../../../src/runtime/gvisor/
 import { RunnerPool } from '../../../src/runtime/index.js';
 import type { AgentRunRequest, AgentRunResult } from '../../../src/runtime/runner.js';
 import { CovenantError } from '../../../src/core/errors.js';
+import { gvisorBundleDirs } from '../../helpers/gvisor-state.js';
 import { pidAlive, waitFor } from '../../helpers/wait.js';
 import { alive } from '../process-state.js';
 import { startGvisorStandIn } from '../../helpers/stand-in.js';
@@ -64,12 +65,6 @@ function request(packageDir: string, entry: string, overrides: Partial<AgentRunR
   };
 }
 
-/** Directories under the state root other than runsc's own `state` directory. */
-function leftoverBundles(stateRoot: string): string[] {
-  if (!fs.existsSync(stateRoot)) return [];
-  return fs.readdirSync(stateRoot).filter((name) => name !== 'state');
-}
-
 interface FakeCall {
   pid: number;
   globals: string[];
@@ -121,7 +116,7 @@ test('missing runsc (explicit path) answers sandbox_unavailable with a fix line 
   assert.match(result.message, /runsc not found/);
   assert.match(result.message, /apt-get install runsc/);
   assert.ok(result.message.includes('fixture'), 'the message names the agent');
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.equal(fs.existsSync(path.join(packageDir, 'ran.marker')), false, 'the agent must not run unsandboxed');
   assert.ok(result.wallMs >= 0);
 });
@@ -140,7 +135,7 @@ test('runsc missing from PATH answers sandbox_unavailable naming PATH and the ap
   }
   assertFailure(result, 'sandbox_unavailable');
   assert.match(result.message, /runsc not found on PATH: install gVisor with `apt-get install runsc`/);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.equal(fs.existsSync(path.join(packageDir, 'ran.marker')), false);
 });
 
@@ -152,7 +147,7 @@ test('a missing rootfs answers sandbox_unavailable with a make-rootfs fix line a
   assertFailure(result, 'sandbox_unavailable');
   assert.match(result.message, /does not exist/);
   assert.match(result.message, /scripts\/make-rootfs\.sh /);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(fakeCalls(stateRoot), [], 'runsc is never invoked');
   assert.equal(fs.existsSync(path.join(packageDir, 'ran.marker')), false);
 });
@@ -163,7 +158,7 @@ test('a rootfs without bin/sh answers sandbox_unavailable: "has no bin/sh: build
   const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot }).run(request(packageDir, 'marker.mjs'));
   assertFailure(result, 'sandbox_unavailable');
   assert.match(result.message, /has no bin\/sh: build one with `scripts\/make-rootfs\.sh /);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(fakeCalls(stateRoot), []);
 });
 
@@ -183,7 +178,7 @@ test('a node agent with a rootfs that lacks node answers sandbox_unavailable', a
   const result = await new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs, stateRoot }).run(request(packageDir, 'marker.mjs'));
   assertFailure(result, 'sandbox_unavailable');
   assert.match(result.message, /no usr\/bin\/node: rebuild it with `scripts\/make-rootfs\.sh /);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('paths under COVENANT_HOME are redacted in messages', async () => {
@@ -220,7 +215,7 @@ test('a run answers {text, sources}, invokes runsc --network=none --root <stateR
   const [flag, bundleDir, id] = call?.args ?? [];
   assert.equal(flag, '--bundle');
   assert.equal(bundleDir, path.join(stateRoot, id as string));
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('malformed stdout is malformed_output naming the agent, and the bundle is removed', async () => {
@@ -230,7 +225,7 @@ test('malformed stdout is malformed_output naming the agent, and the bundle is r
   );
   assertFailure(result, 'malformed_output');
   assert.match(result.message, /agent fixture: malformed output: not JSON/);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('a non-zero exit is nonzero_exit with the exit code and stderr, and the bundle is removed', async () => {
@@ -241,7 +236,7 @@ test('a non-zero exit is nonzero_exit with the exit code and stderr, and the bun
   assertFailure(result, 'nonzero_exit');
   assert.equal(result.exitCode, 3);
   assert.match(result.message, /agent fixture: exited with code 3; stderr: fail agent: something broke/);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('a sandbox that cannot start the process is spawn_failed, cleaned with delete --force', async () => {
@@ -252,7 +247,7 @@ test('a sandbox that cannot start the process is spawn_failed, cleaned with dele
   assertFailure(result, 'spawn_failed');
   assert.match(result.message, /runsc could not start the agent: running container: .*failed to load/);
   assert.ok(fakeCalls(stateRoot).some((c) => c.command === 'delete' && c.args[0] === '--force'));
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('a timeout sends TERM, then after the grace KILL, then delete --force; the bundle is removed', async () => {
@@ -269,7 +264,7 @@ test('a timeout sends TERM, then after the grace KILL, then delete --force; the 
   const killKill = commands.indexOf('kill KILL');
   const del = commands.indexOf('delete --force');
   assert.ok(killTerm > 0 && killKill > killTerm && del > killKill, commands.join(', '));
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('stdout over the cap is stdout_overflow and kills the run at once', async () => {
@@ -283,7 +278,7 @@ test('stdout over the cap is stdout_overflow and kills the run at once', async (
   assert.ok(Date.now() - started < 120_000, 'no grace period for an overflow');
   const commands = fakeCalls(stateRoot).map((c) => [c.command, ...c.args.filter((a) => !/^[0-9a-f-]{36}$/.test(a))].join(' '));
   assert.ok(!commands.includes('kill TERM') && commands.includes('kill KILL'), `straight to KILL: ${commands.join(', ')}`);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('an abort signal cancels the run (aborted) and removes the bundle', async () => {
@@ -295,7 +290,7 @@ test('an abort signal cancels the run (aborted) and removes the bundle', async (
   controller.abort();
   const result = await pending;
   assertFailure(result, 'aborted');
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 
   const already = new AbortController();
   already.abort();
@@ -310,7 +305,7 @@ test('an abort that comes while the bundle is written still cancels the run', as
   const pending = runner.run(request(packageDir, 'sleeper.mjs', { signal: controller.signal, timeoutMs: 240_000 }));
   controller.abort();
   assertFailure(await pending, 'aborted');
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('close() while a run writes its bundle aborts that run too', async () => {
@@ -319,7 +314,7 @@ test('close() while a run writes its bundle aborts that run too', async () => {
   const pending = runner.run(request(packageDir, 'sleeper.mjs', { timeoutMs: 240_000 }));
   await runner.close();
   assertFailure(await pending, 'aborted');
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('close() kills running sandboxes and refuses new runs', async () => {
@@ -330,7 +325,7 @@ test('close() kills running sandboxes and refuses new runs', async () => {
   await runner.close();
   assertFailure(await pending, 'aborted');
   assertFailure(await runner.run(request(packageDir, 'hello.mjs')), 'aborted');
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('a runsc that cannot be executed is sandbox_unavailable and the bundle is removed', async () => {
@@ -341,7 +336,7 @@ test('a runsc that cannot be executed is sandbox_unavailable and the bundle is r
   fs.writeFileSync(runsc, '#!/nonexistent/interpreter\n', { mode: 0o755 });
   const result = await new GvisorRunner({ runscPath: runsc, rootfs: makeRootfs(), stateRoot }).run(request(packageDir, 'hello.mjs'));
   assertFailure(result, 'sandbox_unavailable');
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('an entry outside the package is spawn_failed before runsc runs', async () => {
@@ -351,7 +346,7 @@ test('an entry outside the package is spawn_failed before runsc runs', async () 
   );
   assertFailure(result, 'spawn_failed');
   assert.deepEqual(fakeCalls(stateRoot), []);
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 // ---- warm runs (SPEC 12 "Latency") ----------------------------------------------------------
@@ -366,29 +361,29 @@ test('warm: a prepared run serves exactly one intent and a fresh one is prepared
     assert.ok(await waitFor(() => runningIds(stateRoot).length === 1), 'the warm agent is started ahead of the intent');
     const [first] = runIds(stateRoot);
     assert.match(first ?? '', /^warm-[0-9a-f-]{36}$/);
-    assert.deepEqual(leftoverBundles(stateRoot), [first]);
+    assert.deepEqual(gvisorBundleDirs(stateRoot), [first]);
 
     const one = await runner.run(request(packageDir, 'hello.mjs', { intent: { intent_id: 'w-1', text: 'one' } }));
     assert.equal(one.ok, true, JSON.stringify(one));
     if (one.ok) assert.deepEqual(one.answer, { text: 'hello from gvisor: one', sources: ['intent:w-1'] });
     assert.equal(runIds(stateRoot)[0], first, 'the intent went to the prepared run (no cold run first)');
-    assert.ok(!leftoverBundles(stateRoot).includes(first as string), 'the used bundle is removed');
+    assert.ok(!gvisorBundleDirs(stateRoot).includes(first as string), 'the used bundle is removed');
 
     assert.ok(await waitFor(() => runIds(stateRoot).length === 2 && runningIds(stateRoot).length === 1), 'a replacement is prepared');
     const second = runIds(stateRoot)[1] as string;
     assert.notEqual(second, first);
-    assert.deepEqual(leftoverBundles(stateRoot), [second]);
+    assert.deepEqual(gvisorBundleDirs(stateRoot), [second]);
     assert.equal(runner.warmCount, 1);
 
     const two = await runner.run(request(packageDir, 'hello.mjs', { intent: { intent_id: 'w-2', text: 'two' } }));
     assert.equal(two.ok, true, JSON.stringify(two));
     if (two.ok) assert.equal(two.answer.text, 'hello from gvisor: two');
-    assert.ok(!leftoverBundles(stateRoot).includes(second), 'each prepared run serves one intent');
+    assert.ok(!gvisorBundleDirs(stateRoot).includes(second), 'each prepared run serves one intent');
     assert.ok(await waitFor(() => runIds(stateRoot).length === 3));
   } finally {
     await runner.close();
   }
-  assert.deepEqual(leftoverBundles(stateRoot), [], 'close() removes the warm bundle');
+  assert.deepEqual(gvisorBundleDirs(stateRoot), [], 'close() removes the warm bundle');
   assert.deepEqual(runningIds(stateRoot), [], 'close() kills the waiting agent');
   assert.equal(runner.warmCount, 0);
 });
@@ -398,7 +393,7 @@ test('warm: close() right after prewarm leaves no sandbox and no bundle', async 
   const runner = new GvisorRunner({ runscPath: makeFakeRunsc(), rootfs: makeRootfs(), stateRoot, warm: true });
   runner.prewarm(launchOf(packageDir, 'hello.mjs'));
   await runner.close();
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(runIds(stateRoot), [], 'close() came while the bundle was written: no sandbox was started');
   assert.deepEqual(runningIds(stateRoot), []);
   runner.prewarm(launchOf(packageDir, 'hello.mjs'));
@@ -422,12 +417,12 @@ test('warm: a timeout on a warm run sends TERM, KILL, delete --force and removes
     const killKill = commands.indexOf('kill KILL');
     const del = commands.indexOf('delete --force');
     assert.ok(killTerm > 0 && killKill > killTerm && del > killKill, commands.join(', '));
-    assert.ok(!leftoverBundles(stateRoot).includes(warmId as string));
+    assert.ok(!gvisorBundleDirs(stateRoot).includes(warmId as string));
     assert.ok(!runningIds(stateRoot).includes(warmId as string), 'the warm sandbox is gone');
   } finally {
     await runner.close();
   }
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   assert.deepEqual(runningIds(stateRoot), []);
 });
 
@@ -440,7 +435,7 @@ test('warm: an agent that warm=false turns off keeps the cold path', async () =>
     assert.equal(result.ok, true, JSON.stringify(result));
     assert.equal(runner.warmCount, 0);
     assert.deepEqual(runIds(stateRoot).map((id) => /^[0-9a-f-]{36}$/.test(id)), [true], 'one cold run, nothing prepared');
-    assert.deepEqual(leftoverBundles(stateRoot), []);
+    assert.deepEqual(gvisorBundleDirs(stateRoot), []);
   } finally {
     await runner.close();
   }
@@ -461,11 +456,11 @@ test('warm: a prepared run that ended before its intent is discarded and the int
     assert.equal(result.ok, true, JSON.stringify(result));
     const ids = runIds(stateRoot);
     assert.match(ids[1] ?? '', /^[0-9a-f-]{36}$/, 'the intent ran cold');
-    assert.ok(!leftoverBundles(stateRoot).includes(stale as string), 'the stale bundle is removed');
+    assert.ok(!gvisorBundleDirs(stateRoot).includes(stale as string), 'the stale bundle is removed');
   } finally {
     await runner.close();
   }
-  assert.deepEqual(leftoverBundles(stateRoot), []);
+  assert.deepEqual(gvisorBundleDirs(stateRoot), []);
 });
 
 test('readiness reports runsc path and version, a valid rootfs, and no fixes when all is there', async () => {
@@ -546,7 +541,7 @@ test('a new runner removes what a killed covenantd left: each bundle directory, 
   } finally {
     await runner.close();
   }
-  assert.deepEqual(leftoverBundles(stateRoot), ['--not-a-run'], "the leftovers and the new run's bundle are gone; the rest is left alone");
+  assert.deepEqual(gvisorBundleDirs(stateRoot), ['--not-a-run'], "the leftovers and the new run's bundle are gone; the rest is left alone");
   assert.equal(fs.existsSync(stateFile), false, "runsc's state file of a leftover is removed");
   const deleted = fakeCalls(stateRoot).filter((call) => call.command === 'delete').map((call) => call.args.join(' ')).sort();
   assert.deepEqual(deleted, left.map((id) => `--force ${id}`).sort(), 'each leftover container is deleted, and only those');
@@ -558,6 +553,6 @@ test('a runner pool whose home holds such leftovers removes them at once, with n
   fs.mkdirSync(path.join(stateRoot, left), { recursive: true });
   const pool = new RunnerPool({ covenantHome: home, gvisorStateRoot: stateRoot, gvisorRootfs: makeRootfs(), runscPath: makeFakeRunsc() });
   await pool.close();
-  assert.deepEqual(leftoverBundles(stateRoot), [], 'the leftover bundle is removed');
+  assert.deepEqual(gvisorBundleDirs(stateRoot), [], 'the leftover bundle is removed');
   assert.deepEqual(fakeCalls(stateRoot).map((call) => [call.command, ...call.args]), [['delete', '--force', left]]);
 });
