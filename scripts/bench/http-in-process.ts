@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { spawnDaemon } from '../../test/helpers/binaries.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { freePort } from '../harness/daemon.js';
-import { requestsPerSecond } from './http-load.js';
+import { alternatingThroughput } from './http-load.js';
 import { answerHeaders, bareHonoServer, writeAnswerFiles } from './http-vs-ipc.js';
-import { percentile, turnOrder, type Ratio } from './stats.js';
+import type { Ratio } from './stats.js';
 
 const PRELOAD = fileURLToPath(new URL('./bare-route-preload.mjs', import.meta.url));
 
@@ -20,7 +20,7 @@ const PRELOAD = fileURLToPath(new URL('./bare-route-preload.mjs', import.meta.ur
  * own process (what covenantd's process costs a route before any check of the gateway), and the
  * gateway against the in-process route (what the gateway's own code costs, in the same process).
  */
-export async function benchHttpInProcess(sharedUrl: string, sharedToken: string, env: NodeJS.ProcessEnv, dir: string, connections = 16, sliceMs = 1000, rounds = 9): Promise<Ratio[]> {
+export async function benchHttpInProcess(sharedUrl: string, sharedToken: string, env: NodeJS.ProcessEnv, dir: string, connections = 16, sliceMs = 500, rounds = 20): Promise<Ratio[]> {
   const routeDir = join(dir, 'in-process-route');
   mkdirSync(routeDir, { recursive: true });
   const auth = { authorization: `Bearer ${sharedToken}` };
@@ -40,21 +40,15 @@ export async function benchHttpInProcess(sharedUrl: string, sharedToken: string,
     const gatewayTools = new URL(`http://127.0.0.1:${port}/tools`);
     const tokenAuth = { authorization: `Bearer ${token}` };
     await sameAnswer(gatewayTools, tokenAuth, routeDir);
-    const servers = [
-      { url: gatewayTools, rates: [] as number[] },
-      { url: new URL(`http://127.0.0.1:${readFileSync(portFile, 'utf8')}/tools`), rates: [] as number[] },
-      { url: new URL(`${bare.url}/tools`), rates: [] as number[] },
-    ];
+    const portOfRoute = readFileSync(portFile, 'utf8');
     // Every side is sent the same request bytes (the bare routes ignore the token).
-    for (const server of servers) requestsPerSecond(server.url, tokenAuth, connections, sliceMs); // warm-up
-    for (let round = 0; round < rounds; round += 1) {
-      for (const i of turnOrder(servers.length, round)) {
-        const server = servers[i]!;
-        server.rates.push(requestsPerSecond(server.url, tokenAuth, connections, sliceMs));
-      }
-    }
-    const [gateway, inProcess, ownProcess] = servers.map((server) => percentile(server.rates, 50)) as [number, number, number];
-    const slices = `${connections} keep-alive connections, autocannon (median of ${rounds} × ${sliceMs} ms, the three servers in rotating order)`;
+    const [gateway, inProcess, ownProcess] = alternatingThroughput(
+      [gatewayTools, new URL(`http://127.0.0.1:${portOfRoute}/tools`), new URL(`${bare.url}/tools`)].map((url) => ({ url, headers: tokenAuth })),
+      connections,
+      sliceMs,
+      rounds,
+    ) as [number, number, number];
+    const slices = `${connections} keep-alive connections, autocannon (${rounds} rounds of one ${sliceMs}-ms slice each, the three servers in rotating order)`;
     return [
       {
         name: `bare hono route inside covenantd's process vs in its own process, ${slices}`,

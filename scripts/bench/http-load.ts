@@ -23,18 +23,27 @@ export function keepAliveAgent(connections: number): Agent {
 
 const LOAD_SCRIPT = fileURLToPath(new URL('./autocannon-load.mjs', import.meta.url));
 
+/** One server under load: where to send `GET`, with which headers. */
+export interface LoadTarget {
+  url: URL;
+  headers: Record<string, string>;
+}
+
 /**
- * Requests per second over `durationMs` from autocannon (the load tool issue 15 names), run in
- * a child process: `connections` keep-alive connections, each sending its next request as soon
- * as the previous answer is read. Throws unless every answer was a 2xx: a refusal must not
- * count as speed.
+ * Requests per second of each target under autocannon (the load tool issue 15 names), run in a
+ * child process: `connections` keep-alive connections, each sending its next request as soon
+ * as the previous answer is read, the targets taking turns in `rounds` rounds of one `sliceMs`
+ * slice each (autocannon-load.mjs). A target's figure is its 2xx answers over its slices' total
+ * time. Throws unless every answer was a 2xx: a refusal must not count as speed.
  */
-export function requestsPerSecond(url: URL, headers: Record<string, string>, connections: number, durationMs: number): number {
-  // The headers go on stdin: they carry the bearer token, which argv would show to every user.
-  const out = execFileSync(process.execPath, [LOAD_SCRIPT, url.href, String(connections), String(durationMs)], { input: JSON.stringify(headers), encoding: 'utf8' });
-  const result = JSON.parse(out) as { ok: number; errors: number; non2xx: number; seconds: number };
-  if (result.errors > 0 || result.non2xx > 0) {
-    throw new Error(`GET ${url.pathname} under load: ${result.errors} connection errors, ${result.non2xx} answers other than 2xx`);
-  }
-  return result.ok / result.seconds;
+export function alternatingThroughput(targets: LoadTarget[], connections: number, sliceMs: number, rounds: number): number[] {
+  const input = { targets: targets.map(({ url, headers }) => ({ url: url.href, headers })), connections, sliceMs, rounds };
+  const out = execFileSync(process.execPath, [LOAD_SCRIPT], { input: JSON.stringify(input), encoding: 'utf8' });
+  const totals = JSON.parse(out) as { ok: number; errors: number; non2xx: number; seconds: number }[];
+  return totals.map((total, i) => {
+    if (total.errors > 0 || total.non2xx > 0) {
+      throw new Error(`GET ${targets[i]!.url.pathname} under load: ${total.errors} connection errors, ${total.non2xx} answers other than 2xx`);
+    }
+    return total.ok / total.seconds;
+  });
 }

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpcClient } from '../../src/ipc/index.js';
-import { httpGet, keepAliveAgent, requestsPerSecond } from './http-load.js';
+import { alternatingThroughput, httpGet, keepAliveAgent } from './http-load.js';
 import { RawHttpClient } from './raw-http-client.js';
-import { cpuTicks } from './idle.js';
+import { cpuNanoseconds } from './idle.js';
 import { alternateBatches, latencyRatio, percentile, turnOrder, type Ratio } from './stats.js';
 
 /** Header lines node's server writes itself; every other one of the gateway's answer, the bare server sends too. */
@@ -35,56 +35,50 @@ export async function bareHonoServer(dir: string): Promise<{ url: string; pid: n
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
 }
 
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-/** Requests per CPU measurement: at 40–100 µs each, 20–50 ticks of 10 ms. */
-const CPU_REQUESTS = 5000;
+/** Requests per CPU measurement: a few tens of ms, far shorter than a vCPU's change of speed. */
+const CPU_REQUESTS = 1000;
 
 /**
- * CPU time (user + system) the server process spends per `GET /tools`, over `count` requests
- * on one keep-alive connection: what the throughput ratio is made of, and much steadier than
- * it on a loaded machine (it does not count the time spent waiting for a core).
+ * CPU time the server process spends per `GET /tools` (µs), over `count` requests on one
+ * keep-alive connection: what the throughput ratio is made of, and much steadier than it on a
+ * loaded machine (it does not count the time spent waiting for a core).
  */
 async function cpuPerRequest(pid: number, client: RawHttpClient, count: number): Promise<number> {
-  const before = cpuTicks(pid);
+  const before = cpuNanoseconds(pid);
   for (let i = 0; i < count; i += 1) await client.get();
-  return (((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1e6) / count;
+  return (cpuNanoseconds(pid) - before) / 1000 / count;
 }
 
 /**
  * Issue 15 item 4. Throughput of the gateway's `GET /tools` against a bare hono route on
  * @hono/node-server sent the same request bytes (the bearer token too) and answering the same
- * bytes, under autocannon at 1 and 16 keep-alive
- * connections, the two alternating in `rounds` slices of `sliceMs` each (target ≥ 0.9); then
+ * bytes, under autocannon at 1 and 16 keep-alive connections, the two taking turns in
+ * `sliceRounds` rounds of one `sliceMs` slice each (target ≥ 0.9); the server CPU per request
+ * of each, `rounds` alternating batches; then
  * `GET /tools` p50 against IPC `tools_list`, with a raw HTTP client (request bytes written to
  * a socket, the answer read by its Content-Length: the target, ≤ 1.5), and reported beside it
  * with node:http's client and with fetch, whose own cost on the caller's side is in their figures.
  */
-export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 1000, rounds = 9): Promise<Ratio[]> {
+export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: string, token: string, dir: string, count = 2000, sliceMs = 500, sliceRounds = 30, rounds = 31): Promise<Ratio[]> {
   const auth = { authorization: `Bearer ${token}` };
   const gatewayTools = new URL(`${baseUrl}/tools`);
   const answer = await fetch(gatewayTools, { headers: auth });
   if (answer.status !== 200) throw new Error(`GET /tools answered ${answer.status}`);
   await writeAnswerFiles(answer, dir);
   const bare = await bareHonoServer(dir);
+  const twin = await bareHonoServer(dir);
   const bareTools = new URL(`${bare.url}/tools`);
   const ratios: Ratio[] = [];
   try {
     for (const connections of [1, 16]) {
-      requestsPerSecond(gatewayTools, auth, connections, sliceMs); // warm-up
-      requestsPerSecond(bareTools, auth, connections, sliceMs);
-      const gateway: number[] = [];
-      const baseline: number[] = [];
-      for (let round = 0; round < rounds; round += 1) {
-        // Each side goes first in every other round, so neither always runs after the other's slice.
-        const measureGateway = () => gateway.push(requestsPerSecond(gatewayTools, auth, connections, sliceMs));
-        const measureBare = () => baseline.push(requestsPerSecond(bareTools, auth, connections, sliceMs));
-        for (const i of turnOrder(2, round)) [measureGateway, measureBare][i]!();
-      }
-      const subject = percentile(gateway, 50);
-      const base = percentile(baseline, 50);
+      const [subject, base, same] = alternatingThroughput(
+        [gatewayTools, bareTools, new URL(`${twin.url}/tools`)].map((url) => ({ url, headers: auth })),
+        connections,
+        sliceMs,
+        sliceRounds,
+      ) as [number, number, number];
       ratios.push({
-        name: `GET /tools throughput, autocannon, ${connections} keep-alive connection(s) (median of ${rounds} × ${sliceMs} ms)`,
+        name: `GET /tools throughput, autocannon, ${connections} keep-alive connection(s) (${sliceRounds} alternating slices of ${sliceMs} ms each)`,
         subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
         baseline: 'bare hono route on @hono/node-server, sent the same request and answering the same bytes (body and header lines)',
         subjectValue: subject,
@@ -93,6 +87,17 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
         ratio: subject / base,
         target: '>= 0.9',
         met: subject / base >= 0.9,
+      });
+      ratios.push({
+        name: `the same bare route in a second process, ${connections} keep-alive connection(s), in the same rotation (what a ratio reads with nothing to tell apart)`,
+        subject: 'a second process of the bare route',
+        baseline: 'the bare route of the row above',
+        subjectValue: same,
+        baselineValue: base,
+        unit: 'req/s',
+        ratio: same / base,
+        target: 'reported (the spread of the row above in this run)',
+        met: true,
       });
     }
     const gatewayClient = await RawHttpClient.connect(gatewayTools, auth);
@@ -108,7 +113,7 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
     bareClient.close();
     ratios.push(
       latencyRatio(
-        { name: `GET /tools server CPU time per request, raw client, 1 keep-alive connection (median of ${rounds} × ${CPU_REQUESTS})`, subject: 'covenantd (user + system)', baseline: 'bare hono server (user + system)' },
+        { name: `GET /tools server CPU time per request, raw client, 1 keep-alive connection (median of ${rounds} × ${CPU_REQUESTS})`, subject: 'covenantd (run time of its threads, schedstat)', baseline: 'bare hono server (run time of its threads, schedstat)' },
         percentile(gateway, 50) / 1000,
         percentile(baseline, 50) / 1000,
         'reported (what the throughput ratio is made of)',
@@ -116,6 +121,7 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
     );
   } finally {
     await bare.stop();
+    await twin.stop();
   }
 
   const client = await IpcClient.connect(sock);
