@@ -15,10 +15,17 @@ export function cpuTicks(pid: number): number {
 /**
  * Nanoseconds every thread of `pid` has run (the first field of each task's schedstat): the
  * resolution a per-request figure needs over a few hundred requests, where stat's ticks are 10 ms.
+ * A thread that exits while it is read counts no more; throws when `pid` itself is gone.
  */
 export function cpuNanoseconds(pid: number): number {
   let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ', 1)[0]);
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ', 1)[0]);
+    } catch {
+      // that thread exited between the listing and the read
+    }
+  }
   return total;
 }
 

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { descendantsOf } from '../../test/helpers/proc.js';
+import { cpuNanoseconds } from './idle.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -13,12 +13,12 @@ function processTree(root: number): number[] {
   return [root, ...descendantsOf(root)].sort((a, b) => a - b);
 }
 
-/** CPU nanoseconds used so far by every thread of `pids` (/proc/<pid>/task/<tid>/schedstat). */
+/** CPU nanoseconds used so far by every thread of `pids`. */
 function cpuNs(pids: number[]): number {
   let total = 0;
   for (const pid of pids) {
     try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      total += cpuNanoseconds(pid);
     } catch {
       // exited: the tree changed, which the caller sees
     }
