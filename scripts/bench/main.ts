@@ -40,7 +40,7 @@ type Bench = (ctx: BenchContext) => Promise<Ratio | Ratio[] | string>;
 const BENCHES: Record<string, Bench> = {
   // First: on the fresh daemon, before any other bench has loaded it.
   idle: async (c) => benchIdle(c.daemonPid, c.sock, c.token),
-  'ipc-ping': async (c) => benchIpcPing(c.sock, c.token, c.dir),
+  'ipc-ping': async (c) => benchIpcPing(c.sock, c.daemonPid, c.token, c.dir),
   'cli-startup': async (c) => benchCliStartup(CLI_BIN, c.env),
   'capability-audit': async (c) => benchCapabilityAudit(c.dir),
   'group-commit': async (c) => benchGroupCommit(c.env, c.dir),

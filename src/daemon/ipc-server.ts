@@ -25,6 +25,7 @@ import {
   responseTooLarge,
   type Caller,
   type DaemonContext,
+  type Reply,
 } from '../requests/index.js';
 import { RefusalCounter } from './refusal-counter.js';
 
@@ -48,7 +49,10 @@ interface Connection {
   socket: Socket;
   decoder: FrameDecoder;
   caller: Caller | null;
+  /** The last answer still to be sent, after which the next frame is served. */
   queue: Promise<void>;
+  /** Frames served or waiting whose answers are not sent yet (0: the next frame is served at once). */
+  waiting: number;
   authTimer: NodeJS.Timeout | null;
   /** Aborted when the socket closes: requests still running learn that nobody waits for them. */
   gone: AbortController;
@@ -159,6 +163,7 @@ export class IpcServer {
       decoder: new FrameDecoder(this.limits.preAuthMaxFrameBytes),
       caller: null,
       queue: Promise.resolve(),
+      waiting: 0,
       authTimer: null,
       gone: new AbortController(),
       stopStream: null,
@@ -200,32 +205,57 @@ export class IpcServer {
         return;
       }
       const queued = frame;
-      connection.queue = connection.queue.then(() => this.serve(connection, queued)).catch((error: unknown) => this.lastResort(connection, error));
+      if (connection.waiting === 0) {
+        // Nothing ahead of it: served now, and a request answered at once (most reads) is
+        // answered in this turn, without the queue's promise hops.
+        const pending = this.serve(connection, queued);
+        if (pending !== undefined) this.wait(connection, pending);
+      } else {
+        this.wait(connection, connection.queue.then(() => this.serve(connection, queued)));
+      }
     }
   }
 
-  private async serve(connection: Connection, frame: DecodedFrame): Promise<void> {
-    if (connection.socket.destroyed || connection.socket.writableEnded) return;
-    if (frame.type === 'message' && kindOf(frame.value) === AUDIT_FOLLOW) {
+  /** Frames that come while `pending` is unanswered are served after it, in order. */
+  private wait(connection: Connection, pending: Promise<void>): void {
+    connection.waiting += 1;
+    connection.queue = pending
+      .catch((error: unknown) => this.lastResort(connection, error))
+      .finally(() => {
+        connection.waiting -= 1;
+      });
+  }
+
+  /** Serves one frame: undefined once it is answered, else a promise of its answer being sent. */
+  private serve(connection: Connection, frame: DecodedFrame): Promise<void> | undefined {
+    if (connection.socket.destroyed || connection.socket.writableEnded) return undefined;
+    if (frame.type === 'message' && rawKind(frame.value) === AUDIT_FOLLOW) {
       this.follow(connection, connection.caller!, frame.value);
-      return;
+      return undefined;
     }
     const done = this.inFlight.start();
+    const failed = (error: unknown): Answer => {
+      const id = frame.type === 'message' ? requestId(frame.value) : undefined;
+      return this.internalAnswer(connection, error, frame.type === 'message' ? kindOf(frame.value) : null, id);
+    };
+    let answer: Answer | Promise<Answer>;
     try {
-      let answer: Answer;
-      try {
-        answer = await this.answer(connection, connection.caller!, frame);
-      } catch (error) {
-        const id = frame.type === 'message' ? requestId(frame.value) : undefined;
-        answer = this.internalAnswer(connection, error, frame.type === 'message' ? kindOf(frame.value) : null, id);
-      }
-      this.deliver(connection, answer);
-    } finally {
-      done();
+      answer = this.answer(connection, connection.caller!, frame);
+    } catch (error) {
+      answer = failed(error);
     }
+    if (!(answer instanceof Promise)) {
+      try {
+        this.deliver(connection, answer);
+      } finally {
+        done();
+      }
+      return undefined;
+    }
+    return answer.then(undefined, failed).then((settled) => this.deliver(connection, settled)).finally(done);
   }
 
-  private async answer(connection: Connection, caller: Caller, frame: DecodedFrame): Promise<Answer> {
+  private answer(connection: Connection, caller: Caller, frame: DecodedFrame): Answer | Promise<Answer> {
     if (frame.type === 'too_large') return this.refuseLargeFrame(connection, frame);
     if (frame.type === 'invalid_json') {
       const message = `the frame is not valid UTF-8 JSON (${frame.detail}); send one JSON object per frame`;
@@ -236,9 +266,10 @@ export class IpcServer {
     // The disconnector closes a revoked token's connections on the next turn of the event loop;
     // a frame that slips in before that must not be served with the revoked token.
     if (!this.ctx.peers.isLive(caller.tokenHash)) return this.refuseRevoked(connection, requestKind, id);
-    const reply = await executeRequest(this.ctx, caller, frame.value, connection.gone.signal);
     // A reply that has an `id` of its own (a capability id) keeps it: answers come in order anyway.
-    return { message: id === undefined || 'id' in reply ? reply : { ...reply, id }, requestKind, id };
+    const withId = (reply: Reply): Answer => ({ message: id === undefined || 'id' in reply ? reply : { ...reply, id }, requestKind, id });
+    const reply = executeRequest(this.ctx, caller, frame.value, connection.gone.signal);
+    return reply instanceof Promise ? reply.then(withId) : withId(reply);
   }
 
   /**
@@ -310,7 +341,7 @@ export class IpcServer {
   private preAuthenticate(connection: Connection, frame: DecodedFrame): Answer {
     if (frame.type === 'too_large') return this.refuseLargeFrame(connection, frame);
     const message = frame.type === 'message' ? frame.value : null;
-    const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
+    const kind = rawKind(message);
     const id = requestId(message);
     if (kind === 'protocol_info') {
       return { message: { kind: 'protocol_info', ...(id === undefined ? {} : { id }), info: protocolInfo(this.ctx.daemonVersion) } };
@@ -484,9 +515,13 @@ function quietly(run: () => void): void {
   }
 }
 
+function rawKind(message: unknown): unknown {
+  return typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
+}
+
+/** The kind as audit rows record it (cut, token-shaped runs redacted). */
 function kindOf(message: unknown): string | null {
-  const kind = typeof message === 'object' && message !== null ? (message as { kind?: unknown }).kind : undefined;
-  return recordedKind(kind);
+  return recordedKind(rawKind(message));
 }
 
 function requestId(message: unknown): RequestId {

@@ -18,11 +18,12 @@ export function encodeFrame(message: unknown, limit = MAX_FRAME_BYTES): Buffer {
   const text = JSON.stringify(message);
   // UTF-8 takes at least one byte per UTF-16 unit: a text this long is over the limit without encoding it.
   if (text.length > limit) throw new FrameTooLargeError(Buffer.byteLength(text, 'utf8'), limit);
-  const body = Buffer.from(text, 'utf8');
-  if (body.length > limit) throw new FrameTooLargeError(body.length, limit);
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header.writeUInt32BE(body.length, 0);
-  return Buffer.concat([header, body]);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limit) throw new FrameTooLargeError(bytes, limit);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes);
+  frame.writeUInt32BE(bytes, 0);
+  frame.write(text, HEADER_BYTES, 'utf8');
+  return frame;
 }
 
 export type DecodedFrame =

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { encodeFrame } from '../../src/ipc/index.js';
 import { MAX_FRAME_BYTES } from '../../src/protocol/index.js';
 import { DaemonFixture } from '../helpers/daemon-fixture.js';
 import { RawSocket, rawFrame } from '../helpers/raw-socket.js';
@@ -49,6 +50,28 @@ test('authenticate then ping answers in order and echoes ids', async () => {
   assert.equal(intent.status, 'unrouted');
   assert.equal(intent.id, 'x');
   client.close();
+});
+
+test('frames written at once are answered in order: an answer made at once never overtakes one waiting for its commit', async () => {
+  const raw = await RawSocket.open(t.daemon.paths.sock);
+  const frames = [
+    { kind: 'authenticate', token_b58: t.operatorToken() },
+    { kind: 'ping', id: 1 },
+    // Writes its intent_unrouted row: answered only after the group commit, a turn later.
+    { kind: 'submit_intent', text: 'hello there', id: 2 },
+    { kind: 'ping', id: 3 },
+    { kind: 'submit_intent', text: 'hello again', id: 4 },
+    { kind: 'ping', id: 5 },
+  ];
+  await raw.sendBytes(Buffer.concat(frames.map((frame) => encodeFrame(frame))));
+  const answers = (await raw.waitFrames(frames.length)) as Array<{ kind: string; id?: number; status?: string }>;
+  assert.deepEqual(
+    answers.map((answer) => [answer.kind, answer.id ?? null]),
+    [['authenticated', null], ['daemon_ping', 1], ['intent_result', 2], ['daemon_ping', 3], ['intent_result', 4], ['daemon_ping', 5]],
+  );
+  assert.equal(answers[2]!.status, 'unrouted');
+  raw.destroy();
+  await stillServing();
 });
 
 test('a request before authentication is refused, audited and the connection closed', async () => {
