@@ -4,7 +4,7 @@ import { CapabilityService, IdentityKeyStore } from '../../src/capabilities/inde
 import { systemClock } from '../../src/core/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { migrate, openDatabase } from '../../src/store/index.js';
-import type { Ratio } from './stats.js';
+import { throughputRatio, type Ratio } from './stats.js';
 
 /**
  * Throughput of one authorized request's bookkeeping — a signed-capability check plus its
@@ -58,15 +58,10 @@ export function benchCapabilityAudit(dir: string, count = 2000): Ratio {
 
   const subject = count / checkSeconds;
   const baseline = count / bareSeconds;
-  return {
-    name: 'capability check + audit append (throughput)',
-    subject: 'CapabilityService.check with its capability_check audit row',
-    baseline: 'bare SQLite insert of the same row',
-    subjectValue: subject,
-    baselineValue: baseline,
-    unit: 'req/s',
-    ratio: subject / baseline,
-    target: '>= 0.5',
-    met: subject / baseline >= 0.5,
-  };
+  return throughputRatio(
+    { name: 'capability check + audit append (throughput)', subject: 'CapabilityService.check with its capability_check audit row', baseline: 'bare SQLite insert of the same row' },
+    subject,
+    baseline,
+    0.5,
+  );
 }

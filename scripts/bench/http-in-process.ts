@@ -6,7 +6,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { freePort } from '../harness/daemon.js';
 import { alternatingThroughput } from './http-load.js';
 import { answerHeaders, bareHonoServer, writeAnswerFiles } from './http-vs-ipc.js';
-import type { Ratio } from './stats.js';
+import { throughputRatio, type Ratio } from './stats.js';
 
 const PRELOAD = fileURLToPath(new URL('./bare-route-preload.mjs', import.meta.url));
 
@@ -50,28 +50,26 @@ export async function benchHttpInProcess(sharedUrl: string, sharedToken: string,
     ) as [number, number, number];
     const slices = `${connections} keep-alive connections, autocannon (${rounds} rounds of one ${sliceMs}-ms slice each, the three servers in rotating order)`;
     return [
-      {
-        name: `bare hono route inside covenantd's process vs in its own process, ${slices}`,
-        subject: "the bench's bare route loaded into covenantd (node --import), beside its gateway",
-        baseline: 'the same bare route in its own process',
-        subjectValue: inProcess,
-        baselineValue: ownProcess,
-        unit: 'req/s',
-        ratio: inProcess / ownProcess,
-        target: 'reported (what covenantd\'s process costs a route before any check: the floor under the 16-connection row)',
-        met: true,
-      },
-      {
-        name: `GET /tools vs the bare route inside the same covenantd process, ${slices}`,
-        subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
-        baseline: 'the bare route inside the same covenantd process',
-        subjectValue: gateway,
-        baselineValue: inProcess,
-        unit: 'req/s',
-        ratio: gateway / inProcess,
-        target: "reported (what the gateway's own code costs)",
-        met: true,
-      },
+      throughputRatio(
+        {
+          name: `bare hono route inside covenantd's process vs in its own process, ${slices}`,
+          subject: "the bench's bare route loaded into covenantd (node --import), beside its gateway",
+          baseline: 'the same bare route in its own process',
+        },
+        inProcess,
+        ownProcess,
+        "reported (what covenantd's process costs a route before any check: the floor under the 16-connection row)",
+      ),
+      throughputRatio(
+        {
+          name: `GET /tools vs the bare route inside the same covenantd process, ${slices}`,
+          subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
+          baseline: 'the bare route inside the same covenantd process',
+        },
+        gateway,
+        inProcess,
+        "reported (what the gateway's own code costs)",
+      ),
     ];
   } finally {
     await bare.stop();

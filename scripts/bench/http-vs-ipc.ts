@@ -6,7 +6,7 @@ import { IpcClient } from '../../src/ipc/index.js';
 import { alternatingThroughput, httpGet, keepAliveAgent } from './http-load.js';
 import { RawHttpClient } from './raw-http-client.js';
 import { cpuNanoseconds } from './idle.js';
-import { alternateBatches, latencyRatio, percentile, turnOrder, type Ratio } from './stats.js';
+import { alternateBatches, latencyRatio, percentile, throughputRatio, turnOrder, type Ratio } from './stats.js';
 
 /** Header lines node's server writes itself; every other one of the gateway's answer, the bare server sends too. */
 const WRITTEN_BY_NODE = new Set(['content-length', 'date', 'connection', 'keep-alive']);
@@ -77,28 +77,28 @@ export async function benchHttpVsIpc(sock: string, daemonPid: number, baseUrl: s
         sliceMs,
         sliceRounds,
       ) as [number, number, number];
-      ratios.push({
-        name: `GET /tools throughput, autocannon, ${connections} keep-alive connection(s) (${sliceRounds} alternating slices of ${sliceMs} ms each)`,
-        subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
-        baseline: 'bare hono route on @hono/node-server, sent the same request and answering the same bytes (body and header lines)',
-        subjectValue: subject,
-        baselineValue: base,
-        unit: 'req/s',
-        ratio: subject / base,
-        target: '>= 0.9',
-        met: subject / base >= 0.9,
-      });
-      ratios.push({
-        name: `the same bare route in a second process, ${connections} keep-alive connection(s), in the same rotation (what a ratio reads with nothing to tell apart)`,
-        subject: 'a second process of the bare route',
-        baseline: 'the bare route of the row above',
-        subjectValue: same,
-        baselineValue: base,
-        unit: 'req/s',
-        ratio: same / base,
-        target: 'reported (the spread of the row above in this run)',
-        met: true,
-      });
+      ratios.push(
+        throughputRatio(
+          {
+            name: `GET /tools throughput, autocannon, ${connections} keep-alive connection(s) (${sliceRounds} alternating slices of ${sliceMs} ms each)`,
+            subject: 'HTTP gateway GET /tools (auth, rate limit, capability check, executeRequest)',
+            baseline: 'bare hono route on @hono/node-server, sent the same request and answering the same bytes (body and header lines)',
+          },
+          subject,
+          base,
+          0.9,
+        ),
+        throughputRatio(
+          {
+            name: `the same bare route in a second process, ${connections} keep-alive connection(s), in the same rotation (what a ratio reads with nothing to tell apart)`,
+            subject: 'a second process of the bare route',
+            baseline: 'the bare route of the row above',
+          },
+          same,
+          base,
+          'reported (the spread of the row above in this run)',
+        ),
+      );
     }
     const gatewayClient = await RawHttpClient.connect(gatewayTools, auth);
     const bareClient = await RawHttpClient.connect(bareTools, auth);

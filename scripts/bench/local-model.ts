@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnDaemon } from '../../test/helpers/binaries.js';
 // @ts-expect-error -- a plain .mjs script without declarations
 import { testModelBytes } from '../make-test-model.mjs';
-import type { Ratio } from './stats.js';
+import { throughputRatio, type Ratio } from './stats.js';
 
 const MAX_TOKENS = 200;
 const RUNS = 5;
@@ -102,17 +102,17 @@ export async function benchLocalModel(cli: string, scratch: string): Promise<Rat
   const ttftDaemon = median(daemonRuns.map((r) => r.first_token_ms));
   const ttftDirect = median(directRuns.map((r) => r.first_token_ms));
   return [
-    {
-      name: `local model generation, ${MAX_TOKENS} tokens (median of ${RUNS})`,
-      subject: 'model.chat host call through covenantd (llama-cpp child)',
-      baseline: 'node-llama-cpp in-process, same model and prompt',
-      subjectValue: through,
-      baselineValue: direct,
-      unit: 'tokens/s',
-      ratio: through / direct,
-      target: '>= 0.9',
-      met: through / direct >= 0.9,
-    },
+    throughputRatio(
+      {
+        name: `local model generation, ${MAX_TOKENS} tokens (median of ${RUNS})`,
+        subject: 'model.chat host call through covenantd (llama-cpp child)',
+        baseline: 'node-llama-cpp in-process, same model and prompt',
+      },
+      through,
+      direct,
+      0.9,
+      'tokens/s',
+    ),
     {
       name: 'local model time to first token (median)',
       subject: 'llama-cpp child behind covenantd',

@@ -10,7 +10,7 @@ import { LOCAL_EMBEDDING_DIMS, LocalEmbedder, localMemoryEmbedder, MemoryService
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
 import { SyntheticNotes } from './memory-corpus.js';
 import { benchMemoryQuality } from './memory-quality.js';
-import { percentile, type Ratio } from './stats.js';
+import { percentile, throughputRatio, type Ratio } from './stats.js';
 
 const MiB = 1024 * 1024;
 /** Records imported with synchronous FULL for the insert throughput. */
@@ -226,17 +226,17 @@ export async function measureMemoryHome(home: MemoryHome, records: number, queri
       target: 'reported',
       met: true,
     },
-    {
-      name: `memory insert throughput at ${n} records (synchronous FULL)`,
-      subject: `memory import, requests of ${BATCH_FILES} one-note files (corpus at synchronous OFF: ${home.bulkPerSecond.toFixed(0)}/s)`,
-      baseline: 'single memory write (one transaction each)',
-      subjectValue: home.importPerSecond,
-      baselineValue: home.writePerSecond,
-      unit: 'records/s',
-      ratio: home.importPerSecond / home.writePerSecond,
-      target: 'reported',
-      met: true,
-    },
+    throughputRatio(
+      {
+        name: `memory insert throughput at ${n} records (synchronous FULL)`,
+        subject: `memory import, requests of ${BATCH_FILES} one-note files (corpus at synchronous OFF: ${home.bulkPerSecond.toFixed(0)}/s)`,
+        baseline: 'single memory write (one transaction each)',
+      },
+      home.importPerSecond,
+      home.writePerSecond,
+      'reported',
+      'records/s',
+    ),
   ];
 }
 

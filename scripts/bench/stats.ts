@@ -127,6 +127,29 @@ export function latencyRatio(
 }
 
 /**
+ * A rate (requests, records or tokens a second): ratio = subject / baseline, met when at least
+ * `target` (a number), or a reported row (a string).
+ */
+export function throughputRatio(
+  labels: Pick<Ratio, 'name' | 'subject' | 'baseline'>,
+  subjectValue: number,
+  baselineValue: number,
+  target: number | string,
+  unit = 'req/s',
+): Ratio {
+  const ratio = subjectValue / baselineValue;
+  return {
+    ...labels,
+    subjectValue,
+    baselineValue,
+    unit,
+    ratio,
+    target: typeof target === 'number' ? `>= ${target}` : target,
+    met: typeof target === 'number' ? ratio >= target : true,
+  };
+}
+
+/**
  * The order in which `count` sides take their turn in round `round`: each round starts one side
  * later, so no side always measures first or always after the same other one.
  */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { AuditLog, CHECKPOINT_EVERY, verifyAuditChain } from '../../src/audit/index.js';
+import { chainHash, GENESIS_CHAIN_HASH } from '../../src/audit/hashing.js';
 import { systemClock } from '../../src/core/index.js';
 import { generateSeed, keyPairFromSeed } from '../../src/identity/index.js';
 import { migrate, openDatabase, type Db } from '../../src/store/index.js';
@@ -31,6 +33,16 @@ function freshLog(rows: number) {
 function failureSeqs(db: Db, pubkey: string): number[] {
   return verifyAuditChain(db, pubkey).failures.map((f) => f.seq);
 }
+
+test('a chain hash is SHA-256 over the 32 raw bytes of the previous chain hash, then the 32 of the event hash', () => {
+  const event = createHash('sha256').update('an event').digest();
+  const previous = createHash('sha256').update('a previous row').digest();
+  for (const before of [previous, Buffer.from(GENESIS_CHAIN_HASH, 'hex')]) {
+    const expected = createHash('sha256').update(Buffer.concat([before, event])).digest('hex');
+    assert.equal(chainHash(before.toString('hex'), event.toString('hex')), expected);
+  }
+  assert.equal(chainHash(GENESIS_CHAIN_HASH, event.toString('hex')) === chainHash(previous.toString('hex'), event.toString('hex')), false);
+});
 
 test('an untouched chain verifies and the root is the last chain hash', () => {
   const t = freshLog(10);
