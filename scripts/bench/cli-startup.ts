@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { latencyRatio, percentile, type Ratio } from './stats.js';
 
 function timeProcess(args: string[], env: NodeJS.ProcessEnv): number {
@@ -9,14 +10,23 @@ function timeProcess(args: string[], env: NodeJS.ProcessEnv): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+const RAW_CLIENT = fileURLToPath(new URL('./raw-socket-client.cjs', import.meta.url));
+
 /** The hot commands run by the bin, each with the largest ratio to `node -e ''` it may take. */
-const HOT: Array<{ args: string[]; label: string; target: number | string; esm?: true }> = [
+const HOT: Array<{ args: string[]; label: string; target: number | string; esm?: true; raw?: true }> = [
   { args: ['version'], label: 'covenant version', target: 1.3 },
   { args: ['ping'], label: 'covenant ping', target: 1.4 },
   // No agent installed yet (the dispatch benches run later): the daemon answers with the echo.
   { args: ['intent', 'hello', 'bench'], label: 'covenant intent (the echo answer)', target: 1.4 },
   // What the bin runs when its bundle is older than dist/ (`tsc` alone), for comparison.
   { args: ['version'], label: 'covenant version from the ES modules of dist/ (dist/cli/main.js)', target: 'reported (the unbundled CLI)', esm: true },
+  // The least any client of the socket costs: node's start, one CommonJS file, one connection.
+  {
+    args: ['ping'],
+    label: 'scripts/bench/raw-socket-client.cjs ping (one CommonJS file and node\'s own modules: token file, one write, two answers)',
+    target: 'reported (the floor under the three rows above: what any client of the socket costs on this machine)',
+    raw: true,
+  },
 ];
 
 /**
@@ -32,13 +42,13 @@ export function benchCliStartup(cliBin: string, env: NodeJS.ProcessEnv, runs = 4
     const base = timeProcess(['-e', ''], env);
     if (keep) baseline.push(base);
     HOT.forEach((hot, h) => {
-      const ms = timeProcess([hot.esm ? esmEntry : cliBin, ...hot.args], env);
+      const ms = timeProcess([hot.raw ? RAW_CLIENT : hot.esm ? esmEntry : cliBin, ...hot.args], env);
       if (keep) samples[h]!.push(ms);
     });
   }
   return HOT.map((hot, h) =>
     latencyRatio(
-      { name: `CLI start-up: ${hot.args[0]}${hot.esm ? ', unbundled' : ''} (p50, whole process)`, subject: hot.label, baseline: "node -e ''" },
+      { name: hot.raw ? 'the floor under CLI start-up: a raw socket client ping (p50, whole process)' : `CLI start-up: ${hot.args[0]}${hot.esm ? ', unbundled' : ''} (p50, whole process)`, subject: hot.label, baseline: "node -e ''" },
       percentile(samples[h]!, 50),
       percentile(baseline, 50),
       hot.target,
