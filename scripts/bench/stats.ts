@@ -104,49 +104,37 @@ export function formatTable(ratios: Ratio[]): string {
   return [line(header), ...rows.map(line), '', ...legend].join('\n');
 }
 
-/**
- * A latency Ratio in ms, subject / baseline. `target`: the largest ratio that meets it, or the
- * note of a ratio that is only reported (always met).
- */
-export function latencyRatio(
-  labels: Pick<Ratio, 'name' | 'subject' | 'baseline'>,
-  subjectValue: number,
-  baselineValue: number,
-  target: number | string,
-): Ratio {
-  const ratio = subjectValue / baselineValue;
-  return {
-    ...labels,
-    subjectValue,
-    baselineValue,
-    unit: 'ms',
-    ratio,
-    target: typeof target === 'number' ? `<= ${target}` : target,
-    met: typeof target === 'number' ? ratio <= target : true,
-  };
-}
+type Labels = Pick<Ratio, 'name' | 'subject' | 'baseline'>;
 
-/**
- * A rate (requests, records or tokens a second): ratio = subject / baseline, met when at least
- * `target` (a number), or a reported row (a string).
- */
-export function throughputRatio(
-  labels: Pick<Ratio, 'name' | 'subject' | 'baseline'>,
-  subjectValue: number,
-  baselineValue: number,
-  target: number | string,
-  unit = 'req/s',
-): Ratio {
+/** subject / baseline; a number `target` is met on its side of the ratio, a string is a reported row (always met). */
+function ratioRow(labels: Labels, subjectValue: number, baselineValue: number, target: number | string, unit: string, higherIsBetter: boolean): Ratio {
   const ratio = subjectValue / baselineValue;
+  const bounded = typeof target === 'number';
   return {
     ...labels,
     subjectValue,
     baselineValue,
     unit,
     ratio,
-    target: typeof target === 'number' ? `>= ${target}` : target,
-    met: typeof target === 'number' ? ratio >= target : true,
+    target: bounded ? `${higherIsBetter ? '>=' : '<='} ${target}` : target,
+    met: bounded ? (higherIsBetter ? ratio >= target : ratio <= target) : true,
   };
+}
+
+/**
+ * A latency Ratio in ms, subject / baseline. `target`: the largest ratio that meets it, or the
+ * note of a ratio that is only reported (always met).
+ */
+export function latencyRatio(labels: Labels, subjectValue: number, baselineValue: number, target: number | string): Ratio {
+  return ratioRow(labels, subjectValue, baselineValue, target, 'ms', false);
+}
+
+/**
+ * A rate (requests, records or tokens a second): ratio = subject / baseline, met when at least
+ * `target` (a number), or a reported row (a string).
+ */
+export function throughputRatio(labels: Labels, subjectValue: number, baselineValue: number, target: number | string, unit = 'req/s'): Ratio {
+  return ratioRow(labels, subjectValue, baselineValue, target, unit, true);
 }
 
 /**
