@@ -16,8 +16,7 @@ export class FrameTooLargeError extends RangeError {
 /** Throws FrameTooLargeError past the limit, and whatever JSON.stringify throws (a cycle, a BigInt). */
 export function encodeFrame(message: unknown, limit = MAX_FRAME_BYTES): Buffer {
   const text = JSON.stringify(message);
-  // UTF-8 takes at least one byte per UTF-16 unit: a text this long is over the limit without encoding it.
-  if (text.length > limit) throw new FrameTooLargeError(Buffer.byteLength(text, 'utf8'), limit);
+  // Counted without encoding: an oversized text is refused before any buffer is allocated.
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limit) throw new FrameTooLargeError(bytes, limit);
   const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes);
