@@ -36,17 +36,14 @@ export async function alternateBatches(
 }
 
 /**
- * `alternateBatches` for any number of operations, each in turn in every round, the order
- * rotating by one each round (none always follows the same one); their samples in order.
+ * `alternateBatches` for any number of operations, each in turn in every round, in `turnOrder`
+ * (none always goes first or follows the same one); their samples in order.
  */
 export async function alternateAll(runs: Array<() => Promise<unknown>>, count: number, warmup: number, rounds = 10): Promise<number[][]> {
   for (const run of runs) await timeEach(run, warmup);
   const samples = runs.map((): number[] => []);
   for (let round = 0; round < rounds; round += 1) {
-    for (let turn = 0; turn < runs.length; turn += 1) {
-      const i = (turn + round) % runs.length;
-      samples[i]!.push(...(await timeEach(runs[i]!, count / rounds)));
-    }
+    for (const i of turnOrder(runs.length, round)) samples[i]!.push(...(await timeEach(runs[i]!, count / rounds)));
   }
   return samples;
 }
