@@ -22,10 +22,15 @@ export function answerHeaders(answer: Response): Record<string, string> {
   return Object.fromEntries([...answer.headers].filter(([name]) => !WRITTEN_BY_NODE.has(name)));
 }
 
-/** The bare hono server in its own process, answering `GET /tools` with the files of `writeAnswerFiles` in `dir`; its URL and how to stop it. */
-export async function bareHonoServer(dir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+/**
+ * The bare hono server in its own process, answering `GET /tools` with the files of
+ * `writeAnswerFiles` in `dir`; its URL and how to stop it. `under`: a program and its arguments
+ * that run node (valgrind, for the instruction counts); the pid is then that program's.
+ */
+export async function bareHonoServer(dir: string, under: string[] = []): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL('./bare-hono-server.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, join(dir, 'tools-answer.json'), join(dir, 'tools-answer-headers.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [...under, process.execPath, script, join(dir, 'tools-answer.json'), join(dir, 'tools-answer-headers.json')];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
   const stop = () =>
     new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ import { benchBackToBackIntents, benchGvisorDispatch, benchTrustedLocalDispatch 
 import { benchGroupCommit } from './group-commit.js';
 import { benchIdle } from './idle.js';
 import { benchHttpInProcess } from './http-in-process.js';
+import { benchHttpInstructions } from './http-instructions.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
@@ -48,6 +49,8 @@ const BENCHES: Record<string, Bench> = {
   'http-vs-ipc': async (c) => benchHttpVsIpc(c.sock, c.daemonPid, c.httpUrl, c.token, c.dir),
   // A covenantd of its own, with the bare route loaded into its process.
   'http-in-process': async (c) => benchHttpInProcess(c.httpUrl, c.token, c.env, c.dir),
+  // A covenantd and a bare route of their own, each under valgrind's callgrind.
+  'http-instructions': async (c) => benchHttpInstructions(c.env, c.dir),
   'memory-quality': async (c) => benchMemoryReadmes(c.dir),
   'memory-search': async (c) => benchMemorySearch(c.dir),
   mcp: async (c) => benchMcp(c.dir),
