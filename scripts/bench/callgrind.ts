@@ -12,12 +12,25 @@ export type CallgrindTotals = Record<string, number>;
 
 /**
  * valgrind's arguments before the program: callgrind with instrumentation off until
- * `callgrind_control -i on` (start-up and warm-up cost nothing and are not counted), the
- * simulated last-level cache the size of this machine's L2 (2.5 MiB: what a working set
- * spilling from the core's own caches costs), V8's generated code re-read when it changes.
+ * `callgrind_control -i on` (start-up and warm-up cost nothing and are not counted), V8's
+ * generated code re-read when it changes, and simulated caches of fixed sizes, so the counts
+ * compare across machines: the first level of the Intel machine of docs/performance.md (32 KiB
+ * instruction, 48 KiB data) and, as the last level, its L2 (2.5 MiB: what a working set
+ * spilling from the core's own caches costs).
  */
 export function callgrindArgs(outFile: string): string[] {
-  return ['-q', '--tool=callgrind', '--instr-atstart=no', '--cache-sim=yes', '--LL=2621440,10,64', '--branch-sim=yes', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`];
+  return [
+    '-q',
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    '--smc-check=all-non-file',
+    '--cache-sim=yes',
+    '--I1=32768,8,64',
+    '--D1=49152,12,64',
+    '--LL=2621440,10,64',
+    '--branch-sim=yes',
+    `--callgrind-out-file=${outFile}`,
+  ];
 }
 
 /** Whether valgrind and callgrind_control are installed. */
