@@ -47,11 +47,12 @@ export function parseCallgrindTotals(text: string): CallgrindTotals {
 }
 
 /**
- * What process `pid` (running under `callgrindArgs(outFile)`) executes during `run`, counted
- * twice: the first pass fills the simulated caches, the second is the one returned (a steady
- * state, not the cold misses of the first requests). Each pass is one dump: `outFile`.1, .2...
+ * What process `pid` (running under `callgrindArgs(outFile)`, not yet counted) executes during
+ * `run`, counted twice: the first pass fills the simulated caches, the second is the one returned
+ * (a steady state, not the cold misses of the first requests). Each pass is one dump:
+ * `outFile`.1 and `outFile`.2.
  */
-export async function countSteadyState(pid: number, outFile: string, dumpsBefore: number, run: () => Promise<void>): Promise<CallgrindTotals> {
+export async function countSteadyState(pid: number, outFile: string, run: () => Promise<void>): Promise<CallgrindTotals> {
   const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
   control('-i', 'on');
   await run();
@@ -59,5 +60,5 @@ export async function countSteadyState(pid: number, outFile: string, dumpsBefore
   await run();
   control('-i', 'off');
   control('-d');
-  return parseCallgrindTotals(readFileSync(`${outFile}.${dumpsBefore + 2}`, 'utf8'));
+  return parseCallgrindTotals(readFileSync(`${outFile}.2`, 'utf8'));
 }

@@ -26,14 +26,21 @@ async function load(url: URL, headers: Record<string, string>, requests: number,
   }
 }
 
-/** Polls `url` until it answers 200 (covenantd under valgrind is slow to start). */
-async function answering(url: URL, headers: Record<string, string>, exited: () => boolean): Promise<void> {
+/**
+ * Waits (covenantd under valgrind is slow to start) for its operator token in `home`, then for
+ * `url` to answer 200 with it; the `Authorization` header of that token.
+ */
+async function answering(home: string, url: URL, exited: () => boolean): Promise<Record<string, string>> {
+  const tokenFile = join(home, 'peers', 'operator.token');
   const deadline = Date.now() + START_DEADLINE_MS;
   while (Date.now() < deadline && !exited()) {
-    try {
-      if ((await fetch(url, { headers })).status === 200) return;
-    } catch {
-      // not listening yet
+    if (existsSync(tokenFile)) {
+      const headers = { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` };
+      try {
+        if ((await fetch(url, { headers })).status === 200) return headers;
+      } catch {
+        // not listening yet
+      }
     }
     await sleep(250);
   }
@@ -68,51 +75,43 @@ export async function benchHttpInstructions(env: NodeJS.ProcessEnv, dir: string,
   const bareOut = join(work, 'callgrind.bare');
   let bare: Awaited<ReturnType<typeof bareHonoServer>> | null = null;
   try {
-    const tokenFile = join(home, 'peers', 'operator.token');
     const gatewayTools = new URL(`http://127.0.0.1:${port}/tools`);
-    while (!existsSync(tokenFile) && daemon.exitCode === null) await sleep(250);
-    if (!existsSync(tokenFile)) throw new Error('covenantd under valgrind exited before writing its operator token');
-    const auth = { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` };
-    await answering(gatewayTools, auth, () => daemon.exitCode !== null);
+    const auth = await answering(home, gatewayTools, () => daemon.exitCode !== null);
     await writeAnswerFiles(await fetch(gatewayTools, { headers: auth }), work);
     bare = await bareHonoServer(work, ['valgrind', ...callgrindArgs(bareOut)]);
     const bareTools = new URL(`${bare.url}/tools`);
 
     const count = async (pid: number, outFile: string, url: URL) => {
       await load(url, auth, warmup, connections);
-      return countSteadyState(pid, outFile, 0, () => load(url, auth, requests, connections));
+      return countSteadyState(pid, outFile, () => load(url, auth, requests, connections));
     };
     const gateway = await count(daemon.pid!, daemonOut, gatewayTools);
     const baseline = await count(bare.pid, bareOut, bareTools);
     const per = (totals: CallgrindTotals, value: (t: CallgrindTotals) => number) => value(totals) / requests;
     const how = `callgrind, ${requests} requests at ${connections} keep-alive connections after ${warmup + requests} uncounted`;
     return [
-      {
-        ...latencyRatio(
-          {
-            name: `GET /tools instructions per request (${how})`,
-            subject: 'covenantd: HTTP gateway GET /tools, every thread of the process',
-            baseline: 'bare hono route on @hono/node-server answering the same bytes, every thread of its process',
-          },
-          per(gateway, (t) => t.Ir ?? 0),
-          per(baseline, (t) => t.Ir ?? 0),
-          'reported (the work of the code, whatever the load of the machine)',
-        ),
-        unit: 'instructions',
-      },
-      {
-        ...latencyRatio(
-          {
-            name: 'GET /tools simulated first-level cache misses and mispredicted branches per request (same run; last level sized as this L2, 2.5 MiB)',
-            subject: 'covenantd: HTTP gateway GET /tools (I1 + D1 misses + mispredicted branches)',
-            baseline: 'bare hono route (I1 + D1 misses + mispredicted branches)',
-          },
-          per(gateway, stalls),
-          per(baseline, stalls),
-          'reported (what costs the gateway time beyond its instructions)',
-        ),
-        unit: 'events',
-      },
+      latencyRatio(
+        {
+          name: `GET /tools instructions per request (${how})`,
+          subject: 'covenantd: HTTP gateway GET /tools, every thread of the process',
+          baseline: 'bare hono route on @hono/node-server answering the same bytes, every thread of its process',
+        },
+        per(gateway, (t) => t.Ir ?? 0),
+        per(baseline, (t) => t.Ir ?? 0),
+        'reported (the work of the code, whatever the load of the machine)',
+        'instructions',
+      ),
+      latencyRatio(
+        {
+          name: 'GET /tools simulated first-level cache misses and mispredicted branches per request (same run; last level sized as this L2, 2.5 MiB)',
+          subject: 'covenantd: HTTP gateway GET /tools (I1 + D1 misses + mispredicted branches)',
+          baseline: 'bare hono route (I1 + D1 misses + mispredicted branches)',
+        },
+        per(gateway, stalls),
+        per(baseline, stalls),
+        'reported (what costs the gateway time beyond its instructions)',
+        'events',
+      ),
     ];
   } finally {
     await bare?.stop();

@@ -119,11 +119,11 @@ function ratioRow(labels: Labels, subjectValue: number, baselineValue: number, t
 }
 
 /**
- * A latency Ratio in ms, subject / baseline. `target`: the largest ratio that meets it, or the
- * note of a ratio that is only reported (always met).
+ * A cost (ms unless `unit` says otherwise): ratio = subject / baseline. `target`: the largest
+ * ratio that meets it, or the note of a ratio that is only reported (always met).
  */
-export function latencyRatio(labels: Labels, subjectValue: number, baselineValue: number, target: number | string): Ratio {
-  return ratioRow(labels, subjectValue, baselineValue, target, 'ms', false);
+export function latencyRatio(labels: Labels, subjectValue: number, baselineValue: number, target: number | string, unit = 'ms'): Ratio {
+  return ratioRow(labels, subjectValue, baselineValue, target, unit, false);
 }
 
 /**
