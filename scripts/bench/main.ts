@@ -17,6 +17,7 @@ import { benchIdle } from './idle.js';
 import { benchHttpInProcess } from './http-in-process.js';
 import { benchHttpInstructions } from './http-instructions.js';
 import { benchHttpVsIpc } from './http-vs-ipc.js';
+import { formatSteal, readCpuTicks, stealShare } from './host-steal.js';
 import { benchIpcPing } from './ipc-ping.js';
 import { benchMcp } from './mcp.js';
 import { benchLocalModel } from './local-model.js';
@@ -98,11 +99,14 @@ async function main(): Promise<void> {
   const daemon = await spawnDaemon(home, env, []);
   const ratios: Ratio[] = [];
   const skipped: string[] = [];
+  const steal: Record<string, number> = {};
   try {
     const token = readFileSync(join(home, 'peers', 'operator.token'), 'utf8').trim();
     const ctx: BenchContext = { dir, env, sock: daemon.sock, daemonPid: daemon.child.pid!, token, httpUrl: `http://127.0.0.1:${httpPort}` };
     for (const name of only) {
+      const before = readCpuTicks();
       const result = await BENCHES[name]!(ctx);
+      steal[name] = stealShare(before, readCpuTicks());
       if (typeof result === 'string') skipped.push(result);
       else ratios.push(...(Array.isArray(result) ? result : [result]));
     }
@@ -110,10 +114,10 @@ async function main(): Promise<void> {
     await daemon.stop();
     cleanup();
   }
-  const table = [`covenant bench — node ${process.version}, ${new Date().toISOString()}`, formatTable(ratios), ...skipped].join('\n');
+  const table = [`covenant bench — node ${process.version}, ${new Date().toISOString()}`, formatTable(ratios), ...skipped, formatSteal(steal)].join('\n');
   if (json) {
     process.stderr.write(`${table}\n`);
-    process.stdout.write(`${JSON.stringify({ kind: 'bench_report', node: process.version, at: new Date().toISOString(), ratios, skipped })}\n`);
+    process.stdout.write(`${JSON.stringify({ kind: 'bench_report', node: process.version, at: new Date().toISOString(), ratios, skipped, steal })}\n`);
   } else {
     process.stdout.write(`${table}\n`);
   }
