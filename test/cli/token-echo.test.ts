@@ -5,6 +5,12 @@
  * database files, the logs and every output are searched for it and for every 7-character
  * piece of it (6 characters, the prefix, may be shown).
  *
+ * The database is read value by value through SQLite (every table, the WAL's committed frames
+ * included), not as raw pages: a page stores a row's columns side by side, so the peers row's
+ * 6-character prefix sits right before its display name ("user@local", "bob"), and a raw scan
+ * reported a 7-character piece whenever a token's 7th character was that name's first letter
+ * (1 run in about 30). Values written and deleted since, left in free pages, are not searched.
+ *
  * Refusal messages and refusal audit rows are cut in one place (src/requests/refusal.ts, the
  * audit writer): the raw requests below include refusals whose sites cut nothing themselves.
  * Not covered here (outside this area, reported): the filters echoed by `audit recent --json`,
@@ -14,6 +20,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { homePaths } from '../../src/home/index.js';
 import { IpcClient, type WireMessage } from '../../src/ipc/index.js';
 import { runCli, spawnDaemon, type CliResult } from '../helpers/binaries.js';
@@ -26,6 +33,22 @@ function leakedPiece(text: string, secret: string): string | null {
     if (text.includes(piece)) return piece;
   }
   return null;
+}
+
+/** Every value of every table of the database at `path`, one output per table, one value per line. */
+function databaseValues(path: string): Array<{ label: string; text: string }> {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    // A virtual table's rows live in its shadow tables, which are read as tables.
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'").pluck().all() as string[];
+    return tables.map((table) => {
+      const rows = db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).raw().all() as unknown[][];
+      const values = rows.flat().map((value) => (Buffer.isBuffer(value) ? value.toString('latin1') : String(value)));
+      return { label: `${path}, table ${table}`, text: values.join('\n') };
+    });
+  } finally {
+    db.close();
+  }
 }
 
 function filesUnder(dir: string): string[] {
@@ -147,9 +170,12 @@ test('a token passed to any command, flag, path or request appears nowhere but i
   try {
     outputs.push({ label: 'covenantd stderr', text: daemon.stderr() });
     const paths = homePaths(home);
-    const stores = [paths.db, `${paths.db}-wal`, `${paths.db}-shm`, ...filesUnder(paths.logsDir)].filter((p) => existsSync(p));
-    for (const file of stores) outputs.push({ label: file, text: readFileSync(file).toString('latin1') });
-    assert.ok(outputs.length >= 72 && stores.includes(paths.db), `${outputs.length} outputs searched`);
+    const tables = databaseValues(paths.db);
+    assert.ok(tables.some((t) => t.label.endsWith('table peers') && t.text.includes(token.slice(0, 6))), 'the peers table was read, with the stored prefix');
+    outputs.push(...tables);
+    const logs = filesUnder(paths.logsDir);
+    for (const file of logs) outputs.push({ label: file, text: readFileSync(file).toString('latin1') });
+    assert.ok(outputs.length >= 72 && logs.length > 0, `${outputs.length} outputs searched`);
     for (const secret of [token, operatorToken]) {
       for (const { label, text } of outputs) {
         const piece = leakedPiece(text, secret);
