@@ -16,17 +16,18 @@ export const ACTION_FORM =
 export function actionSyntaxError(action: unknown, options: { allowWildcard?: boolean } = {}): string | null {
   const allowWildcard = options.allowWildcard ?? true;
   if (typeof action !== 'string' || action.length === 0) return 'action must be a non-empty string';
-  const shown = redact(JSON.stringify(action.length > 80 ? `${action.slice(0, 80)}…` : action));
-  if (action.length > MAX_ACTION_LENGTH) return `action ${shown} is longer than ${MAX_ACTION_LENGTH} characters`;
+  // Made only for a refusal: every checked request validates its action.
+  const shown = () => redact(JSON.stringify(action.length > 80 ? `${action.slice(0, 80)}…` : action));
+  if (action.length > MAX_ACTION_LENGTH) return `action ${shown()} is longer than ${MAX_ACTION_LENGTH} characters`;
   const segments = action.split('.');
   const wildcard = segments[segments.length - 1] === '*';
   if (wildcard) {
-    if (!allowWildcard) return `action ${shown} is a wildcard; a concrete action is needed here`;
+    if (!allowWildcard) return `action ${shown()} is a wildcard; a concrete action is needed here`;
     segments.pop();
-    if (segments.length === 0) return `action ${shown} is invalid: a bare "*" is not allowed; use a prefix such as memory.repair.*`;
+    if (segments.length === 0) return `action ${shown()} is invalid: a bare "*" is not allowed; use a prefix such as memory.repair.*`;
   }
   for (const segment of segments) {
-    if (!ACTION_SEGMENT.test(segment)) return `action ${shown} is invalid: use ${ACTION_FORM}`;
+    if (!ACTION_SEGMENT.test(segment)) return `action ${shown()} is invalid: use ${ACTION_FORM}`;
   }
   return null;
 }

@@ -14,7 +14,7 @@ import {
 } from './capability.js';
 import { isKnownAction, unknownActionMessage } from './catalogue.js';
 import { isUnrestricted, parseScope, scopeDenial, scopeError, wideningReason, type RequestFacts, type Scope, type ScopeDenial } from './scope.js';
-import { CapabilityStore } from './store.js';
+import { CapabilityStore, isStoredRecord } from './store.js';
 
 /** A delegation chain (root grant included) has at most this many links. */
 export const MAX_CHAIN_DEPTH = 8;
@@ -95,19 +95,26 @@ function rejected(reason: string): CovenantError {
  * what those checks read: the grantor's key, the signature and the signed text. Every request
  * re-walks its chain; the same content passes again without the schema, the scope parse and the
  * signature. Only successes are remembered; revocation, expiry and the chain are checked each time.
+ * A record the store made (deeply frozen) is also remembered as itself, so the store's remembered
+ * lookups pass again without even the signed text being made.
  */
 const soundContents = new Set<string>();
 const SOUND_CONTENTS_LIMIT = 10_000;
+const soundRecords = new WeakSet<CapabilityRecord>();
 
 /** Why a capability's own content does not verify, or null. */
 function contentFault(cap: CapabilityRecord): string | null {
+  if (soundRecords.has(cap)) return null;
   let key: string | null;
   try {
     key = `${cap.granted_by.pubkey}\n${cap.signature_b58}\n${signingText(cap)}`;
   } catch {
     key = null; // malformed: the checks below say how
   }
-  if (key !== null && soundContents.has(key)) return null;
+  if (key !== null && soundContents.has(key)) {
+    if (isStoredRecord(cap)) soundRecords.add(cap);
+    return null;
+  }
   if (!CapabilitySchema.safeParse(cap).success) return `capability ${cap.id} is malformed`;
   if (scopeError(cap.scope) !== null) return `capability ${cap.id} has an invalid scope`;
   if (!verifyCapabilitySignature(cap)) return `signature of capability ${cap.id} does not verify against its grantor's key`;
@@ -115,6 +122,7 @@ function contentFault(cap: CapabilityRecord): string | null {
     if (soundContents.size >= SOUND_CONTENTS_LIMIT) soundContents.clear();
     soundContents.add(key);
   }
+  if (isStoredRecord(cap)) soundRecords.add(cap);
   return null;
 }
 

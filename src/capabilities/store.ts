@@ -2,6 +2,7 @@ import { CovenantError } from '../core/index.js';
 import { statement, type Db } from '../store/index.js';
 import { actionMatches } from './actions.js';
 import type { Capability, CapabilityRecord } from './capability.js';
+import { LiveLookups } from './live-lookups.js';
 
 interface CapabilityRow {
   id: string;
@@ -18,6 +19,22 @@ interface CapabilityRow {
   revoked_at: number | null;
 }
 
+/** Records this store made: deeply frozen, so what was verified of one stays true of it. */
+const storedRecords = new WeakSet<CapabilityRecord>();
+
+/** Whether `record` came from a CapabilityStore and so cannot have changed since (deeply frozen). */
+export function isStoredRecord(record: CapabilityRecord): boolean {
+  return storedRecords.has(record);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** Throws E_INTERNAL when the stored scope is not a JSON object (a damaged row). */
 function toRecord(row: CapabilityRow): CapabilityRecord {
   let scope: unknown;
@@ -29,7 +46,7 @@ function toRecord(row: CapabilityRow): CapabilityRecord {
   if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) {
     throw new CovenantError('E_INTERNAL', `capability ${row.id} has a scope that is not a JSON object`);
   }
-  return {
+  const record: CapabilityRecord = deepFreeze({
     id: row.id,
     subject: { display: row.subject_display, pubkey: row.subject_pubkey },
     action: row.action,
@@ -40,7 +57,9 @@ function toRecord(row: CapabilityRow): CapabilityRecord {
     issued_at: row.issued_at,
     signature_b58: row.signature_b58,
     revoked_at: row.revoked_at,
-  };
+  });
+  storedRecords.add(record);
+  return record;
 }
 
 export function isLive(record: Pick<CapabilityRecord, 'revoked_at' | 'expires_at'>, now: number): boolean {
@@ -49,7 +68,11 @@ export function isLive(record: Pick<CapabilityRecord, 'revoked_at' | 'expires_at
 
 /** Repository over the `capabilities` table. Pure data access: no signing, no audit. */
 export class CapabilityStore {
-  constructor(private readonly db: Db) {}
+  private readonly remembered: LiveLookups;
+
+  constructor(private readonly db: Db) {
+    this.remembered = new LiveLookups(db);
+  }
 
   isEmpty(): boolean {
     return statement(this.db, 'SELECT 1 FROM capabilities LIMIT 1').get() === undefined;
@@ -114,22 +137,30 @@ export class CapabilityStore {
    * scope column is damaged are skipped.
    */
   liveFor(subjectPubkey: string, action: string, now: number): CapabilityRecord[] {
+    return this.unrevokedFor(subjectPubkey, action).filter((record) => isLive(record, now));
+  }
+
+  /** `liveFor` before the clock (LiveLookups). */
+  private unrevokedFor(subjectPubkey: string, action: string): readonly CapabilityRecord[] {
+    const key = `${subjectPubkey}\n${action}`;
+    const known = this.remembered.recall(key);
+    if (known !== undefined) return known;
     const rows = statement(this.db, `SELECT * FROM capabilities
-         WHERE subject_pubkey = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-           AND (action = ? OR action LIKE '%.*')
+         WHERE subject_pubkey = ? AND revoked_at IS NULL AND (action = ? OR action LIKE '%.*')
          ORDER BY issued_at DESC, rowid DESC`,
       )
-      .all(subjectPubkey, now, action) as CapabilityRow[];
-    const out: CapabilityRecord[] = [];
+      .all(subjectPubkey, action) as CapabilityRow[];
+    const records: CapabilityRecord[] = [];
     for (const row of rows) {
       if (!actionMatches(row.action, action)) continue;
       try {
-        out.push(toRecord(row));
+        records.push(toRecord(row));
       } catch {
         // a damaged row never grants anything
       }
     }
-    return out;
+    this.remembered.remember(key, records);
+    return records;
   }
 
   /**
@@ -138,7 +169,7 @@ export class CapabilityStore {
    */
   revokeCascade(id: string, at: number): string[] {
     const run = () => {
-      const rows = statement(this.db, `WITH RECURSIVE tree(id) AS (
+        const rows = statement(this.db, `WITH RECURSIVE tree(id) AS (
              SELECT id FROM capabilities WHERE id = ?
              UNION
              SELECT c.id FROM capabilities c JOIN tree ON c.parent_id = tree.id
@@ -163,7 +194,7 @@ export class CapabilityStore {
    */
   purge(beforeMs: number, now: number): string[] {
     const run = () => {
-      const dead = statement(this.db, `SELECT id FROM capabilities
+        const dead = statement(this.db, `SELECT id FROM capabilities
            WHERE (revoked_at IS NOT NULL AND revoked_at < ?)
               OR (expires_at IS NOT NULL AND expires_at <= ? AND expires_at < ?)`,
         )

@@ -1,7 +1,6 @@
 import type { Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
-import { statement, type Db } from '../store/index.js';
-import { watchPeers } from './live-cache.js';
+import { statement, watchTable, type Db } from '../store/index.js';
 import { hashesEqual, hashToken, tokenPrefix } from './tokens.js';
 
 export type PeerRole = 'operator' | 'peer';
@@ -45,7 +44,7 @@ function toRecord(row: PeerRow): PeerRecord {
 /**
  * The token registry: only SHA-256 hashes of tokens are stored. Live peers that have been
  * resolved are kept in memory (every request of the HTTP gateway and every socket frame asks),
- * and forgotten on any change to the `peers` table (see watchPeers), so a revocation is seen
+ * and forgotten on any change to the `peers` table (see watchTable), so a revocation is seen
  * by the very next request. Unknown or revoked tokens are never kept.
  */
 export class PeerRegistry {
@@ -70,7 +69,7 @@ export class PeerRegistry {
 
   private lookup(hash: string): Readonly<PeerRecord> | null {
     if (!this.watching) {
-      watchPeers(this.db, () => this.live.clear());
+      watchTable(this.db, 'peers', () => this.live.clear());
       this.watching = true;
     }
     const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;

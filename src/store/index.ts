@@ -7,3 +7,4 @@ export { StorageReserve } from './storage-reserve.js';
 export { idsWithPrefix, type PrefixQuery } from './prefix-matches.js';
 export { GroupCommit } from './group-commit.js';
 export { stillOpen, trackTransactions, transactionPoint, type TransactionPoint } from './transaction-marks.js';
+export { watchTable } from './table-watch.js';

@@ -1,0 +1,62 @@
+import { transactionPoint, watchTable, type Db, type TransactionPoint } from '../store/index.js';
+import type { CapabilityRecord } from './capability.js';
+
+/** Past this many remembered lookups the memory starts again. */
+const LOOKUPS_LIMIT = 1024;
+
+interface Lookup {
+  records: readonly CapabilityRecord[];
+  writes: number;
+}
+
+/**
+ * The unrevoked capabilities of one (subject, action), as every checked request looks them up,
+ * remembered until anything could have changed the answer (docs/performance.md, "Group
+ * commit"): any write of a `capabilities` row on this connection, whatever made it (watchTable).
+ * While the transaction of the last write may still be open, or was rolled back by SQLite itself
+ * and not yet noticed (transaction-marks.ts: its outermost transaction has not ended), nothing is
+ * recalled or remembered: what is remembered was read once that transaction had ended, committed
+ * or rolled back, so it is what the table holds. Expiry is the caller's to check, against the
+ * clock. On a connection whose transactions are not counted (`trackTransactions`), nothing is
+ * remembered.
+ */
+export class LiveLookups {
+  private readonly lookups = new Map<string, Lookup>();
+  private writes = 0;
+  private lastWrite: TransactionPoint | null = null;
+  private watching = false;
+
+  constructor(private readonly db: Db) {}
+
+  /** What was remembered for `key`, when it still holds. */
+  recall(key: string): readonly CapabilityRecord[] | undefined {
+    if (!this.mayRecall()) return undefined;
+    const known = this.lookups.get(key);
+    return known !== undefined && known.writes === this.writes ? known.records : undefined;
+  }
+
+  /** Remembers what was just read for `key` (it must have been read after `recall` missed, with no write since). */
+  remember(key: string, records: readonly CapabilityRecord[]): void {
+    if (!this.mayRecall()) return;
+    if (this.lookups.size >= LOOKUPS_LIMIT) this.lookups.clear();
+    this.lookups.set(key, { records: Object.freeze(records), writes: this.writes });
+  }
+
+  private mayRecall(): boolean {
+    if (!this.watching) {
+      // The first use, after the migrations made the table. A write made before it, in a
+      // transaction still open, went unseen: counted as if made now.
+      const written = () => {
+        this.writes += 1;
+        this.lastWrite = transactionPoint(this.db);
+      };
+      watchTable(this.db, 'capabilities', written);
+      written();
+      this.watching = true;
+    }
+    const point = transactionPoint(this.db);
+    if (point === null) return false;
+    const write = this.lastWrite;
+    return write === null || !write.inTransaction || write.boundaries !== point.boundaries;
+  }
+}
