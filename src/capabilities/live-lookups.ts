@@ -24,9 +24,14 @@ export class LiveLookups {
   private readonly lookups = new Map<string, Lookup>();
   private writes = 0;
   private lastWrite: TransactionPoint | null = null;
-  private watching = false;
 
-  constructor(private readonly db: Db) {}
+  /** Outside any transaction, once the table exists (watchTable). */
+  constructor(private readonly db: Db) {
+    watchTable(db, 'capabilities', () => {
+      this.writes += 1;
+      this.lastWrite = transactionPoint(db);
+    });
+  }
 
   /** What was remembered for `key`, when it still holds. */
   recall(key: string): readonly CapabilityRecord[] | undefined {
@@ -43,17 +48,6 @@ export class LiveLookups {
   }
 
   private mayRecall(): boolean {
-    if (!this.watching) {
-      // The first use, after the migrations made the table. A write made before it, in a
-      // transaction still open, went unseen: counted as if made now.
-      const written = () => {
-        this.writes += 1;
-        this.lastWrite = transactionPoint(this.db);
-      };
-      watchTable(this.db, 'capabilities', written);
-      written();
-      this.watching = true;
-    }
     const point = transactionPoint(this.db);
     if (point === null) return false;
     const write = this.lastWrite;

@@ -66,7 +66,10 @@ export function isLive(record: Pick<CapabilityRecord, 'revoked_at' | 'expires_at
   return record.revoked_at === null && (record.expires_at === null || record.expires_at > now);
 }
 
-/** Repository over the `capabilities` table. Pure data access: no signing, no audit. */
+/**
+ * Repository over the `capabilities` table. Pure data access: no signing, no audit. Made once
+ * the table exists and outside any transaction (LiveLookups).
+ */
 export class CapabilityStore {
   private readonly remembered: LiveLookups;
 

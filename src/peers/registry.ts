@@ -49,12 +49,14 @@ function toRecord(row: PeerRow): PeerRecord {
  */
 export class PeerRegistry {
   private readonly live = new Map<string, Readonly<PeerRecord>>();
-  private watching = false;
 
+  /** Made once the `peers` table exists and outside any transaction (watchTable). */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    watchTable(db, 'peers', () => this.live.clear());
+  }
 
   /** Resolves a presented token to its live peer, or null when unknown or revoked. */
   resolve(token: string, hash = hashToken(token)): PeerRecord | null {
@@ -68,10 +70,6 @@ export class PeerRegistry {
   }
 
   private lookup(hash: string): Readonly<PeerRecord> | null {
-    if (!this.watching) {
-      watchTable(this.db, 'peers', () => this.live.clear());
-      this.watching = true;
-    }
     const row = statement(this.db, 'SELECT * FROM peers WHERE token_hash = ?').get(hash) as PeerRow | undefined;
     if (!row || !hashesEqual(row.token_hash, hash) || row.revoked_at !== null) return null;
     const record = frozenRecord(row);

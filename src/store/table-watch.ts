@@ -9,7 +9,8 @@ const listeners = new WeakMap<Db, Map<string, Set<() => void>>>();
  * that is later rolled back: a cache cleared needlessly only costs one lookup. TEMP triggers live
  * in this connection alone and are never stored; covenantd is the only writer of its database
  * while it runs (the instance lock), so no other connection's change goes unseen. Must be called
- * once the table exists (after the migrations).
+ * once the table exists (after the migrations) and outside any transaction: a rollback would
+ * drop the triggers it creates, and every later change would go unseen.
  */
 export function watchTable(db: Db, table: string, onChange: () => void): void {
   if (!TABLE_NAME.test(table)) throw new Error(`watchTable: not a table name: ${table}`);
@@ -20,6 +21,7 @@ export function watchTable(db: Db, table: string, onChange: () => void): void {
   }
   let set = tables.get(table);
   if (set === undefined) {
+    if (db.inTransaction) throw new Error(`watchTable(${table}): called inside a transaction, whose rollback would drop its triggers`);
     const created = new Set<() => void>();
     set = created;
     tables.set(table, created);
