@@ -172,7 +172,7 @@ export class CapabilityStore {
    */
   revokeCascade(id: string, at: number): string[] {
     const run = () => {
-        const rows = statement(this.db, `WITH RECURSIVE tree(id) AS (
+      const rows = statement(this.db, `WITH RECURSIVE tree(id) AS (
              SELECT id FROM capabilities WHERE id = ?
              UNION
              SELECT c.id FROM capabilities c JOIN tree ON c.parent_id = tree.id
@@ -197,7 +197,7 @@ export class CapabilityStore {
    */
   purge(beforeMs: number, now: number): string[] {
     const run = () => {
-        const dead = statement(this.db, `SELECT id FROM capabilities
+      const dead = statement(this.db, `SELECT id FROM capabilities
            WHERE (revoked_at IS NOT NULL AND revoked_at < ?)
               OR (expires_at IS NOT NULL AND expires_at <= ? AND expires_at < ?)`,
         )
