@@ -53,7 +53,7 @@ async function load(clients: IpcClient[], total: number): Promise<{ seconds: num
  * 32 clients, on two daemons started alike on fresh homes, one with group commit (the default)
  * and one with COVENANT_GROUP_COMMIT=off (every request commits by itself), alternating rounds.
  */
-export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perLevel = 1600, perClientPerRound = 10): Promise<Ratio[]> {
+export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, atLeast = 1600, perClientPerRound = 10, minRounds = 40): Promise<Ratio[]> {
   const started = [];
   try {
     const sides: Side[] = [];
@@ -70,6 +70,10 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
     }
     const ratios: Ratio[] = [];
     for (const level of LEVELS) {
+      // At least `minRounds` rounds at every level: a side measured for under a second sits on
+      // one vCPU's speed of the moment, and this VM's two vCPUs differ by up to 1.5x for seconds
+      // at a time (performance.md, "The vCPUs change speed").
+      const perLevel = Math.max(atLeast, level * perClientPerRound * minRounds);
       const pools = await Promise.all(sides.map((side) => clientsOf(side, level)));
       const seconds = [0, 0];
       const latencies: number[][] = [[], []];
@@ -79,7 +83,7 @@ export async function benchGroupCommit(env: NodeJS.ProcessEnv, dir: string, perL
       // Warm-up, then short alternating rounds (10 requests per client each: load on this shared
       // machine swings within seconds, so long rounds measure the swing, not the daemons).
       for (const clients of pools) await load(clients, level * 5);
-      const rounds = Math.max(2, Math.round(perLevel / (level * perClientPerRound)));
+      const rounds = Math.round(perLevel / (level * perClientPerRound));
       for (let round = 0; round < rounds; round += 1) {
         // Each side goes first in every other round.
         for (const i of turnOrder(2, round)) {

@@ -1,6 +1,6 @@
 import { newId, toBase58, wellFormedJson, type Clock, type PublicRun } from '../core/index.js';
 import { signBytes, type AgentId, type KeyPair } from '../identity/index.js';
-import { stillOpen, statement, trackTransactions, transactionPoint, type Db, type TransactionPoint } from '../store/index.js';
+import { stillOpen, statement, trackTransactions, transact, transactionPoint, type Db, type TransactionPoint } from '../store/index.js';
 import { writePurgeAnchor } from './anchor.js';
 import { checkAuditEvent, type NewAuditEvent } from './events.js';
 import { chainHash, checkpointMessage, eventHash, GENESIS_CHAIN_HASH } from './hashing.js';
@@ -123,7 +123,7 @@ export class AuditLog {
     };
     // Inside the change's transaction already: its rollback takes these rows along (and
     // `writeRequestRows` writes them again), so no savepoint of their own is needed.
-    return this.db.inTransaction ? writeAll() : this.db.transaction(writeAll)();
+    return this.db.inTransaction ? writeAll() : transact(this.db, writeAll);
   }
 
   /**
@@ -155,9 +155,9 @@ export class AuditLog {
       ({ written }) => written === null || (!stillOpen(this.db, written.at) && exists.get(written.id) === undefined),
     );
     if (missing.length === 0) return;
-    this.db.transaction(() => {
+    transact(this.db, () => {
       for (const row of missing) this.writeDeferred(row);
-    })();
+    });
   }
 
   private write(issuer: AgentId, event: NewAuditEvent): AuditEvent {
@@ -179,7 +179,7 @@ export class AuditLog {
     // the only writer and this function is synchronous, so nothing can interleave between the
     // read above and the write). A row that also signs a checkpoint needs both writes in one
     // transaction (a savepoint inside the caller's).
-    if (seq % CHECKPOINT_EVERY === 0) this.db.transaction(insert)();
+    if (seq % CHECKPOINT_EVERY === 0) transact(this.db, insert);
     else insert();
     lastWritten.set(this.db, { seq, chain_hash, at: transactionPoint(this.db) });
     const stored: AuditEvent = { ...content, event_hash, chain_hash };

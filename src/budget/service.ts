@@ -3,7 +3,7 @@ import { CovenantError, formatDuration, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import type { IntentOutcome } from '../protocol/index.js';
 import { computeCredits } from '../settlement/index.js';
-import type { Db } from '../store/index.js';
+import { transact, type Db } from '../store/index.js';
 import {
   ADMIT_CREDITS,
   deadlineForBalance,
@@ -119,7 +119,7 @@ export class BudgetService implements BudgetStep {
   }
 
   private tx<T>(fn: () => T): T {
-    return this.deps.db.transaction(fn)();
+    return transact(this.deps.db, fn);
   }
 
   /** The agent's bucket brought up to now, or null when the agent is unlimited. */

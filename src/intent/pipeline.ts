@@ -50,7 +50,7 @@ import {
   type RuntimeLog,
 } from '../runtime/index.js';
 import { computeCredits, Receipts } from '../settlement/index.js';
-import type { Db } from '../store/index.js';
+import { transact, type Db } from '../store/index.js';
 import { unroutedAnswer } from './unrouted.js';
 import type { IntentRouter } from './router.js';
 
@@ -324,7 +324,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
     const sources = result.ok ? (result.answer.sources ?? []) : [];
     const intentFacts = { text_bytes: Buffer.byteLength(request.text), text_sha256: sha256Hex(request.text) };
 
-    db.transaction(() => {
+    transact(db, () => {
       this.receipts.insert({
         id: receiptId,
         payer: caller.pubkey,
@@ -382,7 +382,7 @@ export class DispatchPipeline<P extends IntentPrincipal> {
           ...intentFacts,
         } });
       }
-    })();
+    });
 
     this.deps.log.info(
       { intent_id: intentId, agent: agent.id, backend: agent.backend, ok: result.ok, reason: result.ok ? null : result.reason, wall_ms: wallMs },

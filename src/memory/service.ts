@@ -22,7 +22,7 @@ import type { AuditLog } from '../audit/index.js';
 import { CovenantError, newId, sha256Hex, type Clock } from '../core/index.js';
 import type { AgentId } from '../identity/index.js';
 import { Receipts } from '../settlement/index.js';
-import type { Db } from '../store/index.js';
+import { transact, type Db } from '../store/index.js';
 import { chunkText } from './chunker.js';
 import { EmbedderBinding } from './embedder-binding.js';
 import { HybridSearch, type SearchMode } from './hybrid-search.js';
@@ -178,7 +178,7 @@ export class MemoryService {
     const parent = input.parent ?? null;
     const [embedding] = await this.vectors([text]);
     const id = newId();
-    return db.transaction((): MemoryWrittenRecord => {
+    return transact(db, (): MemoryWrittenRecord => {
       if (parent !== null) {
         const row = db.prepare('SELECT owner FROM memory_records WHERE id = ?').get(parent) as { owner: string } | undefined;
         // Another owner's record is reported exactly like a missing one: ids do not leak.
@@ -197,7 +197,7 @@ export class MemoryService {
         text_sha256: sha256Hex(text),
       } });
       return { id, tier: input.tier, owner: caller.pubkey, text, created_at: written.created_at, parent, receipt_id: written.receipt_id };
-    })();
+    });
   }
 
   /**
@@ -368,7 +368,7 @@ export class MemoryService {
     const todo = planned.map((file) => ({ file, missing: missingOf(file) }));
     const texts = todo.flatMap(({ missing }) => missing.map((m) => m.text));
     const vectors = texts.length > 0 ? await this.vectors(texts) : [];
-    return db.transaction(() => {
+    return transact(db, () => {
       let records = 0;
       let skipped = 0;
       let credits = 0;
@@ -405,7 +405,7 @@ export class MemoryService {
         sources_sha256: idsSha256(input.files.map((f) => f.source)),
       } });
       return { files: input.files.length, records, skipped };
-    })();
+    });
   }
 
   /** Writes the search index's changed segments to disk and stops the BM25 worker (the daemon calls it on stop). */
@@ -419,7 +419,7 @@ export class MemoryService {
   /** Deletes the caller's records created before `beforeMs` (one tier, or all). */
   purge(caller: AgentId, input: { tier?: MemoryTier | undefined; beforeMs: number }): { purged: number } {
     const { db, audit, clock } = this.deps;
-    const outcome = db.transaction(() => {
+    const outcome = transact(db, () => {
       this.index.sync();
       const epochBefore = this.index.readEpoch();
       const rows = (
@@ -439,7 +439,7 @@ export class MemoryService {
         receipts_marked: removal.receiptsMarked,
       } });
       return { rows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
-    })();
+    });
     this.index.applyDeletes(outcome.rows, outcome.epochBefore, outcome.epochAfter, outcome.rowidAfter);
     this.lexical.deleted(outcome.rows.map((r) => r.rowid), outcome.epochBefore, outcome.epochAfter);
     return { purged: outcome.rows.length };
@@ -502,7 +502,7 @@ export class MemoryService {
   ): CompactionOutcome {
     const { db, audit, clock } = this.deps;
     const policy = input.policy ?? this.policy();
-    const result = db.transaction(() => {
+    const result = transact(db, () => {
       if (input.apply) this.index.sync();
       const epochBefore = this.index.readEpoch();
       const now = clock.now();
@@ -569,7 +569,7 @@ export class MemoryService {
         } });
       }
       return { outcome, doomedRows, epochBefore, epochAfter: this.index.readEpoch(), rowidAfter: this.index.readMaxRowid() };
-    })();
+    });
     if (input.apply) {
       this.index.applyDeletes(result.doomedRows, result.epochBefore, result.epochAfter, result.rowidAfter);
       this.lexical.deleted(result.doomedRows.map((r) => r.rowid), result.epochBefore, result.epochAfter);

@@ -26,6 +26,7 @@ import { ChatMessageSchema } from '../model/index.js';
 import { a2aSend } from '../protocol/index.js';
 import type { HostCall, HostCallError, HostCallOutcome, InstalledAgent } from '../runtime/index.js';
 import { computeCredits, Receipts } from '../settlement/index.js';
+import { transact } from '../store/index.js';
 import type { Caller } from './caller.js';
 import type { DaemonContext } from './context.js';
 import { executeRequest } from './execute-request.js';
@@ -171,7 +172,7 @@ class HostCallRun implements MeteredHostCalls {
   private meter(call: string, outcome: string, tokens: number, wallMs: number): void {
     const { db, clock, budget } = this.ctx;
     const credits = computeCredits(wallMs);
-    db.transaction(() => {
+    transact(db, () => {
       const receiptId = newId();
       new Receipts(db).insert({
         id: receiptId,
@@ -187,7 +188,7 @@ class HostCallRun implements MeteredHostCalls {
       });
       budget.chargeModelCall(this.agent.id, credits, this.intentId);
       this.audit(call, outcome, { tokens, receipt_id: receiptId });
-    })();
+    });
     this.tokensUsed = (this.tokensUsed ?? 0) + tokens;
   }
 

@@ -8,3 +8,4 @@ export { idsWithPrefix, type PrefixQuery } from './prefix-matches.js';
 export { GroupCommit } from './group-commit.js';
 export { stillOpen, trackTransactions, transactionPoint, type TransactionPoint } from './transaction-marks.js';
 export { watchTable } from './table-watch.js';
+export { transact } from './transact.js';

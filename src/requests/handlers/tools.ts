@@ -1,5 +1,6 @@
 import { canonicalJson, CovenantError, newId, sha256Hex, type ErrorCode } from '../../core/index.js';
 import { Receipts } from '../../settlement/index.js';
+import { transact } from '../../store/index.js';
 import type { HandlerGroup } from './handler.js';
 import { toolListReply } from './tool-list.js';
 
@@ -26,7 +27,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
     // SPEC 15: the call's `tool` receipt (payer = the caller; 1 credit when the tool ran, 0 when it
     // was refused before running) is written in the same transaction as its audit row.
     const record = (outcome: string) =>
-      ctx.db.transaction(() => {
+      transact(ctx.db, () => {
         const receiptId = newId();
         new Receipts(ctx.db).insert({
           id: receiptId,
@@ -47,7 +48,7 @@ export const toolHandlers: HandlerGroup<'tools_list' | 'tools_call' | 'tools_ser
           duration_ms: Math.max(0, ctx.clock.now() - started),
           receipt_id: receiptId,
         } });
-      })();
+      });
     try {
       server = ctx.tools.get(params.name).server;
       const output = await ctx.tools.call(params.name, params.arguments, signal);
