@@ -33,18 +33,17 @@ export class LiveLookups {
     });
   }
 
-  /** What was remembered for `key`, when it still holds. */
-  recall(key: string): readonly CapabilityRecord[] | undefined {
-    if (!this.mayRecall()) return undefined;
-    const known = this.lookups.get(key);
-    return known !== undefined && known.writes === this.writes ? known.records : undefined;
-  }
-
-  /** Remembers what was just read for `key` (it must have been read after `recall` missed, with no write since). */
-  remember(key: string, records: readonly CapabilityRecord[]): void {
-    if (!this.mayRecall()) return;
-    if (this.lookups.size >= LOOKUPS_LIMIT) this.lookups.clear();
-    this.lookups.set(key, { records: Object.freeze(records), writes: this.writes });
+  /** The records remembered for `key` while they still hold; else what `read` gives, remembered when it may be. */
+  answer(key: string, read: () => CapabilityRecord[]): readonly CapabilityRecord[] {
+    const mayRecall = this.mayRecall();
+    const known = mayRecall ? this.lookups.get(key) : undefined;
+    if (known !== undefined && known.writes === this.writes) return known.records;
+    const records = Object.freeze(read());
+    if (mayRecall) {
+      if (this.lookups.size >= LOOKUPS_LIMIT) this.lookups.clear();
+      this.lookups.set(key, { records, writes: this.writes });
+    }
+    return records;
   }
 
   private mayRecall(): boolean {

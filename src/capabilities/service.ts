@@ -105,16 +105,20 @@ const soundRecords = new WeakSet<CapabilityRecord>();
 /** Why a capability's own content does not verify, or null. */
 function contentFault(cap: CapabilityRecord): string | null {
   if (soundRecords.has(cap)) return null;
+  const fault = contentFaultByText(cap);
+  if (fault === null && isStoredRecord(cap)) soundRecords.add(cap);
+  return fault;
+}
+
+/** `contentFault` by what the checks read (soundContents): the signed text, built for every record. */
+function contentFaultByText(cap: CapabilityRecord): string | null {
   let key: string | null;
   try {
     key = `${cap.granted_by.pubkey}\n${cap.signature_b58}\n${signingText(cap)}`;
   } catch {
     key = null; // malformed: the checks below say how
   }
-  if (key !== null && soundContents.has(key)) {
-    if (isStoredRecord(cap)) soundRecords.add(cap);
-    return null;
-  }
+  if (key !== null && soundContents.has(key)) return null;
   if (!CapabilitySchema.safeParse(cap).success) return `capability ${cap.id} is malformed`;
   if (scopeError(cap.scope) !== null) return `capability ${cap.id} has an invalid scope`;
   if (!verifyCapabilitySignature(cap)) return `signature of capability ${cap.id} does not verify against its grantor's key`;
@@ -122,7 +126,6 @@ function contentFault(cap: CapabilityRecord): string | null {
     if (soundContents.size >= SOUND_CONTENTS_LIMIT) soundContents.clear();
     soundContents.add(key);
   }
-  if (isStoredRecord(cap)) soundRecords.add(cap);
   return null;
 }
 

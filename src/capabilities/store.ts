@@ -145,25 +145,23 @@ export class CapabilityStore {
 
   /** `liveFor` before the clock (LiveLookups). */
   private unrevokedFor(subjectPubkey: string, action: string): readonly CapabilityRecord[] {
-    const key = `${subjectPubkey}\n${action}`;
-    const known = this.remembered.recall(key);
-    if (known !== undefined) return known;
-    const rows = statement(this.db, `SELECT * FROM capabilities
-         WHERE subject_pubkey = ? AND revoked_at IS NULL AND (action = ? OR action LIKE '%.*')
-         ORDER BY issued_at DESC, rowid DESC`,
-      )
-      .all(subjectPubkey, action) as CapabilityRow[];
-    const records: CapabilityRecord[] = [];
-    for (const row of rows) {
-      if (!actionMatches(row.action, action)) continue;
-      try {
-        records.push(toRecord(row));
-      } catch {
-        // a damaged row never grants anything
+    return this.remembered.answer(`${subjectPubkey}\n${action}`, () => {
+      const rows = statement(this.db, `SELECT * FROM capabilities
+           WHERE subject_pubkey = ? AND revoked_at IS NULL AND (action = ? OR action LIKE '%.*')
+           ORDER BY issued_at DESC, rowid DESC`,
+        )
+        .all(subjectPubkey, action) as CapabilityRow[];
+      const records: CapabilityRecord[] = [];
+      for (const row of rows) {
+        if (!actionMatches(row.action, action)) continue;
+        try {
+          records.push(toRecord(row));
+        } catch {
+          // a damaged row never grants anything
+        }
       }
-    }
-    this.remembered.remember(key, records);
-    return records;
+      return records;
+    });
   }
 
   /**
