@@ -6,11 +6,11 @@ import type { GatewayEnv } from './env.js';
 import { appendAudit, refusalFromError } from './errors.js';
 import { limitBody } from './middleware/body-limit.js';
 import { corsAllowList } from './middleware/cors.js';
-import { frontDoor } from './middleware/front-door.js';
+import { frontDoor, type RouteHandler } from './middleware/front-door.js';
 import { identify } from './middleware/identify.js';
 import { rateLimit, rateLimitRow, type RateLimitAuditContext } from './middleware/rate-limit.js';
 import { requireAuth } from './middleware/require-auth.js';
-import { checkRoute, refuseRoute } from './middleware/route-check.js';
+import { refuseRoute } from './middleware/route-check.js';
 import { DEFAULT_BURST, DEFAULT_RATE_PER_SECOND, HEARTBEAT_MS, MAX_BODY_BYTES, RATE_LIMIT_AUDIT_INTERVAL_MS, type AppOptions } from './options.js';
 import { AuditThrottle, KeyedRateLimiter } from './rate-limit/index.js';
 import { DoorRouter } from './routes/door-router.js';
@@ -46,10 +46,11 @@ export interface GatewayState {
 
 /**
  * The gateway as a hono app: routes only, each behind the front door (middleware/front-door.ts,
- * put there by the router), as is the not-found answer. The front door's order matters:
+ * put there by the router), as is the not-found answer (404/405). The front door's order matters:
  * in-flight count and error boundary around all
- * -> cors -> identify -> rate limit -> (public routes go on here) -> require auth -> route check
- * (404/405) -> (`POST /a2a/v1` goes on here: it limits its own body) -> body limit -> the route.
+ * -> cors -> identify -> rate limit -> (public routes go on here) -> require auth -> (`POST
+ * /a2a/v1` and the not-found answer go on here: the one limits its own body, the other reads
+ * none) -> body limit -> the route.
  * So preflights never need a token, a flood is refused before it can write
  * `authentication_failed` rows, no body is read for an unauthenticated caller or a request no
  * route serves, and nothing thrown while serving one request escapes it.
@@ -74,20 +75,22 @@ export function buildGateway(ctx: DaemonContext, options: AppOptions): { app: Ho
   };
 
   const routeMethods = new RouteMethods(routes);
-  const publicMethods = new RouteMethods(routes, isPublicRoute);
   const door = frontDoor(ctx, state.inFlight, {
     first: [corsAllowList(options.origins), identify(ctx), rateLimit(ctx, limiter, throttle, () => state.onRateLimited?.())],
-    isPublic: (c) => publicMethods.serves(c.req.method, c.req.path),
-    guarded: [requireAuth(ctx), checkRoute(ctx, routeMethods)],
-    readsOwnBody: (c) => c.req.path === A2A_RPC_ROUTE.path,
+    auth: requireAuth(ctx),
     body: limitBody(ctx, MAX_BODY_BYTES),
   });
-  const app = new Hono<GatewayEnv>({ router: new DoorRouter(new LiteralPathRouter(), door as (handler: H) => H) });
+  const mounted = (handler: H, method: string, path: string): H => {
+    const route = routes.find((entry) => entry.method === method && entry.path === path);
+    if (route === undefined) throw new Error(`gateway route ${method} ${path} is mounted but not in the route table (routes/table.ts)`);
+    return door(handler as RouteHandler, { isPublic: isPublicRoute(route), limitBody: route !== A2A_RPC_ROUTE }) as H;
+  };
+  const app = new Hono<GatewayEnv>({ router: new DoorRouter(new LiteralPathRouter(), mounted) });
   // Errors thrown outside the front door; it catches everything thrown inside.
   app.onError((error, c) => refusalFromError(c, ctx, null, error));
   // No route for the method and path: the front door's checks, then 404/405 (a preflight is
-  // answered by the CORS check; a request let through here was missed by the route check).
-  const notFound = door((c) => refuseRoute(c, ctx, routeMethods.allowed(c.req.path)));
+  // answered by the CORS check).
+  const notFound = door((c) => refuseRoute(c, ctx, routeMethods.allowed(c.req.path)), { isPublic: false, limitBody: false });
   app.notFound((c: Context<GatewayEnv, string>) => notFound(c, () => Promise.resolve()) as Response | Promise<Response>);
 
   mountPublicRoutes(app, ctx, () => openApiDocument(ctx.daemonVersion));

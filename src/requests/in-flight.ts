@@ -10,7 +10,7 @@ export class InFlightTracker {
       if (finished) return;
       finished = true;
       this.count -= 1;
-      if (this.count === 0) for (const resolve of this.idle.splice(0)) resolve();
+      if (this.count === 0 && this.idle.length > 0) for (const resolve of this.idle.splice(0)) resolve();
     };
   }
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { gatewayRoutes } from '../../src/gateway/index.js';
+import { createGatewayApp, gatewayRoutes } from '../../src/gateway/index.js';
 import { RouteMethods } from '../../src/gateway/routes/match.js';
 import { lastSeq, rowsAfter, startGatewayFixture, type GatewayFixture } from './helpers.js';
 
@@ -92,4 +92,15 @@ test('the methods of a literal path are those every route pattern gives it', () 
     [...new Set(routes.filter((r) => new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+')}$`).test(path)).map((r) => r.method))].sort();
   const paths = [...routes.map((r) => r.path.replace(/:[^/]+/g, 'x1')), ...routes.map((r) => r.path), '/nosuch', '/'];
   for (const path of paths) assert.deepEqual(methods.allowed(path), byPattern(path), path);
+});
+
+test('a route is public or guarded as the route table says, settled when it is mounted: one not in the table is refused then', async () => {
+  const app = createGatewayApp(f.ctx, { origins: [] });
+  assert.throws(() => app.get('/not-in-the-table', (c) => c.text('served without any check')), /GET \/not-in-the-table is mounted but not in the route table/);
+  assert.throws(() => app.post('/health', (c) => c.text('a public path with a method the table does not give it')), /POST \/health is mounted but not in the route table/);
+  // The table's public GET /health is served without a token, HEAD too; its path with another method needs one first.
+  assert.equal((await app.request('/health')).status, 200);
+  assert.equal((await app.request('/health', { method: 'HEAD' })).status, 200);
+  assert.equal((await app.request('/health', { method: 'POST' })).status, 401);
+  assert.equal((await app.request('/health', { method: 'POST', headers: f.bearer() })).status, 405);
 });

@@ -9,8 +9,8 @@ import type { Gate } from './gates.js';
  * Reads the request body, at most `maxBytes`, into the `body` variable; a larger body is
  * refused with 413 E_FRAME_TOO_LARGE (the IPC frame bound), audited as `frame_rejected` like
  * an oversized socket frame. A declared Content-Length over the bound is refused before any
- * byte is read. Runs after authentication and the route check, so an unauthenticated client
- * or a request for no route never makes the daemon read a body.
+ * byte is read. Runs after authentication, and only for a route the router matched, so an
+ * unauthenticated client or a request for no route never makes the daemon read a body.
  *
  * hono's own bodyLimit is not used: for a body without Content-Length (chunked, or a bodiless
  * DELETE) it rebuilds the request with `new Request(raw, ...)`, which throws a TypeError on

@@ -9,22 +9,30 @@ import { runGates, type Gate } from './gates.js';
 export interface Checks {
   /** CORS, identification, rate limit: before any route, public ones included. */
   first: readonly Gate[];
-  /** Whether the request is for a route served without a token: it goes to it after `first`. */
-  isPublic: (c: Context<GatewayEnv, string>) => boolean;
-  /** Authentication and the route check (404/405), for every other route. */
-  guarded: readonly Gate[];
-  /** Whether the route reads its body itself (`POST /a2a/v1`, to refuse an oversized one as JSON-RPC). */
-  readsOwnBody: (c: Context<GatewayEnv, string>) => boolean;
+  /** Authentication, for every route not public (and for a request no route serves). */
+  auth: Gate;
   /** The body limit, last: no body is read for an unauthenticated caller or a request no route serves. */
   body: Gate;
 }
 
-/** `checks` for one request: an answer (a refusal, a preflight) ends it; undefined lets it go on to its route. */
-function admit(c: Context<GatewayEnv, string>, checks: Checks): ReturnType<Gate> {
+/** What the front door knows of the route it guards, settled when the route is mounted. */
+export interface Guarded {
+  /** Served without a token: the request goes to its route after `Checks.first`. */
+  isPublic: boolean;
+  /**
+   * Whether the body limit reads the body before the route. Not for `POST /a2a/v1`, which
+   * reads its own (to refuse an oversized one as JSON-RPC), nor for the 404/405 answer of a
+   * request no route serves, which reads none.
+   */
+  limitBody: boolean;
+}
+
+/** `checks` for one request to `route`: an answer (a refusal, a preflight) ends it; undefined lets it go on to its route. */
+function admit(c: Context<GatewayEnv, string>, checks: Checks, route: Guarded): ReturnType<Gate> {
   const first = runGates(checks.first, c);
-  if (first !== undefined || checks.isPublic(c)) return first;
-  const guarded = runGates(checks.guarded, c);
-  if (guarded !== undefined || checks.readsOwnBody(c)) return guarded;
+  if (first !== undefined || route.isPublic) return first;
+  const auth = checks.auth(c);
+  if (auth !== undefined || !route.limitBody) return auth;
   return checks.body(c);
 }
 
@@ -38,7 +46,8 @@ export type RouteHandler = (c: Context<GatewayEnv, string>, next: Next) => Respo
 
 /**
  * The front door of every route (and of the not-found answer): `checks`, as plain functions,
- * then the route, in one function hono calls as the route's handler. No middleware is
+ * then the route, in one function hono calls as the route's handler. A route hono matched is
+ * served by definition: only the not-found answer refuses a method or path. No middleware is
  * registered, so hono calls that one handler directly, without its middleware chain
  * (docs/http-gateway.md, "Speed"). When the checks and the route answer synchronously (a read
  * with nothing to commit), so does the door: hono and the node adapter then write the answer in
@@ -51,8 +60,8 @@ export type RouteHandler = (c: Context<GatewayEnv, string>, next: Next) => Respo
  *   connection: the client may still be sending, and reusing that socket would race the server
  *   discarding the rest of the body.
  */
-export function frontDoor(ctx: DaemonContext, tracker: InFlightTracker, checks: Checks): (route: RouteHandler) => RouteHandler {
-  return (route) => (c, next) => {
+export function frontDoor(ctx: DaemonContext, tracker: InFlightTracker, checks: Checks): (route: RouteHandler, guarded: Guarded) => RouteHandler {
+  return (route, guarded) => (c, next) => {
     const hasBody = declaresBody(c);
     const done = tracker.start();
     const finish = <A extends Response | void>(answer: A): A => {
@@ -71,7 +80,7 @@ export function frontDoor(ctx: DaemonContext, tracker: InFlightTracker, checks: 
       return finish(answer);
     };
     try {
-      const pending = admit(c, checks);
+      const pending = admit(c, checks, guarded);
       const answer = pending === undefined ? route(c, next) : pending instanceof Promise ? pending.then((first) => first ?? route(c, next)) : pending;
       return answer instanceof Promise ? answer.then(finish, fail) : finish(answer);
     } catch (error) {

@@ -3,22 +3,13 @@ import type { DaemonContext } from '../../requests/index.js';
 import type { GatewayEnv } from '../env.js';
 import { CovenantError } from '../../core/index.js';
 import { auditPath, httpSite, refuse } from '../errors.js';
-import type { RouteMethods } from '../routes/match.js';
-import type { Gate } from './gates.js';
 
 /**
- * Answers requests no route serves before any body is read: a path served with other
- * methods gets 405 E_METHOD_NOT_ALLOWED with `Allow`, an unknown path 404 E_NOT_FOUND; both
- * audited as `request_rejected` with the method and the redacted path. HEAD is served by GET
- * routes (hono answers it from them).
+ * The answer to a request no route serves, given before any body is read: a path served with
+ * other methods gets 405 E_METHOD_NOT_ALLOWED with `Allow`, an unknown path 404 E_NOT_FOUND;
+ * both audited as `request_rejected` with the method and the redacted path. HEAD is served by
+ * GET routes (hono answers it from them).
  */
-export function checkRoute(ctx: DaemonContext, routes: RouteMethods): Gate {
-  return (c) => {
-    return routes.serves(c.req.method, c.req.path) ? undefined : refuseRoute(c, ctx, routes.allowed(c.req.path));
-  };
-}
-
-/** The 404 or 405 refusal of a request no route serves. */
 export function refuseRoute(c: Context<GatewayEnv>, ctx: DaemonContext, allowed: readonly string[]): Response {
   const asked = `${c.req.method.slice(0, 16)} ${auditPath(c)}`;
   if (allowed.length === 0) {

@@ -15,24 +15,15 @@ export class RouteMethods {
   /** The answer for every literal route path, computed once (most requests ask for one). */
   private readonly literal = new Map<string, string[]>();
 
-  /**
-   * The methods of `routes` for which `counts` holds; the answer for each literal path of all of
-   * them is computed once, so that a subset (the public routes) answers any literal route path
-   * without a pattern search too.
-   */
-  constructor(routes: readonly RouteEntry[], counts: (route: RouteEntry) => boolean = () => true) {
-    this.patterns = routes.filter(counts).map((route) => ({ pattern: patternOf(route.path), method: route.method }));
+  /** The methods of `routes`; the answer for each literal path of them is computed once. */
+  constructor(routes: readonly RouteEntry[]) {
+    this.patterns = routes.map((route) => ({ pattern: patternOf(route.path), method: route.method }));
     for (const route of routes) if (!route.path.includes(':')) this.literal.set(route.path, this.match(route.path));
   }
 
   /** The methods served on `path`, sorted; empty when no route has this path. */
   allowed(path: string): readonly string[] {
     return this.literal.get(path) ?? this.match(path);
-  }
-
-  /** Whether a route serves `method` on `path` (HEAD is served by GET routes, as hono answers it). */
-  serves(method: string, path: string): boolean {
-    return this.allowed(path).includes(method === 'HEAD' ? 'GET' : method);
   }
 
   private match(path: string): string[] {
