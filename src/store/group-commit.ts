@@ -9,7 +9,8 @@ interface Group {
 
 /**
  * Group commit (docs/performance.md, "Group commit"): every transaction a request opens during
- * one event-loop turn joins one SQLite transaction (each becomes a savepoint of it), committed
+ * one event-loop turn joins one SQLite transaction (the first runs in it, each later one in a
+ * savepoint of it), committed
  * once at the end of the turn (`setImmediate`), so concurrent requests share one fsync. Work
  * outside requests (start-up, shutdown, timers) commits by itself, at once, as before. Durability
  * is unchanged (`synchronous = FULL`): a request is answered only after `durable()`, which
@@ -26,12 +27,7 @@ export class GroupCommit {
     /** Whether a request is being served (only requests wait for `durable()` before answering). */
     private readonly inRequest: () => boolean,
   ) {
-    if (enabled) {
-      aroundTransactions(db, (run) => {
-        this.join();
-        return run();
-      });
-    }
+    if (enabled) aroundTransactions(db, (run, bare) => (this.join() ? this.runFirst(bare) : run()));
   }
 
   /** Whether everything written so far is committed (no group open): an answer need not wait for `durable()`. */
@@ -50,9 +46,12 @@ export class GroupCommit {
     this.commit();
   }
 
-  /** Opens this turn's group for a request's transaction, unless a transaction is already open. */
-  private join(): void {
-    if (this.db.inTransaction || !this.inRequest()) return;
+  /**
+   * Opens this turn's group for a request's transaction, unless a transaction is already open;
+   * true when it opened one.
+   */
+  private join(): boolean {
+    if (this.db.inTransaction || !this.inRequest()) return false;
     // An open group whose transaction is gone: SQLite rolled it back (a full disk, an I/O error).
     if (this.group !== null) this.fail(new Error('the group transaction was rolled back by SQLite'));
     this.db.exec('BEGIN IMMEDIATE');
@@ -67,6 +66,37 @@ export class GroupCommit {
     done.catch(() => undefined);
     this.group = { done, resolve, reject };
     setImmediate(() => this.commit());
+    return true;
+  }
+
+  /**
+   * The transaction that opened the group runs in the group's transaction itself, not in a
+   * savepoint of it: nothing else is in the group yet, so when it fails, rolling the whole
+   * transaction back loses no other write. A savepoint would make SQLite copy every page it
+   * changes into its sub-journal first (docs/performance.md, "Group commit"); the transactions
+   * that join later keep theirs, so that each rolls back alone. As better-sqlite3's own
+   * transactions, a function that returns a promise is refused and its writes rolled back.
+   */
+  private runFirst<R>(bare: () => R): R {
+    try {
+      const result = bare();
+      if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+        throw new TypeError('Transaction function cannot return a promise');
+      }
+      return result;
+    } catch (error) {
+      this.abandon(error);
+      throw error;
+    }
+  }
+
+  /** Rolls back the group its first transaction failed in (nothing else was in it). */
+  private abandon(error: unknown): void {
+    const group = this.group;
+    this.group = null;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    noteTransactionBoundary(this.db, true);
+    group?.reject(error);
   }
 
   private commit(): void {

@@ -22,15 +22,23 @@ export interface TransactionPoint {
 
 const marks = new WeakMap<Db, Marks>();
 
-/** Runs every transaction function of `db` through `around` (all variants: deferred, immediate, exclusive). */
-export function aroundTransactions(db: Db, around: <R>(run: () => R) => R): void {
+/**
+ * Runs every transaction function of `db` through `around` (all variants: deferred, immediate,
+ * exclusive). `run` is the transaction as made (a savepoint inside an open transaction); `bare`
+ * is the function it was made from, called with the same arguments and no transaction of its
+ * own, for a wrapper that has opened the transaction itself.
+ */
+export function aroundTransactions(db: Db, around: <R>(run: () => R, bare: () => R) => R): void {
   const original = db.transaction.bind(db);
   const transaction = <A extends unknown[], R>(fn: (...args: A) => R) => {
     const inner = original(fn);
     const wrap =
       (run: (...args: A) => R) =>
       (...args: A): R =>
-        around(() => run(...args));
+        around(
+          () => run(...args),
+          () => fn(...args),
+        );
     const joined = wrap((...args: A) => inner(...args));
     return Object.assign(joined, {
       default: joined,

@@ -70,6 +70,50 @@ test('a transaction that throws rolls back alone; the rest of its group commits'
   s.close();
 });
 
+test("the transaction that opens a group, when it throws, takes the group down with only its own writes; the turn's next transaction opens another", async () => {
+  const s = setup();
+  const insert = s.db.prepare('INSERT INTO rows (v) VALUES (?)');
+  assert.throws(
+    () =>
+      s.db.transaction(() => {
+        insert.run('dropped');
+        s.db.transaction(() => insert.run('dropped too'))();
+        throw new Error('refused');
+      })(),
+    /refused/,
+  );
+  assert.equal(s.db.inTransaction, false, 'the group that held nothing else is rolled back');
+  s.db.transaction(() => insert.run('kept'))();
+  assert.throws(() =>
+    s.db.transaction(() => {
+      insert.run('dropped later');
+      throw new Error('refused later');
+    })(),
+  );
+  assert.equal(s.db.inTransaction, true, 'a later transaction rolls back alone, in its savepoint');
+  await s.commits.durable();
+  assert.deepEqual(s.observer.prepare('SELECT v FROM rows').pluck().all(), ['kept']);
+  assert.equal(s.commitStatements(), 1);
+  s.close();
+});
+
+test('the transaction that opens a group is refused, and rolled back, when its function returns a promise (as better-sqlite3 refuses one)', async () => {
+  const s = setup();
+  const insert = s.db.prepare('INSERT INTO rows (v) VALUES (?)');
+  assert.throws(
+    () =>
+      s.db.transaction(() => {
+        insert.run('dropped');
+        return Promise.resolve();
+      })(),
+    /cannot return a promise/,
+  );
+  assert.equal(s.db.inTransaction, false);
+  await s.commits.durable();
+  assert.equal(s.committed(), 0);
+  s.close();
+});
+
 test('a group whose COMMIT fails rejects durable() and leaves nothing', async () => {
   const s = setup();
   s.db.transaction(() => s.db.prepare('INSERT INTO rows (v) VALUES (?)').run('lost'))();
