@@ -10,12 +10,11 @@ interface Group {
 /**
  * Group commit (docs/performance.md, "Group commit"): every transaction a request opens during
  * one event-loop turn joins one SQLite transaction (the first runs in it, each later one in a
- * savepoint of it), committed
- * once at the end of the turn (`setImmediate`), so concurrent requests share one fsync. Work
- * outside requests (start-up, shutdown, timers) commits by itself, at once, as before. Durability
- * is unchanged (`synchronous = FULL`): a request is answered only after `durable()`, which
- * resolves once everything written before it is committed. Disabled, every transaction commits
- * by itself and `durable()` resolves at once.
+ * savepoint of it), committed once at the end of the turn (`setImmediate`), so concurrent
+ * requests share one fsync. Work outside requests (start-up, shutdown, timers) commits by
+ * itself, at once, as before. Durability is unchanged (`synchronous = FULL`): a request is
+ * answered only after `durable()`, which resolves once everything written before it is
+ * committed. Disabled, every transaction commits by itself and `durable()` resolves at once.
  */
 export class GroupCommit {
   private group: Group | null = null;
@@ -92,11 +91,8 @@ export class GroupCommit {
 
   /** Rolls back the group its first transaction failed in (nothing else was in it). */
   private abandon(error: unknown): void {
-    const group = this.group;
-    this.group = null;
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    noteTransactionBoundary(this.db, true);
-    group?.reject(error);
+    this.fail(error);
   }
 
   private commit(): void {
@@ -118,7 +114,7 @@ export class GroupCommit {
     }
   }
 
-  private fail(error: Error): void {
+  private fail(error: unknown): void {
     const group = this.group;
     this.group = null;
     noteTransactionBoundary(this.db, true);
